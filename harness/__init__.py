@@ -1,0 +1,3 @@
+"""DrChrono contract-test harness driven by Postman collections."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,194 @@
+"""Turn a collection request and the current variables into a concrete HTTP request.
+
+Pure apart from reading the files a ``formdata``/``file`` body names, which must stay inside the
+working directory (a collection from elsewhere must not make the harness upload ``~/.ssh``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from harness.collection import Body, KeyValue, RequestItem
+from harness.errors import InputError
+from harness.variables import Resolver
+
+_PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
+
+
+@dataclass
+class BuiltRequest:
+    """What will be sent. ``oauth2`` tells the sender to attach a token from the token manager."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    content: bytes | None = None
+    files: list[tuple[str, tuple[str, bytes]]] | None = None
+    form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
+    oauth2_params: dict[str, str] | None = None  # resolved oauth2 attributes (effective auth)
+
+
+def build_request(
+    item: RequestItem,
+    resolver: Resolver,
+    *,
+    files_root: Path,
+    allow_outside_files: bool = False,
+) -> BuiltRequest:
+    where = f"request '{item.full_name}'"
+    url = _build_url(item, resolver, where)
+    headers = [
+        (resolver.resolve(h.key, where), resolver.resolve(h.value, where))
+        for h in item.headers
+        if not h.disabled
+    ]
+    built = BuiltRequest(method=item.method, url=url, headers=headers)
+    if item.body is not None:
+        _attach_body(built, item.body, resolver, where, files_root, allow_outside_files)
+    _attach_auth(built, item, resolver, where)
+    return built
+
+
+def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
+    raw = resolver.resolve(item.url.raw, f"the URL of {where}")
+    path_values = {
+        v.key: resolver.resolve(v.value, f"path variable :{v.key} of {where}")
+        for v in item.url.path_variables
+    }
+    if path_values:
+        raw = _PATH_VARIABLE.sub(lambda m: path_values.get(m.group(1), m.group(0)), raw)
+    query = [
+        (resolver.resolve(q.key, where), resolver.resolve(q.value, where))
+        for q in item.url.query
+        if not q.disabled
+    ]
+    if query:
+        raw += ("&" if "?" in raw else "?") + urlencode(query, safe="/:,")
+    if "://" not in raw:
+        raw = "http://" + raw  # Postman's default when the protocol is left out
+    if not urlsplit(raw).hostname:
+        raise InputError(
+            f"The URL of {where} resolves to {raw!r}, which has no host.",
+            hint="Check the base URL variable in the environment.",
+        )
+    return raw
+
+
+def _attach_body(
+    built: BuiltRequest,
+    body: Body,
+    resolver: Resolver,
+    where: str,
+    files_root: Path,
+    allow_outside: bool,
+) -> None:
+    body_where = f"the body of {where}"
+    if body.mode == "raw":
+        text = resolver.resolve(body.raw, body_where)
+        built.content = text.encode()
+        if body.language == "json":
+            _default_header(built, "Content-Type", "application/json")
+        elif body.language == "xml":
+            _default_header(built, "Content-Type", "application/xml")
+        elif text:
+            _default_header(built, "Content-Type", "text/plain")
+    elif body.mode == "urlencoded":
+        pairs = [
+            (resolver.resolve(f.key, body_where), resolver.resolve(f.value, body_where))
+            for f in body.fields
+            if not f.disabled
+        ]
+        built.content = urlencode(pairs).encode()
+        _default_header(built, "Content-Type", "application/x-www-form-urlencoded")
+    elif body.mode == "formdata":
+        built.form, built.files = [], []
+        for f in body.fields:
+            if f.disabled:
+                continue
+            key = resolver.resolve(f.key, body_where)
+            if f.type == "file":
+                for src in _sources(f):
+                    path = _safe_path(src, files_root, allow_outside, where)
+                    built.files.append((key, (path.name, _read(path, where))))
+            else:
+                built.form.append((key, resolver.resolve(f.value, body_where)))
+    elif body.mode == "file":
+        if body.file_src:
+            built.content = _read(
+                _safe_path(body.file_src, files_root, allow_outside, where), where
+            )
+    elif body.mode == "graphql":
+        variables_text = resolver.resolve(body.graphql_variables, body_where).strip()
+        try:
+            variables = json.loads(variables_text) if variables_text else {}
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"The GraphQL variables of {where} are not valid JSON ({exc.msg}).",
+                hint="Fix the variables in the collection.",
+            ) from None
+        payload = {
+            "query": resolver.resolve(body.graphql_query, body_where),
+            "variables": variables,
+        }
+        built.content = json.dumps(payload).encode()
+        _default_header(built, "Content-Type", "application/json")
+
+
+def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, where: str) -> None:
+    auth = item.auth
+    if auth is None:
+        return
+    params = {
+        k: resolver.resolve_any(v, f"the {auth.type} auth of {where}")
+        for k, v in auth.params.items()
+    }
+    if auth.type == "bearer":
+        _default_header(built, "Authorization", f"Bearer {params.get('token', '')}")
+    elif auth.type == "basic":
+        pair = f"{params.get('username', '')}:{params.get('password', '')}".encode()
+        _default_header(built, "Authorization", "Basic " + base64.b64encode(pair).decode())
+    elif auth.type == "apikey":
+        key, value = str(params.get("key", "")), str(params.get("value", ""))
+        if params.get("in") == "query":
+            built.url += ("&" if "?" in built.url else "?") + urlencode([(key, value)])
+        else:
+            _default_header(built, key, value)
+    elif auth.type == "oauth2":
+        built.oauth2_params = {k: "" if v is None else str(v) for k, v in params.items()}
+
+
+def _default_header(built: BuiltRequest, name: str, value: str) -> None:
+    if not any(k.lower() == name.lower() for k, _ in built.headers):
+        built.headers.append((name, value))
+
+
+def _sources(field: KeyValue) -> list[str]:
+    if field.src is None:
+        return []
+    return [field.src] if isinstance(field.src, str) else list(field.src)
+
+
+def _safe_path(src: str, root: Path, allow_outside: bool, where: str) -> Path:
+    path = (root / src).resolve()
+    if not allow_outside and not path.is_relative_to(root.resolve()):
+        raise InputError(
+            f"{where} wants to upload {src!r}, which is outside the working directory {root}.",
+            hint="Move the file under the working directory, or pass --allow-outside-files "
+            "if you trust this collection.",
+        )
+    return path
+
+
+def _read(path: Path, where: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"{where} uploads {path}, which cannot be read ({exc.strerror}).",
+            hint="Check the file path in the collection's body.",
+        ) from None

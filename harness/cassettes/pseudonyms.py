@@ -1,0 +1,223 @@
+"""Format-keeping fake values for patient data, and recognisers for them.
+
+A pseudonym is derived from the real value with HMAC under a salt, so it says nothing about the
+value without the salt. Every kind is shaped so that a scanner can later tell a pseudonym from a
+real value: names are four syllables with a check syllable, SSNs start with 9 (never issued),
+phones end in the fictional 555-01xx range, ZIP codes start with 00 (unassigned), e-mails use the
+reserved ``pseudonym.example`` domain. Dates and identifiers keep their shape but cannot be told
+apart from real ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import threading
+
+PSEUDONYM_DOMAIN = "pseudonym.example"
+_SYLLABLES = ("ba", "ke", "lo", "mi", "nu", "ra", "so", "ti", "vu", "ze", "da", "fe", "go", "hi", "ju", "pa")
+_NAME_WORD = re.compile(r"^[A-Z][a-z]{7}$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
+_US_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_FIRST_BIRTH_DAY = dt.date(1930, 1, 1)
+_BIRTH_DAY_SPAN = 80 * 365
+_MAX_ATTEMPTS = 64
+
+
+class _Digest:
+    """An endless stream of pseudo-random integers from one HMAC seed."""
+
+    def __init__(self, salt: bytes, message: str) -> None:
+        self._salt = salt
+        self._message = message.encode("utf-8")
+        self._block = b""
+        self._counter = 0
+
+    def take(self, modulo: int) -> int:
+        if len(self._block) < 4:
+            self._block += hmac.new(
+                self._salt, self._counter.to_bytes(4, "big") + self._message, hashlib.sha256
+            ).digest()
+            self._counter += 1
+        chunk, self._block = self._block[:4], self._block[4:]
+        return int.from_bytes(chunk, "big") % modulo
+
+    def digits(self, count: int) -> str:
+        return "".join(str(self.take(10)) for _ in range(count))
+
+    def hex(self, count: int) -> str:
+        return "".join("0123456789abcdef"[self.take(16)] for _ in range(count))
+
+
+def _check_syllable(a: int, b: int, c: int) -> int:
+    return (a * 7 + b * 3 + c * 5 + 1) % len(_SYLLABLES)
+
+
+def _name_word(d: _Digest) -> str:
+    a, b, c = d.take(16), d.take(16), d.take(16)
+    word = "".join(_SYLLABLES[i] for i in (a, b, c, _check_syllable(a, b, c)))
+    return word.capitalize()
+
+
+def is_name_word(word: str) -> bool:
+    if not _NAME_WORD.match(word):
+        return False
+    parts = [word[i : i + 2].lower() for i in range(0, 8, 2)]
+    if any(p not in _SYLLABLES for p in parts):
+        return False
+    a, b, c, check = (_SYLLABLES.index(p) for p in parts)
+    return check == _check_syllable(a, b, c)
+
+
+def _substitute_digits(value: str, d: _Digest) -> str:
+    return re.sub(r"\d", lambda _: str(d.take(10)), value)
+
+
+def _substitute_alnum(value: str, d: _Digest) -> str:
+    def one(char: str) -> str:
+        if char.isdigit():
+            return str(d.take(10))
+        letter = "abcdefghijklmnopqrstuvwxyz"[d.take(26)]
+        return letter.upper() if char.isupper() else letter
+
+    return "".join(one(c) if c.isascii() and c.isalnum() else c for c in value)
+
+
+def _date(value: str, d: _Digest) -> str:
+    fake = _FIRST_BIRTH_DAY + dt.timedelta(days=d.take(_BIRTH_DAY_SPAN))
+    iso = _ISO_DATE.match(value)
+    if iso:
+        return fake.isoformat() + iso.group(4)
+    if _US_DATE.match(value):
+        return fake.strftime("%m/%d/%Y")
+    return _substitute_digits(value, d)
+
+
+def _ssn(value: str, d: _Digest) -> str:
+    digits = "9" + d.digits(8)
+    if re.fullmatch(r"\d{3}-\d{2}-\d{4}", value):
+        return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    if re.fullmatch(r"\d{9}", value):
+        return digits
+    return "9" + _substitute_digits(value, d)[1:] if value[:1].isdigit() else _substitute_digits(value, d)
+
+
+def _phone(value: str, d: _Digest) -> str:
+    count = sum(c.isdigit() for c in value)
+    if count < 7:
+        return _substitute_digits(value, d)
+    # Fictional range: the last seven digits are 555-01xx; the area code is any valid one.
+    prefix = str(2 + d.take(8)) + d.digits(count - 8) if count > 7 else ""
+    new_digits = iter(prefix + "55501" + d.digits(2))
+    return re.sub(r"\d", lambda _: next(new_digits), value)
+
+
+def _zip(value: str, d: _Digest) -> str:
+    match = re.fullmatch(r"(\d{5})(-\d{4})?", value)
+    if not match:
+        return _substitute_digits(value, d)
+    return "00" + d.digits(3) + ("-" + d.digits(4) if match.group(2) else "")
+
+
+def _words(value: str, d: _Digest) -> str:
+    count = min(max(len(value.split()), 1), 3)
+    return " ".join(_name_word(d) for _ in range(count))
+
+
+def make_pseudonym(kind: str, value: str, d: _Digest) -> str:
+    """A fake value of ``kind`` in the format of ``value``, from the digest stream ``d``."""
+    if kind in ("given_name", "family_name", "city"):
+        return _name_word(d)
+    if kind == "name":
+        return _words(value, d)
+    if kind == "date":
+        return _date(value, d)
+    if kind == "ssn":
+        return _ssn(value, d)
+    if kind == "phone":
+        return _phone(value, d)
+    if kind == "email":
+        return f"{_name_word(d).lower()}.{d.hex(4)}@{PSEUDONYM_DOMAIN}"
+    if kind == "street":
+        return f"{1 + d.take(9999)} {_name_word(d)} St"
+    if kind == "zip":
+        return _zip(value, d)
+    if kind == "company":
+        return f"{_name_word(d)} Company"
+    if kind == "identifier":
+        return _substitute_alnum(value, d)
+    if kind == "url":
+        return f"https://files.{PSEUDONYM_DOMAIN}/{d.hex(12)}"
+    return f"[scrubbed text {d.hex(8)}]"
+
+
+def looks_pseudonymous(kind: str, value: str) -> bool | None:
+    """Whether ``value`` is one of our pseudonyms of ``kind``; None when the kind cannot tell."""
+    value = value.strip()
+    if not value:
+        return True
+    if kind in ("given_name", "family_name", "city", "name"):
+        return all(is_name_word(w) for w in value.split())
+    if kind == "email":
+        return value.lower().endswith("@" + PSEUDONYM_DOMAIN)
+    if kind == "ssn":
+        return value.startswith("9")
+    if kind == "phone":
+        digits = re.sub(r"\D", "", value)
+        return len(digits) < 7 or digits[-7:-2] == "55501"
+    if kind == "zip":
+        return value.startswith("00") or not value[:1].isdigit()
+    if kind == "street":
+        parts = value.split()
+        return len(parts) == 3 and parts[0].isdigit() and is_name_word(parts[1]) and parts[2] == "St"
+    if kind == "company":
+        return value.endswith(" Company") and is_name_word(value.split()[0])
+    if kind == "url":
+        return PSEUDONYM_DOMAIN in value
+    if kind == "text":
+        return value.startswith("[scrubbed text ")
+    return None
+
+
+class PseudonymTable:
+    """Real value -> pseudonym, consistent for the life of the table and one-to-one per kind.
+
+    Share one table (through one :class:`~harness.cassettes.scrub.Scrubber`) across the cassettes
+    of a recording session so that the same patient gets the same fake name everywhere.
+    """
+
+    def __init__(self, salt: bytes) -> None:
+        self._salt = salt
+        self._forward: dict[tuple[str, str], str] = {}
+        self._taken: set[tuple[str, str]] = set()
+        self._fakes: set[str] = set()
+        self._lock = threading.Lock()
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        with self._lock:
+            known = self._forward.get((kind, value))
+            if known is not None:
+                return known
+            attempt = 0
+            while True:
+                fake = make_pseudonym(kind, value, _Digest(self._salt, f"{kind}\0{attempt}\0{value}"))
+                # A fake must not be the real value itself, and should not collide with another
+                # value's fake (tiny value spaces, such as one digit, may have to accept that).
+                if fake != value and ((kind, fake) not in self._taken or attempt >= _MAX_ATTEMPTS):
+                    break
+                attempt += 1
+            self._forward[(kind, value)] = fake
+            self._taken.add((kind, fake))
+            self._fakes.add(fake)
+            return fake
+
+    def items(self) -> list[tuple[tuple[str, str], str]]:
+        """``((kind, real value), pseudonym)`` for every value seen so far."""
+        with self._lock:
+            return list(self._forward.items())
+
+    def is_pseudonym(self, value: str) -> bool:
+        with self._lock:
+            return value in self._fakes

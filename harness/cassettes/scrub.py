@@ -1,0 +1,427 @@
+"""Scrubbing: secrets become stable placeholders, patient data becomes consistent pseudonyms.
+
+Everything here is pure apart from the two tables a :class:`Scrubber` remembers (secret value ->
+placeholder, real value -> pseudonym), so that the same token or patient gets the same stand-in
+across a whole recording session: a bearer header and the token response that issued it agree,
+and ids captured from one response still line up with the next request on replay.
+
+The hooks take and return VCR.py's own shapes (``vcr.request.Request`` and the response dict
+``{"status", "headers", "body": {"string"}}``), so they serve both :class:`CassetteTransport`
+and pytest-recording's ``vcr_config``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+
+from vcr.request import Request
+
+from harness.cassettes.errors import CassetteError
+from harness.cassettes.fields import SensitiveFields, load_phi_fields
+from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous
+from harness.redaction import SecretRegistry
+
+PLACEHOLDER = re.compile(r"<[a-z0-9_-]+:\d+>")
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
+_URL_WITH_PARAMS = re.compile(r"^(https?://|/)\S*[?#]\S*=")
+# Real values of these kinds are also replaced where they turn up in free text (an error
+# message quoting a name). Dates and short values are left alone: they would hit timestamps.
+_FREE_TEXT_KINDS = frozenset(
+    {"given_name", "family_name", "name", "ssn", "email", "street", "phone", "company", "identifier"}
+)
+_MIN_FREE_TEXT_LENGTH = 4
+# Shorter secrets are only replaced where they are keyed: "abc" would shred free text.
+_MIN_SECRET_TEXT_LENGTH = 6
+
+# Headers that change on every run or that httpx recomputes: dropping them keeps diffs quiet.
+VOLATILE_REQUEST_HEADERS = frozenset(
+    {"host", "content-length", "user-agent", "accept-encoding", "connection", "traceparent"}
+)
+VOLATILE_RESPONSE_HEADERS = frozenset(
+    {
+        "date",
+        "server",
+        "content-length",
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "x-request-id",
+        "x-runtime",
+        "x-amzn-trace-id",
+        "x-amzn-requestid",
+        "x-amz-cf-id",
+        "x-amz-cf-pop",
+        "cf-ray",
+        "via",
+        "age",
+        "report-to",
+        "nel",
+    }
+)
+_LOADED_MARK = "_harness_loaded"
+_URL_HEADERS = frozenset({"location", "content-location"})
+
+
+def is_placeholder(value: str) -> bool:
+    return PLACEHOLDER.fullmatch(value) is not None
+
+
+def is_json_content(content_type: str) -> bool:
+    return "json" in content_type.lower()
+
+
+def is_form_content(content_type: str) -> bool:
+    return "application/x-www-form-urlencoded" in content_type.lower()
+
+
+def guess_kind(key: str) -> str | None:
+    """The pseudonym kind a key's name suggests (inside objects that are PHI as a whole)."""
+    key = key.lower()
+    for words, kind in (
+        (("phone", "fax", "mobile"), "phone"),
+        (("email",), "email"),
+        (("zip", "postal"), "zip"),
+        (("birth", "dob"), "date"),
+        (("ssn", "social"), "ssn"),
+        (("city",), "city"),
+        (("address", "street"), "street"),
+        (("name",), "name"),
+    ):
+        if any(w in key for w in words):
+            return kind
+    return None
+
+
+def _is_id_key(key: str) -> bool:
+    key = key.lower()
+    return key == "id" or key.endswith("_id") or key in {"patient", "doctor", "office"}
+
+
+class _Placeholders:
+    """Secret value -> ``<label:n>``; the same value always gets the same placeholder."""
+
+    def __init__(self) -> None:
+        self._by_value: dict[str, str] = {}
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def get(self, label: str, value: str) -> str:
+        with self._lock:
+            known = self._by_value.get(value)
+            if known is None:
+                self._counts[label] += 1
+                known = self._by_value[value] = f"<{label}:{self._counts[label]}>"
+            return known
+
+    def known(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self._by_value)
+
+
+class Scrubber:
+    """Replaces secrets and PHI in requests and responses before anything is written.
+
+    One instance per recording session: share it between the transports of concurrent cassettes
+    so that pseudonyms agree across them. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        secrets: SecretRegistry | None = None,
+        phi_fields: SensitiveFields | None = None,
+        *,
+        salt: bytes | None = None,
+    ) -> None:
+        self.secrets = secrets if secrets is not None else SecretRegistry()
+        self.fields = phi_fields if phi_fields is not None else load_phi_fields()
+        # A random salt by default: a pseudonym then says nothing about the real value.
+        # Pass a fixed salt (kept secret) to get the same pseudonyms on every re-recording.
+        self.pseudonyms = PseudonymTable(salt if salt is not None else os.urandom(32))
+        self._placeholders = _Placeholders()
+        self._text_pattern_cache: tuple[tuple[int, ...], re.Pattern[str] | None, dict[str, str]]
+        self._text_pattern_cache = ((-1,), None, {})
+        self._cache_lock = threading.Lock()
+
+    # VCR.py hooks -----------------------------------------------------------------------------
+
+    def mark_loaded(self, request: Request, response: dict[str, Any]) -> tuple[Request, Any]:
+        """``after_load_interaction``: VCR.py runs the record hooks on interactions it loads too;
+        what came from disk is scrubbed already and must replay exactly as written."""
+        setattr(request, _LOADED_MARK, True)
+        return request, {**response, _LOADED_MARK: True}
+
+    def scrub_request(self, request: Request) -> Request:
+        """``before_record_request``: a scrubbed copy (VCR also runs it on requests it matches)."""
+        if getattr(request, _LOADED_MARK, False):
+            return request
+        scrubbed = copy.deepcopy(request)
+        scrubbed.uri = self.scrub_url(request.uri)
+        scrubbed.headers = {
+            name: self.scrub_header(name, str(value))
+            for name, value in request.headers.items()
+            if name.lower() not in VOLATILE_REQUEST_HEADERS
+        }
+        body = getattr(request, "body_bytes", request.body)
+        if isinstance(body, (bytes, str)):
+            scrubbed.body = self.scrub_body(body, str(request.headers.get("content-type", "")))
+        return scrubbed
+
+    def scrub_response(self, response: dict[str, Any]) -> dict[str, Any]:
+        """``before_record_response``: a scrubbed copy of VCR's response dict."""
+        if response.get(_LOADED_MARK):
+            return {k: v for k, v in response.items() if k != _LOADED_MARK}
+        scrubbed = copy.deepcopy(response)
+        headers: dict[str, list[str]] = {}
+        content_type = ""
+        for name, values in (response.get("headers") or {}).items():
+            if name.lower() in VOLATILE_RESPONSE_HEADERS:
+                continue
+            listed = values if isinstance(values, list) else [values]
+            headers[name] = [self.scrub_header(name, str(v)) for v in listed]
+            if name.lower() == "content-type" and listed:
+                content_type = str(listed[0])
+        scrubbed["headers"] = headers
+        body = scrubbed.get("body")
+        if isinstance(body, dict) and isinstance(body.get("string"), (bytes, str)):
+            body["string"] = self.scrub_body(body["string"], content_type)
+        return scrubbed
+
+    def guard_interaction(self, request: Request, response: dict[str, Any]) -> tuple[Request, Any]:
+        """``before_save_interaction``: refuse to save an interaction holding a registered secret."""
+        text = "\n".join(
+            [
+                str(request.uri),
+                repr(dict(request.headers)),
+                repr(request.body),
+                repr(response.get("headers")),
+                repr((response.get("body") or {}).get("string")),
+            ]
+        )
+        if self.leaked_secrets(text):
+            raise CassetteError(
+                f"Refusing to save the interaction for {request.method} "
+                f"{urlsplit(str(request.uri)).path}: it still contains a secret value.",
+                hint="This is a scrubbing bug; nothing was written. Report which request it was.",
+            )
+        return request, response
+
+    # Pieces ----------------------------------------------------------------------------------
+
+    def scrub_url(self, url: str) -> str:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if parts.password:
+            netloc = netloc.replace(
+                f":{parts.password}@", f":{self._placeholder('password', parts.password)}@", 1
+            )
+        query = self.scrub_pairs(parts.query) if parts.query else parts.query
+        fragment = self.scrub_pairs(parts.fragment) if "=" in parts.fragment else parts.fragment
+        return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+    def scrub_pairs(self, text: str) -> str:
+        """A query string or form body: only the sensitive values are rewritten."""
+        pieces = []
+        for piece in text.split("&"):
+            raw_key, equals, raw_value = piece.partition("=")
+            replacement = None
+            if equals:
+                replacement = self._scrub_scalar(unquote_plus(raw_key), unquote_plus(raw_value))
+            if replacement is None:
+                pieces.append(piece)
+            else:
+                pieces.append(f"{raw_key}={quote(replacement, safe='<>:@/')}")
+        return "&".join(pieces)
+
+    def scrub_header(self, name: str, value: str) -> str:
+        lower = name.lower()
+        if lower in ("authorization", "proxy-authorization"):
+            scheme, _, credentials = value.partition(" ")
+            if not credentials:
+                return value if is_placeholder(value) else self._placeholder("authorization", value)
+            if is_placeholder(credentials):
+                return value
+            label = "basic_credentials" if scheme.lower() == "basic" else "authorization"
+            return f"{scheme} {self._placeholder(label, credentials)}"
+        if lower == "cookie":
+            return "; ".join(self._scrub_cookie(c.strip()) for c in value.split(";"))
+        if lower == "set-cookie":
+            first, sep, attributes = value.partition(";")
+            return self._scrub_cookie(first.strip()) + sep + attributes
+        if lower in self.fields.secret_headers:
+            return value if is_placeholder(value) else self._placeholder(lower, value)
+        if lower in _URL_HEADERS:
+            return self.scrub_text(self.scrub_url(value))
+        return self.scrub_text(value)
+
+    def scrub_body(self, body: bytes | str, content_type: str) -> bytes | str:
+        was_text = isinstance(body, str)
+        try:
+            text = body if isinstance(body, str) else body.decode("utf-8")
+        except UnicodeDecodeError:
+            return body  # binary: nothing structured to scrub
+        if not text:
+            return body
+        scrubbed = self._scrub_text_body(text, content_type)
+        return scrubbed if was_text else scrubbed.encode("utf-8")
+
+    def scrub_json(self, document: Any) -> Any:
+        """A JSON document with every secret and PHI value replaced, at any nesting."""
+        structured = self._scrub_node(document, None)
+        return self._map_strings(structured, self.scrub_text)
+
+    def scrub_text(self, text: str) -> str:
+        """Replace every known secret and every known patient value wherever it occurs."""
+        pattern, replacements = self._text_pattern()
+        if pattern is None:
+            return text
+        return pattern.sub(
+            lambda m: replacements[m.group(0)] or self._placeholder("secret", m.group(0)), text
+        )
+
+    # Secrets the last guard looks for ---------------------------------------------------------
+
+    def leaked_secrets(self, text: str) -> list[str]:
+        """Registered secrets present in ``text`` (the caller must never print them)."""
+        return self.secrets.find_in(text)
+
+    # Internals -------------------------------------------------------------------------------
+
+    def _scrub_text_body(self, text: str, content_type: str) -> str:
+        looks_json = not content_type and text.lstrip()[:1] in ("{", "[")
+        if is_json_content(content_type) or looks_json:
+            try:
+                document = json.loads(text)
+            except ValueError:
+                return self.scrub_text(text)
+            return json.dumps(self.scrub_json(document), indent=2, sort_keys=True, ensure_ascii=False)
+        if is_form_content(content_type):
+            return self.scrub_text(self.scrub_pairs(text))
+        return self.scrub_text(text)
+
+    def _scrub_scalar(self, key: str, value: str, *, parent: str | None = None, in_json: bool = False) -> str | None:
+        """The replacement for a keyed value, or None when the key is not sensitive."""
+        if not value:
+            return None
+        lower = key.lower()
+        if lower in self.fields.secret_keys or (
+            lower in self.fields.weak_secret_keys and (not in_json or _TOKEN_LIKE.fullmatch(value))
+        ):
+            return value if is_placeholder(value) else self._placeholder(lower, value)
+        kind = self.fields.phi_kind(key, parent)
+        if kind is not None:
+            return self._pseudonym(kind, value)
+        return None
+
+    def _scrub_node(self, node: Any, parent: str | None) -> Any:
+        if isinstance(node, dict):
+            return {k: self._scrub_member(str(k), v, parent) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._scrub_node(item, parent) for item in node]
+        if isinstance(node, str) and _URL_WITH_PARAMS.match(node):
+            return self.scrub_url(node)  # pagination links repeat the (sensitive) query
+        return node
+
+    def _scrub_member(self, key: str, value: Any, parent: str | None) -> Any:
+        if isinstance(value, str):
+            replacement = self._scrub_scalar(key, value, parent=parent, in_json=True)
+            return self._scrub_node(value, key) if replacement is None else replacement
+        kind = self.fields.phi_kind(key, parent)
+        if kind is not None and not self.fields.is_secret_key(key):
+            return self._pseudonymise_node(value, kind, key)
+        return self._scrub_node(value, key)
+
+    def _pseudonymise_node(self, value: Any, kind: str, key: str) -> Any:
+        """A value under a PHI key: strings, numbers, and whole objects or lists of them."""
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, str):
+            return self._pseudonym(kind, value) if value else value
+        if isinstance(value, (int, float)):
+            fake = self._pseudonym("identifier", str(value))
+            fake = "1" + fake[1:] if fake.startswith("0") else fake
+            return type(value)(fake)
+        if isinstance(value, list):
+            return [self._pseudonymise_node(item, kind, key) for item in value]
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for sub_key, sub_value in value.items():
+                sub_key = str(sub_key)
+                if self.fields.is_sensitive_key(sub_key) or self.fields.phi_kind(sub_key, key):
+                    out[sub_key] = self._scrub_member(sub_key, sub_value, key)
+                elif _is_id_key(sub_key):
+                    out[sub_key] = sub_value  # ids are not PHI: cross-references must survive
+                else:
+                    out[sub_key] = self._pseudonymise_node(sub_value, guess_kind(sub_key) or kind, sub_key)
+            return out
+        return value
+
+    def _pseudonym(self, kind: str, value: str) -> str:
+        if is_placeholder(value) or self.pseudonyms.is_pseudonym(value) or looks_pseudonymous(kind, value) is True:
+            return value  # already scrubbed (a replayed value sent back): stay idempotent
+        return self.pseudonyms.pseudonym(kind, value)
+
+    def _placeholder(self, label: str, value: str) -> str:
+        return self._placeholders.get(label, value)
+
+    def _scrub_cookie(self, pair: str) -> str:
+        name, equals, value = pair.partition("=")
+        if not equals or not value or is_placeholder(value):
+            return pair
+        return f"{name}={self._placeholder('cookie', value)}"
+
+    def _map_strings(self, node: Any, function: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: self._map_strings(v, function) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self._map_strings(v, function) for v in node]
+        if isinstance(node, str):
+            return function(node)
+        return node
+
+    def _text_pattern(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+        registered = self.secrets.values()
+        secrets = {
+            real: fake
+            for real, fake in self._placeholders.known().items()
+            if len(real) >= _MIN_SECRET_TEXT_LENGTH
+        }
+        patient = {
+            real: fake
+            for (kind, real), fake in self.pseudonyms.items()
+            if kind in _FREE_TEXT_KINDS and len(real) >= _MIN_FREE_TEXT_LENGTH
+        }
+        version = (len(registered), len(secrets), len(patient))
+        with self._cache_lock:
+            cached_version, cached_pattern, cached_replacements = self._text_pattern_cache
+            if cached_version == version:
+                return cached_pattern, cached_replacements
+        # A registered secret seen for the first time outside a keyed field gets its placeholder
+        # when it is found (in `scrub_text`), so that keyed fields keep their telling labels.
+        replacements = {**patient, **{v: "" for v in registered}, **secrets}
+        if not replacements:
+            pattern = None
+        else:
+            ordered = sorted(replacements, key=len, reverse=True)  # longest first: whole values
+            alternatives = [
+                rf"(?<!\w){re.escape(v)}(?!\w)" if v in patient else re.escape(v) for v in ordered
+            ]
+            pattern = re.compile("|".join(alternatives))
+        with self._cache_lock:
+            self._text_pattern_cache = (version, pattern, replacements)
+        return pattern, replacements
+
+
+def headers_of(mapping: Mapping[str, Any]) -> dict[str, str]:
+    """First value of each header, lower-cased names (VCR stores lists)."""
+    out = {}
+    for name, values in mapping.items():
+        out[name.lower()] = str(values[0] if isinstance(values, list) and values else values)
+    return out

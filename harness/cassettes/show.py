@@ -1,0 +1,57 @@
+"""A recorded session as a readable transcript: method, URL, status, timing, bodies."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.cassettes.fields import SensitiveFields
+from harness.cassettes.persister import load_document
+from harness.cassettes.scan import mask_leaks
+
+
+def _body_lines(body: Any) -> list[str]:
+    if body is None or body in ("", b""):
+        return []
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return [f"<{len(body)} bytes of binary data>"]
+    text = str(body)
+    with contextlib.suppress(ValueError):
+        text = json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False)
+    return text.splitlines()
+
+
+def _header_lines(headers: Any) -> list[str]:
+    lines = []
+    for name, values in sorted((headers or {}).items()):
+        for value in values if isinstance(values, list) else [values]:
+            lines.append(f"{name}: {value}")
+    return lines
+
+
+def transcript(document: dict[str, Any], source: str) -> str:
+    interactions = document["interactions"]
+    lines = [f"Cassette {source}: {len(interactions)} interaction(s)"]
+    for number, interaction in enumerate(interactions, start=1):
+        request, response = interaction["request"], interaction["response"]
+        status = response["status"]
+        elapsed = response.get("elapsed_ms")
+        timing = f"  ({elapsed} ms)" if isinstance(elapsed, (int, float)) else ""
+        lines.append("")
+        lines.append(f"#{number} {request['method']} {request['uri']}")
+        lines.extend(f"  > {line}" for line in _header_lines(request.get("headers")))
+        lines.extend(f"  > {line}" for line in _body_lines(request.get("body")))
+        lines.append(f"  < {status['code']} {status.get('message') or ''}".rstrip() + timing)
+        lines.extend(f"  < {line}" for line in _header_lines(response.get("headers")))
+        lines.extend(f"  < {line}" for line in _body_lines((response.get("body") or {}).get("string")))
+    return "\n".join(lines)
+
+
+def show(path: Path, fields: SensitiveFields) -> str:
+    """The transcript, with anything the scanner would flag masked (cassettes can be foreign)."""
+    return mask_leaks(transcript(load_document(path), str(path)), fields)

@@ -1,0 +1,48 @@
+"""What pytest-recording needs to reuse the scrubbing: ``vcr_config`` and VCR registrations.
+
+In the pytest plugin::
+
+    def pytest_recording_configure(config, vcr):
+        configure_vcr(vcr, SCRUBBER)
+
+    @pytest.fixture(scope="module")
+    def vcr_config():
+        return vcr_config_for(SCRUBBER)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.cassettes.matching import make_query_matcher
+from harness.cassettes.scrub import VOLATILE_REQUEST_HEADERS, Scrubber
+from harness.cassettes.serializer import SERIALIZER_NAME, readable_yaml
+
+QUERY_MATCHER_NAME = "harness_query"
+
+
+def configure_vcr(vcr: Any, scrubber: Scrubber) -> None:
+    """Register the readable serializer and the host-agnostic, PHI-aware query matcher."""
+    vcr.register_serializer(SERIALIZER_NAME, readable_yaml)
+    vcr.register_matcher(QUERY_MATCHER_NAME, make_query_matcher(scrubber.fields))
+
+
+def vcr_config_for(scrubber: Scrubber, *, serializer: bool = True) -> dict[str, Any]:
+    """Keyword arguments for ``vcr.use_cassette`` (pytest-recording's ``vcr_config`` fixture).
+
+    ``serializer=True`` needs :func:`configure_vcr` to have run on the VCR instance.
+    Secret headers are not in ``filter_headers``: the scrubber replaces them with placeholders
+    that agree with the token responses, which dropping them would lose.
+    """
+    config: dict[str, Any] = {
+        "before_record_request": scrubber.scrub_request,
+        "before_record_response": scrubber.scrub_response,
+        "after_load_interaction": scrubber.mark_loaded,
+        "before_save_interaction": scrubber.guard_interaction,
+        "match_on": ["method", "path", QUERY_MATCHER_NAME if serializer else "query"],
+        "decode_compressed_response": True,
+        "filter_headers": sorted(VOLATILE_REQUEST_HEADERS),
+    }
+    if serializer:
+        config["serializer"] = SERIALIZER_NAME
+    return config

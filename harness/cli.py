@@ -1,0 +1,233 @@
+"""The ``harness`` command.
+
+Exit codes: 0 every check passed, 1 a check failed or a request errored, 2 bad input or set-up,
+3 an internal error (a bug: the message says how to get the traceback).
+A :class:`HarnessError` is printed as its one-paragraph message; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness import __version__, paths
+from harness.errors import EXIT_BAD_INPUT, EXIT_FAILED_CHECKS, EXIT_OK, HarnessError
+from harness.variables import parse_assignments
+
+EXIT_INTERNAL = 3
+RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
+# Sub-commands that live with their feature; each module has register(subparsers).
+FEATURE_COMMANDS = (
+    "harness.sandbox.cli",
+    "harness.auth.cli",
+    "harness.contracts.cli",
+    "harness.cassettes.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harness",
+        description="Run DrChrono Postman collections and YAML scenarios with real OAuth 2.0, "
+        "JSON-schema contracts and scrubbed cassettes.",
+    )
+    parser.add_argument("--version", action="version", version=f"harness {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_run(commands)
+    for module_name in FEATURE_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        module.register(commands)
+    return parser
+
+
+def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    run = commands.add_parser(
+        "run",
+        help="run a collection (or scenarios) and check every response",
+        description="Run a Postman collection or YAML scenario files against the sandbox, live "
+        "DrChrono or recorded cassettes. With no arguments: the DrChrono collection against the "
+        "local sandbox.",
+    )
+    run.add_argument(
+        "sources",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="collection JSON, scenario YAML files or directories "
+        f"(default {paths.DEFAULT_COLLECTION.relative_to(paths.PROJECT_ROOT)})",
+    )
+    run.add_argument(
+        "-e",
+        "--environment",
+        type=Path,
+        help="Postman environment file (default: the sandbox environment)",
+    )
+    run.add_argument("-g", "--globals", type=Path, dest="globals_file", help="Postman globals file")
+    run.add_argument(
+        "--env-var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set an environment variable (repeatable); beats the environment file",
+    )
+    run.add_argument(
+        "--folder",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only this folder or request (repeatable)",
+    )
+    run.add_argument("--bail", action="store_true", help="stop at the first failure")
+    run.add_argument(
+        "--timeout-request",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="time limit for each request (default 30)",
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run independent folders and scenarios concurrently (default 1)",
+    )
+    run.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        metavar="N",
+        help="retries for 5xx/timeouts (idempotent methods) and 429 (default 2)",
+    )
+    run.add_argument(
+        "--rate-limit",
+        metavar="SPEC",
+        help="client-side limit like '9/s,500/h' or 'none' (default: DrChrono's for live, none otherwise)",
+    )
+    cassettes = run.add_mutually_exclusive_group()
+    cassettes.add_argument(
+        "--record",
+        nargs="?",
+        const="once",
+        choices=RECORD_MODES,
+        metavar="MODE",
+        help="record cassettes (once [default], new_episodes, all, rewrite)",
+    )
+    cassettes.add_argument(
+        "--replay", action="store_true", help="replay from cassettes with the network blocked"
+    )
+    run.add_argument("--cassette-dir", type=Path, default=paths.CASSETTES_DIR)
+    run.add_argument(
+        "--contracts",
+        type=Path,
+        default=paths.CONTRACTS_DIR,
+        dest="contracts_dir",
+        help="contracts directory (default contracts/)",
+    )
+    run.add_argument("--no-contracts", action="store_true", help="skip contract checks")
+    run.add_argument("--strict", action="store_true", help="fail on unknown fields (drift)")
+    run.add_argument("--token-store", type=Path, help="token store file (default: user cache dir)")
+    run.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML here")
+    run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON summary here")
+    run.add_argument("--html", type=Path, metavar="PATH", help="write an HTML report here")
+    run.add_argument(
+        "--allow-outside-files",
+        action="store_true",
+        help="let bodies upload files outside the working directory",
+    )
+    run.add_argument("-v", "--verbose", action="store_true", help="show drift and more detail")
+    run.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
+    from harness.runner import Reporter
+    from harness.runtime import RunOptions, open_session
+
+    sources: list[Path] = list(args.sources) or [paths.DEFAULT_COLLECTION]
+    collections = [s for s in sources if s.suffix.lower() == ".json"]
+    scenario_sources = [s for s in sources if s.suffix.lower() != ".json"]
+    if len(collections) > 1:
+        raise HarnessError(
+            f"Give one collection at a time (got {', '.join(map(str, collections))}).",
+            hint="Run the harness once per collection.",
+        )
+    environment = args.environment
+    if environment is None and not args.replay:
+        environment = paths.SANDBOX_ENVIRONMENT
+    options = RunOptions(
+        collection=collections[0] if collections else paths.DEFAULT_COLLECTION,
+        environment=environment,
+        globals_file=args.globals_file,
+        env_vars=parse_assignments(args.env_var),
+        folders=args.folder,
+        bail=args.bail,
+        timeout_request=args.timeout_request,
+        workers=max(1, args.workers),
+        record_mode=args.record,
+        replay=args.replay,
+        cassette_dir=args.cassette_dir,
+        contracts_dir=None if args.no_contracts else args.contracts_dir,
+        strict=args.strict,
+        token_store=args.token_store,
+        rate_limit=args.rate_limit,
+        retries=max(0, args.retries),
+        keep_bodies=args.html is not None,
+        allow_outside_files=args.allow_outside_files,
+    )
+    reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose)]
+    if args.junit:
+        reporters.append(JUnitReporter(args.junit))
+    if args.json:
+        reporters.append(JsonReporter(args.json))
+    if args.html:
+        from harness.reporters.html import HtmlReporter
+
+        reporters.append(HtmlReporter(args.html))
+    with open_session(options) as session:
+        if scenario_sources:
+            from harness.scenarios.run import run_scenarios
+
+            summary = run_scenarios(session, scenario_sources, reporters)
+        else:
+            summary = session.run(session.plan(), reporters)
+    return EXIT_OK if summary.ok else EXIT_FAILED_CHECKS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments:
+        arguments = ["run"]  # the README's main job: the DrChrono suite against the sandbox
+    args = parser.parse_args(arguments)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(args.func(args))
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in the harness, not in the user's input
+        if os.environ.get("HARNESS_DEBUG"):
+            raise
+        print(
+            f"internal error: {type(exc).__name__} in the harness itself. This is a bug; "
+            "run again with HARNESS_DEBUG=1 to see the traceback and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,442 @@
+"""Postman collection model (v2.0 and v2.1) and its loader.
+
+Loading is pure: it reads one file and builds immutable objects, nothing else. Auth inheritance is
+resolved here (a request without ``auth`` takes its folder's, then the collection's), so the runner
+sees each request's effective auth. Test scripts are not executed (there is no JavaScript engine);
+the common one-line idioms are understood instead (see :mod:`harness.scripts`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError
+from harness.scripts import Capture, ScriptFacts, read_test_script
+
+SCHEMA_VERSIONS = {"v2.0.0": "2.0", "v2.1.0": "2.1"}
+AUTH_TYPES = {
+    "noauth", "bearer", "basic", "apikey", "oauth2", "oauth1", "digest", "hawk", "awsv4", "ntlm",
+    "akamai", "edgegrid", "jwt", "asap",
+}  # fmt: skip
+SUPPORTED_AUTH_TYPES = {"noauth", "bearer", "basic", "apikey", "oauth2"}
+
+
+@dataclass(frozen=True, slots=True)
+class KeyValue:
+    key: str
+    value: str
+    disabled: bool = False
+    type: str = "text"  # formdata: "text" or "file"
+    src: str | tuple[str, ...] | None = None  # formdata file path(s)
+
+
+@dataclass(frozen=True, slots=True)
+class Auth:
+    """An auth block; ``type == "noauth"`` means explicitly none (it stops inheritance)."""
+
+    type: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Url:
+    raw: str
+    query: tuple[KeyValue, ...] = ()
+    path_variables: tuple[KeyValue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    mode: str  # raw | urlencoded | formdata | file | graphql
+    raw: str = ""
+    language: str | None = None  # options.raw.language: json, text, xml, ...
+    fields: tuple[KeyValue, ...] = ()  # urlencoded / formdata
+    file_src: str | None = None
+    graphql_query: str = ""
+    graphql_variables: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleResponse:
+    name: str
+    code: int | None
+    body: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestItem:
+    name: str
+    folder_path: tuple[str, ...]
+    method: str
+    url: Url
+    headers: tuple[KeyValue, ...]
+    body: Body | None
+    auth: Auth | None  # effective auth after inheritance; None = send no credentials
+    description: str = ""
+    examples: tuple[ExampleResponse, ...] = ()
+    script: ScriptFacts = field(default_factory=ScriptFacts)
+
+    @property
+    def full_name(self) -> str:
+        return "/".join((*self.folder_path, self.name))
+
+    @property
+    def suite(self) -> str:
+        return "/".join(self.folder_path) or "(root)"
+
+    @property
+    def expected_statuses(self) -> tuple[int, ...]:
+        """What the collection says to expect: its test script first, then saved examples."""
+        if self.script.expected_statuses:
+            return self.script.expected_statuses
+        codes = sorted({e.code for e in self.examples if e.code is not None})
+        return tuple(codes)
+
+    @property
+    def captures(self) -> tuple[Capture, ...]:
+        return self.script.captures
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    name: str
+    items: tuple[Folder | RequestItem, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    name: str
+    schema_version: str  # "2.0" or "2.1"
+    items: tuple[Folder | RequestItem, ...]
+    variables: Mapping[str, str]
+    auth: Auth | None
+    source: Path
+    description: str = ""
+
+    def requests(self) -> Iterator[RequestItem]:
+        """Every request, depth first, in collection order."""
+        yield from _walk(self.items)
+
+    def select(self, names: Sequence[str]) -> list[RequestItem]:
+        """Requests under the named folders or with the given names (Newman's ``--folder``).
+
+        A name matches a folder or request name at any depth, or a full path like ``Patients/Create``.
+        """
+        if not names:
+            return list(self.requests())
+        wanted = list(names)
+        chosen = [r for r in self.requests() if any(_matches(r, n) for n in wanted)]
+        unknown = [n for n in wanted if not any(_matches(r, n) for r in self.requests())]
+        if unknown:
+            folders = sorted({r.folder_path[0] for r in self.requests() if r.folder_path})
+            raise InputError(
+                f"--folder {unknown[0]!r} matches no folder or request in {self.source}.",
+                hint=f"Top-level folders are: {', '.join(folders) or '(none)'}.",
+            )
+        return chosen
+
+    def find(self, path: str) -> RequestItem | None:
+        """The request at ``Folder/Sub/Request name`` (used by scenarios)."""
+        for request in self.requests():
+            if request.full_name == path:
+                return request
+        return None
+
+
+def _walk(items: Iterable[Folder | RequestItem]) -> Iterator[RequestItem]:
+    for item in items:
+        if isinstance(item, Folder):
+            yield from _walk(item.items)
+        else:
+            yield item
+
+
+def _matches(request: RequestItem, name: str) -> bool:
+    return name == request.name or name in request.folder_path or request.full_name.startswith(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_collection(path: Path | str) -> Collection:
+    """Read and model a Postman collection file; :class:`InputError` for anything unusable."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(
+            f"Collection file {source} does not exist.",
+            hint="Pass the path of a Postman collection exported as v2.1 (or v2.0) JSON.",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Cannot read collection file {source}: {exc}.") from None
+    document = parse_json(text, source, what="Postman collection")
+    return build_collection(document, source)
+
+
+def parse_json(text: str, source: Path, *, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
+            hint=f"Re-export the {what} from Postman or fix the file at that position.",
+        ) from None
+
+
+def build_collection(document: Any, source: Path) -> Collection:
+    if not isinstance(document, dict):
+        raise InputError(f"{source} is not a Postman collection: the top level is not an object.")
+    info = document.get("info")
+    if not isinstance(info, dict):
+        if "requests" in document and "order" in document:
+            raise InputError(
+                f"{source} is a Postman v1 collection, which this harness does not read.",
+                hint="Open it in Postman and export it as Collection v2.1.",
+            )
+        raise InputError(
+            f"{source} is not a Postman collection: it has no 'info' object.",
+            hint="Export the collection from Postman as Collection v2.1 JSON.",
+        )
+    schema = str(info.get("schema", ""))
+    version = next((v for key, v in SCHEMA_VERSIONS.items() if f"/{key}/" in schema), None)
+    if version is None:
+        raise InputError(
+            f"{source} declares schema {schema or '(none)'!r}; only Postman collection v2.0.0 and "
+            "v2.1.0 are supported.",
+            hint="Export the collection from Postman as Collection v2.1.",
+        )
+    loader = _Loader(source, version)
+    auth = loader.auth(document.get("auth"), "the collection")
+    items = loader.items(document.get("item", []), (), auth)
+    return Collection(
+        name=str(info.get("name", source.stem)),
+        schema_version=version,
+        items=items,
+        variables=loader.variables(document.get("variable", [])),
+        auth=auth,
+        source=source,
+        description=_description(info.get("description")),
+    )
+
+
+class _Loader:
+    """Turns the JSON tree into model objects, naming the item path in every error."""
+
+    def __init__(self, source: Path, version: str) -> None:
+        self.source = source
+        self.version = version
+
+    def fail(self, where: str, problem: str) -> InputError:
+        return InputError(
+            f"{self.source}: {where}: {problem}.",
+            hint="Fix the collection (or re-export it from Postman) and run again.",
+        )
+
+    def items(
+        self, raw: Any, folder_path: tuple[str, ...], inherited: Auth | None
+    ) -> tuple[Folder | RequestItem, ...]:
+        if not isinstance(raw, list):
+            raise self.fail("/".join(folder_path) or "the collection", "'item' is not a list")
+        built: list[Folder | RequestItem] = []
+        for index, entry in enumerate(raw):
+            where = "/".join(folder_path) + f"[{index}]" if folder_path else f"item[{index}]"
+            if not isinstance(entry, dict):
+                raise self.fail(where, "an item is not an object")
+            name = str(entry.get("name", f"item {index + 1}"))
+            where = "/".join((*folder_path, name))
+            own_auth = self.auth(entry.get("auth"), where)
+            effective = own_auth if own_auth is not None else inherited
+            if "item" in entry:
+                children = self.items(entry["item"], (*folder_path, name), effective)
+                built.append(Folder(name, children, _description(entry.get("description"))))
+            elif "request" in entry:
+                built.append(self.request(entry, name, folder_path, effective, where))
+            else:
+                raise self.fail(where, "the item has neither 'request' nor 'item'")
+        return tuple(built)
+
+    def request(
+        self,
+        entry: dict[str, Any],
+        name: str,
+        folder_path: tuple[str, ...],
+        inherited: Auth | None,
+        where: str,
+    ) -> RequestItem:
+        raw = entry["request"]
+        if isinstance(raw, str):  # v2.0 allows a bare URL string
+            raw = {"url": raw, "method": "GET"}
+        if not isinstance(raw, dict):
+            raise self.fail(where, "'request' is neither an object nor a URL string")
+        own_auth = self.auth(raw.get("auth"), where)
+        auth = own_auth if own_auth is not None else inherited
+        if auth is not None and auth.type == "noauth":
+            auth = None
+        return RequestItem(
+            name=name,
+            folder_path=folder_path,
+            method=str(raw.get("method", "GET")).upper(),
+            url=self.url(raw.get("url"), where),
+            headers=self.key_values(raw.get("header", []), where, "header"),
+            body=self.body(raw.get("body"), where),
+            auth=auth,
+            description=_description(raw.get("description") or entry.get("description")),
+            examples=self.examples(entry.get("response", []), where),
+            script=read_test_script(entry.get("event", [])),
+        )
+
+    def url(self, raw: Any, where: str) -> Url:
+        if raw is None:
+            raise self.fail(where, "the request has no URL")
+        if isinstance(raw, str):
+            return Url(raw=raw)
+        if not isinstance(raw, dict):
+            raise self.fail(where, "'url' is neither a string nor an object")
+        query = self.key_values(raw.get("query", []) or [], where, "url.query")
+        variables = self.key_values(raw.get("variable", []) or [], where, "url.variable")
+        text = raw.get("raw")
+        if not isinstance(text, str) or not text:
+            text = _url_from_parts(raw)
+        # The query list is authoritative (it carries 'disabled'); drop the raw one.
+        if raw.get("query") is not None:
+            text = text.split("?", 1)[0]
+        return Url(raw=text, query=query, path_variables=variables)
+
+    def key_values(self, raw: Any, where: str, what: str) -> tuple[KeyValue, ...]:
+        if raw is None:
+            return ()
+        if isinstance(raw, str):  # v2.0 allows headers as one "K: V\nK2: V2" string
+            pairs = [line.split(":", 1) for line in raw.splitlines() if ":" in line]
+            return tuple(KeyValue(k.strip(), v.strip()) for k, v in pairs)
+        if not isinstance(raw, list):
+            raise self.fail(where, f"'{what}' is not a list")
+        built = []
+        for entry in raw:
+            if not isinstance(entry, dict):
+                raise self.fail(where, f"an entry of '{what}' is not an object")
+            key = entry.get("key", entry.get("id"))
+            if key is None:
+                raise self.fail(where, f"an entry of '{what}' has no 'key'")
+            src = entry.get("src")
+            built.append(
+                KeyValue(
+                    key=str(key),
+                    value=_text(entry.get("value")),
+                    disabled=bool(entry.get("disabled", False)),
+                    type=str(entry.get("type", "text")),
+                    src=tuple(map(str, src)) if isinstance(src, list) else src,
+                )
+            )
+        return tuple(built)
+
+    def body(self, raw: Any, where: str) -> Body | None:
+        if not raw or not isinstance(raw, dict) or raw.get("disabled"):
+            return None
+        mode = raw.get("mode")
+        if mode is None:
+            return None
+        if mode == "raw":
+            options = raw.get("options") or {}
+            language = ((options.get("raw") or {}) if isinstance(options, dict) else {}).get(
+                "language"
+            )
+            return Body(mode="raw", raw=_text(raw.get("raw")), language=language)
+        if mode in ("urlencoded", "formdata"):
+            return Body(mode=mode, fields=self.key_values(raw.get(mode, []), where, f"body.{mode}"))
+        if mode == "file":
+            file = raw.get("file") or {}
+            return Body(mode="file", file_src=file.get("src") if isinstance(file, dict) else None)
+        if mode == "graphql":
+            graphql = raw.get("graphql") or {}
+            return Body(
+                mode="graphql",
+                graphql_query=_text(graphql.get("query")),
+                graphql_variables=_text(graphql.get("variables")),
+            )
+        raise self.fail(
+            where, f"body mode {mode!r} is not one of raw, urlencoded, formdata, file, graphql"
+        )
+
+    def auth(self, raw: Any, where: str) -> Auth | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or "type" not in raw:
+            raise self.fail(where, "'auth' is not an object with a 'type'")
+        kind = str(raw["type"])
+        if kind not in AUTH_TYPES:
+            raise self.fail(where, f"auth type {kind!r} is not a Postman auth type")
+        if kind not in SUPPORTED_AUTH_TYPES:
+            raise self.fail(
+                where,
+                f"auth type {kind!r} is not supported (supported: {', '.join(sorted(SUPPORTED_AUTH_TYPES))})",
+            )
+        params = raw.get(kind, {})
+        # v2.1 stores attributes as [{key, value, type}], v2.0 as a plain object.
+        if isinstance(params, list):
+            flat = {
+                str(p["key"]): p.get("value") for p in params if isinstance(p, dict) and "key" in p
+            }
+        elif isinstance(params, dict):
+            flat = dict(params)
+        else:
+            raise self.fail(where, f"'auth.{kind}' is neither a list nor an object")
+        return Auth(type=kind, params=flat)
+
+    def variables(self, raw: Any) -> dict[str, str]:
+        if not isinstance(raw, list):
+            return {}
+        return {
+            str(v.get("key", v.get("id"))): _text(v.get("value"))
+            for v in raw
+            if isinstance(v, dict) and not v.get("disabled") and (v.get("key") or v.get("id"))
+        }
+
+    def examples(self, raw: Any, where: str) -> tuple[ExampleResponse, ...]:
+        if not isinstance(raw, list):
+            return ()
+        found = []
+        for example in raw:
+            if not isinstance(example, dict):
+                continue
+            code = example.get("code")
+            found.append(
+                ExampleResponse(
+                    name=str(example.get("name", "")),
+                    code=code if isinstance(code, int) else None,
+                    body=_text(example.get("body")),
+                )
+            )
+        return tuple(found)
+
+
+def _url_from_parts(raw: dict[str, Any]) -> str:
+    host = raw.get("host", "")
+    host = ".".join(map(str, host)) if isinstance(host, list) else str(host)
+    path = raw.get("path", "")
+    path = "/".join(map(str, path)) if isinstance(path, list) else str(path).lstrip("/")
+    protocol = raw.get("protocol")
+    port = raw.get("port")
+    text = f"{protocol}://" if protocol else ""
+    text += host + (f":{port}" if port else "")
+    return text + ("/" + path if path else "")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def _description(value: Any) -> str:
+    if isinstance(value, dict):  # {content, type}
+        return str(value.get("content", ""))
+    return "" if value is None else str(value)

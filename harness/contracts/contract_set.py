@@ -1,0 +1,213 @@
+"""The loaded contract set: operation lookup and response checks for the runner."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from harness.contracts.bundle import bundle
+from harness.contracts.coverage import Coverage
+from harness.contracts.importer import INDEX_FILE, INDEX_FORMAT, SCHEMAS_DIR
+from harness.contracts.matching import PathMatcher, request_path
+from harness.contracts.report import ContractReport, Violation
+from harness.contracts.validation import CompiledSchema, describe
+from harness.errors import InputError
+
+
+class ContractSet:
+    def __init__(self, index: dict[str, Any], files: dict[str, dict[str, Any]], source: str) -> None:
+        self._source = source
+        self._operations: dict[str, dict[str, Any]] = index["operations"]
+        self._files = files
+        templates: dict[str, set[str]] = {}
+        for op in self._operations.values():
+            templates.setdefault(op["path"], set()).add(op["method"])
+        self._matcher = PathMatcher(templates)
+        self._compiled: dict[str, CompiledSchema] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, directory: Path) -> ContractSet:
+        """Read ``index.json`` and every schema under ``schemas/``; validators compile lazily."""
+        index_path = directory / INDEX_FILE
+        index = _read_json(index_path)
+        if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT or not isinstance(
+            index.get("operations"), dict
+        ):
+            raise InputError(
+                f"{index_path} is not a contract index (format {INDEX_FORMAT}).",
+                hint="Regenerate it with `harness contracts import`.",
+            )
+        files = {
+            p.relative_to(directory).as_posix(): _read_json(p)
+            for p in sorted((directory / SCHEMAS_DIR).rglob("*.json"))
+        }
+        for key, op in index["operations"].items():
+            for status, response in op["responses"].items():
+                schema = response.get("schema")
+                if schema is not None and schema not in files:
+                    raise InputError(
+                        f"{index_path}: {key} {status} names schema {schema}, which is missing.",
+                        hint="Regenerate the contracts with `harness contracts import`.",
+                    )
+        return cls(index, files, str(directory))
+
+    @classmethod
+    def from_files(cls, files: dict[str, str]) -> ContractSet:
+        """A contract set from ``build_contracts`` output, without touching the disk."""
+        parsed = {name: json.loads(text) for name, text in files.items()}
+        index = parsed.pop(INDEX_FILE)
+        return cls(index, parsed, "<memory>")
+
+    # --- lookup ---------------------------------------------------------------------------
+
+    def operations(self) -> list[tuple[str, str, tuple[int, ...]]]:
+        return sorted(
+            (op["method"], op["path"], tuple(sorted(int(s) for s in op["responses"])))
+            for op in self._operations.values()
+        )
+
+    def operation(self, key: str) -> dict[str, Any] | None:
+        return self._operations.get(key)
+
+    def required_scopes(self, method: str, url: str) -> list[str]:
+        match = self._matcher.match(request_path(url))
+        if match is None:
+            return []
+        op = self._operations.get(f"{method.upper()} {match.template}")
+        return list(op["scopes"]) if op else []
+
+    def coverage(self, exercised: Iterable[tuple[str, int]]) -> Coverage:
+        defined = {
+            key: tuple(sorted(int(s) for s in op["responses"])) for key, op in self._operations.items()
+        }
+        return Coverage.build(defined, exercised)
+
+    def compiled(self, schema_file: str) -> CompiledSchema:
+        """The compiled validator for one schema file (built once, shared by threads)."""
+        compiled = self._compiled.get(schema_file)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(schema_file)
+                if compiled is None:
+                    compiled = CompiledSchema(bundle(schema_file, self._files))
+                    self._compiled[schema_file] = compiled
+        return compiled
+
+    # --- checking -------------------------------------------------------------------------
+
+    def check(
+        self,
+        *,
+        method: str,
+        url: str,
+        status: int,
+        content_type: str | None,
+        body: bytes | str | None,
+        strict: bool = False,
+    ) -> ContractReport:
+        method = method.upper()
+        path = request_path(url)
+        match = self._matcher.match(path)
+        if match is None:
+            return ContractReport(operation=None)
+        violations: list[Violation] = []
+        if match.trailing_slash_mismatch:
+            want = path[:-1] if path.endswith("/") else path + "/"
+            violations.append(Violation(
+                "$", "trailing_slash", match.template, "/" if path.endswith("/") else "no slash",
+                f"trailing-slash mismatch: the contract path is {match.template}, so request {want}"
+                f" instead of {path}",
+            ))
+        key = f"{method} {match.template}"
+        op = self._operations.get(key)
+        if op is None:
+            if status != 405:
+                allowed = ", ".join(sorted(match.methods))
+                violations.append(Violation(
+                    "$", "method", allowed, method,
+                    f"{method} is not documented for {match.template}; documented: {allowed}",
+                ))
+            return ContractReport(operation=None, violations=violations)
+        report = ContractReport(operation=key, violations=violations)
+        response = op["responses"].get(str(status))
+        if response is None:
+            documented = ", ".join(sorted(op["responses"]))
+            report.violations.append(Violation(
+                "$", "status", f"one of {documented}", str(status),
+                f"status {status} is not documented for {key}; documented: {documented}",
+            ))
+            return report
+        self._check_body(response, content_type, body, strict, report)
+        return report
+
+    def _check_body(
+        self,
+        response: dict[str, Any],
+        content_type: str | None,
+        body: bytes | str | None,
+        strict: bool,
+        report: ContractReport,
+    ) -> None:
+        raw = body.encode() if isinstance(body, str) else (body or b"")
+        kind = response["body"]
+        if kind == "empty":
+            if raw.strip():
+                report.violations.append(Violation(
+                    "$", "empty_body", "empty body", f"{len(raw)} bytes",
+                    f"expected an empty body, got {len(raw)} bytes",
+                ))
+            return
+        expected_type = response.get("content_type")
+        actual_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if expected_type and actual_type != expected_type:
+            report.violations.append(Violation(
+                "$", "content_type", expected_type, actual_type or "none",
+                f"expected content type {expected_type}, got {actual_type or 'none'}",
+            ))
+        if kind != "json":
+            return
+        if not raw.strip():
+            report.violations.append(Violation("$", "json", "a JSON body", "empty body",
+                                               "expected a JSON body, got an empty body"))
+            return
+        try:
+            instance = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            report.violations.append(Violation(
+                "$", "json", "valid JSON", f"malformed ({len(raw)} bytes)",
+                f"body is not valid JSON: {detail}{where}",
+            ))
+            return
+        schema_file = response.get("schema")
+        if schema_file is None:
+            return
+        compiled = self.compiled(schema_file)
+        report.violations.extend(compiled.violations(instance))
+        report.drift.extend(compiled.drift(instance))
+        if strict:
+            report.violations.extend(
+                Violation(path, "drift", "no undocumented fields", "unknown field",
+                          f"field {path} is not in the contract (strict mode)")
+                for path in report.drift
+            )
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(
+            f"Cannot read contract file {path}: {exc.strerror}.",
+            hint="Run `harness contracts import` to generate the contracts.",
+        ) from None
+    except ValueError as exc:
+        raise InputError(f"Contract file {path} is not valid JSON ({exc}).") from None
+
+
+__all__ = ["ContractSet", "describe"]

@@ -1,0 +1,46 @@
+"""Errors a user can act on.
+
+Every problem caused by input or setup (a malformed file, a missing variable, a refused token)
+is raised as a :class:`HarnessError`. The CLI prints its message as one paragraph and exits 2;
+nothing else is shown, so the message must name the file, line or request and say what to do.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED_CHECKS = 1
+EXIT_BAD_INPUT = 2
+
+
+class HarnessError(Exception):
+    """A problem the user can fix. ``str(err)`` is the whole message shown to them."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} {hint}")
+
+
+class InputError(HarnessError):
+    """A file or argument the user gave is wrong (collection, environment, scenario, contract)."""
+
+
+class UnresolvedVariableError(InputError):
+    """A ``{{name}}`` placeholder has no value in any scope."""
+
+    def __init__(self, name: str, where: str) -> None:
+        self.name = name
+        self.where = where
+        super().__init__(
+            f"Variable {{{{{name}}}}} used in {where} has no value.",
+            hint=(
+                f"Define '{name}' in the environment file, pass --env-var {name}=VALUE, "
+                f"or set the OS environment variable DRCHRONO_{name.upper()}."
+            ),
+        )
+
+
+class AuthError(HarnessError):
+    """Obtaining or refreshing a token failed in a way the user must fix (re-login, fix secret)."""

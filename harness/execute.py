@@ -1,0 +1,164 @@
+"""Execute one request: build it, send it, judge the response, and describe it as a result.
+
+Shared by the collection runner and the scenario executor, which differ only in what they run
+and what they capture; everything about a single exchange lives here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from harness.build import BuiltRequest, build_request
+from harness.checks import ContractChecker, judge
+from harness.collection import RequestItem
+from harness.errors import HarnessError, InputError, UnresolvedVariableError
+from harness.redaction import SecretRegistry
+from harness.results import Cause, RequestResult, Verdict
+from harness.sender import Sender, TokenSource
+from harness.variables import Resolver, Scopes
+
+
+@dataclass
+class RunnerConfig:
+    workers: int = 1
+    bail: bool = False
+    strict: bool = False
+    keep_bodies: bool = False  # snapshots for the HTML report
+    files_root: Path = field(default_factory=Path.cwd)
+    allow_outside_files: bool = False
+
+
+@dataclass
+class Execution:
+    result: RequestResult
+    response: httpx.Response | None = None
+
+
+class RequestExecutor:
+    def __init__(
+        self,
+        *,
+        tokens_for: Callable[[Mapping[str, str]], TokenSource],
+        contracts: ContractChecker | None,
+        secrets: SecretRegistry,
+        config: RunnerConfig,
+    ) -> None:
+        self.tokens_for = tokens_for
+        self.contracts = contracts
+        self.secrets = secrets
+        self.config = config
+        self._lock = threading.Lock()
+        # (operation, status) pairs seen, for contract coverage; bounded by the contract size.
+        self.exercised: set[tuple[str, int]] = set()
+
+    def execute(
+        self,
+        index: int,
+        item: RequestItem,
+        sender: Sender,
+        scopes: Scopes,
+        *,
+        expected: Sequence[int] | None = None,
+        check_contract: bool = True,
+        suite: str | None = None,
+        name: str | None = None,
+    ) -> Execution:
+        result = RequestResult(
+            suite=suite or item.suite,
+            name=name or item.name,
+            method=item.method,
+            url=item.url.raw,
+            index=index,
+        )
+        try:
+            built = build_request(
+                item,
+                Resolver(scopes),
+                files_root=self.config.files_root,
+                allow_outside_files=self.config.allow_outside_files,
+            )
+        except UnresolvedVariableError as exc:
+            result.verdict, result.cause = Verdict.SKIPPED, Cause.INPUT
+            result.message = (
+                f"not sent: {{{{{exc.name}}}}} has no value (the request that captures it did not "
+                "succeed)"
+            )
+            return Execution(result)
+        except HarnessError as exc:
+            return Execution(self._errored(result, Cause.INPUT, str(exc)))
+        result.url = self.secrets.redact(built.url)
+        tokens: TokenSource | None = None
+        try:
+            tokens = (
+                self.tokens_for(built.oauth2_params) if built.oauth2_params is not None else None
+            )
+            exchange = sender.send(built, tokens)
+        except InputError as exc:
+            return Execution(self._errored(result, Cause.INPUT, str(exc)))
+        except HarnessError as exc:
+            cause = Cause.CASSETTE if "cassette" in type(exc).__name__.lower() else Cause.AUTH
+            return Execution(self._errored(result, cause, str(exc)))
+        result.attempts = exchange.attempts
+        response = exchange.response
+        if response is None:
+            return Execution(
+                self._errored(result, exchange.error_cause or Cause.CONNECTION, exchange.error)
+            )
+        result.status = response.status_code
+        result.elapsed_ms = exchange.attempts[-1].elapsed_ms if exchange.attempts else 0.0
+        judgement = judge(
+            response,
+            item.method,
+            item.expected_statuses if expected is None else expected,
+            self.contracts if check_contract else None,
+            strict=self.config.strict,
+            granted_scopes=_granted_scopes(tokens),
+        )
+        result.checks, result.verdict, result.cause = (
+            judgement.checks,
+            judgement.verdict,
+            judgement.cause,
+        )
+        result.operation, result.drift = judgement.operation, judgement.drift
+        if judgement.operation is not None:
+            with self._lock:
+                self.exercised.add((judgement.operation, response.status_code))
+        if self.config.keep_bodies:
+            self._snapshot(result, built, response)
+        return Execution(result, response)
+
+    def _errored(self, result: RequestResult, cause: Cause, message: str) -> RequestResult:
+        result.verdict, result.cause = Verdict.ERROR, cause
+        result.message = self.secrets.redact(message)
+        return result
+
+    def _snapshot(
+        self, result: RequestResult, built: BuiltRequest, response: httpx.Response
+    ) -> None:
+        redact = self.secrets.redact
+        result.request_headers = {k: redact(v) for k, v in built.headers}
+        result.request_body = (
+            redact(built.content.decode("utf-8", "replace")) if built.content else None
+        )
+        result.response_headers = {
+            k: redact(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
+        }
+        result.response_body = redact(response.text) if response.content else None
+
+
+def _granted_scopes(tokens: TokenSource | None) -> list[str] | None:
+    status = getattr(tokens, "status", None)
+    if status is None:
+        return None
+    try:
+        scopes = status().get("scopes")
+    except Exception:  # the scope report is best effort; never fail a run over it
+        return None
+    if isinstance(scopes, str):
+        return scopes.split()
+    return list(scopes) if scopes else None

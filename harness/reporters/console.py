@@ -1,0 +1,131 @@
+"""Terminal output: a line per request as it finishes, then a summary table (rich).
+
+On a terminal a live progress bar sits under the lines; when output is not a terminal or CI is set,
+only the plain lines and the summary are printed, so CI logs stay readable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from harness.results import RequestResult, RunSummary, Verdict
+
+_MARK = {
+    Verdict.PASSED: "[green]✓[/]",
+    Verdict.FAILED: "[red]✗[/]",
+    Verdict.ERROR: "[red]![/]",
+    Verdict.SKIPPED: "[yellow]-[/]",
+}
+
+
+class ConsoleReporter:
+    def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
+        self.console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+        self.verbose = verbose
+        interactive = self.console.is_terminal and not os.environ.get("CI")
+        self._progress: Progress | None = (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            if interactive
+            else None
+        )
+        self._task: TaskID | None = None
+        self._suite: str | None = None
+        self._failures: list[RequestResult] = []
+        self._slowest: list[tuple[float, str]] = []
+
+    def start(self, info: object) -> None:
+        name = getattr(info, "name", "run")
+        target = getattr(info, "target", "")
+        self.console.print(f"[bold]{name}[/] against [cyan]{target}[/]")
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task("running", total=getattr(info, "planned", None))
+
+    def result(self, result: RequestResult) -> None:
+        if result.suite != self._suite:
+            self._suite = result.suite
+            self.console.print(f"[bold]{result.suite}[/]")
+        status = "" if result.status is None else str(result.status)
+        line = f"  {_MARK[result.verdict]} {result.name}  [dim]{result.method} {status} {result.elapsed_ms:.0f} ms[/]"
+        retries = [a.note for a in result.attempts if a.note]
+        if retries:
+            line += f"  [yellow]({'; '.join(retries)})[/]"
+        self.console.print(line)
+        if result.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED):
+            for text in _reasons(result):
+                self.console.print(f"      [red]{text}[/]", markup=True)
+            if result.verdict is not Verdict.SKIPPED:
+                self._failures.append(_compact(result))
+        if self.verbose and result.drift:
+            self.console.print(f"      [yellow]drift: {', '.join(result.drift[:5])}[/]")
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task)
+
+    def finish(self, summary: RunSummary) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+        table = Table(title="Summary", show_edge=False)
+        for column in ("requests", "passed", "failed", "errors", "skipped", "time"):
+            table.add_column(column, justify="right")
+        table.add_row(
+            str(summary.total),
+            f"[green]{summary.passed}[/]",
+            f"[red]{summary.failed}[/]" if summary.failed else "0",
+            f"[red]{summary.errors}[/]" if summary.errors else "0",
+            str(summary.skipped),
+            f"{summary.elapsed_s:.2f}s",
+        )
+        self.console.print(table)
+        coverage = summary.coverage.get("text") if summary.coverage else None
+        if coverage:
+            self.console.print(coverage)
+        if self._failures:
+            self.console.print("[bold red]Failures[/]")
+            for failed in self._failures:
+                self.console.print(f"  {failed.suite}/{failed.name}: {failed.cause.value}")
+                for text in _reasons(failed)[:3]:
+                    self.console.print(f"      {text}", markup=False)
+        verdict = "[bold green]PASSED[/]" if summary.ok else "[bold red]FAILED[/]"
+        self.console.print(verdict)
+
+
+def _reasons(result: RequestResult) -> list[str]:
+    reasons = [result.message] if result.message else []
+    for check in result.failed_checks:
+        where = f" at {check.json_path}" if check.json_path else ""
+        reasons.append(f"{check.name}{where}: {check.message}")
+    return reasons
+
+
+def _compact(result: RequestResult) -> RequestResult:
+    """Keep only what the failure list shows (no bodies), so memory stays small."""
+    return RequestResult(
+        suite=result.suite,
+        name=result.name,
+        method=result.method,
+        url=result.url,
+        verdict=result.verdict,
+        cause=result.cause,
+        checks=result.failed_checks[:5],
+        message=result.message,
+    )

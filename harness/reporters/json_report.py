@@ -1,0 +1,53 @@
+"""A JSON summary for machines: run totals, coverage, and every result.
+
+Results are streamed to a temporary file as they arrive; the report is assembled (atomically) at
+the end, so memory does not grow with the number of requests.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+
+from harness.atomicfile import atomic_writer
+from harness.results import RequestResult, RunSummary
+
+
+class JsonReporter:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._rows: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._count = 0
+        self._info: dict[str, Any] = {}
+
+    def start(self, info: object) -> None:
+        self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
+
+    def result(self, result: RequestResult) -> None:
+        self._rows.write(("," if self._count else "") + "\n    " + json.dumps(result.to_json()))
+        self._count += 1
+
+    def finish(self, summary: RunSummary) -> None:
+        head = {
+            "run": self._info,
+            "summary": {
+                "total": summary.total,
+                "passed": summary.passed,
+                "failed": summary.failed,
+                "errors": summary.errors,
+                "skipped": summary.skipped,
+                "elapsed_s": round(summary.elapsed_s, 3),
+                "ok": summary.ok,
+            },
+            "coverage": {k: v for k, v in summary.coverage.items() if k != "text"},
+        }
+        self._rows.seek(0)
+        with atomic_writer(self.path) as out:
+            text = json.dumps(head, indent=2)
+            out.write(text[:-2] + ',\n  "results": [')  # type: ignore[arg-type]
+            while chunk := self._rows.read(1 << 16):
+                out.write(chunk)  # type: ignore[arg-type]
+            out.write("\n  ]\n}\n")  # type: ignore[arg-type]
+        self._rows.close()

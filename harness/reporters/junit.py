@@ -1,0 +1,110 @@
+"""JUnit XML that Jenkins and GitLab display well: a testsuite per folder or scenario.
+
+Results arrive in plan order, so a suite's test cases are contiguous: only the current suite is
+held in memory and finished suites are streamed to a temporary file, which becomes the report
+(atomically) when the run ends.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import IO
+from xml.sax.saxutils import escape, quoteattr
+
+from harness.atomicfile import atomic_writer
+from harness.results import RequestResult, RunSummary, Verdict
+
+
+class JUnitReporter:
+    def __init__(self, path: Path, *, name: str = "drchrono-harness") -> None:
+        self.path = path
+        self.name = name
+        self._body: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._suite: str | None = None
+        self._suite_time = 0.0
+        self._cases: list[str] = []
+        self._counts = [0, 0, 0, 0]  # tests, failures, errors, skipped
+        self._time = 0.0
+
+    def start(self, info: object) -> None:
+        self.name = getattr(info, "name", self.name)
+
+    def result(self, result: RequestResult) -> None:
+        if result.suite != self._suite:
+            self._close_suite()
+            self._suite = result.suite
+        self._counts[0] += 1
+        seconds = result.elapsed_ms / 1000
+        self._time += seconds
+        self._suite_time += seconds
+        # Jenkins reads dots in classname as packages: collection slug, then the folder path.
+        classname = quoteattr(".".join([_slug(self.name), *map(_slug, result.suite.split("/"))]))
+        case = f'    <testcase classname={classname} name={quoteattr(result.name)} time="{seconds:.3f}"'
+        inner = ""
+        if result.verdict is Verdict.FAILED:
+            self._counts[1] += 1
+            inner = _element("failure", result)
+        elif result.verdict is Verdict.ERROR:
+            self._counts[2] += 1
+            inner = _element("error", result)
+        elif result.verdict is Verdict.SKIPPED:
+            self._counts[3] += 1
+            inner = f"      <skipped message={quoteattr(result.message)}/>\n"
+        attempts = [a for a in result.attempts if a.note]
+        if attempts:
+            lines = "\n".join(
+                f"attempt {i + 1}: status {a.status} {a.note}"
+                for i, a in enumerate(result.attempts)
+            )
+            inner += f"      <system-out>{escape(lines)}</system-out>\n"
+        self._cases.append(case + (">\n" + inner + "    </testcase>\n" if inner else "/>\n"))
+
+    def _close_suite(self) -> None:
+        if self._suite is None:
+            return
+        tests = len(self._cases)
+        failures = sum(1 for c in self._cases if "<failure" in c)
+        errors = sum(1 for c in self._cases if "<error" in c)
+        skipped = sum(1 for c in self._cases if "<skipped" in c)
+        self._body.write(
+            f'  <testsuite name={quoteattr(self._suite)} tests="{tests}" failures="{failures}" '
+            f'errors="{errors}" skipped="{skipped}" time="{self._suite_time:.3f}">\n'
+        )
+        self._body.writelines(self._cases)
+        self._body.write("  </testsuite>\n")
+        self._cases = []
+        self._suite_time = 0.0
+
+    def finish(self, summary: RunSummary) -> None:
+        self._close_suite()
+        tests, failures, errors, skipped = self._counts
+        self._body.seek(0)
+        with atomic_writer(self.path) as out:
+            out.write('<?xml version="1.0" encoding="UTF-8"?>\n')  # type: ignore[arg-type]
+            out.write(  # type: ignore[arg-type]
+                f'<testsuites name={quoteattr(self.name)} tests="{tests}" failures="{failures}" '
+                f'errors="{errors}" skipped="{skipped}" time="{summary.elapsed_s:.3f}">\n'
+            )
+            while chunk := self._body.read(1 << 16):
+                out.write(chunk)  # type: ignore[arg-type]
+            out.write("</testsuites>\n")  # type: ignore[arg-type]
+        self._body.close()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "root"
+
+
+def _element(tag: str, result: RequestResult) -> str:
+    reasons = [result.message] if result.message else []
+    for check in result.failed_checks:
+        where = f" at {check.json_path}" if check.json_path else ""
+        reasons.append(f"{check.name}{where}: {check.message}")
+    first = reasons[0] if reasons else result.cause.value
+    detail = f"{result.method} {result.url} -> {result.status}\n" + "\n".join(reasons)
+    return (
+        f"      <{tag} message={quoteattr(first)} type={quoteattr(result.cause.value)}>"
+        f"{escape(detail)}</{tag}>\n"
+    )

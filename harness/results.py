@@ -1,0 +1,130 @@
+"""What a run produces: one :class:`RequestResult` per request or scenario step.
+
+Results are plain data so that every reporter (console, JUnit, JSON, HTML) renders the same facts,
+and so that they can be streamed: the runner hands each result to the reporters and keeps only the
+counters in :class:`RunSummary`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Verdict(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"  # a check failed: contract, status, assertion
+    ERROR = "error"  # the request could not get a verdict from its checks: timeout, reset, auth
+    SKIPPED = "skipped"
+
+
+class Cause(str, enum.Enum):
+    """Why a request did not pass, in words a user triages by."""
+
+    OK = "ok"
+    CONTRACT = "contract violation"
+    STATUS = "unexpected status"
+    ASSERTION = "assertion failed"
+    SERVER_FAULT = "server fault"
+    THROTTLED = "throttled"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection error"
+    AUTH = "auth"
+    INPUT = "bad input"
+    CASSETTE = "cassette"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One thing that was verified about a response."""
+
+    name: str  # e.g. "status", "contract", "expect.json"
+    passed: bool
+    message: str = ""  # already masked: no secret, no PHI value
+    json_path: str | None = None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One send of a request (retries and auth refreshes make several)."""
+
+    status: int | None
+    elapsed_ms: float
+    note: str = ""  # "retry after 500", "refreshed token after 401", "waited 2.0s (Retry-After)"
+
+
+@dataclass
+class RequestResult:
+    suite: str  # folder path or scenario name: JUnit testsuite
+    name: str  # request or step name: JUnit testcase
+    method: str
+    url: str  # redacted
+    index: int = 0  # position in the plan, for deterministic ordering under --workers
+    status: int | None = None
+    elapsed_ms: float = 0.0
+    verdict: Verdict = Verdict.PASSED
+    cause: Cause = Cause.OK
+    checks: list[Check] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    operation: str | None = None  # contract key "GET /api/patients/{id}"
+    drift: list[str] = field(default_factory=list)  # unknown fields, reported not failed
+    # Masked snapshots for the HTML report; None when not kept.
+    request_headers: dict[str, str] | None = None
+    request_body: str | None = None
+    response_headers: dict[str, str] | None = None
+    response_body: str | None = None
+    message: str = ""  # one-line explanation for ERROR verdicts
+
+    @property
+    def failed_checks(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "name": self.name,
+            "method": self.method,
+            "url": self.url,
+            "status": self.status,
+            "elapsed_ms": round(self.elapsed_ms, 2),
+            "verdict": self.verdict.value,
+            "cause": self.cause.value,
+            "operation": self.operation,
+            "message": self.message,
+            "checks": [
+                {"name": c.name, "passed": c.passed, "message": c.message, "json_path": c.json_path}
+                for c in self.checks
+            ],
+            "attempts": [
+                {"status": a.status, "elapsed_ms": round(a.elapsed_ms, 2), "note": a.note}
+                for a in self.attempts
+            ],
+            "drift": self.drift,
+        }
+
+
+@dataclass
+class RunSummary:
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    elapsed_s: float = 0.0
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, result: RequestResult) -> None:
+        self.total += 1
+        if result.verdict is Verdict.PASSED:
+            self.passed += 1
+        elif result.verdict is Verdict.FAILED:
+            self.failed += 1
+        elif result.verdict is Verdict.ERROR:
+            self.errors += 1
+        else:
+            self.skipped += 1
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.errors == 0

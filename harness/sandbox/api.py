@@ -1,0 +1,257 @@
+"""The REST side: ``/api/...`` with Bearer auth, scopes, throttling, pagination and dispatch.
+
+Order of checks follows Django REST framework: authentication (401), throttling (429),
+routing (404/405), permission (403), then the handler. Resources in
+:mod:`harness.sandbox.resources` are served from state; every other operation of the OpenAPI
+document answers with deterministic, schema-shaped generated data.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from harness.sandbox.context import SandboxContext
+from harness.sandbox.generate import ValueMaker, stable_int, with_faker
+from harness.sandbox.oauth import ctx_of, form_of
+from harness.sandbox.openapi_ops import Operation
+from harness.sandbox.resources import RESOURCES, BadRequest, Conflict, Records
+from harness.sandbox.state import AccessToken
+
+NOT_AUTHENTICATED = "Authentication credentials were not provided."
+FORBIDDEN = "You do not have permission to perform this action."
+NOT_FOUND = "Not found."
+THROTTLED = "Request was throttled."
+GENERATED_PAGE = 3
+
+
+def detail(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status, headers=dict(headers or {}))
+
+
+def no_content() -> Response:
+    return Response(status_code=204)
+
+
+# -- which operations are stateful ------------------------------------------------------------
+def stateful_kind(op: Operation) -> str | None:
+    """'list', 'create', 'retrieve', 'update', 'delete' when state serves ``op``, else None."""
+    parts = op.template.strip("/").split("/")
+    if len(parts) < 2 or parts[0] != "api" or parts[1] not in RESOURCES:
+        return None
+    if len(parts) == 2:
+        return {"GET": "list", "POST": "create"}.get(op.method)
+    if len(parts) == 3 and parts[2] == "{id}":
+        return {"GET": "retrieve", "PUT": "update", "PATCH": "update",
+                "DELETE": "delete"}.get(op.method)
+    return None
+
+
+# -- entry point -----------------------------------------------------------------------------------
+async def api_entry(request: Request) -> Response:
+    ctx = ctx_of(request)
+    token = authenticate(ctx, request)
+    if isinstance(token, Response):
+        return token
+    if ctx.config.rate_limit and not ctx.limiter.allow(token.client_id):
+        headers = {}
+        if ctx.config.throttle_retry_after is not None:
+            headers["Retry-After"] = str(ctx.config.throttle_retry_after)
+        return detail(429, THROTTLED, headers)
+    path = request.url.path
+    method = "GET" if request.method == "HEAD" else request.method
+    if path == "/api/users/current":
+        if method != "GET":
+            return detail(405, f'Method "{request.method}" not allowed.')
+        user_id = ctx.store.meta.get("user_id")
+        return RedirectResponse(f"/api/users/{user_id}", status_code=302)
+    match = ctx.doc.match(path)
+    if match is None:
+        return detail(404, NOT_FOUND)
+    allowed = ", ".join(sorted(match.operations) + ["OPTIONS"])
+    if method == "OPTIONS":
+        return JSONResponse({"name": match.template, "description": "",
+                             "renders": ["application/json"],
+                             "parses": ["application/json", "application/x-www-form-urlencoded",
+                                        "multipart/form-data"]}, headers={"Allow": allowed})
+    op = match.operations.get(method)
+    if op is None:
+        return detail(405, f'Method "{request.method}" not allowed.', {"Allow": allowed})
+    if not op.allows(frozenset(token.scopes)):
+        return detail(403, FORBIDDEN)
+    try:
+        kind = stateful_kind(op)
+        if kind is not None:
+            return await serve_stateful(ctx, request, op, kind, match.params)
+        if not ctx.config.generated_operations:
+            return detail(404, NOT_FOUND)
+        return await serve_generated(ctx, request, op, match.params)
+    except BadRequest as bad:
+        return JSONResponse(bad.body, status_code=bad.status)
+    except Conflict as conflict:
+        return detail(409, str(conflict))
+
+
+def authenticate(ctx: SandboxContext, request: Request) -> AccessToken | Response:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return detail(401, NOT_AUTHENTICATED, {"WWW-Authenticate": 'Bearer realm="api"'})
+    token, why = ctx.store.check_access(value.strip())
+    if token is None:
+        # django-oauth-toolkit's DRF authentication reports an invalid or expired token as
+        # "not provided" in the body and says why in WWW-Authenticate.
+        return detail(401, NOT_AUTHENTICATED, {
+            "WWW-Authenticate":
+                f'Bearer realm="api",error="invalid_token",error_description="{why}"',
+        })
+    return token
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    if ctype == "application/x-www-form-urlencoded":
+        return dict(await form_of(request))
+    if ctype in ("application/json", "") or ctype.endswith("+json"):
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest({"detail": f"JSON parse error - {exc}"}) from None
+        if not isinstance(body, dict):
+            raise BadRequest({"non_field_errors": ["Invalid data. Expected a dictionary, but got "
+                                                   f"{type(body).__name__}."]})
+        return body
+    if ctype == "multipart/form-data":
+        return {}  # accepted, fields ignored: the sandbox has no multipart parser
+    raise BadRequest({"detail": f'Unsupported media type "{ctype}" in request.'}, status=415)
+
+
+# -- stateful ------------------------------------------------------------------------------
+async def serve_stateful(ctx: SandboxContext, request: Request, op: Operation, kind: str,
+                         params: Mapping[str, str]) -> Response:
+    resource = RESOURCES[op.template.strip("/").split("/")[1]]
+    records = Records(ctx.store, resource, ctx.doc.schemas, ctx.doc.resolve)
+    if kind == "list":
+        return paginate(ctx, request, records.list(dict(request.query_params)))
+    if kind == "create":
+        return JSONResponse(records.create(await read_body(request)), status_code=201)
+    record_id = params["id"]
+    if kind == "retrieve":
+        found = records.get(record_id)
+        return detail(404, NOT_FOUND) if found is None else JSONResponse(found)
+    if kind == "delete":
+        return no_content() if records.delete(record_id) else detail(404, NOT_FOUND)
+    if records.get(record_id) is None:
+        return detail(404, NOT_FOUND)
+    body = await read_body(request)
+    updated = records.update(record_id, body, partial=op.method == "PATCH")
+    return detail(404, NOT_FOUND) if updated is None else no_content()
+
+
+# -- pagination ----------------------------------------------------------------------------
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o={offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int | None:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    key, _, value = text.partition("=")
+    return int(value) if key == "o" and value.isdigit() else None
+
+
+def page_size_of(ctx: SandboxContext, request: Request) -> int:
+    raw = request.query_params.get("page_size", "")
+    try:
+        asked = int(raw)
+    except ValueError:
+        return ctx.config.page_size  # DRF ignores a page_size it cannot read
+    return max(1, min(asked, ctx.config.max_page_size)) if asked > 0 else ctx.config.page_size
+
+
+def paginate(ctx: SandboxContext, request: Request, items: list[Any]) -> Response:
+    size = page_size_of(ctx, request)
+    offset = 0
+    if "cursor" in request.query_params:
+        decoded = decode_cursor(request.query_params["cursor"])
+        if decoded is None:
+            return detail(404, "Invalid cursor")
+        offset = decoded
+    page = items[offset:offset + size]
+    next_url = prev_url = None
+    if offset + size < len(items):
+        next_url = str(request.url.include_query_params(cursor=encode_cursor(offset + size)))
+    if offset > 0:
+        back = encode_cursor(max(0, offset - size))
+        prev_url = str(request.url.include_query_params(cursor=back))
+    return JSONResponse({"previous": prev_url, "results": page, "next": next_url})
+
+
+# -- generated ------------------------------------------------------------------------------------
+async def serve_generated(ctx: SandboxContext, request: Request, op: Operation,
+                          params: Mapping[str, str]) -> Response:
+    body: dict[str, Any] = {}
+    if op.method in ("POST", "PUT", "PATCH"):
+        try:
+            body = await read_body(request)
+        except BadRequest:
+            body = {}
+        check_required(ctx, op, body)
+    if op.success_status == 204:
+        return no_content()
+    schema = op.response_schema or {}
+    refs = {"doctor": ctx.store.meta.get("doctor_id")}
+    seed = stable_int(ctx.store.seed, op.key, sorted(params.items()),
+                      request.query_params.get("cursor", ""))
+
+    def make(fake: Any) -> Any:
+        maker = ValueMaker(fake, ctx.doc.resolve, refs=refs)
+        if op.paginated:
+            props = schema.get("properties") or {}
+            item_schema = (props.get("data") or props.get("results") or {}).get("items") or {}
+            return [maker.value(item_schema, "item") for _ in range(GENERATED_PAGE)]
+        return maker.value(schema, "")
+
+    value = with_faker(seed, make)
+    if op.paginated:
+        return JSONResponse({"previous": None, "results": value, "next": None})
+    ctype = op.response_content_type or "application/json"
+    if "xml" in ctype:
+        record_id = params.get("id", "")
+        xml = f'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument id="{record_id}"/>'
+        return Response(xml, status_code=op.success_status, media_type=ctype)
+    if isinstance(value, dict):
+        if "id" in value and "id" in params:
+            value["id"] = int(params["id"]) if params["id"].isdigit() else params["id"]
+        props = schema.get("properties") or {}
+        value.update({k: v for k, v in body.items() if k in props})
+    elif not schema:
+        value = {}
+    return JSONResponse(value, status_code=op.success_status)
+
+
+def check_required(ctx: SandboxContext, op: Operation, body: Mapping[str, Any]) -> None:
+    if op.method != "POST" or not op.request_schema:
+        return
+    schema = ctx.doc.resolve(op.request_schema)
+    missing = [f for f in schema.get("required") or [] if body.get(f) in (None, "")]
+    if missing:
+        raise BadRequest({f: ["This field is required."] for f in missing})
+
+
+routes = [
+    Route("/api/{rest:path}", api_entry,
+          methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+]

@@ -1,0 +1,44 @@
+"""Everything a request handler of the sandbox reaches: config, store, document, faults, limits."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from harness.sandbox.config import SandboxConfig
+from harness.sandbox.faults import FaultInjector
+from harness.sandbox.openapi_ops import OpenAPIDocument
+from harness.sandbox.ratelimit import RateLimiter
+from harness.sandbox.state import Store
+
+
+@dataclass
+class RequestCounter:
+    """Requests received per path (faulted ones included), for tests that count retries."""
+
+    _counts: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, path: str) -> None:
+        with self._lock:
+            self._counts[path] += 1
+
+    def count(self, path_prefix: str = "") -> int:
+        with self._lock:
+            return sum(n for p, n in self._counts.items() if p.startswith(path_prefix))
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+
+
+@dataclass
+class SandboxContext:
+    config: SandboxConfig
+    store: Store
+    doc: OpenAPIDocument
+    client_id: str
+    faults: FaultInjector = field(default_factory=FaultInjector)
+    counter: RequestCounter = field(default_factory=RequestCounter)
+    limiter: RateLimiter = field(default_factory=RateLimiter)

@@ -1,0 +1,202 @@
+"""Realistic, deterministic values for an OpenAPI schema, guided by field names.
+
+DrChrono's schemas say little more than "string", so the field name decides what a value looks
+like: ``home_phone`` gets a phone number, ``date_of_birth`` a date, ``copay`` a two-place decimal.
+Enums are honoured, timestamps carry no timezone, and nothing is ever null. The document's
+non-standard types (``int``, ``bool``, ``file``, arrays without ``items``) are understood.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from faker import Faker
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
+MAX_DEPTH = 4
+
+_faker_lock = threading.Lock()
+_faker = Faker("en_US")
+
+
+def stable_int(*parts: object) -> int:
+    """A seed from any parts, stable across processes (unlike ``hash``)."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def timestamp(value: dt.datetime) -> str:
+    return value.strftime(TIMESTAMP_FORMAT)
+
+
+def decimal(value: float) -> str:
+    return f"{value:.2f}"
+
+
+class ValueMaker:
+    """Produces values from one seeded Faker; not thread-safe, use :func:`with_faker`."""
+
+    def __init__(self, fake: Faker, resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+                 refs: Mapping[str, Any] | None = None, anchor: dt.date | None = None) -> None:
+        self.fake = fake
+        self.resolve = resolve
+        self.refs = dict(refs or {})
+        self.anchor = anchor or dt.date.today()
+
+    # -- by schema -------------------------------------------------------------------------
+    def value(self, schema: Mapping[str, Any] | None, name: str = "", depth: int = 0) -> Any:
+        schema = self.resolve(schema or {})
+        if name in self.refs:
+            return self.refs[name]
+        enum = schema.get("enum")
+        kind = schema.get("type")
+        if enum and not any(isinstance(e, list | dict) for e in enum):
+            choices = [e for e in enum if e not in ("", None)] or list(enum)
+            return self.fake.random_element(choices)
+        if kind in ("integer", "int"):
+            return self.integer(name)
+        if kind in ("boolean", "bool"):
+            return self.fake.pybool()
+        if kind == "number":
+            return round(self.fake.pyfloat(min_value=1, max_value=200, right_digits=2), 2)
+        if kind == "array":
+            items = schema.get("items")
+            if not items or depth >= MAX_DEPTH or enum:
+                return []
+            count = self.fake.random_int(0, 2)
+            return [self.value(items, _singular(name), depth + 1) for _ in range(count)]
+        if kind == "object" or "properties" in schema:
+            if depth >= MAX_DEPTH:
+                return {}
+            return self.obj(schema, depth + 1)
+        if kind == "file":
+            return self.fake.url() + "files/" + self.fake.file_name(extension="pdf")
+        return self.string(name, schema)
+
+    def obj(self, schema: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
+        schema = self.resolve(schema)
+        props = schema.get("properties") or {}
+        return {key: self.value(sub, key, depth) for key, sub in props.items()}
+
+    # -- by name -------------------------------------------------------------------------
+    def integer(self, name: str) -> int:
+        if name == "id" or name.endswith("_id"):
+            return self.fake.random_int(10_000, 9_999_999)
+        if name in ("duration",):
+            return self.fake.random_element([15, 30, 45, 60])
+        if name in ("minute",):
+            return self.fake.random_element([0, 15, 30, 45])
+        if name in ("hour",):
+            return self.fake.random_int(8, 17)
+        if name in ("day", "weekday"):
+            return self.fake.random_int(0, 6)
+        return self.fake.random_int(1, 500)
+
+    def string(self, name: str, schema: Mapping[str, Any]) -> str:
+        f = self.fake
+        n = name.lower()
+        fmt = schema.get("format")
+        if "birth" in n or n in ("dob", "birthdate"):
+            return f.date_of_birth(minimum_age=1, maximum_age=95).isoformat()
+        if fmt == "date-time" or n.endswith("_at") or n in ("datetime", "timestamp",
+                                                            "scheduled_time"):
+            return timestamp(self.moment())
+        if "date" in n or fmt == "date":
+            return self.moment().date().isoformat()
+        if n.endswith("_time") or n == "time":
+            return f"{f.random_int(8, 17):02d}:{f.random_element(['00', '15', '30', '45'])}:00"
+        if "email" in n:
+            return f.email()
+        if "phone" in n or "fax" in n or n.endswith("_number") and "office" in n:
+            return f.numerify("(###) ###-####")
+        if "social_security" in n or n in ("ssn",):
+            return f.ssn()
+        if "zip" in n:
+            return f.zipcode()
+        if n.endswith("city"):
+            return f.city()
+        if n.endswith("state") or n.endswith("_state_of_occurrence"):
+            return f.state_abbr(include_territories=False)
+        if "address" in n:
+            return f.street_address()
+        if n.endswith("first_name") or n == "nick_name":
+            return f.first_name()
+        if n.endswith("middle_name"):
+            return f.first_name()
+        if n.endswith("last_name"):
+            return f.last_name()
+        if n in ("username", "user_name", "assignee_user", "created_by", "assigned_by"):
+            return f.user_name()
+        if n.endswith("_name") and any(k in n for k in ("contact", "party", "physician")):
+            return f.name()
+        if n.endswith("suffix"):
+            return f.random_element(["", "Jr.", "Sr.", "II", "III"])
+        if "npi" in n:
+            return f.numerify("1#########")
+        if n in ("website",) or n.endswith("url") or "photo" in n or n in ("pdf", "document",
+                                                                          "picture"):
+            return f"https://drchrono-sandbox.local/media/{f.uuid4()}.{_ext(n)}"
+        if n in ("copay", "price", "amount", "balance", "paid", "fee", "allowed", "adjustment",
+                 "billed", "ins_paid", "pt_paid", "expected_reimbursement") or n.endswith(
+                     ("_amount", "_price", "_balance", "_paid", "_fee")):
+            return decimal(f.pyfloat(min_value=0, max_value=400, right_digits=2))
+        if "color" in n:
+            return f.hex_color()
+        if n in ("icd_code", "icd10_code") or n.startswith("icd10"):
+            return f.bothify("?##.#").upper()
+        if "rxnorm" in n or "snomed" in n or n in ("ndc", "cpt_code", "code", "loinc_code"):
+            return f.numerify("########")
+        if n in ("timezone",):
+            return "US/Pacific"
+        if n in ("name", "title", "specialty", "employer", "company") or n.endswith(
+                ("_company", "_name")):
+            return f.catch_phrase() if n != "specialty" else "General Practice"
+        if n in ("notes", "note", "description", "reason", "text", "body", "message",
+                 "comments", "instructions") or n.endswith(("_note", "_notes", "_text")):
+            return f.sentence(nb_words=8)
+        if n in ("doctor", "patient", "office", "practice_group", "appointment"):
+            return str(f.random_int(10_000, 999_999))
+        return f.word()
+
+    def moment(self) -> dt.datetime:
+        start = dt.datetime.combine(self.anchor, dt.time(8)) - dt.timedelta(days=365)
+        offset = self.fake.random_int(0, 395 * 24 * 4) * 15
+        return start + dt.timedelta(minutes=offset)
+
+
+def _singular(name: str) -> str:
+    return name[:-1] if name.endswith("s") else name
+
+
+def _ext(name: str) -> str:
+    return "pdf" if name in ("pdf", "document") else "png" if "photo" in name else "html"
+
+
+def with_faker(seed: int, work: Callable[[Faker], Any]) -> Any:
+    """Run ``work`` with the shared Faker reseeded, so equal seeds give equal data."""
+    with _faker_lock:
+        _faker.seed_instance(seed)
+        return work(_faker)
+
+
+def blank(schema: Mapping[str, Any], resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+          depth: int = 0) -> Any:
+    """What DrChrono stores for a field nobody set: "", false, [], nested blanks, null numbers."""
+    schema = resolve(schema)
+    kind = schema.get("type")
+    if kind in ("boolean", "bool"):
+        return False
+    if kind == "array":
+        return []
+    if kind == "object" or "properties" in schema:
+        if depth >= MAX_DEPTH:
+            return {}
+        props = schema.get("properties") or {}
+        return {k: blank(v, resolve, depth + 1) for k, v in props.items()}
+    if kind in ("integer", "int", "number"):
+        return None
+    return ""

@@ -1,0 +1,222 @@
+"""Variable scopes and ``{{name}}`` resolution, with Newman's precedence.
+
+Scopes, weakest first: globals < collection < environment < data (iteration row) < local
+(captured during the run). OS environment variables ``DRCHRONO_<NAME>`` fill the environment scope
+(above the environment file, below ``--env-var``) so that secrets never need to be in a file.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError, UnresolvedVariableError
+
+OS_ENV_PREFIX = "DRCHRONO_"
+PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
+# Variables whose values are registered as secrets (masked everywhere) by name.
+SECRET_NAME = re.compile(r"secret|token|password|passwd|api_?key|credential|code_verifier", re.I)
+_MAX_DEPTH = 10
+
+
+def os_env_name(variable: str) -> str:
+    """The OS environment variable that supplies ``variable``: ``client_secret`` -> DRCHRONO_CLIENT_SECRET."""
+    return OS_ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", variable).upper()
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name))
+
+
+@dataclass
+class Scopes:
+    """The variable scopes of one run (or one scenario: :meth:`child` copies the mutable ones)."""
+
+    globals: dict[str, str] = field(default_factory=dict)
+    collection: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
+    data: dict[str, str] = field(default_factory=dict)
+    local: dict[str, str] = field(default_factory=dict)
+    os_environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+    def lookup(self, name: str) -> str | None:
+        for scope in (self.local, self.data):
+            if name in scope:
+                return scope[name]
+        if name in self.environment_overrides:
+            return self.environment_overrides[name]
+        from_os = self.os_environ.get(os_env_name(name))
+        if from_os is not None:
+            return from_os
+        for scope in (self.environment, self.collection, self.globals):
+            if name in scope:
+                return scope[name]
+        return None
+
+    # --env-var values: above OS variables and the environment file, still in the environment scope.
+    environment_overrides: dict[str, str] = field(default_factory=dict)
+
+    def child(self) -> Scopes:
+        """A copy whose captured (local) values do not leak back into this one."""
+        return Scopes(
+            globals=self.globals,
+            collection=self.collection,
+            environment=self.environment,
+            data=dict(self.data),
+            local=dict(self.local),
+            os_environ=self.os_environ,
+            environment_overrides=self.environment_overrides,
+        )
+
+    def defined(self, name: str) -> bool:
+        return name.startswith("$") or self.lookup(name) is not None
+
+
+class Resolver:
+    """Replaces ``{{name}}`` placeholders; unknown names raise :class:`UnresolvedVariableError`."""
+
+    def __init__(self, scopes: Scopes, dynamic: Mapping[str, Callable[[], str]] | None = None):
+        self.scopes = scopes
+        self.dynamic = dynamic if dynamic is not None else DYNAMIC_VARIABLES
+
+    def resolve(self, text: str, where: str) -> str:
+        if "{{" not in text:
+            return text
+        for _ in range(_MAX_DEPTH):
+            replaced = PLACEHOLDER.sub(lambda m: self._value(m.group(1), where), text)
+            if replaced == text or "{{" not in replaced:
+                return replaced
+            text = replaced
+        raise InputError(
+            f"Variables in {where} refer to each other in a loop (more than {_MAX_DEPTH} levels).",
+            hint="Check the variable definitions for a cycle.",
+        )
+
+    def _value(self, name: str, where: str) -> str:
+        if name.startswith("$"):
+            make = self.dynamic.get(name)
+            if make is None:
+                raise InputError(
+                    f"Dynamic variable {{{{{name}}}}} in {where} is not supported.",
+                    hint=f"Supported: {', '.join(sorted(self.dynamic))}.",
+                )
+            return make()
+        value = self.scopes.lookup(name)
+        if value is None:
+            raise UnresolvedVariableError(name, where)
+        return value
+
+    def resolve_any(self, value: Any, where: str) -> Any:
+        """Resolve strings inside nested lists/dicts (auth params, JSON overrides)."""
+        if isinstance(value, str):
+            return self.resolve(value, where)
+        if isinstance(value, list):
+            return [self.resolve_any(v, where) for v in value]
+        if isinstance(value, dict):
+            return {k: self.resolve_any(v, where) for k, v in value.items()}
+        return value
+
+
+def placeholders(text: str) -> list[str]:
+    """Names referenced by ``{{...}}`` in ``text`` (dynamic ``$`` names excluded)."""
+    return [n for n in PLACEHOLDER.findall(text) if not n.startswith("$")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dynamic variables (Postman's names). Faker supplies realistic values for the $random* family.
+
+_faker_lock = threading.Lock()
+_faker: Any = None
+
+
+def _fake(method: str) -> Callable[[], str]:
+    def make() -> str:
+        global _faker
+        with _faker_lock:
+            if _faker is None:
+                from faker import Faker
+
+                _faker = Faker("en_US")
+            return str(getattr(_faker, method)())
+
+    return make
+
+
+DYNAMIC_VARIABLES: dict[str, Callable[[], str]] = {
+    "$guid": lambda: str(uuid.uuid4()),
+    "$randomUUID": lambda: str(uuid.uuid4()),
+    "$timestamp": lambda: str(int(time.time())),
+    "$isoTimestamp": lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+    "$randomInt": lambda: str(random.randint(0, 1000)),
+    "$randomFirstName": _fake("first_name"),
+    "$randomLastName": _fake("last_name"),
+    "$randomFullName": _fake("name"),
+    "$randomEmail": _fake("email"),
+    "$randomPhoneNumber": _fake("phone_number"),
+    "$randomCity": _fake("city"),
+    "$randomStreetAddress": _fake("street_address"),
+    "$randomAlphaNumeric": lambda: random.choice("abcdefghijklmnopqrstuvwxyz0123456789"),
+    "$randomBoolean": lambda: random.choice(["true", "false"]),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Postman environment and globals files
+
+
+def load_variable_file(path: Path | str, *, what: str = "environment") -> dict[str, str]:
+    """Read a Postman environment or globals export into a name -> value mapping."""
+    from harness.collection import parse_json
+
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(
+            f"The {what} file {source} does not exist.",
+            hint=f"Check the path, or omit the option to run without a {what} file.",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Cannot read the {what} file {source}: {exc}.") from None
+    document = parse_json(text, source, what=f"Postman {what}")
+    values = document.get("values") if isinstance(document, dict) else None
+    if not isinstance(values, list):
+        raise InputError(
+            f"{source} is not a Postman {what} file: it has no 'values' list.",
+            hint=f"Export the {what} from Postman (Environments > ... > Export).",
+        )
+    found: dict[str, str] = {}
+    for index, entry in enumerate(values):
+        if not isinstance(entry, dict) or "key" not in entry:
+            raise InputError(
+                f"{source}: values[{index}] is not an object with a 'key'.",
+                hint=f"Fix the {what} file or re-export it from Postman.",
+            )
+        if entry.get("enabled", True) is False:
+            continue
+        value = entry.get("value")
+        found[str(entry["key"])] = "" if value is None else str(value)
+    return found
+
+
+def parse_assignments(pairs: list[str], *, option: str = "--env-var") -> dict[str, str]:
+    """``["a=1", "b=x=y"]`` -> ``{"a": "1", "b": "x=y"}``, with a clear error for ``"a"``."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(
+                f"{option} {pair!r} is not of the form NAME=VALUE.",
+                hint=f"Write it as {option} name=value.",
+            )
+        found[name.strip()] = value
+    return found

@@ -1,0 +1,160 @@
+"""Plan units, dependencies, preflight and ordered results, with a mock transport."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.collection import Body, RequestItem, Url
+from harness.errors import UnresolvedVariableError
+from harness.redaction import SecretRegistry
+from harness.results import RequestResult, RunSummary, Verdict
+from harness.runner import RunInfo, Runner, RunnerConfig, plan_units, preflight
+from harness.scripts import Capture, ScriptFacts
+from harness.sender import RetryPolicy, Sender
+from harness.variables import Scopes
+
+
+def req(
+    folder: str,
+    name: str,
+    path: str,
+    *,
+    captures: tuple[Capture, ...] = (),
+    status: int = 200,
+    method: str = "GET",
+    body: str | None = None,
+) -> RequestItem:
+    return RequestItem(
+        name=name,
+        folder_path=(folder,),
+        method=method,
+        url=Url("{{base}}" + path),
+        headers=(),
+        body=Body("raw", raw=body, language="json") if body else None,
+        auth=None,
+        script=ScriptFacts(captures=captures, expected_statuses=(status,)),
+    )
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.results: list[RequestResult] = []
+
+    def start(self, info: object) -> None:
+        pass
+
+    def result(self, result: RequestResult) -> None:
+        self.results.append(result)
+
+    def finish(self, summary: RunSummary) -> None:
+        pass
+
+
+def runner(handler, reporter: Collect, *, workers: int = 1, bail: bool = False) -> Runner:  # type: ignore[no-untyped-def]
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return Runner(
+        scopes=Scopes(environment={"base": "http://127.0.0.1"}, os_environ={}),
+        sender_for=lambda unit: Sender(client, policy=RetryPolicy(retries=0)),
+        tokens_for=lambda params: None,  # type: ignore[arg-type,return-value]
+        contracts=None,
+        secrets=SecretRegistry(),
+        reporters=[reporter],
+        config=RunnerConfig(workers=workers, bail=bail, files_root=Path.cwd()),
+    )
+
+
+ITEMS = [
+    req("Users", "me", "/api/users/1", captures=(Capture("doctor_id", "json", "doctor"),)),
+    req("Offices", "list", "/api/offices"),
+    req(
+        "Patients",
+        "create",
+        "/api/patients",
+        method="POST",
+        status=201,
+        body='{"doctor": {{doctor_id}}}',
+        captures=(Capture("patient_id", "json", "id"),),
+    ),
+    req("Patients", "get", "/api/patients/{{patient_id}}"),
+]
+
+
+def handler(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/api/users/1":
+        time.sleep(0.05)  # finish late, to prove ordering does not depend on completion
+        return httpx.Response(200, json={"doctor": 42})
+    if request.url.path == "/api/patients" and request.method == "POST":
+        assert json.loads(request.content) == {"doctor": 42}
+        return httpx.Response(201, json={"id": 7})
+    return httpx.Response(200, json={"path": request.url.path})
+
+
+def test_units_follow_captured_variables() -> None:
+    units = {u.name: u for u in plan_units(ITEMS)}
+    assert units["Patients"].depends_on == {"Users"}
+    assert units["Offices"].depends_on == set()
+
+
+def test_preflight_rejects_variables_nothing_defines_or_captures() -> None:
+    scopes = Scopes(environment={"base": "http://h"}, os_environ={})
+    preflight(ITEMS, scopes)  # doctor_id and patient_id are captured before use
+    with pytest.raises(UnresolvedVariableError, match="Patients/get"):
+        preflight([ITEMS[3]], scopes)
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_results_arrive_in_plan_order_with_captures_chained(workers: int) -> None:
+    reporter = Collect()
+    summary = runner(handler, reporter, workers=workers).run(ITEMS, RunInfo("t", "test", 4, "x"))
+    assert [r.index for r in reporter.results] == [0, 1, 2, 3]
+    assert [r.verdict for r in reporter.results] == [Verdict.PASSED] * 4
+    assert reporter.results[3].url.endswith("/api/patients/7")
+    assert summary.ok and summary.total == 4
+
+
+def test_failed_capture_skips_dependants_with_a_reason() -> None:
+    def failing(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(409, json={"detail": "duplicate"})
+        return handler(request)
+
+    reporter = Collect()
+    summary = runner(failing, reporter).run(ITEMS, RunInfo("t", "test", 4, "x"))
+    assert reporter.results[2].verdict is Verdict.FAILED
+    assert reporter.results[3].verdict is Verdict.SKIPPED
+    assert "patient_id" in reporter.results[3].message
+    assert not summary.ok
+
+
+def test_bail_stops_after_the_first_failure() -> None:
+    def all_fail(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(418)
+
+    reporter = Collect()
+    runner(all_fail, reporter, bail=True).run(ITEMS[:2], RunInfo("t", "test", 2, "x"))
+    assert len(reporter.results) == 1
+
+
+def test_independent_units_run_concurrently() -> None:
+    active, peak = 0, 0
+    lock = threading.Lock()
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+        return httpx.Response(200, json={})
+
+    items = [req(f"F{i}", "r", f"/api/{i}") for i in range(4)]
+    runner(slow, Collect(), workers=4).run(items, RunInfo("t", "test", 4, "x"))
+    assert peak > 1
