@@ -173,9 +173,9 @@ class Session:
         if not hasattr(self, "_scrubber"):
             self._scrubber = Scrubber(secrets=self.secrets)
         mode = RecordMode.NONE if self.options.replay else RecordMode(self.options.record_mode)
-        path = (
-            self.options.cassette_dir / _slug(self.collection.name) / f"{_slug(cassette_name)}.yaml"
-        )
+        # Unit cassettes are named after their folder; token traffic has its own "_oauth" file.
+        stem = cassette_name if cassette_name.startswith("_") else _slug(cassette_name)
+        path = self.options.cassette_dir / _slug(self.collection.name) / f"{stem}.yaml"
         transport = CassetteTransport(
             path, mode=mode, inner=self._base_transport, scrubber=self._scrubber
         )
@@ -218,7 +218,7 @@ class Session:
                 manager = TokenManager(
                     OAuth2Settings.from_postman(params),
                     store=self._store,
-                    client=self._client("_auth"),
+                    client=self._client("_oauth"),
                     secrets=self.secrets,
                     refresh_token=refresh or None,
                 )

@@ -156,3 +156,19 @@ def test_a_non_json_answer_is_an_auth_error() -> None:
     request = token_request(settings(), "refresh_token", refresh_token="x" * 10)
     with pytest.raises(AuthError, match="HTTP 502"):
         parse_token_response(request, 502, b"<html>Bad gateway</html>")
+
+
+def test_auth_subcommands_are_registered() -> None:
+    import argparse
+
+    from harness.auth import cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    for action, func in [("login", cli.cmd_login), ("status", cli.cmd_status),
+                         ("refresh", cli.cmd_refresh), ("revoke", cli.cmd_revoke),
+                         ("logout", cli.cmd_logout)]:
+        args = parser.parse_args(["auth", action, "--token-store", "t.json", "--no-browser",
+                                  "--env-var", "a=b", "-e", "env.json"])
+        assert args.func is func
+        assert args.env_var == ["a=b"] and args.no_browser

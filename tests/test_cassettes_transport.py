@@ -9,7 +9,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from test_cassettes_support import (
+
+from harness.cassettes import CassetteMissError, CassetteTransport, RecordMode, Scrubber
+from harness.cassettes.errors import CassetteError
+from harness.errors import HarnessError
+from harness.redaction import SecretRegistry
+from tests.test_cassettes_support import (
     ACCESS_TOKEN,
     AUTH_CODE,
     CLIENT_ID,
@@ -21,11 +26,6 @@ from test_cassettes_support import (
     leaked_values,
     running_server,
 )
-
-from harness.cassettes import CassetteMissError, CassetteTransport, RecordMode, Scrubber
-from harness.cassettes.errors import CassetteError
-from harness.errors import HarnessError
-from harness.redaction import SecretRegistry
 
 
 def _registry() -> SecretRegistry:
@@ -58,7 +58,7 @@ def run_session(base_url: str, transport: httpx.BaseTransport, bearer: str | Non
         access = bearer or token.json()["access_token"]
         auth = {"Authorization": f"Bearer {access}"}
         for path, params in (
-            ("/api/patients", {"last_name": PATIENT["last_name"]}),
+            ("/api/patients", {"last_name": str(PATIENT["last_name"])}),
             ("/api/patients/4242", None),
             ("/api/appointments", {"date": "2030-01-01"}),
             ("/api/patients/4242", None),

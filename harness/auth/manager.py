@@ -332,7 +332,7 @@ class TokenManager:
         crash_point("after_response")
         token = self._stored(response, source="refresh", previous_refresh=refresh_token,
                              seed_sha256=base.seed_sha256)
-        self._store.put(token)
+        self._store.put(token, crash_hooks=True)
         crash_point("after_store_write")
         self._cached = token
         return token

@@ -6,6 +6,18 @@ the same directory, fsync, ``os.replace``, fsync of the directory) before a new 
 used, and a refresh in flight is announced first with a *pending* marker, so that a process killed
 halfway leaves either the old state, the new state, or a marker that explains what happened.
 
+What a crash costs, by where it strikes a refresh (``HARNESS_CRASH_AT`` reproduces each):
+
+- before the request: nothing; the marker is found and the same refresh token is used again.
+- after the store's temp file is complete (``during_store_write``): the next start adopts it.
+- after the server answered but before the temp file is complete (``after_response``,
+  ``store_write_partial``): the new refresh token existed only in the dead process. On live
+  DrChrono the old one is already revoked, so unless the server has django-oauth-toolkit's
+  ``REFRESH_TOKEN_GRACE_PERIOD_SECONDS`` set (re-presenting the old token within the grace period
+  returns the same new pair), the next start gets ``invalid_grant`` and the error says a refresh
+  was interrupted and that ``harness auth login`` (or a new DRCHRONO_REFRESH_TOKEN) is needed.
+  The window is one HTTP round trip plus one small fsync'd write.
+
 The lock is a ``filelock`` lock file beside the store plus a per-path thread lock, so exactly one
 thread of one process refreshes while the others wait and then read its result.
 """
@@ -168,12 +180,15 @@ class TokenStore:
     def all(self) -> list[StoredToken]:
         return list(self._load().values())
 
-    def put(self, token: StoredToken) -> None:
-        """Write ``token`` durably; returns only once it is on disk."""
+    def put(self, token: StoredToken, *, crash_hooks: bool = False) -> None:
+        """Write ``token`` durably; returns only once it is on disk.
+
+        ``crash_hooks`` arms the HARNESS_CRASH_AT write points (the refresh result's write only).
+        """
         with self.locked():
             entries = self._load()
             entries[key_text(token.key)] = token
-            self._save(entries)
+            self._save(entries, crash_hooks=crash_hooks)
 
     def delete(self, key: TokenKey) -> bool:
         with self.locked():
@@ -221,14 +236,20 @@ class TokenStore:
         self.warnings.append(message)
         log.warning(message)
 
-    def _save(self, entries: dict[str, StoredToken]) -> None:
+    def _save(self, entries: dict[str, StoredToken], *, crash_hooks: bool = False) -> None:
         if self._path is None:
             self._memory = dict(entries)
             return
         document = {"version": STORE_VERSION,
                     "tokens": {k: v.to_json() for k, v in sorted(entries.items())}}
         data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
-        _atomic_write(self._path, data)
+        _atomic_write(self._path, data, crash_hooks=crash_hooks)
+        if not any(e.pending for e in entries.values()):
+            # With the lock held no write is in progress, so a temp file is a dead process's
+            # leftover; with a pending marker it may still hold a refresh result to recover.
+            for tmp in self._path.parent.glob(f".{self._path.name}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
 
     def recover_interrupted(self, key: TokenKey) -> StoredToken | None:
         """After a crash mid-write, adopt a complete temp file that finished the pending refresh.
@@ -274,14 +295,14 @@ def _parse(raw: bytes | None) -> dict[str, StoredToken]:
             from None
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: Path, data: bytes, *, crash_hooks: bool = False) -> None:
     """Temp file beside ``path``, fsync, rename over it, fsync the directory."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            if crash_requested("store_write_partial"):
+            if crash_hooks and crash_requested("store_write_partial"):
                 handle.write(data[: len(data) // 2])
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -289,7 +310,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        crash_point("during_store_write")
+        if crash_hooks:
+            crash_point("during_store_write")
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -13,7 +13,7 @@ from harness.contracts.coverage import Coverage
 from harness.contracts.importer import INDEX_FILE, INDEX_FORMAT, SCHEMAS_DIR
 from harness.contracts.matching import PathMatcher, request_path
 from harness.contracts.report import ContractReport, Violation
-from harness.contracts.validation import CompiledSchema, describe
+from harness.contracts.validation import CompiledSchema
 from harness.errors import InputError
 
 
@@ -209,5 +209,3 @@ def _read_json(path: Path) -> Any:
     except ValueError as exc:
         raise InputError(f"Contract file {path} is not valid JSON ({exc}).") from None
 
-
-__all__ = ["ContractSet", "describe"]

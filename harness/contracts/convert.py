@@ -78,12 +78,11 @@ def convert_schema(
             name: convert_schema(sub, pointer.join(ptr, "properties", name), components, rewrite_ref)
             for name, sub in props.items()
         }
-    if schema_type == "array":
-        if "items" not in node:
-            raise ConversionProblem(
-                ptr, "array without 'items' (OpenAPI 3.0 requires it)",
-                "Add a default_array_items correction or give this array its items.",
-            )
+    if schema_type == "array" and "items" not in node:
+        raise ConversionProblem(
+            ptr, "array without 'items' (OpenAPI 3.0 requires it)",
+            "Add a default_array_items correction or give this array its items.",
+        )
     if "items" in node:
         out["items"] = convert_schema(node["items"], pointer.join(ptr, "items"), components, rewrite_ref)
     if "additionalProperties" in node:

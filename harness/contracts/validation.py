@@ -8,6 +8,7 @@ from the schema and the instance's JSON *type* and length: never from instance v
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -19,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 from harness.contracts import pointer
 from harness.contracts.report import Violation
 
+_rs: Any
 try:  # optional accelerator: a dev dependency, not required at run time
     import jsonschema_rs as _rs
 except ImportError:  # pragma: no cover - depends on the environment
@@ -211,7 +213,7 @@ def _to_violations(error: ValidationError) -> list[Violation]:
             for name in value if name not in instance
         ]
     if rule == "enum":
-        allowed = ", ".join(repr(v) for v in value[:12]) + (", ..." if len(value) > 12 else "")
+        allowed = ", ".join(json.dumps(v) for v in value[:12]) + (", ..." if len(value) > 12 else "")
         return [Violation(where, "enum", f"one of [{allowed}]", actual,
                           f"{describe(instance)} is not one of the allowed values [{allowed}]")]
     if rule == "additionalProperties":

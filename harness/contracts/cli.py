@@ -1,0 +1,80 @@
+"""`harness contracts import | coverage | diff`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.contracts.contract_set import ContractSet
+from harness.contracts.diff import diff_contracts
+from harness.contracts.importer import import_contracts
+from harness.errors import EXIT_FAILED_CHECKS, EXIT_OK, InputError
+from harness.paths import CONTRACTS_DIR
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("contracts", help="import, inspect and compare API contracts")
+    commands = parser.add_subparsers(dest="contracts_command", required=True)
+
+    imp = commands.add_parser("import", help="OpenAPI document -> JSON Schema contracts")
+    imp.add_argument("openapi", type=Path, help="DrChrono's OpenAPI 3.0 document (YAML or JSON)")
+    imp.add_argument("--out", type=Path, default=CONTRACTS_DIR, help="contracts directory")
+    imp.add_argument("--corrections", type=Path, default=CONTRACTS_DIR / "corrections.yaml",
+                     help="reviewed corrections to apply (default: contracts/corrections.yaml)")
+    imp.set_defaults(func=run_import)
+
+    cov = commands.add_parser("coverage", help="operations and statuses a run exercised")
+    cov.add_argument("--from", dest="results", type=Path, help="results JSON written by a run")
+    cov.add_argument("--contracts", type=Path, default=CONTRACTS_DIR)
+    cov.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    cov.add_argument("--all", action="store_true", help="list every operation, not just exercised")
+    cov.set_defaults(func=run_coverage)
+
+    dif = commands.add_parser("diff", help="breaking and additive changes between contract sets")
+    dif.add_argument("old", type=Path)
+    dif.add_argument("new", type=Path)
+    dif.set_defaults(func=run_diff)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    changed = import_contracts(args.openapi, args.out, args.corrections)
+    print(f"Imported {args.openapi} into {args.out}: {len(changed)} file(s) changed.")
+    return EXIT_OK
+
+
+def run_coverage(args: argparse.Namespace) -> int:
+    contracts = ContractSet.load(args.contracts)
+    exercised = _exercised(args.results) if args.results else []
+    coverage = contracts.coverage(exercised)
+    if args.json:
+        print(json.dumps(coverage.to_json(), indent=2, sort_keys=True))
+    else:
+        print(coverage.to_text(all_operations=args.all))
+    return EXIT_OK
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    result = diff_contracts(args.old, args.new)
+    print(result.to_text())
+    return EXIT_FAILED_CHECKS if result.is_breaking else EXIT_OK
+
+
+def _exercised(path: Path) -> list[tuple[str, int]]:
+    """(operation, status) pairs from a results file: a list of results or {"results": [...]}."""
+    try:
+        data: Any = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"Cannot read results file {path}: {exc.strerror}.") from None
+    except ValueError:
+        raise InputError(f"Results file {path} is not valid JSON.",
+                         hint="Pass the JSON written by `harness run --report json`.") from None
+    results = data.get("results") if isinstance(data, dict) else data
+    if not isinstance(results, list):
+        raise InputError(f"Results file {path} has no 'results' list.")
+    return [
+        (r["operation"], int(r["status"]))
+        for r in results
+        if isinstance(r, dict) and r.get("operation") and isinstance(r.get("status"), int)
+    ]

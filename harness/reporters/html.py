@@ -1,0 +1,362 @@
+"""A self-contained HTML report a person reads in a browser: summary, grouped results, details.
+
+Each result is reduced to a small, masked row (PHI values in bodies and query strings replaced,
+bodies pretty-printed and truncated) and streamed to a temporary file as it arrives, so memory does
+not grow with the run. At the end the page is rendered from a Jinja2 template (autoescaped) straight
+into the report file, which replaces any old report atomically. CSS and JS are inline: the file
+opens anywhere, with no network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import tempfile
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, cast
+from urllib.parse import unquote_plus, urlsplit
+
+import jinja2
+
+from harness.atomicfile import atomic_writer
+from harness.cassettes.fields import SensitiveFields, load_phi_fields
+from harness.redaction import MASK as SECRET_MASK
+from harness.results import Cause, RequestResult, RunSummary, Verdict
+
+PHI_MASK = "[PHI]"
+DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut with a note
+_MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
+_MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
+_MAX_DRIFT = 50
+_MAX_MISSING = 200  # uncovered operations listed in the coverage section
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("harness.reporters", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+class HtmlReporter:
+    """The reporter protocol: ``start(info)``, ``result(r)`` per request in plan order, ``finish(summary)``."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        fields: SensitiveFields | None = None,
+        body_limit: int = DEFAULT_BODY_LIMIT,
+    ) -> None:
+        self.path = path
+        self.fields = fields if fields is not None else load_phi_fields()
+        self.body_limit = body_limit
+        self._rows: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._info: dict[str, Any] = {}
+        # Per suite group (consecutive results of one suite): verdict counts for its header.
+        self._groups: list[Counter[str]] = []
+        self._suite: str | None = None
+        self._causes: Counter[str] = Counter()
+
+    def start(self, info: object) -> None:
+        self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
+
+    def result(self, result: RequestResult) -> None:
+        if result.suite != self._suite or not self._groups:
+            self._suite = result.suite
+            self._groups.append(Counter())
+        self._groups[-1][result.verdict.value] += 1
+        if result.cause is not Cause.OK:
+            self._causes[result.cause.value] += 1
+        row = result_row(result, self.fields, body_limit=self.body_limit)
+        self._rows.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def finish(self, summary: RunSummary) -> None:
+        self._rows.seek(0)
+        page = _TEMPLATES.get_template("report.html.j2").generate(
+            run=self._info,
+            summary=summary,
+            verdict="passed" if summary.ok else "failed",
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            coverage=coverage_lines(summary.coverage),
+            coverage_text=summary.coverage.get("text") if summary.coverage else None,
+            causes=sorted(self._causes.items(), key=lambda item: (-item[1], item[0])),
+            failures=summary.failed + summary.errors,
+            groups=self._read_groups(),
+        )
+        try:
+            with atomic_writer(self.path) as handle:
+                out = cast("IO[str]", handle)  # text mode: atomic_writer(binary=False)
+                for chunk in page:
+                    out.write(chunk)
+        finally:
+            self._rows.close()
+
+    def _read_groups(self) -> Iterator[SuiteGroup]:
+        rows = (json.loads(line) for line in self._rows)
+        groups = itertools.groupby(rows, key=lambda row: row["suite"])
+        for counts, (suite, members) in zip(self._groups, groups, strict=False):
+            yield SuiteGroup(suite, counts, members)
+
+
+@dataclass
+class SuiteGroup:
+    """Consecutive results of one folder or scenario; ``rows`` is read lazily from the temp file."""
+
+    name: str
+    counts: Counter[str]
+    rows: Iterator[dict[str, Any]]
+
+    @property
+    def not_passed(self) -> int:
+        return self.counts[Verdict.FAILED.value] + self.counts[Verdict.ERROR.value]
+
+
+# --- rows: what one result shows, masked and bounded ------------------------------------------
+
+
+def result_row(
+    result: RequestResult, fields: SensitiveFields, *, body_limit: int = DEFAULT_BODY_LIMIT
+) -> dict[str, Any]:
+    """The masked, size-bounded facts of one result that the template renders."""
+    failed = [c for c in result.checks if not c.passed]
+    passed = [c for c in result.checks if c.passed]
+    shown = (failed + passed)[:_MAX_CHECKS]
+    url = mask_query(result.url, fields)
+    return {
+        "suite": result.suite,
+        "name": result.name,
+        "method": result.method,
+        "url": url,
+        "path": _path_of(url),
+        "status": result.status,
+        "elapsed_ms": round(result.elapsed_ms),
+        "verdict": result.verdict.value,
+        "cause": "" if result.cause is Cause.OK else result.cause.value,
+        "retries": max(0, len(result.attempts) - 1),
+        "operation": result.operation,
+        "message": result.message,
+        "checks": [
+            {"name": c.name, "passed": c.passed, "message": c.message, "json_path": c.json_path}
+            for c in shown
+        ],
+        "checks_failed": len(failed),
+        "checks_omitted": len(result.checks) - len(shown),
+        "attempts": [
+            {"status": a.status, "elapsed_ms": round(a.elapsed_ms), "note": a.note}
+            for a in result.attempts
+        ],
+        "drift": result.drift[:_MAX_DRIFT],
+        "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
+        "request_headers": mask_headers(result.request_headers, fields),
+        "request_body": render_body(result.request_body, fields, limit=body_limit),
+        "response_headers": mask_headers(result.response_headers, fields),
+        "response_body": render_body(result.response_body, fields, limit=body_limit),
+        "search": " ".join(
+            str(part)
+            for part in (
+                result.suite,
+                result.name,
+                result.method,
+                url,
+                result.status or "",
+                "" if result.cause is Cause.OK else result.cause.value,
+                result.message,
+            )
+        ).lower(),
+    }
+
+
+def _path_of(url: str) -> str:
+    """The path and query: the host is the run's target, shown once in the header."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return url
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def render_body(text: str | None, fields: SensitiveFields, *, limit: int) -> dict[str, Any] | None:
+    """A body as shown: PHI masked, JSON pretty-printed, cut at ``limit`` characters with a note."""
+    if text is None:
+        return None
+    if text == "":
+        return {"text": "", "json": False, "note": "empty body"}
+    data = _parse_json(text)
+    if data is not None:
+        shown, is_json = json.dumps(mask_json(data, fields), indent=2, ensure_ascii=False), True
+    else:
+        # Cut first (bounded regex work); mask_text also masks a value cut in half at the end.
+        shown, is_json = mask_text(text[: limit + 1], fields), False
+    note = ""
+    if len(shown) > limit:
+        total = len(shown) if is_json else len(text)
+        note = f"Truncated: showing the first {_size(limit)} of {_size(total)}."
+        shown = shown[:limit]
+    return {"text": shown, "json": is_json, "note": note}
+
+
+def _parse_json(text: str) -> Any:
+    if len(text) > _MAX_PARSE or text.lstrip()[:1] not in ("{", "["):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _size(chars: int) -> str:
+    return f"{chars / 1024:.0f} KiB" if chars < 1024 * 1024 else f"{chars / 1024 / 1024:.1f} MiB"
+
+
+def mask_json(value: Any, fields: SensitiveFields, parent: str | None = None) -> Any:
+    """A copy of ``value`` with every PHI (and secret) field's value replaced, at any depth."""
+    if isinstance(value, dict):
+        masked: dict[str, Any] = {}
+        for key, item in value.items():
+            if fields.is_secret_key(key):
+                masked[key] = _mask_all(item, SECRET_MASK)
+            elif fields.phi_kind(key, parent) is not None:
+                masked[key] = _mask_all(item, PHI_MASK)
+            else:
+                masked[key] = mask_json(item, fields, key)
+        return masked
+    if isinstance(value, list):
+        return [mask_json(item, fields, parent) for item in value]
+    return value
+
+
+def _mask_all(value: Any, mask: str) -> Any:
+    """Mask every leaf but keep the shape (a list of contacts stays a list), null and "" as is."""
+    if isinstance(value, dict):
+        return {key: _mask_all(item, mask) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_all(item, mask) for item in value]
+    if value is None or value == "":
+        return value
+    return mask
+
+
+# "key": "value" or "key": 123 in text that is not parseable JSON (cut, or a JSON-ish error page);
+# a string cut short by truncation (no closing quote) is matched to the end too.
+_JSON_PAIR = re.compile(
+    r'"(?P<key>[^"\\]{1,100})"\s*:\s*(?P<value>"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|true|false)'
+)
+# key=value in form bodies and query strings.
+_FORM_PAIR = re.compile(r"(?P<lead>^|[?&;\s])(?P<key>[^=&;\s?]{1,100})=(?P<value>[^&;\s]*)")
+
+
+def mask_text(text: str, fields: SensitiveFields) -> str:
+    """Mask PHI in a body that is not JSON: JSON-like pairs and form-encoded pairs."""
+
+    def json_pair(match: re.Match[str]) -> str:
+        mask = _mask_for(match["key"], fields, form=False)
+        if mask is None:
+            return match[0]
+        start, end = match.span("value")
+        return match[0][: start - match.start()] + f'"{mask}"' + match[0][end - match.start() :]
+
+    return _mask_form(_JSON_PAIR.sub(json_pair, text), fields)
+
+
+def mask_query(url: str, fields: SensitiveFields) -> str:
+    """The URL with the values of PHI and secret query parameters masked."""
+    head, sep, query = url.partition("?")
+    return head + sep + _mask_form(query, fields) if sep else url
+
+
+def _mask_form(text: str, fields: SensitiveFields) -> str:
+    def form_pair(match: re.Match[str]) -> str:
+        mask = _mask_for(unquote_plus(match["key"]), fields, form=True)
+        if mask is None or not match["value"]:
+            return match[0]
+        return f"{match['lead']}{match['key']}={mask}"
+
+    return _FORM_PAIR.sub(form_pair, text)
+
+
+def _mask_for(key: str, fields: SensitiveFields, *, form: bool) -> str | None:
+    if fields.is_secret_key(key) or (form and fields.is_weak_secret_key(key)):
+        return SECRET_MASK
+    if fields.phi_kind(key) is not None:
+        return PHI_MASK
+    return None
+
+
+def mask_headers(
+    headers: Mapping[str, str] | None, fields: SensitiveFields
+) -> list[tuple[str, str]] | None:
+    if headers is None:
+        return None
+    return [
+        (name, SECRET_MASK if name.lower() in fields.secret_headers else value)
+        for name, value in headers.items()
+    ]
+
+
+# --- coverage -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoverageLine:
+    label: str
+    covered: int
+    total: int | None
+    missing: list[str]
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return round(100 * self.covered / self.total)
+
+
+def coverage_lines(coverage: Mapping[str, Any] | None) -> list[CoverageLine]:
+    """Read ``operations`` / ``statuses`` from the run's coverage data, whatever shape they have.
+
+    Accepted for each: a mapping with ``covered`` (a count or a list) and ``total`` (a count or a
+    list), optionally ``missing`` (a list); a bare count; or a list of the covered items.
+    """
+    if not coverage:
+        return []
+    lines = []
+    for key, label in (("operations", "Operations"), ("statuses", "Documented statuses")):
+        line = _coverage_line(label, coverage.get(key))
+        if line is not None:
+            lines.append(line)
+    return lines
+
+
+def _coverage_line(label: str, value: Any) -> CoverageLine | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return CoverageLine(label, value, None, [])
+    if isinstance(value, list):
+        return CoverageLine(label, len(value), None, [])
+    if not isinstance(value, Mapping):
+        return None
+    covered = _count(value.get("covered", value.get("exercised")))
+    total = _count(value.get("total"))
+    missing_value = value.get("missing", value.get("uncovered"))
+    missing = [str(m) for m in missing_value] if isinstance(missing_value, list) else []
+    if covered is None and total is not None and missing_value is not None:
+        covered = total - len(missing)
+    if covered is None:
+        return None
+    return CoverageLine(label, covered, total, missing[:_MAX_MISSING])
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return len(value)
+    return None

@@ -1,0 +1,98 @@
+"""The real CLI end to end: sandbox run, reports, record then replay, bad input, exit codes."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from harness.sandbox import FaultKind, Sandbox
+from tests.conftest import PROJECT, run_cli, secret_values_in_store
+
+V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+
+
+def test_default_run_passes_against_the_embedded_sandbox(tmp_path: Path) -> None:
+    result = run_cli("run", "--junit", str(tmp_path / "j.xml"), "--json", str(tmp_path / "s.json"))
+    assert result.code == 0, result.stdout + result.stderr
+    assert "Create appointment" in result.stdout and "PASSED" in result.stdout
+    suites = ET.parse(tmp_path / "j.xml").getroot()
+    assert suites.get("failures") == "0" and suites.get("errors") == "0"
+    assert {s.get("name") for s in suites} >= {"Users", "Patients", "Appointments"}
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["summary"]["ok"] is True and summary["summary"]["total"] == 17
+    assert summary["run"]["target"] == "sandbox"
+
+
+def test_record_then_replay_offline_and_no_secret_in_any_file(
+    sandbox: Sandbox, sandbox_env: Path, tmp_path: Path
+) -> None:
+    store = tmp_path / "tokens.json"
+    cassettes = tmp_path / "cassettes"
+    common = ["-e", str(sandbox_env), "--token-store", str(store), "--cassette-dir", str(cassettes)]
+    recorded = run_cli("run", *common, "--record", "--junit", str(tmp_path / "rec.xml"), "--json", str(tmp_path / "rec.json"))
+    assert recorded.code == 0, recorded.stdout + recorded.stderr
+    written = sorted(cassettes.rglob("*.yaml"))
+    assert len(written) >= 5  # one per folder, plus the token traffic
+
+    secrets = {sandbox.client_secret, sandbox.refresh_token} | secret_values_in_store(store)
+    sandbox.stop()  # replay must not need the server
+    replayed = run_cli(
+        "run", "--replay", "--cassette-dir", str(cassettes),
+        "--junit", str(tmp_path / "rep.xml"), "--json", str(tmp_path / "rep.json"),
+    )
+    assert replayed.code == 0, replayed.stdout + replayed.stderr
+    assert json.loads((tmp_path / "rep.json").read_text())["summary"]["passed"] == 17
+
+    artifacts = [p for p in tmp_path.rglob("*") if p.is_file() and p != store]
+    texts = [p.read_text(errors="replace") for p in artifacts]
+    texts += [recorded.stdout, recorded.stderr, replayed.stdout, replayed.stderr]
+    for secret in secrets:
+        assert not any(secret in text for text in texts), "a secret leaked into an artifact"
+
+
+def test_failures_give_exit_1_and_bail_stops(sandbox: Sandbox, sandbox_env: Path, tmp_path: Path) -> None:
+    sandbox.faults.inject(route="/api/patients", kind=FaultKind.SERVER_ERROR, methods=["POST"])
+    store = ["--token-store", str(tmp_path / "t.json")]
+    failed = run_cli("run", "-e", str(sandbox_env), *store, "--folder", "Patients", "--json", str(tmp_path / "s.json"))
+    assert failed.code == 1
+    results = json.loads((tmp_path / "s.json").read_text())["results"]
+    create = next(r for r in results if r["name"] == "Create patient")
+    assert create["cause"] == "server fault" and len(create["attempts"]) == 1  # POST is never retried
+    assert {r["verdict"] for r in results if r["name"] in ("Retrieve patient", "Delete patient")} == {"skipped"}
+    bailed = run_cli("run", "-e", str(sandbox_env), *store, "--folder", "Patients", "--bail", "--json", str(tmp_path / "b.json"))
+    assert bailed.code == 1
+    assert len(json.loads((tmp_path / "b.json").read_text())["results"]) == 2
+
+
+def write(tmp_path: Path, name: str, content: str) -> Path:
+    path = tmp_path / name
+    path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make_args", "expected"),
+    [
+        (lambda t: [str(write(t, "c.json", "{ nope"))], "is not valid JSON (line 1"),
+        (lambda t: [str(write(t, "c.json", json.dumps({"info": {"name": "x", "schema": "https://schema.getpostman.com/json/collection/v1.0.0/"}, "item": []})))], "only Postman collection v2.0.0 and v2.1.0"),
+        (lambda t: ["-e", str(t / "missing.json")], "does not exist"),
+        (lambda t: [str(write(t, "c.json", json.dumps({"info": {"name": "x", "schema": V21}, "item": [{"name": "Needs var", "request": {"url": "{{nowhere}}/api/x"}}]})))], "{{nowhere}}"),
+    ],
+    ids=["malformed-json", "wrong-schema", "missing-environment", "unresolved-variable"],
+)
+def test_bad_input_is_one_clear_paragraph_and_exit_2(tmp_path: Path, make_args, expected: str) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("run", *make_args(tmp_path))
+    assert result.code == 2, result.stdout + result.stderr
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.startswith("error: ")
+
+
+def test_live_target_without_credentials_says_which_variables_to_set(tmp_path: Path) -> None:
+    result = run_cli("run", "-e", str(PROJECT / "collections" / "drchrono.postman_environment.json"),
+                     "--token-store", str(tmp_path / "t.json"))
+    assert result.code == 2
+    assert "DRCHRONO_CLIENT_ID" in result.stderr or "DRCHRONO_REFRESH_TOKEN" in result.stderr
