@@ -78,6 +78,13 @@ def _add_run(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="set an environment variable (repeatable); beats the environment file",
     )
     run.add_argument(
+        "-d",
+        "--iteration-data",
+        type=Path,
+        metavar="FILE",
+        help="CSV or JSON rows; the collection runs once per row (Newman's -d)",
+    )
+    run.add_argument(
         "--folder",
         action="append",
         default=[],
@@ -166,6 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         collection=collections[0] if collections else paths.DEFAULT_COLLECTION,
         environment=environment,
         globals_file=args.globals_file,
+        iteration_data=args.iteration_data,
         env_vars=parse_assignments(args.env_var),
         folders=args.folder,
         bail=args.bail,

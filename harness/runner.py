@@ -65,9 +65,9 @@ def request_variables(item: RequestItem) -> set[str]:
     return {name for text in texts for name in placeholders(text)}
 
 
-def plan_units(items: Sequence[RequestItem]) -> list[Unit]:
+def plan_units(items: Sequence[RequestItem], *, offset: int = 0) -> list[Unit]:
     units: dict[str, Unit] = {}
-    for index, item in enumerate(items):
+    for index, item in enumerate(items, start=offset):
         key = item.folder_path[0] if item.folder_path else "(root)"
         unit = units.setdefault(key, Unit(key, []))
         unit.items.append((index, item))
@@ -151,6 +151,7 @@ class Runner:
         self.config = config
         self._stop = threading.Event()
         self._captured_lock = threading.Lock()
+        self._suite_suffix = ""
         self.executor = RequestExecutor(
             tokens_for=tokens_for, contracts=contracts, secrets=secrets, config=config
         )
@@ -159,18 +160,31 @@ class Runner:
     def exercised(self) -> set[tuple[str, int]]:
         return self.executor.exercised
 
-    def run(self, items: Sequence[RequestItem], info: RunInfo) -> RunSummary:
+    def run(
+        self,
+        items: Sequence[RequestItem],
+        info: RunInfo,
+        data_rows: Sequence[Mapping[str, str]] = (),
+    ) -> RunSummary:
+        """Run the plan once, or once per iteration-data row (Newman's ``-d``)."""
         summary = RunSummary()
         started = time.perf_counter()
         for reporter in self.reporters:
             reporter.start(info)
         emitter = OrderedEmitter(self.reporters, summary)
-        units = plan_units(items)
-        if self.config.workers <= 1 or len(units) == 1:
-            for unit in units:
-                self._run_unit(unit, emitter)
-        else:
-            self._run_concurrently(units, emitter)
+        rows = list(data_rows) or [{}]
+        for iteration, row in enumerate(rows):
+            if self._stop.is_set():
+                break
+            self.scopes.data = dict(row)
+            self.scopes.local.clear()  # captures do not leak from one iteration into the next
+            self._suite_suffix = f" [{iteration + 1}]" if len(rows) > 1 else ""
+            units = plan_units(items, offset=iteration * len(items))
+            if self.config.workers <= 1 or len(units) == 1:
+                for unit in units:
+                    self._run_unit(unit, emitter)
+            else:
+                self._run_concurrently(units, emitter)
         summary.elapsed_s = time.perf_counter() - started
         return summary
 
@@ -202,7 +216,8 @@ class Runner:
                 self._stop.set()
 
     def _run_one(self, index: int, item: RequestItem, sender: Sender) -> RequestResult:
-        execution = self.executor.execute(index, item, sender, self.scopes)
+        suite = item.suite + self._suite_suffix if self._suite_suffix else None
+        execution = self.executor.execute(index, item, sender, self.scopes, suite=suite)
         response = execution.response
         if response is not None and (
             execution.result.verdict is Verdict.PASSED or response.status_code < 400

@@ -25,7 +25,14 @@ from harness.redaction import SecretRegistry
 from harness.results import RunSummary
 from harness.runner import Reporter, RunInfo, Runner, preflight, request_variables
 from harness.sender import RetryPolicy, Sender, TokenSource
-from harness.variables import Resolver, Scopes, is_secret_name, load_variable_file, os_env_name
+from harness.variables import (
+    Resolver,
+    Scopes,
+    is_secret_name,
+    load_iteration_data,
+    load_variable_file,
+    os_env_name,
+)
 
 TARGET_VARIABLE = "harness_target"
 SANDBOX_VARIABLES = (
@@ -44,6 +51,7 @@ class RunOptions:
     collection: Path = paths.DEFAULT_COLLECTION
     environment: Path | None = None
     globals_file: Path | None = None
+    iteration_data: Path | None = None
     env_vars: dict[str, str] = field(default_factory=dict)
     folders: list[str] = field(default_factory=list)
     bail: bool = False
@@ -236,7 +244,11 @@ class Session:
         preflight(items, self.scopes)
 
     def run(self, items: Sequence[RequestItem], reporters: Sequence[Reporter]) -> RunSummary:
-        self.check_plan(items)
+        rows = load_iteration_data(self.options.iteration_data) if self.options.iteration_data else []
+        # Every row must define what the plan needs; check them all before sending anything.
+        for row in rows or [{}]:
+            self.scopes.data = dict(row)
+            self.check_plan(items)
         runner = Runner(
             scopes=self.scopes,
             sender_for=self.sender_for,
@@ -253,8 +265,10 @@ class Session:
                 allow_outside_files=self.options.allow_outside_files,
             ),
         )
-        info = RunInfo(self.collection.name, self.target, len(items), str(self.options.collection))
-        summary = runner.run(items, info)
+        info = RunInfo(
+            self.collection.name, self.target, len(items) * max(1, len(rows)), str(self.options.collection)
+        )
+        summary = runner.run(items, info, rows)
         if self.contracts is not None:
             summary.coverage = _coverage(self.contracts, runner)
         for reporter in reporters:

@@ -208,6 +208,45 @@ def load_variable_file(path: Path | str, *, what: str = "environment") -> dict[s
     return found
 
 
+def load_iteration_data(path: Path | str) -> list[dict[str, str]]:
+    """Newman-style iteration data: a CSV file with a header row, or a JSON list of objects."""
+    import csv
+
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(
+            f"Cannot read the iteration data file {source} ({exc.strerror or exc}).",
+            hint="Check the path given to --iteration-data.",
+        ) from None
+    if source.suffix.lower() == ".csv":
+        rows = [dict(row) for row in csv.DictReader(text.splitlines())]
+        if any(None in row for row in rows):
+            raise InputError(
+                f"{source}: a row has more cells than the header has columns.",
+                hint="Give every row the same number of comma-separated cells as the header.",
+            )
+        return [{k: v or "" for k, v in row.items()} for row in rows]
+    from harness.collection import parse_json
+
+    document = parse_json(text, source, what="iteration data")
+    if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
+        raise InputError(
+            f"{source} is not a list of objects, which is what JSON iteration data must be.",
+            hint='Write it as [{"name": "value"}, ...], one object per iteration.',
+        )
+    return [{str(k): _scalar_text(v) for k, v in row.items()} for row in document]
+
+
+def _scalar_text(value: Any) -> str:
+    import json
+
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def parse_assignments(pairs: list[str], *, option: str = "--env-var") -> dict[str, str]:
     """``["a=1", "b=x=y"]`` -> ``{"a": "1", "b": "x=y"}``, with a clear error for ``"a"``."""
     found: dict[str, str] = {}

@@ -26,11 +26,18 @@ def _run(*argv: str) -> int:
 def clean_cassette(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cassettes")
     with running_server() as base_url:
-        run_session(base_url, CassetteTransport(folder / "session.yaml", RecordMode.ONCE, None, Scrubber(_registry())))
+        run_session(
+            base_url,
+            CassetteTransport(
+                folder / "session.yaml", RecordMode.ONCE, None, Scrubber(_registry())
+            ),
+        )
     return folder / "session.yaml"
 
 
-def test_scan_passes_a_recorded_cassette(clean_cassette: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_scan_passes_a_recorded_cassette(
+    clean_cassette: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert _run("scan", str(clean_cassette.parent)) == 0
     assert "1 cassette(s) clean" in capsys.readouterr().out
 
@@ -51,10 +58,18 @@ def _line_of(path: Path, needle: str) -> int:
     ("old", "new", "needle"),
     [
         ("Bearer <access_token:1>", f"Bearer {ACCESS_TOKEN}", ACCESS_TOKEN),
-        ('"refresh_token": "<refresh_token:2>"', '"refresh_token": "rt-live-0123456789abcdef"', "rt-live"),
+        (
+            '"refresh_token": "<refresh_token:2>"',
+            '"refresh_token": "rt-live-0123456789abcdef"',
+            "rt-live",
+        ),
         ("client_secret=<client_secret:1>", f"client_secret={CLIENT_SECRET}", CLIENT_SECRET),
         ("sessionid=<cookie:1>", "sessionid=abcdef123456", "abcdef123456"),
-        ('"token_type": "Bearer"', '"token_type": "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.sig"', "eyJhbG"),
+        (
+            '"token_type": "Bearer"',
+            '"token_type": "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.sig"',
+            "eyJhbG",
+        ),
         ('"gender": "Female"', '"gender": "Female", "first_name": "Gwendolyn"', "Gwendolyn"),
         ('"gender": "Female"', '"gender": "Female", "x": "SSN 123-45-6789"', "123-45-6789"),
         ('"gender": "Female"', '"gender": "Female", "x": "gwen@gmail.com"', "gwen@gmail.com"),
@@ -62,7 +77,12 @@ def _line_of(path: Path, needle: str) -> int:
     ],
 )
 def test_scan_finds_planted_leaks_with_file_and_line_and_masks_them(
-    clean_cassette: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, needle: str
+    clean_cassette: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    old: str,
+    new: str,
+    needle: str,
 ) -> None:
     leaky = _planted(clean_cassette, tmp_path, old, new)
     assert _run("scan", str(tmp_path), str(clean_cassette)) == 1

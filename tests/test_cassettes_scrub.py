@@ -33,16 +33,35 @@ def _json(scrubber: Scrubber, document: object, content_type: str = "application
 
 
 @pytest.mark.parametrize(
-    "content_type", ["application/json", "application/json; charset=utf-8", "application/vnd.api+json"]
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "application/vnd.api+json"],
 )
 def test_secret_keys_in_json_at_any_nesting_become_placeholders(content_type: str) -> None:
     out = _json(
         _scrubber(),
-        {"a": [{"b": {"access_token": "at-123456789", "password": "hunter22", "token_type": "Bearer"}}]},
+        {
+            "a": [
+                {
+                    "b": {
+                        "access_token": "at-123456789",
+                        "password": "hunter22",
+                        "token_type": "Bearer",
+                    }
+                }
+            ]
+        },
         content_type,
     )
     assert out == {
-        "a": [{"b": {"access_token": "<access_token:1>", "password": "<password:1>", "token_type": "Bearer"}}]
+        "a": [
+            {
+                "b": {
+                    "access_token": "<access_token:1>",
+                    "password": "<password:1>",
+                    "token_type": "Bearer",
+                }
+            }
+        ]
     }
 
 
@@ -59,7 +78,9 @@ def test_same_secret_gets_same_placeholder_everywhere() -> None:
     scrubber = _scrubber()
     token = _json(scrubber, {"access_token": "tok-abcdef-123", "refresh_token": "ref-abcdef-456"})
     assert token == {"access_token": "<access_token:1>", "refresh_token": "<refresh_token:1>"}
-    assert scrubber.scrub_header("Authorization", "Bearer tok-abcdef-123") == "Bearer <access_token:1>"
+    assert (
+        scrubber.scrub_header("Authorization", "Bearer tok-abcdef-123") == "Bearer <access_token:1>"
+    )
     assert scrubber.scrub_url("http://h/o/revoke_token/?token=ref-abcdef-456") == (
         "http://h/o/revoke_token/?token=<refresh_token:1>"
     )
@@ -68,12 +89,21 @@ def test_same_secret_gets_same_placeholder_everywhere() -> None:
 
 def test_secret_headers_and_redirects() -> None:
     scrubber = _scrubber()
-    assert scrubber.scrub_header("Proxy-Authorization", "Basic dXNlcjpwYXNz") == "Basic <basic_credentials:1>"
-    assert scrubber.scrub_header("Cookie", "a=1; sessionid=xyz") == "a=<cookie:1>; sessionid=<cookie:2>"
+    assert (
+        scrubber.scrub_header("Proxy-Authorization", "Basic dXNlcjpwYXNz")
+        == "Basic <basic_credentials:1>"
+    )
+    assert (
+        scrubber.scrub_header("Cookie", "a=1; sessionid=xyz")
+        == "a=<cookie:1>; sessionid=<cookie:2>"
+    )
     assert scrubber.scrub_header("Set-Cookie", "sessionid=xyz; Path=/; HttpOnly") == (
         "sessionid=<cookie:2>; Path=/; HttpOnly"
     )
-    assert scrubber.scrub_header("Location", "https://app/cb?code=zzz999&state=s") == "https://app/cb?code=<code:1>&state=s"
+    assert (
+        scrubber.scrub_header("Location", "https://app/cb?code=zzz999&state=s")
+        == "https://app/cb?code=<code:1>&state=s"
+    )
     assert scrubber.scrub_url("https://app/cb#access_token=frag-token-1&expires_in=3") == (
         "https://app/cb#access_token=<access_token:1>&expires_in=3"
     )
@@ -120,13 +150,21 @@ def test_phi_is_pseudonymised_with_formats_kept_and_ids_kept() -> None:
         "address": "12 St James Square",
         "zip_code": "10001-1234",
         "gender": "Female",
-        "primary_insurance": {"insurance_id_number": "ABC-12345", "subscriber_last_name": "Lovelace"},
+        "primary_insurance": {
+            "insurance_id_number": "ABC-12345",
+            "subscriber_last_name": "Lovelace",
+        },
         "guardian": {"id": 5, "name": "Anne Byron", "phone": "2125550000"},
         "custom_demographics": [{"field_type": 1, "value": "likes tea"}],
     }
     out = _json(_scrubber(), patient)
     assert isinstance(out, dict)
-    assert (out["id"], out["doctor"], out["chart_id"], out["gender"]) == (12, 3, "LOAD000001", "Female")
+    assert (out["id"], out["doctor"], out["chart_id"], out["gender"]) == (
+        12,
+        3,
+        "LOAD000001",
+        "Female",
+    )
     assert out["first_name"] != "Ada" and is_name_word(out["first_name"])
     dt.date.fromisoformat(out["date_of_birth"])
     assert out["date_of_birth"] != "1815-12-10"
@@ -138,7 +176,10 @@ def test_phi_is_pseudonymised_with_formats_kept_and_ids_kept() -> None:
     assert out["primary_insurance"]["subscriber_last_name"] == out["last_name"]
     assert out["guardian"]["id"] == 5 and "Byron" not in out["guardian"]["name"]
     assert re.fullmatch(r"\d{3}55501\d\d", out["guardian"]["phone"])
-    assert out["custom_demographics"][0] == {"field_type": 1, "value": out["custom_demographics"][0]["value"]}
+    assert out["custom_demographics"][0] == {
+        "field_type": 1,
+        "value": out["custom_demographics"][0]["value"],
+    }
     assert "tea" not in out["custom_demographics"][0]["value"]
 
 
@@ -164,7 +205,11 @@ def test_query_string_phi_and_request_hook() -> None:
         "POST",
         "http://127.0.0.1:5555/api/patients?last_name=O%27Hara&since=2020-01-01",
         b'{"first_name": "Scarlett", "doctor": 1}',
-        {"Authorization": "Bearer tok-abcdef-123", "Host": "127.0.0.1:5555", "Content-Type": "application/json"},
+        {
+            "Authorization": "Bearer tok-abcdef-123",
+            "Host": "127.0.0.1:5555",
+            "Content-Type": "application/json",
+        },
     )
     out = scrubber.scrub_request(request)
     assert "O%27Hara" not in out.uri and "since=2020-01-01" in out.uri
@@ -176,8 +221,13 @@ def test_query_string_phi_and_request_hook() -> None:
 def test_response_hook_drops_volatile_headers() -> None:
     response = {
         "status": {"code": 200, "message": "OK"},
-        "headers": {"Date": ["x"], "Server": ["y"], "Content-Length": ["9"], "X-Request-Id": ["z"],
-                    "Content-Type": ["application/json"]},
+        "headers": {
+            "Date": ["x"],
+            "Server": ["y"],
+            "Content-Length": ["9"],
+            "X-Request-Id": ["z"],
+            "Content-Type": ["application/json"],
+        },
         "body": {"string": b'{"email": "a@b.com"}'},
     }
     out = _scrubber().scrub_response(response)
@@ -190,11 +240,16 @@ def test_same_value_same_pseudonym_and_different_values_differ() -> None:
     fakes = {table.pseudonym("family_name", f"Name{i}") for i in range(300)}
     assert len(fakes) == 300
     assert table.pseudonym("family_name", "Name7") == table.pseudonym("family_name", "Name7")
-    assert PseudonymTable(b"other").pseudonym("family_name", "Name7") != table.pseudonym("family_name", "Name7")
+    assert PseudonymTable(b"other").pseudonym("family_name", "Name7") != table.pseudonym(
+        "family_name", "Name7"
+    )
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2030, 12, 31)), st.text(min_size=1, max_size=30))
+@given(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2030, 12, 31)),
+    st.text(min_size=1, max_size=30),
+)
 def test_pseudonyms_keep_their_format(date: dt.date, text: str) -> None:
     table = PseudonymTable(b"prop")
     dt.date.fromisoformat(table.pseudonym("date", date.isoformat()))

@@ -23,7 +23,14 @@ ROTATED_REFRESH_TOKEN = "rt-rotated-zzzz11112222"
 ACCESS_TOKEN = "at-issued-0987654321zyx"
 AUTH_CODE = "authcode-AAAABBBBCCCCDDDD"
 SESSION_COOKIE = "sess-cookie-987654321"
-SECRETS = [CLIENT_SECRET, REFRESH_TOKEN, ROTATED_REFRESH_TOKEN, ACCESS_TOKEN, AUTH_CODE, SESSION_COOKIE]
+SECRETS = [
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    ROTATED_REFRESH_TOKEN,
+    ACCESS_TOKEN,
+    AUTH_CODE,
+    SESSION_COOKIE,
+]
 
 PATIENT = {
     "id": 4242,
@@ -64,7 +71,8 @@ PHI_VALUES = sorted(
         v
         for source in (PATIENT, PATIENT["primary_insurance"], APPOINTMENT)
         for k, v in source.items()  # type: ignore[attr-defined]
-        if isinstance(v, str) and k not in {"id", "chart_id", "gender", "insurance_payer_id", "scheduled_time"}
+        if isinstance(v, str)
+        and k not in {"id", "chart_id", "gender", "insurance_payer_id", "scheduled_time"}
     }
 )
 
@@ -109,7 +117,11 @@ async def patients(request: Request) -> Response:
     last_name = request.query_params.get("last_name", "")
     # Big enough for the gzip middleware: the recorder must decode before scrubbing.
     results = [PATIENT] * 3 if last_name in ("", PATIENT["last_name"]) else []
-    next_url = f"{request.base_url}api/patients?last_name={quote(last_name)}&cursor=abc" if last_name else None
+    next_url = (
+        f"{request.base_url}api/patients?last_name={quote(last_name)}&cursor=abc"
+        if last_name
+        else None
+    )
     return JSONResponse({"previous": None, "next": next_url, "results": results})
 
 

@@ -41,7 +41,9 @@ def _body(response: httpx.Response) -> Any:
     return response.text
 
 
-def run_session(base_url: str, transport: httpx.BaseTransport, bearer: str | None = None) -> list[Any]:
+def run_session(
+    base_url: str, transport: httpx.BaseTransport, bearer: str | None = None
+) -> list[Any]:
     """The same conversation a collection run would have; returns what the client saw."""
     seen: list[Any] = []
     with httpx.Client(transport=transport, base_url=base_url) as client:
@@ -67,11 +69,17 @@ def run_session(base_url: str, transport: httpx.BaseTransport, bearer: str | Non
             seen.append((response.status_code, _body(response)))
         created = client.post(
             "/api/patients",
-            json={"first_name": PATIENT["first_name"], "social_security_number": "123-45-6789", "doctor": 7},
+            json={
+                "first_name": PATIENT["first_name"],
+                "social_security_number": "123-45-6789",
+                "doctor": 7,
+            },
             headers=auth,
         )
         seen.append((created.status_code, _body(created)))
-        redirect = client.get("/o/authorize/", params={"client_id": CLIENT_ID, "response_type": "code"})
+        redirect = client.get(
+            "/o/authorize/", params={"client_id": CLIENT_ID, "response_type": "code"}
+        )
         seen.append((redirect.status_code, redirect.headers["location"]))
     return seen
 
@@ -85,10 +93,14 @@ def recorded(tmp_path: Path) -> tuple[Path, list[Any], Scrubber]:
     return cassette, live, scrubber
 
 
-def test_recording_writes_no_secret_and_no_patient_value(recorded: tuple[Path, list[Any], Scrubber]) -> None:
+def test_recording_writes_no_secret_and_no_patient_value(
+    recorded: tuple[Path, list[Any], Scrubber],
+) -> None:
     cassette, live, _ = recorded
     assert cassette.is_file()
-    assert live[1][1]["results"][0]["first_name"] == PATIENT["first_name"]  # the caller saw real data
+    assert (
+        live[1][1]["results"][0]["first_name"] == PATIENT["first_name"]
+    )  # the caller saw real data
     assert leaked_values(cassette.parent, SECRETS + PHI_VALUES) == []
 
 
@@ -116,7 +128,9 @@ def test_bearer_header_and_token_response_share_one_placeholder(
     assert interactions[1]["request"]["headers"]["Authorization"] == ["Bearer <access_token:1>"]
     assert "refresh_token=<refresh_token:1>" in interactions[0]["request"]["body"]
     assert "client_secret=<client_secret:1>" in interactions[0]["request"]["body"]
-    assert interactions[0]["response"]["headers"]["set-cookie"][0].startswith("sessionid=<cookie:1>")
+    assert interactions[0]["response"]["headers"]["set-cookie"][0].startswith(
+        "sessionid=<cookie:1>"
+    )
     assert "code=<code:1>" in interactions[6]["response"]["headers"]["location"][0]
 
 
@@ -126,8 +140,12 @@ def test_replay_with_server_stopped_gives_the_same_pseudonymised_responses(
     cassette, live, _ = recorded
     before = cassette.read_bytes()
     # A fresh process: new scrubber (new salt), server gone, another "port".
-    first = run_session("http://127.0.0.1:9", CassetteTransport(cassette, RecordMode.NONE, None, Scrubber()))
-    second = run_session("http://10.0.0.1:1234", CassetteTransport(cassette, RecordMode.NONE, None, Scrubber()))
+    first = run_session(
+        "http://127.0.0.1:9", CassetteTransport(cassette, RecordMode.NONE, None, Scrubber())
+    )
+    second = run_session(
+        "http://10.0.0.1:1234", CassetteTransport(cassette, RecordMode.NONE, None, Scrubber())
+    )
     assert first == second
     assert [status for status, _ in first] == [status for status, _ in live]
     patient = first[2][1]
@@ -144,7 +162,9 @@ def test_replay_with_server_stopped_gives_the_same_pseudonymised_responses(
 
 def test_pseudonyms_keep_formats(recorded: tuple[Path, list[Any], Scrubber]) -> None:
     cassette, _, _ = recorded
-    patient = run_session("http://x", CassetteTransport(cassette, RecordMode.NONE, None, Scrubber()))[2][1]
+    patient = run_session(
+        "http://x", CassetteTransport(cassette, RecordMode.NONE, None, Scrubber())
+    )[2][1]
     import datetime as dt
     import re
 
@@ -158,10 +178,18 @@ def test_pseudonyms_keep_formats(recorded: tuple[Path, list[Any], Scrubber]) -> 
 def test_the_same_scrubber_gives_the_same_pseudonyms_across_cassettes(tmp_path: Path) -> None:
     scrubber = Scrubber(secrets=_registry())
     with running_server() as base_url:
-        run_session(base_url, CassetteTransport(tmp_path / "a.yaml", RecordMode.ONCE, None, scrubber))
-        run_session(base_url, CassetteTransport(tmp_path / "b.yaml", RecordMode.ONCE, None, scrubber))
-    a = run_session("http://x", CassetteTransport(tmp_path / "a.yaml", RecordMode.NONE, None, Scrubber()))
-    b = run_session("http://x", CassetteTransport(tmp_path / "b.yaml", RecordMode.NONE, None, Scrubber()))
+        run_session(
+            base_url, CassetteTransport(tmp_path / "a.yaml", RecordMode.ONCE, None, scrubber)
+        )
+        run_session(
+            base_url, CassetteTransport(tmp_path / "b.yaml", RecordMode.ONCE, None, scrubber)
+        )
+    a = run_session(
+        "http://x", CassetteTransport(tmp_path / "a.yaml", RecordMode.NONE, None, Scrubber())
+    )
+    b = run_session(
+        "http://x", CassetteTransport(tmp_path / "b.yaml", RecordMode.NONE, None, Scrubber())
+    )
     assert a == b
 
 
@@ -170,9 +198,10 @@ def test_missing_interaction_names_request_file_and_closest_difference(
 ) -> None:
     cassette, _, _ = recorded
     transport = CassetteTransport(cassette, RecordMode.NONE, None, Scrubber())
-    with httpx.Client(transport=transport, base_url="http://x") as client, pytest.raises(
-        CassetteMissError
-    ) as caught:
+    with (
+        httpx.Client(transport=transport, base_url="http://x") as client,
+        pytest.raises(CassetteMissError) as caught,
+    ):
         client.get("/api/appointments", params={"date": "2030-01-02"})
     message = str(caught.value)
     assert isinstance(caught.value, HarnessError)
@@ -185,15 +214,18 @@ def test_missing_interaction_never_shows_patient_values_from_the_query(
 ) -> None:
     cassette, _, _ = recorded
     transport = CassetteTransport(cassette, RecordMode.NONE, None, Scrubber())
-    with httpx.Client(transport=transport, base_url="http://x") as client, pytest.raises(
-        CassetteMissError
-    ) as caught:
+    with (
+        httpx.Client(transport=transport, base_url="http://x") as client,
+        pytest.raises(CassetteMissError) as caught,
+    ):
         client.get("/api/patients", params={"last_name": "Smithers-Jones", "cursor": "zz"})
     assert "Smithers" not in str(caught.value)
     assert "query differs: cursor=zz vs (nothing)" in str(caught.value)
 
 
-def test_patient_query_values_match_whatever_the_pseudonym(recorded: tuple[Path, list[Any], Scrubber]) -> None:
+def test_patient_query_values_match_whatever_the_pseudonym(
+    recorded: tuple[Path, list[Any], Scrubber],
+) -> None:
     cassette, _, _ = recorded
     transport = CassetteTransport(cassette, RecordMode.NONE, None, Scrubber())
     with httpx.Client(transport=transport, base_url="http://x") as client:
@@ -220,7 +252,10 @@ def test_once_with_an_existing_cassette_neither_records_nor_writes(
     before = cassette.read_bytes()
     with running_server() as base_url:
         transport = CassetteTransport(cassette, RecordMode.ONCE, None, scrubber)
-        with httpx.Client(transport=transport, base_url=base_url) as client, pytest.raises(CassetteMissError):
+        with (
+            httpx.Client(transport=transport, base_url=base_url) as client,
+            pytest.raises(CassetteMissError),
+        ):
             client.get("/api/patients/4243", headers={"Authorization": f"Bearer {ACCESS_TOKEN}"})
     assert cassette.read_bytes() == before
 
@@ -232,8 +267,12 @@ def test_new_episodes_adds_to_the_cassette_and_keeps_old_ones(
     with running_server() as base_url:
         transport = CassetteTransport(cassette, RecordMode.NEW_EPISODES, None, scrubber)
         with httpx.Client(transport=transport, base_url=base_url) as client:
-            client.get("/api/appointments", params={"date": "2030-01-01"}, headers={"Authorization": "x"})
-            client.get("/api/appointments", params={"date": "2031-05-05"}, headers={"Authorization": "x"})
+            client.get(
+                "/api/appointments", params={"date": "2030-01-01"}, headers={"Authorization": "x"}
+            )
+            client.get(
+                "/api/appointments", params={"date": "2031-05-05"}, headers={"Authorization": "x"}
+            )
     assert transport.play_count == 1
     assert len(yaml.safe_load(cassette.read_text())["interactions"]) == 8
 
@@ -244,9 +283,10 @@ def test_rewrite_replaces_the_cassette_only_when_the_recording_finished(
     cassette, _, scrubber = recorded
     before = cassette.read_bytes()
     with running_server() as base_url:
-        with pytest.raises(RuntimeError), CassetteTransport(
-            cassette, RecordMode.REWRITE, None, scrubber
-        ) as transport:
+        with (
+            pytest.raises(RuntimeError),
+            CassetteTransport(cassette, RecordMode.REWRITE, None, scrubber) as transport,
+        ):
             httpx.Client(transport=transport, base_url=base_url).get("/api/patients/4242")
             raise RuntimeError("the run crashed")
         assert cassette.read_bytes() == before
@@ -289,7 +329,9 @@ def test_guard_refuses_to_write_a_cassette_holding_a_registered_secret(tmp_path:
             return value.lower() if name.lower() == "x-echo" else super().scrub_header(name, value)
 
     cassette = tmp_path / "leak.yaml"
-    transport = CassetteTransport(cassette, RecordMode.ONCE, httpx.MockTransport(handler), Leaky(registry))
+    transport = CassetteTransport(
+        cassette, RecordMode.ONCE, httpx.MockTransport(handler), Leaky(registry)
+    )
     httpx.Client(transport=transport).get("http://x/api/ping")
     with pytest.raises(CassetteError) as caught:
         transport.close()
@@ -305,7 +347,9 @@ def test_registered_secret_anywhere_in_a_body_is_replaced(tmp_path: Path) -> Non
         return httpx.Response(200, text="debug: your key is unkeyed-secret-xyz")
 
     cassette = tmp_path / "echo.yaml"
-    with CassetteTransport(cassette, RecordMode.ONCE, httpx.MockTransport(handler), Scrubber(registry)) as t:
+    with CassetteTransport(
+        cassette, RecordMode.ONCE, httpx.MockTransport(handler), Scrubber(registry)
+    ) as t:
         httpx.Client(transport=t).get("http://x/echo")
     assert "unkeyed-secret-xyz" not in cassette.read_text()
     assert "<secret:" in cassette.read_text()
@@ -318,8 +362,13 @@ def test_mode_none_never_touches_the_network(tmp_path: Path) -> None:
         calls.append(request)
         return httpx.Response(200)
 
-    transport = CassetteTransport(tmp_path / "none.yaml", RecordMode.NONE, httpx.MockTransport(handler), Scrubber())
-    with httpx.Client(transport=transport) as client, pytest.raises(CassetteMissError, match="no interactions"):
+    transport = CassetteTransport(
+        tmp_path / "none.yaml", RecordMode.NONE, httpx.MockTransport(handler), Scrubber()
+    )
+    with (
+        httpx.Client(transport=transport) as client,
+        pytest.raises(CassetteMissError, match="no interactions"),
+    ):
         client.get("http://x/api/patients")
     assert calls == [] and not (tmp_path / "none.yaml").exists()
 
@@ -330,19 +379,27 @@ def test_concurrent_cassettes_on_worker_threads_record_and_replay(tmp_path: Path
 
     def worker(name: str, base_url: str, mode: RecordMode) -> None:
         try:
-            run_session(base_url, CassetteTransport(tmp_path / f"{name}.yaml", mode, None, scrubber))
+            run_session(
+                base_url, CassetteTransport(tmp_path / f"{name}.yaml", mode, None, scrubber)
+            )
         except BaseException as err:  # surfaced below
             errors.append(err)
 
     with running_server() as base_url:
-        threads = [threading.Thread(target=worker, args=(f"c{i}", base_url, RecordMode.ONCE)) for i in range(4)]
+        threads = [
+            threading.Thread(target=worker, args=(f"c{i}", base_url, RecordMode.ONCE))
+            for i in range(4)
+        ]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
     assert errors == []
     replays = [
-        run_session("http://x", CassetteTransport(tmp_path / f"c{i}.yaml", RecordMode.NONE, None, Scrubber()))
+        run_session(
+            "http://x",
+            CassetteTransport(tmp_path / f"c{i}.yaml", RecordMode.NONE, None, Scrubber()),
+        )
         for i in range(4)
     ]
     assert all(r == replays[0] for r in replays)
@@ -354,7 +411,9 @@ def test_one_transport_shared_by_threads_keeps_every_interaction(tmp_path: Path)
         return httpx.Response(200, json={"n": request.url.params["n"]})
 
     cassette = tmp_path / "shared.yaml"
-    with CassetteTransport(cassette, RecordMode.ONCE, httpx.MockTransport(handler), Scrubber()) as transport:
+    with CassetteTransport(
+        cassette, RecordMode.ONCE, httpx.MockTransport(handler), Scrubber()
+    ) as transport:
         client = httpx.Client(transport=transport)
         threads = [
             threading.Thread(target=lambda i=i: client.get("http://x/api/n", params={"n": str(i)}))
@@ -366,7 +425,7 @@ def test_one_transport_shared_by_threads_keeps_every_interaction(tmp_path: Path)
             t.join()
     replay = CassetteTransport(cassette, RecordMode.NONE, None, Scrubber())
     with httpx.Client(transport=replay) as client:
-        assert sorted(int(client.get("http://x/api/n", params={"n": str(i)}).json()["n"]) for i in range(20)) == list(
-            range(20)
-        )
+        assert sorted(
+            int(client.get("http://x/api/n", params={"n": str(i)}).json()["n"]) for i in range(20)
+        ) == list(range(20))
     assert AUTH_CODE  # imported for symmetry with the support module

@@ -158,3 +158,18 @@ def test_independent_units_run_concurrently() -> None:
     items = [req(f"F{i}", "r", f"/api/{i}") for i in range(4)]
     runner(slow, Collect(), workers=4).run(items, RunInfo("t", "test", 4, "x"))
     assert peak > 1
+
+
+def test_iteration_data_runs_the_plan_once_per_row() -> None:
+    seen: list[str] = []
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return httpx.Response(200, json={})
+
+    reporter = Collect()
+    items = [req("F", "r", "/api/{{kind}}")]
+    summary = runner(echo, reporter).run(items, RunInfo("t", "test", 2, "x"), [{"kind": "a"}, {"kind": "b"}])
+    assert seen == ["/api/a", "/api/b"]
+    assert [r.suite for r in reporter.results] == ["F [1]", "F [2]"]
+    assert summary.total == 2

@@ -91,3 +91,23 @@ def test_env_var_assignments() -> None:
     assert parse_assignments(["a=1", "b=x=y"]) == {"a": "1", "b": "x=y"}
     with pytest.raises(InputError, match="NAME=VALUE"):
         parse_assignments(["novalue"])
+
+
+def test_iteration_data_from_csv_and_json(tmp_path: Path) -> None:
+    from harness.variables import load_iteration_data
+
+    csv_file = tmp_path / "rows.csv"
+    csv_file.write_text("gender,language\nFemale,eng\nMale,\n")
+    assert load_iteration_data(csv_file) == [
+        {"gender": "Female", "language": "eng"},
+        {"gender": "Male", "language": ""},
+    ]
+    json_file = tmp_path / "rows.json"
+    json_file.write_text('[{"n": 1, "name": "a"}, {"n": null}]')
+    assert load_iteration_data(json_file) == [{"n": "1", "name": "a"}, {"n": ""}]
+    json_file.write_text('{"n": 1}')
+    with pytest.raises(InputError, match="list of objects"):
+        load_iteration_data(json_file)
+    csv_file.write_text("a\n1,2\n")
+    with pytest.raises(InputError, match="more cells than the header"):
+        load_iteration_data(csv_file)

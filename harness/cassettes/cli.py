@@ -19,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "scan",
         help="find secrets and patient data in cassettes (exit 1 when anything is found)",
     )
-    scan.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassette files or folders")
+    scan.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="cassette files or folders"
+    )
     scan.add_argument("--phi-fields", type=Path, default=None, help="PHI field list (YAML)")
     scan.set_defaults(func=run_scan)
 
@@ -34,7 +36,9 @@ def run_scan(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     if findings:
-        print(f"{len(findings)} finding(s) in {len({f.path for f in findings})} of {len(files)} cassette(s).")
+        print(
+            f"{len(findings)} finding(s) in {len({f.path for f in findings})} of {len(files)} cassette(s)."
+        )
         return EXIT_FAILED_CHECKS
     print(f"{len(files)} cassette(s) clean.")
     return EXIT_OK

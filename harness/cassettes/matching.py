@@ -50,8 +50,12 @@ def make_query_matcher(fields: SensitiveFields) -> Matcher:
         mine = Counter(masked_query_pairs(r1.parsed_uri.query, fields))
         recorded = Counter(masked_query_pairs(r2.parsed_uri.query, fields))
         if mine != recorded:
-            ours = "&".join(f"{k}={v}" for k, v in sorted((mine - recorded).elements())) or "(nothing)"
-            theirs = "&".join(f"{k}={v}" for k, v in sorted((recorded - mine).elements())) or "(nothing)"
+            ours = (
+                "&".join(f"{k}={v}" for k, v in sorted((mine - recorded).elements())) or "(nothing)"
+            )
+            theirs = (
+                "&".join(f"{k}={v}" for k, v in sorted((recorded - mine).elements())) or "(nothing)"
+            )
             raise AssertionError(f"query differs: {ours} vs {theirs}")
 
     query.__name__ = "query"

@@ -110,4 +110,6 @@ def load_document(path: Path) -> dict[str, Any]:
         line = f" at line {mark.line + 1}" if mark is not None else ""
         raise CassetteError(f"Cassette {path} is not valid YAML{line}: {err.problem}.") from None
     except (yaml.YAMLError, ValueError) as err:
-        raise CassetteError(f"Cassette {path} does not have the structure of a cassette: {err}.") from None
+        raise CassetteError(
+            f"Cassette {path} does not have the structure of a cassette: {err}."
+        ) from None

@@ -17,7 +17,24 @@ import re
 import threading
 
 PSEUDONYM_DOMAIN = "pseudonym.example"
-_SYLLABLES = ("ba", "ke", "lo", "mi", "nu", "ra", "so", "ti", "vu", "ze", "da", "fe", "go", "hi", "ju", "pa")
+_SYLLABLES = (
+    "ba",
+    "ke",
+    "lo",
+    "mi",
+    "nu",
+    "ra",
+    "so",
+    "ti",
+    "vu",
+    "ze",
+    "da",
+    "fe",
+    "go",
+    "hi",
+    "ju",
+    "pa",
+)
 _NAME_WORD = re.compile(r"^[A-Z][a-z]{7}$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
 _US_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
@@ -101,7 +118,11 @@ def _ssn(value: str, d: _Digest) -> str:
         return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
     if re.fullmatch(r"\d{9}", value):
         return digits
-    return "9" + _substitute_digits(value, d)[1:] if value[:1].isdigit() else _substitute_digits(value, d)
+    return (
+        "9" + _substitute_digits(value, d)[1:]
+        if value[:1].isdigit()
+        else _substitute_digits(value, d)
+    )
 
 
 def _phone(value: str, d: _Digest) -> str:
@@ -171,7 +192,9 @@ def looks_pseudonymous(kind: str, value: str) -> bool | None:
         return value.startswith("00") or not value[:1].isdigit()
     if kind == "street":
         parts = value.split()
-        return len(parts) == 3 and parts[0].isdigit() and is_name_word(parts[1]) and parts[2] == "St"
+        return (
+            len(parts) == 3 and parts[0].isdigit() and is_name_word(parts[1]) and parts[2] == "St"
+        )
     if kind == "company":
         return value.endswith(" Company") and is_name_word(value.split()[0])
     if kind == "url":
@@ -202,7 +225,9 @@ class PseudonymTable:
                 return known
             attempt = 0
             while True:
-                fake = make_pseudonym(kind, value, _Digest(self._salt, f"{kind}\0{attempt}\0{value}"))
+                fake = make_pseudonym(
+                    kind, value, _Digest(self._salt, f"{kind}\0{attempt}\0{value}")
+                )
                 # A fake must not be the real value itself, and should not collide with another
                 # value's fake (tiny value spaces, such as one digit, may have to accept that).
                 if fake != value and ((kind, fake) not in self._taken or attempt >= _MAX_ATTEMPTS):

@@ -86,10 +86,14 @@ class _LineScanner:
         elif item and self.header is not None:
             value = item.group(1).strip().strip("'\"")
             if self.header in ("cookie", "set-cookie"):
-                for pair in value.split(";")[:1] if self.header == "set-cookie" else value.split(";"):
+                for pair in (
+                    value.split(";")[:1] if self.header == "set-cookie" else value.split(";")
+                ):
                     _, _, cookie = pair.strip().partition("=")
                     if cookie and not is_placeholder(cookie):
-                        yield finding("secret", f"{self.header} header value is not a placeholder", cookie)
+                        yield finding(
+                            "secret", f"{self.header} header value is not a placeholder", cookie
+                        )
             elif not PLACEHOLDER.search(value) and not _CREDENTIALS.search(value):
                 yield finding("secret", f"{self.header} header is not a placeholder", value)
         elif not item:
@@ -146,7 +150,9 @@ def cassette_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in CASSETTE_SUFFIXES and p.is_file()))
+            files.extend(
+                sorted(p for p in path.rglob("*") if p.suffix in CASSETTE_SUFFIXES and p.is_file())
+            )
         elif path.is_file():
             files.append(path)
         else:

@@ -35,7 +35,17 @@ _URL_WITH_PARAMS = re.compile(r"^(https?://|/)\S*[?#]\S*=")
 # Real values of these kinds are also replaced where they turn up in free text (an error
 # message quoting a name). Dates and short values are left alone: they would hit timestamps.
 _FREE_TEXT_KINDS = frozenset(
-    {"given_name", "family_name", "name", "ssn", "email", "street", "phone", "company", "identifier"}
+    {
+        "given_name",
+        "family_name",
+        "name",
+        "ssn",
+        "email",
+        "street",
+        "phone",
+        "company",
+        "identifier",
+    }
 )
 _MIN_FREE_TEXT_LENGTH = 4
 # Shorter secrets are only replaced where they are keyed: "abc" would shred free text.
@@ -301,12 +311,16 @@ class Scrubber:
                 document = json.loads(text)
             except ValueError:
                 return self.scrub_text(text)
-            return json.dumps(self.scrub_json(document), indent=2, sort_keys=True, ensure_ascii=False)
+            return json.dumps(
+                self.scrub_json(document), indent=2, sort_keys=True, ensure_ascii=False
+            )
         if is_form_content(content_type):
             return self.scrub_text(self.scrub_pairs(text))
         return self.scrub_text(text)
 
-    def _scrub_scalar(self, key: str, value: str, *, parent: str | None = None, in_json: bool = False) -> str | None:
+    def _scrub_scalar(
+        self, key: str, value: str, *, parent: str | None = None, in_json: bool = False
+    ) -> str | None:
         """The replacement for a keyed value, or None when the key is not sensitive."""
         if not value:
             return None
@@ -359,12 +373,18 @@ class Scrubber:
                 elif _is_id_key(sub_key):
                     out[sub_key] = sub_value  # ids are not PHI: cross-references must survive
                 else:
-                    out[sub_key] = self._pseudonymise_node(sub_value, guess_kind(sub_key) or kind, sub_key)
+                    out[sub_key] = self._pseudonymise_node(
+                        sub_value, guess_kind(sub_key) or kind, sub_key
+                    )
             return out
         return value
 
     def _pseudonym(self, kind: str, value: str) -> str:
-        if is_placeholder(value) or self.pseudonyms.is_pseudonym(value) or looks_pseudonymous(kind, value) is True:
+        if (
+            is_placeholder(value)
+            or self.pseudonyms.is_pseudonym(value)
+            or looks_pseudonymous(kind, value) is True
+        ):
             return value  # already scrubbed (a replayed value sent back): stay idempotent
         return self.pseudonyms.pseudonym(kind, value)
 

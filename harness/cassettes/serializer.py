@@ -64,7 +64,10 @@ def serialize(cassette_dict: dict[str, Any]) -> str:
         request["body"] = _pretty_body(request.get("body"), request.get("headers"))
         body = response.get("body")
         if isinstance(body, dict):
-            response["body"] = {**body, "string": _pretty_body(body.get("string"), response.get("headers"))}
+            response["body"] = {
+                **body,
+                "string": _pretty_body(body.get("string"), response.get("headers")),
+            }
         interactions.append({"request": request, "response": response})
     document = {**cassette_dict, "interactions": interactions}
     text: str = yaml.dump(
@@ -84,7 +87,9 @@ def validate(data: Any) -> None:
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteFormatError("it is not a mapping with an 'interactions' list")
     if data.get("version") != FORMAT_VERSION:
-        raise CassetteFormatError(f"its version is {data.get('version')!r}, expected {FORMAT_VERSION}")
+        raise CassetteFormatError(
+            f"its version is {data.get('version')!r}, expected {FORMAT_VERSION}"
+        )
     for number, interaction in enumerate(data["interactions"], start=1):
         where = f"interaction {number}"
         if not isinstance(interaction, dict):
@@ -104,7 +109,9 @@ def validate(data: Any) -> None:
         if not isinstance(headers, dict) or not all(isinstance(v, list) for v in headers.values()):
             raise CassetteFormatError(f"{where}: response.headers must map names to lists")
         body = response.get("body")
-        if not isinstance(body, dict) or not isinstance(body.get("string"), (str, bytes, type(None))):
+        if not isinstance(body, dict) or not isinstance(
+            body.get("string"), (str, bytes, type(None))
+        ):
             raise CassetteFormatError(f"{where}: response.body.string is missing")
 
 

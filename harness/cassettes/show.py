@@ -48,7 +48,9 @@ def transcript(document: dict[str, Any], source: str) -> str:
         lines.extend(f"  > {line}" for line in _body_lines(request.get("body")))
         lines.append(f"  < {status['code']} {status.get('message') or ''}".rstrip() + timing)
         lines.extend(f"  < {line}" for line in _header_lines(response.get("headers")))
-        lines.extend(f"  < {line}" for line in _body_lines((response.get("body") or {}).get("string")))
+        lines.extend(
+            f"  < {line}" for line in _body_lines((response.get("body") or {}).get("string"))
+        )
     return "\n".join(lines)
 
 

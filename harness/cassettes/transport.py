@@ -75,7 +75,9 @@ class CassetteTransport(httpx.BaseTransport):
             "after_load_interaction": self.scrubber.mark_loaded,
         }
         # REWRITE starts empty: the old file is only replaced once the new one is complete.
-        self._cassette = Cassette(**options) if self.mode is RecordMode.REWRITE else Cassette.load(**options)
+        self._cassette = (
+            Cassette(**options) if self.mode is RecordMode.REWRITE else Cassette.load(**options)
+        )
 
     @property
     def recorded_count(self) -> int:
@@ -173,7 +175,9 @@ def _headers_as_sent(request: httpx.Request) -> dict[str, str]:
 
 def _recordable(response: httpx.Response, raw: bytes, elapsed_ms: float) -> dict[str, Any]:
     """VCR's response dict, with the body decoded so that the scrubber can read it."""
-    decoded = httpx.Response(response.status_code, headers=response.headers, stream=httpx.ByteStream(raw))
+    decoded = httpx.Response(
+        response.status_code, headers=response.headers, stream=httpx.ByteStream(raw)
+    )
     content = decoded.read()
     headers: dict[str, list[str]] = {}
     for name, value in response.headers.multi_items():

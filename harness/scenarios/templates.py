@@ -1,0 +1,151 @@
+"""Jinja2 templating for scenario values: sandboxed, strict, and type-preserving.
+
+A value that is exactly one ``{{ expression }}`` keeps the expression's type (an int id stays an
+int in a JSON body); anything else renders to text. Undefined names fail loudly: a typo must not
+send ``"patient": ""`` to DrChrono.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+_WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
+
+
+class TemplateProblem(Exception):
+    """A template could not be compiled or rendered; ``str()`` says why in one line."""
+
+
+class _Fake:
+    """``fake.first_name()`` and friends: one shared, lock-protected Faker (it is not thread safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faker: Any = None
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                if self._faker is None:
+                    from faker import Faker
+
+                    self._faker = Faker("en_US")
+                method = getattr(self._faker, name, None)
+                if method is None or not callable(method):
+                    raise TemplateProblem(f"fake.{name}() is not a Faker provider")
+                return method(*args, **kwargs)
+
+        return call
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+def date(offset_days: int = 0) -> str:
+    """The date ``offset_days`` from today as ``yyyy-mm-dd`` (DrChrono's date format)."""
+    return (dt.date.today() + dt.timedelta(days=int(offset_days))).isoformat()
+
+
+def date_range(start_offset: int = 0, days: int = 1) -> str:
+    """``yyyy-mm-dd/yyyy-mm-dd`` covering ``days`` days from today + ``start_offset``."""
+    first = dt.date.today() + dt.timedelta(days=int(start_offset))
+    last = first + dt.timedelta(days=max(0, int(days) - 1))
+    return f"{first.isoformat()}/{last.isoformat()}"
+
+
+def unique_chart_id() -> str:
+    """A chart id no other run produces: ``HX`` + 10 hex digits."""
+    return "HX" + uuid.uuid4().hex[:10].upper()
+
+
+def helpers() -> dict[str, Any]:
+    return {
+        "today": today,
+        "date": date,
+        "date_range": date_range,
+        "unique_chart_id": unique_chart_id,
+        "uuid": lambda: str(uuid.uuid4()),
+        "fake": _FAKE,
+        "env": dict(os.environ),
+    }
+
+
+_FAKE = _Fake()
+HELPER_NAMES = frozenset({"today", "date", "date_range", "unique_chart_id", "uuid", "fake", "env"})
+
+_environment = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def is_template(value: str) -> bool:
+    return "{{" in value or "{%" in value or "{#" in value
+
+
+def check_syntax(value: str) -> None:
+    """Raise :class:`TemplateProblem` when ``value`` is not a valid template."""
+    try:
+        match = _WHOLE_EXPRESSION.match(value)
+        if match and "{{" not in match["expr"] and "}}" not in match["expr"]:
+            _environment.compile_expression(match["expr"], undefined_to_none=False)
+        else:
+            _environment.parse(value)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(f"template syntax error: {exc.message}") from None
+
+
+def names_used(value: str) -> set[str]:
+    """Top-level names a template reads (for the check before anything is sent)."""
+    from jinja2 import meta
+
+    try:
+        return set(meta.find_undeclared_variables(_environment.parse(value)))
+    except jinja2.TemplateSyntaxError:
+        return set()
+
+
+def render(value: Any, context: Mapping[str, Any]) -> Any:
+    """Render every string inside ``value`` (nested dicts and lists too)."""
+    if isinstance(value, str):
+        return render_text(value, context)
+    if isinstance(value, list):
+        return [render(v, context) for v in value]
+    if isinstance(value, dict):
+        return {render_text(k, context): render(v, context) for k, v in value.items()}
+    return value
+
+
+def render_text(value: str, context: Mapping[str, Any]) -> Any:
+    if not is_template(value):
+        return value
+    try:
+        match = _WHOLE_EXPRESSION.match(value)
+        if match and "{{" not in match["expr"] and "}}" not in match["expr"]:
+            result = _environment.compile_expression(match["expr"], undefined_to_none=False)(
+                **context
+            )
+            if isinstance(result, jinja2.Undefined):
+                result._fail_with_undefined_error()
+            return result
+        return _environment.from_string(value).render(**context)
+    except jinja2.UndefinedError as exc:
+        raise TemplateProblem(f"{exc.message} (in {value!r})") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(f"template syntax error: {exc.message}") from None
+    except jinja2.exceptions.SecurityError as exc:
+        raise TemplateProblem(f"not allowed in a scenario template: {exc}") from None
+    except TemplateProblem:
+        raise
+    except Exception as exc:  # a helper raised (bad argument): one line, not a traceback
+        raise TemplateProblem(f"{type(exc).__name__}: {exc} (in {value!r})") from None
