@@ -9,7 +9,7 @@ import pytest
 
 from harness.contracts import ContractSet
 from harness.paths import CONTRACTS_DIR
-from tests.contracts_support import check
+from tests.test_contracts_support import check
 
 SSN = "987-65-4321"
 NAME = "Zebulon Quixfeather"

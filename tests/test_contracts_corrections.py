@@ -7,12 +7,13 @@ accept it, or refuse to convert at all) and what the corrected contract does ins
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from harness.contracts import ContractSet
 from harness.errors import InputError
-from tests.contracts_support import check, contracts, corrections
+from tests.test_contracts_support import check, contracts, corrections
 
 USER = {"id": 11, "username": "drjane", "doctor": 7, "practice_group": 12345,
         "is_doctor": True, "is_staff": False, "permissions": {"manage_patients": True}}
@@ -24,13 +25,19 @@ def rules(report: object) -> list[tuple[str, str]]:
     return [(v.json_path, v.rule) for v in report.violations]  # type: ignore[attr-defined]
 
 
-def refuses(problem: str, pointer: str) -> Callable[[frozenset[str]], None]:
-    """The published document cannot be converted: the importer names the place and problem."""
+def refuses(problem: str, pointer: str, corrected: Callable[[ContractSet], None] | None = None
+            ) -> Callable[[frozenset[str]], None]:
+    """The published document cannot be converted: the importer names the place and problem.
+
+    ``corrected`` then shows real traffic passing (and broken traffic failing) once corrected.
+    """
     def run(disabled: frozenset[str]) -> None:
         with pytest.raises(InputError) as err:
             contracts(disabled)
         assert problem in str(err.value)
         assert f"at JSON pointer {pointer}" in str(err.value)
+        if corrected is not None:
+            corrected(contracts())
     return run
 
 
@@ -43,7 +50,7 @@ def compare(published: Callable[[ContractSet], None], corrected: Callable[[Contr
 
 
 def _clinical_notes_pagination(cs: ContractSet) -> None:
-    page = {"status": "Complete", "uuid": "u-1", "pagination": {"count": 3, "pages": 1, "page": 1},
+    page: dict[str, Any] = {"status": "Complete", "uuid": "u-1", "pagination": {"count": 3, "pages": 1, "page": 1},
             "results": []}
     assert check(cs, "GET", "/api/clinical_notes_list", 200, page).ok
     page["pagination"]["count"] = "3"
@@ -57,7 +64,7 @@ def _recurring_days(cs: ContractSet) -> None:
 
 
 def _work_schedule(cs: ContractSet) -> None:
-    doctor = {"id": 7, "doctor_work_schedule": None}
+    doctor: dict[str, Any] = {"id": 7, "doctor_work_schedule": None}
     assert check(cs, "GET", "/api/doctors/7", 200, doctor).ok
     doctor["doctor_work_schedule"] = "weekdays"
     assert rules(check(cs, "GET", "/api/doctors/7", 200, doctor)) == [
@@ -193,15 +200,22 @@ def _revoke_corrected(cs: ContractSet) -> None:
     assert [v.rule for v in check(cs, "POST", url, 200, {"ok": True}).violations] == ["empty_body"]
 
 
+def _user_with_only_an_id(cs: ContractSet) -> None:
+    assert check(cs, "GET", "/api/users/11", 200, {"id": 11}).ok  # nothing else is required
+
+
 CASES: dict[str, Callable[[frozenset[str]], None]] = {
-    "type-int-is-integer": refuses("unknown type 'int'", "/paths/~1api~1clinical_notes_list/get/responses/"),
+    "type-int-is-integer": refuses("unknown type 'int'", "/paths/~1api~1clinical_notes_list/get/responses/",
+                                   _clinical_notes_pagination),
     "type-bool-is-boolean": refuses("unknown type 'bool'", "/paths/~1api~1day_sheet_patient_payments/get/parameters/8/schema/type"),
     "type-file-is-string": refuses("unknown type 'file'", "/paths/~1api~1signed_consent_forms/post/parameters/3/schema/type"),
-    "empty-required-dropped": refuses("'required' must be a non-empty list", "/components/schemas/"),
-    "array-items-any": refuses("array without 'items'", "/components/schemas/"),
-    "ref-siblings-ignored": refuses("$ref has sibling keys", "/components/schemas/"),
+    "empty-required-dropped": refuses("'required' must be a non-empty list", "/components/schemas/",
+                                      _user_with_only_an_id),
+    "array-items-any": refuses("array without 'items'", "/components/schemas/", _recurring_days),
+    "ref-siblings-ignored": refuses("$ref has sibling keys", "/components/schemas/", _work_schedule),
     "preferred-pharmacies-enum": refuses(
-        "enum member is an array/object", "/components/schemas/Patient/properties/preferred_pharmacies/enum/0"),
+        "enum member is an array/object", "/components/schemas/Patient/properties/preferred_pharmacies/enum/0",
+        _pharmacies),
     "userprofile-is-doctor-boolean": _user_field("is_doctor", True),
     "userprofile-is-staff-boolean": _user_field("is_staff", False),
     "userprofile-permissions-object": _user_field("permissions", {"manage_patients": True}),

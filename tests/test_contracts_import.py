@@ -15,7 +15,7 @@ from harness.contracts.cli import register
 from harness.contracts.importer import write_contracts
 from harness.errors import InputError
 from harness.paths import CONTRACTS_DIR, OPENAPI_DOCUMENT
-from tests.contracts_support import CORRECTIONS_FILE, built_files
+from tests.test_contracts_support import CORRECTIONS_FILE, built_files
 
 
 def test_committed_contracts_are_fresh() -> None:
@@ -108,7 +108,7 @@ def test_stale_or_malformed_correction_is_refused(tmp_path: Path) -> None:
 
 def _mini(patient_props: dict[str, Any], required: list[str], statuses: tuple[str, ...] = ("200", "404"),
           extra_op: bool = True) -> dict[str, Any]:
-    responses = {s: {"description": s} for s in statuses}
+    responses: dict[str, Any] = {s: {"description": s} for s in statuses}
     responses["200"] = {"description": "OK", "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Patient"}}}}
     paths: dict[str, Any] = {"/api/patients/{id}": {"get": {"operationId": "p", "responses": responses}}}

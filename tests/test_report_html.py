@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -168,6 +169,7 @@ class ReportParser(HTMLParser):
         self.suites: list[str] = []
         self._cell: list[str] | None = None
         self._in_suite_head = False
+        self._in_result = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
@@ -183,18 +185,17 @@ class ReportParser(HTMLParser):
         if tag == "tr" and "suite-head" in classes:
             self._in_suite_head = True
             self.suites.append("")
-        if tag == "td" and self.rows and self._cell is None and not self._in_details(values):
+        if tag == "tr":
+            self._in_result = "result" in classes
+        if tag == "td" and self._in_result:
             self._cell = []
-
-    def _in_details(self, values: dict[str, str]) -> bool:
-        return values.get("colspan") == "8"
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "td" and self._cell is not None:
             self.rows[-1].cells.append(" ".join("".join(self._cell).split()))
             self._cell = None
         if tag == "tr":
-            self._in_suite_head = False
+            self._in_suite_head = self._in_result = False
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
@@ -291,6 +292,18 @@ def test_large_bodies_are_cut_with_a_note(tmp_path: Path) -> None:
     assert len(html) < 80 * 1024
 
 
+def test_passing_bodies_stop_at_the_budget_but_failures_keep_theirs(tmp_path: Path) -> None:
+    results = sample_results()
+    html = write_report(tmp_path / "report.html", results, body_budget=10)
+
+    assert html.count("budget for passing requests") == 0  # the first passing body fits
+    results = [*sample_results(), *sample_results()]
+    html = write_report(tmp_path / "report2.html", results, body_budget=10)
+    assert html.count("budget for passing requests") == 1  # the second "List patients"
+    assert html.count("&#39;seven&#39; is not of type") == 2
+    assert html.count("&lt;h1&gt;Server Error&lt;/h1&gt;") == 2  # failures keep their bodies
+
+
 def test_filter_controls_exist(tmp_path: Path) -> None:
     page = parse(write_report(tmp_path / "report.html"))
 
@@ -355,6 +368,28 @@ def test_coverage_section(tmp_path: Path) -> None:
     assert "Contract coverage" not in write_report(tmp_path / "none.html")
 
 
+def test_coverage_lists_exercised_operations_and_undocumented_statuses(tmp_path: Path) -> None:
+    coverage = {
+        "operations": {"exercised": 2, "total": 330},
+        "statuses": {"exercised": 3, "total": 2633},
+        "by_operation": {
+            "GET /api/patients/{id}": {"exercised": [200, 404], "defined": [200, 401, 404]},
+            "GET /api/doctors": {"exercised": [200], "defined": [200, 401]},
+        },
+        "undocumented": [{"operation": "GET /api/doctors", "status": 418}],
+    }
+    html = write_report(tmp_path / "report.html", coverage=coverage)
+
+    assert "2 of 330 (1%)" in html and "3 of 2633 (0%)" in html
+    assert "Exercised operations (2)" in html
+    assert html.index("GET /api/doctors</td>") < html.index("GET /api/patients/{id}</td>")
+    assert (
+        '<span class="seen">200</span> <span class="unseen">401</span> <span class="seen">404</span>'
+        in html
+    )
+    assert "GET /api/doctors → 418" in html
+
+
 def test_coverage_lines_accept_counts_lists_and_missing() -> None:
     lines = coverage_lines({"operations": {"total": 10, "missing": ["a", "b"]}, "statuses": 7})
 
@@ -363,6 +398,39 @@ def test_coverage_lines_accept_counts_lists_and_missing() -> None:
         ("Documented statuses", 7, None, None),
     ]
     assert coverage_lines({"operations": "unknown shape"}) == []
+
+
+def test_harness_run_html_against_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``harness run --html`` end to end: the shipped collection against the local sandbox."""
+    from harness.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    report, summary = tmp_path / "report.html", tmp_path / "summary.json"
+    code = main(
+        [
+            "run",
+            "--html",
+            str(report),
+            "--json",
+            str(summary),
+            "--token-store",
+            str(tmp_path / "t.json"),
+        ]
+    )
+
+    assert code in (0, 1)
+    html = report.read_text(encoding="utf-8")
+    expected = json.loads(summary.read_text(encoding="utf-8"))["results"]
+    rows = parse(html).rows
+    assert [row.cells[2] for row in rows] == [result["name"] for result in expected]
+    assert [row.attrs["data-verdict"] for row in rows] == [r["verdict"] for r in expected]
+    assert "&#34;id&#34;:" in html  # bodies were kept and pretty-printed
+    assert "&#34;first_name&#34;: &#34;[PHI]&#34;" in html
+    for key in ("first_name", "last_name", "date_of_birth", "email", "social_security_number"):
+        shown = set(re.findall(f"&#34;{key}&#34;: (&#34;[^&]*&#34;|null)", html))
+        assert shown <= {"&#34;[PHI]&#34;", "&#34;&#34;", "null"}, (key, shown)
 
 
 # --- masking, unit by unit --------------------------------------------------------------------
@@ -528,7 +596,7 @@ def test_failures_link_opens_with_passing_rows_hidden(tmp_path: Path) -> None:
 class WebDriver:
     """Just enough of the W3C WebDriver protocol, spoken to chromedriver over HTTP."""
 
-    ELEMENT = "element-6066-11e4-a52e-4f735466cecb"
+    ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
     def __init__(self, client: httpx.Client, session: str) -> None:
         self.client = client

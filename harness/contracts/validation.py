@@ -79,6 +79,10 @@ class CompiledSchema:
         Draft202012Validator.check_schema(bundled)
         self._validator = Draft202012Validator(bundled)
         self._fast = _rs.validator_for(bundled, validate_formats=False) if _rs is not None else None
+        # A closed copy (no undocumented fields) lets valid, drift-free bodies skip the drift walk.
+        self._fast_closed = (
+            _rs.validator_for(_closed(bundled), validate_formats=False) if _rs is not None else None
+        )
         self._defs: dict[str, Any] = bundled.get("$defs", {})
 
     def violations(self, instance: Any) -> list[Violation]:
@@ -102,6 +106,8 @@ class CompiledSchema:
 
     def drift(self, instance: Any) -> list[str]:
         """Fields present in ``instance`` that the schema does not describe (one path per field)."""
+        if self._fast_closed is not None and self._fast_closed.is_valid(instance):
+            return []
         found: dict[str, str] = {}
         self._walk(self.schema, instance, "$", found)
         return list(found.values())
@@ -159,6 +165,25 @@ class CompiledSchema:
         types = declared if isinstance(declared, list) else [declared]
         actual = json_type(instance)
         return actual in types or (actual == "integer" and "number" in types)
+
+
+def _closed(schema: Any) -> Any:
+    """``schema`` with additionalProperties: false wherever properties are listed and open."""
+    if isinstance(schema, list):
+        return [_closed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in ("properties", "$defs") and isinstance(value, dict):  # maps of name -> schema
+            out[key] = {name: _closed(sub) for name, sub in value.items()}
+        elif key in ("enum", "const", "default", "examples"):
+            out[key] = value
+        else:
+            out[key] = _closed(value)
+    if "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
 
 
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:

@@ -30,6 +30,10 @@ from harness.results import Cause, RequestResult, RunSummary, Verdict
 
 PHI_MASK = "[PHI]"
 DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut with a note
+# Bodies of passing requests shown in one report, in characters: past this a long run's report
+# would be too big to open, so later passing requests show headers only. Failures always keep theirs.
+DEFAULT_BODY_BUDGET = 32 * 1024 * 1024
+_BUDGET_NOTE = "Body not kept: the report's budget for passing requests' bodies is spent."
 _MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
 _MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
 _MAX_DRIFT = 50
@@ -53,10 +57,13 @@ class HtmlReporter:
         *,
         fields: SensitiveFields | None = None,
         body_limit: int = DEFAULT_BODY_LIMIT,
+        body_budget: int = DEFAULT_BODY_BUDGET,
     ) -> None:
         self.path = path
         self.fields = fields if fields is not None else load_phi_fields()
         self.body_limit = body_limit
+        self.body_budget = body_budget
+        self._body_chars = 0  # shown so far for passing requests
         self._rows: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")
         self._info: dict[str, Any] = {}
         # Per suite group (consecutive results of one suite): verdict counts for its header.
@@ -74,7 +81,12 @@ class HtmlReporter:
         self._groups[-1][result.verdict.value] += 1
         if result.cause is not Cause.OK:
             self._causes[result.cause.value] += 1
-        row = result_row(result, self.fields, body_limit=self.body_limit)
+        failing = result.verdict in (Verdict.FAILED, Verdict.ERROR)
+        keep = failing or self._body_chars < self.body_budget
+        row = result_row(result, self.fields, body_limit=self.body_limit, bodies=keep)
+        if not failing:
+            for key in ("request_body", "response_body"):
+                self._body_chars += len(row[key]["text"]) if row[key] else 0
         self._rows.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     def finish(self, summary: RunSummary) -> None:
@@ -85,7 +97,8 @@ class HtmlReporter:
             verdict="passed" if summary.ok else "failed",
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             coverage=coverage_lines(summary.coverage),
-            coverage_text=summary.coverage.get("text") if summary.coverage else None,
+            coverage_operations=coverage_operations(summary.coverage),
+            coverage_undocumented=coverage_undocumented(summary.coverage),
             causes=sorted(self._causes.items(), key=lambda item: (-item[1], item[0])),
             failures=summary.failed + summary.errors,
             groups=self._read_groups(),
@@ -122,7 +135,11 @@ class SuiteGroup:
 
 
 def result_row(
-    result: RequestResult, fields: SensitiveFields, *, body_limit: int = DEFAULT_BODY_LIMIT
+    result: RequestResult,
+    fields: SensitiveFields,
+    *,
+    body_limit: int = DEFAULT_BODY_LIMIT,
+    bodies: bool = True,
 ) -> dict[str, Any]:
     """The masked, size-bounded facts of one result that the template renders."""
     failed = [c for c in result.checks if not c.passed]
@@ -155,9 +172,9 @@ def result_row(
         "drift": result.drift[:_MAX_DRIFT],
         "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
         "request_headers": mask_headers(result.request_headers, fields),
-        "request_body": render_body(result.request_body, fields, limit=body_limit),
+        "request_body": render_body(result.request_body, fields, limit=body_limit, keep=bodies),
         "response_headers": mask_headers(result.response_headers, fields),
-        "response_body": render_body(result.response_body, fields, limit=body_limit),
+        "response_body": render_body(result.response_body, fields, limit=body_limit, keep=bodies),
         "search": " ".join(
             str(part)
             for part in (
@@ -181,10 +198,14 @@ def _path_of(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-def render_body(text: str | None, fields: SensitiveFields, *, limit: int) -> dict[str, Any] | None:
+def render_body(
+    text: str | None, fields: SensitiveFields, *, limit: int, keep: bool = True
+) -> dict[str, Any] | None:
     """A body as shown: PHI masked, JSON pretty-printed, cut at ``limit`` characters with a note."""
     if text is None:
         return None
+    if not keep:
+        return {"text": "", "json": False, "note": _BUDGET_NOTE}
     if text == "":
         return {"text": "", "json": False, "note": "empty body"}
     data = _parse_json(text)
@@ -291,10 +312,12 @@ def _mask_for(key: str, fields: SensitiveFields, *, form: bool) -> str | None:
 def mask_headers(
     headers: Mapping[str, str] | None, fields: SensitiveFields
 ) -> list[tuple[str, str]] | None:
+    """Header pairs; secret headers masked (again: they arrive masked) and query strings in
+    values such as Location masked."""
     if headers is None:
         return None
     return [
-        (name, SECRET_MASK if name.lower() in fields.secret_headers else value)
+        (name, SECRET_MASK if name.lower() in fields.secret_headers else mask_query(value, fields))
         for name, value in headers.items()
     ]
 
@@ -350,6 +373,35 @@ def _coverage_line(label: str, value: Any) -> CoverageLine | None:
     if covered is None:
         return None
     return CoverageLine(label, covered, total, missing[:_MAX_MISSING])
+
+
+def coverage_operations(
+    coverage: Mapping[str, Any] | None,
+) -> list[tuple[str, list[str], list[str]]]:
+    """``by_operation``: (operation, statuses exercised, statuses documented), sorted by operation."""
+    by_operation = (coverage or {}).get("by_operation")
+    if not isinstance(by_operation, Mapping):
+        return []
+    rows = []
+    for operation, value in sorted(by_operation.items()):
+        if isinstance(value, Mapping):
+            exercised = [str(s) for s in value.get("exercised") or []]
+            defined = [str(s) for s in value.get("defined") or []]
+            rows.append((str(operation), exercised, defined))
+    return rows
+
+
+def coverage_undocumented(coverage: Mapping[str, Any] | None) -> list[str]:
+    """``undocumented``: statuses seen that the contract does not document, as "OP → STATUS"."""
+    items = (coverage or {}).get("undocumented")
+    if not isinstance(items, list):
+        return []
+    return [
+        f"{item.get('operation')} → {item.get('status')}"
+        if isinstance(item, Mapping)
+        else str(item)
+        for item in items[:_MAX_MISSING]
+    ]
 
 
 def _count(value: Any) -> int | None:

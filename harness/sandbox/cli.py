@@ -12,6 +12,17 @@ from harness.sandbox.faults import FaultKind, parse_fault_flag
 from harness.sandbox.server import Sandbox
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a duration of zero or more seconds (argparse turns errors into usage)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     kinds = ", ".join(k.name.lower() for k in FaultKind)
     parser = subparsers.add_parser(
@@ -26,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
     parser.add_argument("--access-ttl", type=int, default=DEFAULT_ACCESS_TTL, metavar="SECONDS",
                         help="access token lifetime (DrChrono: 172800)")
+    parser.add_argument("--refresh-grace", type=seconds, default=0.0, metavar="SECONDS",
+                        help="after a refresh, the spent refresh token gets the same new pair "
+                             "for this long (django-oauth-toolkit's grace period; default 0)")
     parser.add_argument("--state-file", type=Path, default=None,
                         help="keep clients, tokens and records in this JSON file across restarts")
     parser.add_argument("--rate-limit", action="store_true",
@@ -42,8 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     faults = [parse_fault_flag(text) for text in args.fault]
     config = SandboxConfig(
-        seed=args.seed, access_ttl=args.access_ttl, rate_limit=args.rate_limit,
-        state_file=args.state_file, auto_approve=not args.consent,
+        seed=args.seed, access_ttl=args.access_ttl, refresh_grace_s=args.refresh_grace,
+        rate_limit=args.rate_limit, state_file=args.state_file, auto_approve=not args.consent,
     )
     sandbox = Sandbox(config, host=args.host, port=args.port)
     for route, kind, count in faults:

@@ -27,6 +27,10 @@ class SandboxConfig:
     state_file: Path | str | None = None
     auto_approve: bool = True
     code_ttl: int = 60
+    # django-oauth-toolkit's REFRESH_TOKEN_GRACE_PERIOD_SECONDS: for this long after a rotation
+    # the spent refresh token gets the same new pair again (0: it is refused at once). Kept in
+    # memory only, so a restart ends the grace.
+    refresh_grace_s: float = 0.0
     patients: int = 30
     appointments: int = 60
     offices: int = 2
@@ -46,8 +50,9 @@ class SandboxConfig:
     generated_operations: bool = field(default=True)
 
     def __post_init__(self) -> None:
-        if self.access_ttl < 0 or self.code_ttl < 0:
-            raise ValueError("access_ttl and code_ttl must be zero or more seconds")
+        if self.access_ttl < 0 or self.code_ttl < 0 or self.refresh_grace_s < 0:
+            raise ValueError("access_ttl, code_ttl and refresh_grace_s must be zero or more "
+                             "seconds")
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError("page_size must be between 1 and max_page_size")
         if not self.redirect_uris:

@@ -200,7 +200,10 @@ async def token(request: Request) -> Response:
             scopes = parse_scopes(form["scope"])
             if scopes is None:
                 return oauth_error("invalid_scope", "Unknown scope requested.")
-        result = ctx.store.rotate(value, client.client_id, scopes, ttl)
+        # Within the grace period a spent token gets the same pair again; like
+        # django-oauth-toolkit, expires_in still says the full lifetime.
+        result = ctx.store.rotate(value, client.client_id, scopes, ttl,
+                                  grace_s=ctx.config.refresh_grace_s)
         if result is None:
             return oauth_error("invalid_grant", "Invalid or revoked refresh token.")
         if isinstance(result, str):

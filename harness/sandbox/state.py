@@ -3,6 +3,10 @@
 Tokens, codes and client secrets are kept only as SHA-256 digests. With a ``state_file`` every
 change is written atomically (temp file, fsync, ``os.replace``), so a refresh token rotated before
 a restart is still the only one that works after it, as on DrChrono.
+
+The one exception is the refresh grace period: for ``grace_s`` seconds after a rotation, the pair
+it issued is kept in plain text in memory (never in the state file) so that the spent token can
+be answered with the same pair again. A restart therefore ends every grace period.
 """
 
 from __future__ import annotations
@@ -77,6 +81,16 @@ class IssuedTokens:
 
 
 @dataclass
+class Rotation:
+    """What a spent refresh token is answered with during its grace period (memory only)."""
+
+    client_id: str
+    scopes: list[str]
+    issued: IssuedTokens
+    until: float
+
+
+@dataclass
 class Store:
     seed: int
     clients: dict[str, Client] = field(default_factory=dict)
@@ -87,6 +101,8 @@ class Store:
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # digest of a spent refresh token -> the pair its rotation issued; never saved.
+    rotations: dict[str, Rotation] = field(default_factory=dict)
     path: Path | None = None
     clock: Callable[[], float] = time.time
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -180,21 +196,44 @@ class Store:
         return IssuedTokens(access_value, scope_list, refresh_plain)
 
     def rotate(self, refresh_value: str, client_id: str, scopes: list[str] | None,
-               ttl: int) -> IssuedTokens | None | str:
+               ttl: int, *, grace_s: float = 0.0) -> IssuedTokens | None | str:
         """Spend a refresh token: revoke it and its access token, issue a new pair.
 
-        Returns ``None`` when the token is unknown/revoked/another client's, or
-        ``"invalid_scope"`` when more scopes are asked than were granted.
+        Within ``grace_s`` seconds of that, presenting the spent token again returns the same
+        pair (django-oauth-toolkit's REFRESH_TOKEN_GRACE_PERIOD_SECONDS), as long as that pair
+        has not been spent or revoked in turn. Returns ``None`` when the token is unknown,
+        revoked, past its grace or another client's, or ``"invalid_scope"`` when more scopes
+        are asked than were granted.
         """
         with self.lock:
             r_hash = digest(refresh_value)
+            now = self.clock()
+            self.rotations = {k: r for k, r in self.rotations.items() if r.until > now}
             record = self.refresh.get(r_hash)
-            if record is None or record.client_id != client_id:
+            if record is None:
+                return self._replay_rotation(r_hash, client_id, scopes)
+            if record.client_id != client_id:
                 return None
             if scopes is not None and not set(scopes) <= set(record.scopes):
                 return "invalid_scope"
             self._revoke_refresh(r_hash)
-            return self.issue(client_id, scopes or record.scopes, ttl, with_refresh=True)
+            issued = self.issue(client_id, scopes or record.scopes, ttl, with_refresh=True)
+            if grace_s > 0:
+                self.rotations[r_hash] = Rotation(client_id, record.scopes, issued, now + grace_s)
+            return issued
+
+    def _replay_rotation(self, r_hash: str, client_id: str,
+                         scopes: list[str] | None) -> IssuedTokens | None | str:
+        rotation = self.rotations.get(r_hash)
+        if rotation is None or rotation.client_id != client_id:
+            return None
+        if scopes is not None and not set(scopes) <= set(rotation.scopes):
+            return "invalid_scope"
+        pair = rotation.issued
+        if pair.refresh_token is None or digest(pair.refresh_token) not in self.refresh:
+            # The pair was spent or revoked since: handing it out again would help nobody.
+            return None
+        return pair
 
     def has_refresh(self, refresh_value: str) -> bool:
         with self.lock:
@@ -204,6 +243,10 @@ class Store:
         """Revoke an access or refresh token (and its pair). Unknown tokens are ignored."""
         with self.lock:
             h = digest(value)
+            rotation = self.rotations.get(h)
+            if rotation is not None and client_id in (None, rotation.client_id):
+                del self.rotations[h]  # a spent token in its grace period: revoking ends it
+                return True
             owner = (self.refresh.get(h) or self.access.get(h))
             if owner is None or (client_id is not None and owner.client_id != client_id):
                 return False
