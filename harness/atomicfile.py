@@ -11,15 +11,13 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def atomic_writer(
-    path: Path, *, mode: int = 0o644, binary: bool = False
-) -> Iterator[IO[str] | IO[bytes]]:
-    """Yield a temporary file beside ``path``; on success fsync it and rename it over ``path``."""
+def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[IO[str]]:
+    """Yield a text file beside ``path``; on success fsync it and rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -33,7 +31,7 @@ def atomic_writer(
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
     with atomic_writer(path, mode=mode) as handle:
-        handle.write(text)  # type: ignore[arg-type]
+        handle.write(text)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -282,7 +282,7 @@ def _coverage(contracts: Any, runner: Runner) -> dict[str, Any]:
         return {}
     coverage = contracts.coverage(exercised)
     data: dict[str, Any] = dict(coverage.to_json())
-    data["text"] = str(coverage)
+    data["text"] = coverage.to_text()
     return data
 
 

@@ -15,7 +15,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -49,60 +48,13 @@ print(hashlib.sha256(token.encode()).hexdigest())
 """
 
 
-class GracePeriod:
-    """ASGI wrapper: django-oauth-toolkit's REFRESH_TOKEN_GRACE_PERIOD_SECONDS for the sandbox.
-
-    Re-presenting a just-rotated refresh token within the grace period returns the same answer
-    as the first time, instead of invalid_grant.
-    """
-
-    def __init__(self, app: Any, seconds: float) -> None:
-        self.app, self.seconds = app, seconds
-        self.answers: dict[str, tuple[float, bytes]] = {}
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != "/o/token/":
-            await self.app(scope, receive, send)
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
-        spent = form.get("refresh_token", "") if form.get("grant_type") == "refresh_token" else ""
-        remembered = self.answers.get(spent)
-        if remembered and time.time() - remembered[0] < self.seconds:
-            await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json")]})
-            await send({"type": "http.response.body", "body": remembered[1]})
-            return
-        sent: list[Any] = []
-
-        async def replay() -> dict[str, Any]:
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def capture(message: Any) -> None:
-            sent.append(message)
-            await send(message)
-
-        await self.app(scope, replay, capture)
-        if spent and sent and sent[0].get("status") == 200:
-            answer = b"".join(m.get("body", b"") for m in sent[1:])
-            self.answers[spent] = (time.time(), answer)
-
-
-def start_sandbox(grace_s: float | None) -> Sandbox:
-    sandbox = Sandbox(SandboxConfig(), port=0)
-    if grace_s is not None:
-        sandbox.app = GracePeriod(sandbox.app, grace_s)
-    return sandbox.start()
+def start_sandbox(grace_s: float = 0.0) -> Sandbox:
+    return Sandbox(SandboxConfig(refresh_grace_s=grace_s), port=0).start()
 
 
 @pytest.fixture(scope="module")
 def sb() -> Iterator[Sandbox]:
-    sandbox = start_sandbox(None)
+    sandbox = start_sandbox()
     yield sandbox
     sandbox.stop()
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any
 from urllib.parse import unquote_plus, urlsplit
 
 import jinja2
@@ -104,8 +104,7 @@ class HtmlReporter:
             groups=self._read_groups(),
         )
         try:
-            with atomic_writer(self.path) as handle:
-                out = cast("IO[str]", handle)  # text mode: atomic_writer(binary=False)
+            with atomic_writer(self.path) as out:
                 for chunk in page:
                     out.write(chunk)
         finally:

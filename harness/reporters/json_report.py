@@ -46,8 +46,8 @@ class JsonReporter:
         self._rows.seek(0)
         with atomic_writer(self.path) as out:
             text = json.dumps(head, indent=2)
-            out.write(text[:-2] + ',\n  "results": [')  # type: ignore[arg-type]
+            out.write(text[:-2] + ',\n  "results": [')
             while chunk := self._rows.read(1 << 16):
-                out.write(chunk)  # type: ignore[arg-type]
-            out.write("\n  ]\n}\n")  # type: ignore[arg-type]
+                out.write(chunk)
+            out.write("\n  ]\n}\n")
         self._rows.close()

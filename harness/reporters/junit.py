@@ -82,14 +82,14 @@ class JUnitReporter:
         tests, failures, errors, skipped = self._counts
         self._body.seek(0)
         with atomic_writer(self.path) as out:
-            out.write('<?xml version="1.0" encoding="UTF-8"?>\n')  # type: ignore[arg-type]
-            out.write(  # type: ignore[arg-type]
+            out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+            out.write(
                 f'<testsuites name={quoteattr(self.name)} tests="{tests}" failures="{failures}" '
                 f'errors="{errors}" skipped="{skipped}" time="{summary.elapsed_s:.3f}">\n'
             )
             while chunk := self._body.read(1 << 16):
-                out.write(chunk)  # type: ignore[arg-type]
-            out.write("</testsuites>\n")  # type: ignore[arg-type]
+                out.write(chunk)
+            out.write("</testsuites>\n")
         self._body.close()
 
 
