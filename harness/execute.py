@@ -117,7 +117,8 @@ class RequestExecutor:
             item.expected_statuses if expected is None else expected,
             self.contracts if check_contract else None,
             strict=self.config.strict,
-            granted_scopes=_granted_scopes(tokens),
+            # Only a 403 reports scopes, and asking the token manager may read its store file.
+            granted_scopes=_granted_scopes(tokens) if response.status_code == 403 else None,
         )
         result.checks, result.verdict, result.cause = (
             judgement.checks,

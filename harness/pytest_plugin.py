@@ -1,1 +1,450 @@
-"""pytest plugin (filled in by the scenarios work)."""
+"""pytest plugin: YAML scenarios and collection requests as ordinary pytest items.
+
+Registered as the ``drchrono_harness`` pytest11 entry point. Importing it has no side effects; it
+only adds options, collects ``*.yaml`` files under a ``scenarios/`` directory (or named on the
+command line), and, with ``--harness-collection``, the requests of a Postman collection. One
+harness :class:`~harness.runtime.Session` is opened lazily per pytest process (so per xdist
+worker) and closed at the end.
+
+One scenario run (one data row) is one item: its steps chain (create, then read back what was
+created), so they cannot be selected, retried or distributed apart; the failure text lists every
+step with the failed checks, and JUnit gets one testcase per scenario.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import paths
+from harness.errors import HarnessError
+from harness.results import RequestResult, Verdict
+
+SCENARIO_SUFFIXES = (".yaml", ".yml")
+SCENARIO_DIR_NAME = "scenarios"
+LIVE_ENVIRONMENT = paths.COLLECTIONS_DIR / "drchrono.postman_environment.json"
+_BAD = (Verdict.FAILED, Verdict.ERROR)
+
+
+# --- options --------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("drchrono-harness", "DrChrono harness (scenarios and collections)")
+    group.addoption(
+        "--harness-env",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="Postman environment file (default: the sandbox environment)",
+    )
+    group.addoption(
+        "--harness-env-var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set an environment variable (repeatable); beats the environment file",
+    )
+    group.addoption(
+        "--harness-target",
+        choices=("sandbox", "live", "replay"),
+        default=None,
+        help="run against the local sandbox (default), live DrChrono, or replay cassettes",
+    )
+    group.addoption(
+        "--harness-collection",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="collect this Postman collection's requests as test items (scenarios also "
+        "reference it instead of the shipped DrChrono collection)",
+    )
+    group.addoption(
+        "--harness-contracts",
+        type=Path,
+        default=paths.CONTRACTS_DIR,
+        metavar="DIR",
+        help="contracts directory (default contracts/)",
+    )
+    group.addoption(
+        "--harness-no-contracts", action="store_true", help="skip JSON-schema contract checks"
+    )
+    group.addoption("--harness-strict", action="store_true", help="fail on unknown fields")
+    group.addoption(
+        "--harness-token-store",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="token store file shared by xdist workers (default: the user cache dir for live)",
+    )
+
+
+def run_options(config: pytest.Config) -> Any:
+    """The :class:`RunOptions` the command-line options describe (same defaults as the CLI)."""
+    from harness.runtime import RunOptions
+    from harness.variables import parse_assignments
+
+    env_vars = parse_assignments(
+        list(config.getoption("harness_env_var") or []), option="--harness-env-var"
+    )
+    target = config.getoption("harness_target")
+    environment = config.getoption("harness_env")
+    replay = target == "replay"
+    if target == "live":
+        environment = environment or LIVE_ENVIRONMENT
+        env_vars.setdefault("harness_target", "live")
+    elif target == "sandbox":
+        environment = environment or paths.SANDBOX_ENVIRONMENT
+        env_vars.setdefault("harness_target", "sandbox")
+    elif target is None and not replay:
+        environment = environment or paths.SANDBOX_ENVIRONMENT
+    record_mode = _recording_option(config, "record_mode")
+    if record_mode == "none":
+        replay, record_mode = True, None  # pytest-recording's "none": replay only, no network
+    elif record_mode is None and _recording_option(config, "block_network") and target == "live":
+        replay = True
+    return RunOptions(
+        collection=config.getoption("harness_collection") or paths.DEFAULT_COLLECTION,
+        environment=None if replay and config.getoption("harness_env") is None else environment,
+        env_vars=env_vars,
+        record_mode=record_mode,
+        replay=replay,
+        contracts_dir=None
+        if config.getoption("harness_no_contracts")
+        else config.getoption("harness_contracts"),
+        strict=bool(config.getoption("harness_strict")),
+        token_store=config.getoption("harness_token_store"),
+        workers=1,  # pytest-xdist parallelises across processes
+    )
+
+
+def _recording_option(config: pytest.Config, name: str) -> Any:
+    try:
+        return config.getoption(name)
+    except ValueError:  # pytest-recording not installed or disabled
+        return None
+
+
+# --- one harness session per pytest process ------------------------------------------------
+
+
+class HarnessState:
+    """Opens the harness session on first use and closes it at the end of the pytest run."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self._lock = threading.Lock()
+        self._stack: ExitStack | None = None
+        self._session: Any = None
+        self._scenarios: Any = None
+        self._requests: Any = None
+        self._error: HarnessError | None = None
+        self._collection: Any = None
+
+    def collection(self) -> Any:
+        """The collection scenarios reference (loaded without opening a session)."""
+        if self._collection is None:
+            from harness.collection import load_collection
+
+            self._collection = load_collection(
+                self.config.getoption("harness_collection") or paths.DEFAULT_COLLECTION
+            )
+        return self._collection
+
+    def session(self) -> Any:
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            if self._session is None:
+                from harness.runtime import open_session
+
+                stack = ExitStack()
+                try:
+                    self._session = stack.enter_context(open_session(run_options(self.config)))
+                except HarnessError as exc:
+                    stack.close()
+                    self._error = exc
+                    raise
+                self._stack = stack
+            return self._session
+
+    def scenarios(self) -> Any:
+        session = self.session()
+        with self._lock:
+            if self._scenarios is None:
+                from harness.scenarios.execute import ScenarioExecutor
+
+                self._scenarios = ScenarioExecutor(session)
+            return self._scenarios
+
+    def requests(self) -> Any:
+        session = self.session()
+        with self._lock:
+            if self._requests is None:
+                from harness.execute import RequestExecutor, RunnerConfig
+
+                session.check_plan(list(session.collection.requests()))
+                self._requests = RequestExecutor(
+                    tokens_for=session.tokens_for,
+                    contracts=session.contracts,
+                    secrets=session.secrets,
+                    config=RunnerConfig(strict=session.options.strict),
+                )
+            return self._requests
+
+    def close(self) -> None:
+        if self._stack is not None:
+            self._stack.close()
+        self._stack = self._session = self._scenarios = self._requests = None
+
+
+_STATE = pytest.StashKey[HarnessState]()
+
+
+def _state(config: pytest.Config) -> HarnessState:
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        state = HarnessState(config)
+        config.stash[_STATE] = state
+    return state
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None:
+        state.close()
+
+
+@pytest.fixture(scope="session")
+def harness_session(pytestconfig: pytest.Config) -> Iterator[Any]:
+    """The harness :class:`Session` of this pytest process (sandbox started when targeted)."""
+    try:
+        yield _state(pytestconfig).session()
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+# --- collection ------------------------------------------------------------------------------
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    config = parent.config
+    if file_path.suffix.lower() in SCENARIO_SUFFIXES and _is_scenario_file(file_path, config):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    wanted = config.getoption("harness_collection")
+    if wanted is not None and file_path.resolve() == Path(wanted).resolve():
+        return CollectionFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # --harness-collection adds the collection file to what pytest collects.
+    wanted = config.getoption("harness_collection", None)
+    if wanted is not None:
+        if not Path(wanted).is_file():
+            raise pytest.UsageError(f"--harness-collection {wanted}: no such file.")
+        named = {Path(a.split("::")[0]).resolve() for a in config.args}
+        if Path(wanted).resolve() not in named:
+            config.args.append(str(wanted))
+
+
+def _is_scenario_file(path: Path, config: pytest.Config) -> bool:
+    """YAML under a ``scenarios/`` directory of the project, or named on the command line."""
+    try:
+        relative = path.resolve().relative_to(config.rootpath.resolve())
+    except ValueError:
+        relative = None
+    if relative is not None and SCENARIO_DIR_NAME in relative.parts[:-1]:
+        return True
+    named = {Path(a.split("::")[0]).resolve() for a in config.args}
+    return path.resolve() in named
+
+
+class _HarnessCollector(pytest.File):
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:  # type: ignore[override]
+        if isinstance(excinfo.value, HarnessError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class ScenarioFile(_HarnessCollector):
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.scenarios.loader import load_scenario_file
+
+        scenarios = load_scenario_file(self.path, _state(self.config).collection())
+        for scenario in scenarios:
+            for tag in scenario.tags:
+                self.config.addinivalue_line("markers", f"{tag}: scenario tag")
+            for suite, row in scenario.runs:
+                item = ScenarioItem.from_parent(self, name=suite, scenario=scenario, row=row)
+                for tag in scenario.tags:
+                    item.add_marker(tag)
+                yield item
+
+
+class CollectionFile(_HarnessCollector):
+    def collect(self) -> Iterator[pytest.Item]:
+        from harness.collection import load_collection
+
+        for request in load_collection(self.path).requests():
+            item = RequestNode.from_parent(self, name=request.full_name, request=request)
+            yield item
+
+
+class HarnessFailure(Exception):
+    """A scenario or request did not pass; the text is already the readable report."""
+
+
+class _HarnessItem(pytest.Item):
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, (HarnessFailure, HarnessError)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class ScenarioItem(_HarnessItem):
+    def __init__(self, *, scenario: Any, row: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.row = row
+        self.results: list[RequestResult] = []
+
+    def runtest(self) -> None:
+        from harness.scenarios.check import check_names
+
+        state = _state(self.config)
+        executor = state.scenarios()
+        if not executor.applies(self.scenario):
+            pytest.skip(
+                f"runs against {', '.join(self.scenario.targets)}; the target is "
+                f"{executor.session.target}"
+            )
+        check_names(self.scenario, executor.session.scopes)
+        self.results = executor.run(self.scenario, self.name, self.row, lambda r: None)
+        for result in self.results:
+            self.user_properties.append(("step", f"{result.verdict.value}: {result.name}"))
+        if any(r.verdict in _BAD for r in self.results):
+            raise HarnessFailure(scenario_report(self.scenario, self.name, self.results))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.scenario.location.line - 1, f"scenario: {self.name}"
+
+
+class RequestNode(_HarnessItem):
+    def __init__(self, *, request: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.request = request
+
+    def runtest(self) -> None:
+        from harness.checks import capture
+
+        state = _state(self.config)
+        executor = state.requests()
+        session = state.session()
+        unit = self.request.folder_path[0] if self.request.folder_path else "(root)"
+        execution = executor.execute(0, self.request, session.sender_for(unit), session.scopes)
+        result, response = execution.result, execution.response
+        if response is not None and (
+            result.verdict is Verdict.PASSED or response.status_code < 400
+        ):
+            session.scopes.local.update(capture(response, self.request.captures))
+        if result.verdict is Verdict.SKIPPED:
+            pytest.skip(result.message)
+        if result.verdict in _BAD:
+            raise HarnessFailure(
+                f"{self.request.full_name}\n" + "\n".join(describe_result(result, "  "))
+            )
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, 0, f"request: {self.name}"
+
+
+# --- failure text ---------------------------------------------------------------------------
+
+_MARK = {
+    Verdict.PASSED: "PASS ",
+    Verdict.FAILED: "FAIL ",
+    Verdict.ERROR: "ERROR",
+    Verdict.SKIPPED: "SKIP ",
+}
+
+
+def scenario_report(scenario: Any, suite: str, results: list[RequestResult]) -> str:
+    failed = next((r for r in results if r.verdict in _BAD), None)
+    head = f"Scenario '{suite}' ({scenario.location})"
+    if failed is not None:
+        head += f" failed at step '{failed.name}' ({failed.cause.value})"
+    lines = [head]
+    for result in results:
+        lines += describe_result(result, "  ")
+    return "\n".join(lines)
+
+
+def describe_result(result: RequestResult, indent: str) -> list[str]:
+    status = "" if result.status is None else f" -> {result.status}"
+    line = f"{indent}{_MARK[result.verdict]} {result.name}: {result.method} {result.url}{status}"
+    lines = [line]
+    if result.message:
+        lines.append(f"{indent}      {result.message}")
+    for check in result.failed_checks:
+        where = f" at {check.json_path}" if check.json_path else ""
+        lines.append(f"{indent}      {check.name}{where}: {check.message}")
+    if result.verdict in _BAD:
+        notes = [a.note for a in result.attempts if a.note]
+        lines += [f"{indent}      attempt: {note}" for note in notes]
+    return lines
+
+
+# --- pytest-xdist and pytest-recording --------------------------------------------------------
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Keep a collection's folder on one worker: its requests chain through captured ids."""
+    if config.getoption("harness_collection") is None or config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FolderScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file, sep, rest = nodeid.partition("::")
+            if sep and file.endswith(".json"):
+                return f"{file}::{rest.split('/')[0]}"
+            return nodeid
+
+    return FolderScheduling(config, log)
+
+
+@pytest.fixture(scope="module")
+def vcr_config(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """pytest-recording's settings with the harness scrubbing (no secrets or PHI in cassettes)."""
+    from harness.cassettes import vcr_config_for
+
+    return dict(vcr_config_for(_scrubber(pytestconfig)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    from harness.cassettes import configure_vcr
+
+    configure_vcr(vcr, _scrubber(config))
+
+
+_SCRUBBER = pytest.StashKey[Any]()
+
+
+def _scrubber(config: pytest.Config) -> Any:
+    scrubber = config.stash.get(_SCRUBBER, None)
+    if scrubber is None:
+        from harness.cassettes import Scrubber
+
+        state = config.stash.get(_STATE, None)
+        secrets = state._session.secrets if state is not None and state._session else None
+        scrubber = Scrubber(secrets=secrets)
+        config.stash[_SCRUBBER] = scrubber
+    return scrubber

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.build import BuiltRequest
-from harness.errors import InputError
+from harness.errors import AuthError, InputError
 from harness.ratelimit import RateLimiter
 from harness.results import Attempt, Cause
 
@@ -118,7 +118,16 @@ class Sender:
                 exchange.response = response
                 if response.status_code == 401 and tokens is not None and not refreshed:
                     refreshed = True
-                    tokens.refresh_after_401(exchange.token or "")
+                    try:
+                        tokens.refresh_after_401(exchange.token or "")
+                    except AuthError as exc:
+                        # Keep the 401 attempt in the report: it is what started the refresh.
+                        exchange.attempts[-1] = Attempt(
+                            401, exchange.attempts[-1].elapsed_ms, "401: token refresh failed"
+                        )
+                        exchange.response = None
+                        exchange.error_cause, exchange.error = Cause.AUTH, str(exc)
+                        return exchange
                     exchange.attempts[-1] = Attempt(
                         401, exchange.attempts[-1].elapsed_ms, "401: refreshed the token, resending"
                     )

@@ -26,6 +26,7 @@ from vcr.request import Request
 
 from harness.cassettes.errors import CassetteError
 from harness.cassettes.fields import SensitiveFields, load_phi_fields
+from harness.cassettes.origins import OriginMap
 from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous
 from harness.redaction import SecretRegistry
 
@@ -141,6 +142,10 @@ class Scrubber:
 
     One instance per recording session: share it between the transports of concurrent cassettes
     so that pseudonyms agree across them. Thread-safe.
+
+    ``origins`` maps origins as recorded to the origin to write instead, e.g.
+    ``{sandbox.base_url: "http://drchrono-sandbox"}``: the sandbox's random port then stays out
+    of URIs, headers and bodies, so re-recordings diff cleanly (replay ignores host and port).
     """
 
     def __init__(
@@ -149,12 +154,14 @@ class Scrubber:
         phi_fields: SensitiveFields | None = None,
         *,
         salt: bytes | None = None,
+        origins: Mapping[str, str] | None = None,
     ) -> None:
         self.secrets = secrets if secrets is not None else SecretRegistry()
         self.fields = phi_fields if phi_fields is not None else load_phi_fields()
         # A random salt by default: a pseudonym then says nothing about the real value.
         # Pass a fixed salt (kept secret) to get the same pseudonyms on every re-recording.
         self.pseudonyms = PseudonymTable(salt if salt is not None else os.urandom(32))
+        self.origins = OriginMap(origins)
         self._placeholders = _Placeholders()
         self._text_pattern_cache: tuple[tuple[int, ...], re.Pattern[str] | None, dict[str, str]]
         self._text_pattern_cache = ((-1,), None, {})
@@ -226,7 +233,7 @@ class Scrubber:
     # Pieces ----------------------------------------------------------------------------------
 
     def scrub_url(self, url: str) -> str:
-        parts = urlsplit(url)
+        parts = urlsplit(self.origins.rewrite(url))
         netloc = parts.netloc
         if parts.password:
             netloc = netloc.replace(
@@ -288,7 +295,9 @@ class Scrubber:
         return self._map_strings(structured, self.scrub_text)
 
     def scrub_text(self, text: str) -> str:
-        """Replace every known secret and every known patient value wherever it occurs."""
+        """Replace every known secret and every known patient value wherever it occurs (and
+        recorded origins by their canonical ones)."""
+        text = self.origins.rewrite(text)
         pattern, replacements = self._text_pattern()
         if pattern is None:
             return text

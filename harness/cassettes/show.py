@@ -10,6 +10,7 @@ from typing import Any
 from harness.cassettes.fields import SensitiveFields
 from harness.cassettes.persister import load_document
 from harness.cassettes.scan import mask_leaks
+from harness.cassettes.transport import ELAPSED_KEY
 
 
 def _body_lines(body: Any) -> list[str]:
@@ -34,14 +35,23 @@ def _header_lines(headers: Any) -> list[str]:
     return lines
 
 
+def _timing(response: dict[str, Any]) -> str:
+    """``  (under 10 ms)``; cassettes recorded before timings were coarse hold exact ``elapsed_ms``."""
+    coarse, exact = response.get(ELAPSED_KEY), response.get("elapsed_ms")
+    if isinstance(coarse, str) and coarse:
+        return f"  ({coarse})"
+    if isinstance(exact, (int, float)) and not isinstance(exact, bool):
+        return f"  ({exact} ms)"
+    return ""
+
+
 def transcript(document: dict[str, Any], source: str) -> str:
     interactions = document["interactions"]
     lines = [f"Cassette {source}: {len(interactions)} interaction(s)"]
     for number, interaction in enumerate(interactions, start=1):
         request, response = interaction["request"], interaction["response"]
         status = response["status"]
-        elapsed = response.get("elapsed_ms")
-        timing = f"  ({elapsed} ms)" if isinstance(elapsed, (int, float)) else ""
+        timing = _timing(response)
         lines.append("")
         lines.append(f"#{number} {request['method']} {request['uri']}")
         lines.extend(f"  > {line}" for line in _header_lines(request.get("headers")))

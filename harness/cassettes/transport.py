@@ -25,7 +25,17 @@ from harness.cassettes.persister import GuardedPersister
 from harness.cassettes.scrub import Scrubber
 from harness.cassettes.serializer import readable_yaml
 
-ELAPSED_KEY = "elapsed_ms"  # extra response key: VCR keeps it, `cassettes show` prints it
+# Extra response key: VCR keeps it, `cassettes show` prints it. Only the order of magnitude is
+# written ("under 10 ms"): exact timings would change every interaction of every re-recording.
+ELAPSED_KEY = "elapsed"
+
+
+def coarse_elapsed(elapsed_ms: float) -> str:
+    """The smallest power of ten (from 10 ms) above ``elapsed_ms``, as text."""
+    bound = 10
+    while elapsed_ms >= bound:
+        bound *= 10
+    return f"under {bound} ms" if bound < 1000 else f"under {bound // 1000} s"
 
 
 class RecordMode(str, enum.Enum):
@@ -107,7 +117,7 @@ class CassetteTransport(httpx.BaseTransport):
             raw = b"".join(stream)  # as sent (maybe compressed): the caller's client decodes it
         finally:
             stream.close()
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        elapsed_ms = (time.perf_counter() - started) * 1000
         with self._lock:
             self._cassette.append(vcr_request, _recordable(response, raw, elapsed_ms))
         return httpx.Response(
@@ -187,7 +197,7 @@ def _recordable(response: httpx.Response, raw: bytes, elapsed_ms: float) -> dict
         "status": {"code": response.status_code, "message": response.reason_phrase},
         "headers": headers,
         "body": {"string": content},
-        ELAPSED_KEY: elapsed_ms,
+        ELAPSED_KEY: coarse_elapsed(elapsed_ms),
     }
 
 
