@@ -148,7 +148,16 @@ def sandbox_server(workdir: Path) -> Iterator[Server]:
     """``harness sandbox`` in a child process; its Postman environment is read back."""
     env_file = workdir / "sandbox-env.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "sandbox", "--port", "0", "--env-file", str(env_file)],
+        [
+            sys.executable,
+            "-m",
+            "harness.cli",
+            "sandbox",
+            "--port",
+            "0",
+            "--env-file",
+            str(env_file),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -179,6 +188,24 @@ def refresh_grant(server: Server) -> str:
     data = response.json()
     env["refresh_token"] = data["refresh_token"]
     return str(data["access_token"])
+
+
+def sample_patient(workdir: Path) -> bytes:
+    """A real patient record from the sandbox, valid under the contract (the static body)."""
+    with sandbox_server(workdir) as sandbox:
+        auth = {"Authorization": f"Bearer {refresh_grant(sandbox)}", **API_HEADERS}
+        listing = httpx.get(f"{sandbox.base_url}/api/patients?page_size=1", headers=auth)
+        first = listing.json()["results"][0]["id"]
+        return httpx.get(f"{sandbox.base_url}/api/patients/{first}", headers=auth).content
+
+
+def rss_now_mib() -> float:
+    """Resident set size right now (Linux), to show memory is given back, not just peaks."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 # --- collections and environments ------------------------------------------------------------

@@ -126,12 +126,18 @@ def measure(
     with contextlib.ExitStack() as stack:
         client = stack.enter_context(httpx.Client(headers=API_HEADERS))
         harness = [
-            Contender("harness sequential + contracts", harness_run(
-                stack.enter_context(open_session(options(1, True))))),
-            Contender("harness sequential, no contracts", harness_run(
-                stack.enter_context(open_session(options(1, False))))),
-            Contender(f"harness --workers {WORKERS} + contracts", harness_run(
-                stack.enter_context(open_session(options(WORKERS, True))))),
+            Contender(
+                "harness sequential + contracts",
+                harness_run(stack.enter_context(open_session(options(1, True)))),
+            ),
+            Contender(
+                "harness sequential, no contracts",
+                harness_run(stack.enter_context(open_session(options(1, False)))),
+            ),
+            Contender(
+                f"harness --workers {WORKERS} + contracts",
+                harness_run(stack.enter_context(open_session(options(WORKERS, True)))),
+            ),
         ]
         for contender in harness:  # warm up: connections, the token, compiled schemas
             contender.run()
@@ -157,19 +163,28 @@ def report(label: str, contenders: list[Contender], requests: int) -> list[tuple
     rates = {c.name: requests / statistics.median(c.seconds) for c in contenders}
     plain = rates["plain httpx loop"]
     print(f"\n{label}: {requests} GET requests per round, {len(contenders[0].seconds)} rounds")
-    print(table(
-        ["client", "req/s (median)", "ratio to plain loop", "best-worst round s"],
-        [
-            (c.name, f"{rates[c.name]:.0f}", f"{rates[c.name] / plain:.2f}x",
-             f"{min(c.seconds):.3f}-{max(c.seconds):.3f}")
-            for c in contenders
-        ],
-    ))
+    print(
+        table(
+            ["client", "req/s (median)", "ratio to plain loop", "best-worst round s"],
+            [
+                (
+                    c.name,
+                    f"{rates[c.name]:.0f}",
+                    f"{rates[c.name] / plain:.2f}x",
+                    f"{min(c.seconds):.3f}-{max(c.seconds):.3f}",
+                )
+                for c in contenders
+            ],
+        )
+    )
     sequential = rates["harness sequential + contracts"] / plain
     parallel = rates[f"harness --workers {WORKERS} + contracts"] / plain
     return [
-        (f"{label}: sequential + contracts >= {SEQUENTIAL_TARGET}x plain",
-         sequential >= SEQUENTIAL_TARGET, f"{sequential:.2f}x"),
+        (
+            f"{label}: sequential + contracts >= {SEQUENTIAL_TARGET}x plain",
+            sequential >= SEQUENTIAL_TARGET,
+            f"{sequential:.2f}x",
+        ),
         (f"{label}: --workers {WORKERS} > plain", parallel > 1.0, f"{parallel:.2f}x"),
     ]
 
@@ -179,8 +194,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--static-requests", type=int, default=480)
     parser.add_argument("--sandbox-requests", type=int, default=240)
-    parser.add_argument("--delay-ms", type=float, default=2.0,
-                        help="latency of the third, slow static server")
+    parser.add_argument(
+        "--delay-ms", type=float, default=2.0, help="latency of the third, slow static server"
+    )
     args = parser.parse_args()
     print(f"bench_throughput ({machine()})")
     targets: list[tuple[str, bool, str]] = []
@@ -201,23 +217,35 @@ def main() -> None:
                 "/api/doctors",
             ]
             with static_server(body, workdir) as static:
-                static_paths = [f"/api/patients/{ids[i % len(ids)]}"
-                                for i in range(args.static_requests)]
-                contenders = measure("static", static, static_paths, oauth2=False,
-                                     workdir=workdir, rounds=args.rounds)
-                targets += report(f"static server ({len(body)} B patient record)", contenders,
-                                  len(static_paths))
+                static_paths = [
+                    f"/api/patients/{ids[i % len(ids)]}" for i in range(args.static_requests)
+                ]
+                contenders = measure(
+                    "static",
+                    static,
+                    static_paths,
+                    oauth2=False,
+                    workdir=workdir,
+                    rounds=args.rounds,
+                )
+                targets += report(
+                    f"static server ({len(body)} B patient record)", contenders, len(static_paths)
+                )
             with static_server(body, workdir, delay_ms=args.delay_ms) as slow:
                 slow_paths = static_paths[: args.sandbox_requests]
-                contenders = measure("slow", slow, slow_paths, oauth2=False,
-                                     workdir=workdir, rounds=args.rounds)
-                targets += report(f"static server + {args.delay_ms:g} ms latency", contenders,
-                                  len(slow_paths))
+                contenders = measure(
+                    "slow", slow, slow_paths, oauth2=False, workdir=workdir, rounds=args.rounds
+                )
+                targets += report(
+                    f"static server + {args.delay_ms:g} ms latency", contenders, len(slow_paths)
+                )
             sandbox_paths = [mix[i % len(mix)] for i in range(args.sandbox_requests)]
-            contenders = measure("sandbox", sandbox, sandbox_paths, oauth2=True,
-                                 workdir=workdir, rounds=args.rounds)
-            targets += report("sandbox (patients and doctors; OAuth 2.0)", contenders,
-                              len(sandbox_paths))
+            contenders = measure(
+                "sandbox", sandbox, sandbox_paths, oauth2=True, workdir=workdir, rounds=args.rounds
+            )
+            targets += report(
+                "sandbox (patients and doctors; OAuth 2.0)", contenders, len(sandbox_paths)
+            )
     print()
     print(table(["target", "measured", "result"], [(n, m, verdict(ok)) for n, ok, m in targets]))
 

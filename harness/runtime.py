@@ -7,6 +7,7 @@ call :func:`open_session` and get a :class:`Session` that runs plans and closes 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,6 +45,8 @@ SANDBOX_VARIABLES = (
     "redirect_uri",
 )
 REPLAY_PLACEHOLDER = "replayed-from-cassette"
+SANDBOX_ORIGIN = "http://drchrono-sandbox"
+SANDBOX_ANCHOR_DAY = datetime.date(2026, 1, 5)
 
 
 @dataclass
@@ -127,7 +130,10 @@ class Session:
     def _start_sandbox(self) -> None:
         from harness.sandbox import Sandbox, SandboxConfig
 
-        sandbox = Sandbox(SandboxConfig(seed=0), host="127.0.0.1", port=0)
+        # A fixed seed and anchor day make the sandbox's data, and so recordings, repeatable.
+        sandbox = Sandbox(
+            SandboxConfig(seed=0, anchor_date=SANDBOX_ANCHOR_DAY), host="127.0.0.1", port=0
+        )
         self.stack.enter_context(sandbox)
         self.sandbox = sandbox
         values = sandbox.environment()
@@ -179,7 +185,9 @@ class Session:
         from harness.cassettes import CassetteTransport, RecordMode, Scrubber
 
         if not hasattr(self, "_scrubber"):
-            self._scrubber = Scrubber(secrets=self.secrets)
+            # The sandbox's random port would change every recorded URL: write a stable origin.
+            origins = {self.sandbox.base_url: SANDBOX_ORIGIN} if self.sandbox is not None else None
+            self._scrubber = Scrubber(secrets=self.secrets, origins=origins)
         mode = RecordMode.NONE if self.options.replay else RecordMode(self.options.record_mode)
         # Unit cassettes are named after their folder; token traffic has its own "_oauth" file.
         stem = cassette_name if cassette_name.startswith("_") else _slug(cassette_name)

@@ -14,6 +14,7 @@ from vcr.request import Request
 
 from harness.cassettes import Scrubber, load_phi_fields
 from harness.cassettes.pseudonyms import PseudonymTable, is_name_word, looks_pseudonymous
+from harness.cassettes.scan import scan_text
 from harness.cassettes.scrub import is_placeholder
 from harness.errors import InputError
 from harness.redaction import SecretRegistry
@@ -273,3 +274,39 @@ def test_bad_phi_field_list_is_an_input_error(tmp_path: Path) -> None:
     bad.write_text("phi: [\n")
     with pytest.raises(InputError, match="not valid YAML"):
         load_phi_fields(bad)
+
+
+def test_accident_and_workers_comp_subscribers_are_pseudonymised() -> None:
+    patient = {
+        "id": 80001201,
+        "auto_accident_insurance": {
+            "auto_accident_subscriber_first_name": "Patricia",
+            "auto_accident_subscriber_last_name": "Fields",
+            "auto_accident_subscriber_social_security": "189-76-1324",
+            "auto_accident_subscriber_date_of_birth": "1991-01-04",
+            "auto_accident_subscriber_phone_number": "(189) 426-2235",
+            "auto_accident_subscriber_address": "31045 Sarah Fort",
+            "auto_accident_policy_number": "POL-99812",
+            "auto_accident_notes": "Patricia hit the windscreen",
+        },
+        "workers_comp_insurance": {
+            "workers_comp_case_number": "WC-2231-77",
+            "workers_comp_notes": "Injured lifting crates at Fields Freight",
+        },
+    }
+    text = _scrubber().scrub_body(json.dumps(patient), "application/json")
+    assert isinstance(text, str)
+    for real in (
+        "Patricia",
+        "Fields",
+        "189-76-1324",
+        "1991-01-04",
+        "426-2235",
+        "Sarah Fort",
+        "POL-99812",
+        "WC-2231-77",
+        "windscreen",
+        "crates",
+    ):
+        assert real not in text
+    assert scan_text(text, FIELDS, "patient.json") == []

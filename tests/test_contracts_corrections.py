@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.contracts import ContractSet
+from harness.contracts import ContractSet, build_contracts
+from harness.contracts.corrections import apply_corrections
 from harness.errors import InputError
 from tests.test_contracts_support import check, contracts, corrections
 
@@ -204,6 +205,60 @@ def _user_with_only_an_id(cs: ContractSet) -> None:
     assert check(cs, "GET", "/api/users/11", 200, {"id": 11}).ok  # nothing else is required
 
 
+OFFICE = {"id": 3, "doctor": 7, "name": "Main Office",
+          "exam_rooms": [{"index": 1, "name": "Exam 1", "online_scheduling": True},
+                         {"index": 2, "name": "Exam 2", "online_scheduling": False}]}
+
+
+def _exam_rooms_published(cs: ContractSet) -> None:
+    assert rules(check(cs, "GET", "/api/offices/3", 200, OFFICE)) == [("$.exam_rooms", "type")]
+
+
+def _exam_rooms_corrected(cs: ContractSet) -> None:
+    assert check(cs, "GET", "/api/offices/3", 200, OFFICE).ok
+    page = {"previous": None, "next": None, "results": [OFFICE]}
+    assert check(cs, "GET", "/api/offices", 200, page).ok
+    # Appointments name a room by its index: a room without one, or a text index, still fails.
+    rooms = [{"name": "Exam 1"}, {"index": "2", "name": "Exam 2"}]
+    assert rules(check(cs, "GET", "/api/offices/3", 200, {**OFFICE, "exam_rooms": rooms})) == [
+        ("$.exam_rooms[0].index", "required"), ("$.exam_rooms[1].index", "type")]
+    assert rules(check(cs, "GET", "/api/offices/3", 200, {**OFFICE, "exam_rooms": "Exam 1"})) == [
+        ("$.exam_rooms", "type")]
+
+
+# A patient as DrChrono returns it when nobody filled in the optional choices (Django blank=True).
+UNSET_PATIENT = {"id": 5, "gender": "Female", "doctor": 7, "race": "", "ethnicity": "",
+                 "preferred_language": "", "patient_status": "A",
+                 "primary_insurance": {"subscriber_state": "", "insurance_plan_type": ""},
+                 "auto_accident_insurance": {"auto_accident_significant_injury": "",
+                                             "auto_accident_payer_state": ""}}
+UNSET_PATHS = ["$.auto_accident_insurance.auto_accident_payer_state",
+               "$.auto_accident_insurance.auto_accident_significant_injury",
+               "$.ethnicity", "$.preferred_language", "$.primary_insurance.subscriber_state", "$.race"]
+
+
+def _blank_enums_published(cs: ContractSet) -> None:
+    report = check(cs, "GET", "/api/patients/5", 200, UNSET_PATIENT)
+    assert sorted(rules(report)) == [(path, "enum") for path in UNSET_PATHS]
+    visit = {**APPOINTMENT_BREAK, "vitals": {"smoking_status": ""}}
+    assert rules(check(cs, "GET", "/api/appointments/1001", 200, visit)) == [
+        ("$.vitals.smoking_status", "enum")]
+
+
+def _blank_enums_corrected(cs: ContractSet) -> None:
+    assert check(cs, "GET", "/api/patients/5", 200, UNSET_PATIENT).ok
+    visit = {**APPOINTMENT_BREAK, "vitals": {"smoking_status": ""}}
+    assert check(cs, "GET", "/api/appointments/1001", 200, visit).ok
+    filled = {**UNSET_PATIENT, "race": "asian", "ethnicity": "hispanic",
+              "primary_insurance": {"subscriber_state": "CA"}}
+    assert check(cs, "GET", "/api/patients/5", 200, filled).ok
+    # Still enums, not free text: an unknown state or a value outside the list fails.
+    wrong = {**UNSET_PATIENT, "primary_insurance": {"subscriber_state": "XX"},
+             "ethnicity": "latino", "gender": "M"}
+    assert sorted(rules(check(cs, "GET", "/api/patients/5", 200, wrong))) == [
+        ("$.ethnicity", "enum"), ("$.gender", "enum"), ("$.primary_insurance.subscriber_state", "enum")]
+
+
 CASES: dict[str, Callable[[frozenset[str]], None]] = {
     "type-int-is-integer": refuses("unknown type 'int'", "/paths/~1api~1clinical_notes_list/get/responses/",
                                    _clinical_notes_pagination),
@@ -222,6 +277,8 @@ CASES: dict[str, Callable[[frozenset[str]], None]] = {
     "userprofile-id-integer": _user_field("id", 11),
     "userprofile-practice-group-integer": _user_field("practice_group", 12345),
     "doctor-fk-integer": compare(_doctor_published, _doctor_corrected),
+    "office-exam-rooms-list": compare(_exam_rooms_published, _exam_rooms_corrected),
+    "blank-string-enums": compare(_blank_enums_published, _blank_enums_corrected),
     "nullable-by-default": compare(_break_published, _break_corrected),
     "list-envelope-results": compare(_envelope_published, _envelope_corrected),
     "error-bodies-drf": compare(_error_bodies_published, _error_bodies_corrected),
@@ -254,3 +311,36 @@ def test_every_correction_has_a_reason() -> None:
 @pytest.mark.parametrize("correction_id", sorted(CASES))
 def test_correction(correction_id: str) -> None:
     CASES[correction_id](frozenset({correction_id}))
+
+
+# --- the enum_add_value kind, on a small document ---------------------------------------------
+
+BLANK_ENUMS = [c for c in corrections() if c.id == "blank-string-enums"]
+
+
+def _race_document(race: dict[str, Any]) -> dict[str, Any]:
+    ok = {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patient"}}}}
+    return {"openapi": "3.0.0", "components": {"schemas": {"Patient": {"type": "object", "properties": {
+        "race": race, "visits": {"type": "integer", "enum": [1, 2]}}}}},
+        "paths": {"/api/patients/{id}": {"get": {"operationId": "p", "responses": {"200": ok}, "parameters": [
+            {"name": "race", "in": "query", "schema": {"type": "string", "enum": ["asian"]}}]}}}}
+
+
+def test_blank_enum_keeps_the_list_closed() -> None:
+    # DrChrono dropped "black" from this (made-up) list: "" is added, "black" stays refused.
+    doc = _race_document({"type": "string", "enum": ["asian", "white"]})
+    cs = ContractSet.from_files(build_contracts(doc, BLANK_ENUMS))
+    assert check(cs, "GET", "/api/patients/5", 200, {"race": ""}).ok
+    assert rules(check(cs, "GET", "/api/patients/5", 200, {"race": "black"})) == [("$.race", "enum")]
+    corrected = apply_corrections(doc, BLANK_ENUMS)
+    schema = corrected["paths"]["/api/patients/{id}"]["get"]
+    assert schema["parameters"][0]["schema"]["enum"] == ["asian"]  # requests are not contracts
+    props = corrected["components"]["schemas"]["Patient"]["properties"]
+    assert props["visits"]["enum"] == [1, 2]  # only string enums
+
+
+def test_blank_enum_counts_untyped_string_enums_and_goes_stale() -> None:
+    untyped = apply_corrections(_race_document({"enum": ["asian", "white"]}), BLANK_ENUMS)
+    assert untyped["components"]["schemas"]["Patient"]["properties"]["race"]["enum"] == ["asian", "white", ""]
+    with pytest.raises(InputError, match="blank-string-enums.*changed nothing.*stale"):
+        apply_corrections(_race_document({"type": "string", "enum": ["", "asian"]}), BLANK_ENUMS)

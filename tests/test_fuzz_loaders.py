@@ -18,6 +18,7 @@ import math
 import os
 import signal
 import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -67,7 +68,25 @@ def hang_guard() -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def load_guarded(files: dict[str, bytes], load: Callable[[Path], object]) -> object | None:
+# Known bugs, each with a deterministic xfail repro below: (file the exception is raised from, its
+# type). Generated cases that hit one are let through so the rest of the space stays guarded.
+Known = tuple[tuple[str, type[BaseException]], ...]
+
+
+def raised_from(error: BaseException) -> str:
+    """The innermost project or library file in the traceback, relative to site-packages or root."""
+    frames = traceback.extract_tb(error.__traceback__)
+    for frame in reversed(frames):
+        name = frame.filename.replace(os.sep, "/")
+        for marker in ("/site-packages/", str(paths.PROJECT_ROOT).replace(os.sep, "/") + "/"):
+            if marker in name and "/tests/" not in name:
+                return name.split(marker, 1)[1]
+    return frames[-1].filename if frames else "?"
+
+
+def load_guarded(
+    files: dict[str, bytes], load: Callable[[Path], object], known: Known = ()
+) -> object | None:
     """Write ``files`` to a fresh directory, run ``load(dir)`` from an empty cwd, check no writes."""
     with tempfile.TemporaryDirectory() as src, tempfile.TemporaryDirectory() as cwd:
         source = Path(src)
@@ -85,6 +104,10 @@ def load_guarded(files: dict[str, bytes], load: Callable[[Path], object]) -> obj
                 except HarnessError as error:
                     assert str(error).strip(), "a HarnessError must say something"
                     return None
+                except Exception as error:
+                    if any(raised_from(error) == f and isinstance(error, t) for f, t in known):
+                        return None
+                    raise
         finally:
             os.chdir(previous)
             assert list(Path(cwd).iterdir()) == [], "the loader wrote into the working directory"
@@ -219,7 +242,8 @@ def load_collection_in(directory: Path) -> object:
 @fuzz_settings(1500)
 @given(st.one_of(mutated(SMALL_COLLECTION), mutated(COLLECTION, max_mutations=2)))
 def test_collection_loader_survives_mutated_documents(doc: Any) -> None:
-    load_guarded({"c.json": as_json(doc)}, load_collection_in)
+    load_guarded({"c.json": as_json(doc)}, load_collection_in,
+                 known=(("harness/collection.py", AttributeError),))
 
 
 @fuzz_settings(800)
@@ -306,11 +330,14 @@ def small_contracts() -> tuple[dict[str, Any], dict[str, bytes]]:
             if response.get("schema"):
                 schemas[response["schema"]] = (paths.CONTRACTS_DIR / response["schema"]).read_bytes()
     # Schemas may refer to shared ones: ship every schema that a kept one mentions by file name.
-    for path in (paths.CONTRACTS_DIR / "schemas").rglob("*.json"):
-        name = path.relative_to(paths.CONTRACTS_DIR).as_posix()
-        if any(path.name.encode() in text for text in list(schemas.values())):
-            schemas.setdefault(name, path.read_bytes())
-    return index, schemas
+    every = {p.relative_to(paths.CONTRACTS_DIR).as_posix(): p.read_bytes()
+             for p in (paths.CONTRACTS_DIR / "schemas").rglob("*.json")}
+    while True:
+        wanted = {name for name in every if name not in schemas
+                  and any(name.rsplit("/", 1)[-1].encode() in text for text in schemas.values())}
+        if not wanted:
+            return index, schemas
+        schemas.update((name, every[name]) for name in wanted)
 
 
 SMALL_INDEX, SMALL_SCHEMAS = small_contracts()
@@ -330,15 +357,33 @@ def test_the_small_contract_set_is_valid() -> None:
     assert load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS}, load_contracts_in)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: ContractSet.load/check raise KeyError/TypeError/"
-                   "AttributeError on a structurally wrong index.json (harness/contracts/contract_set.py)")
+CONTRACT_BUGS: Known = tuple(
+    ("harness/contracts/contract_set.py", t) for t in (KeyError, TypeError, AttributeError)
+) + (("jsonschema/validators.py", Exception),)
+
+
 @fuzz_settings(1000)
 @given(mutated(SMALL_INDEX))
 def test_contract_index_survives_mutations(index: Any) -> None:
+    load_guarded({"index.json": as_json(index), **SMALL_SCHEMAS}, load_contracts_in, CONTRACT_BUGS)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: ContractSet.load raises AttributeError/TypeError on "
+                   "a structurally wrong index.json (harness/contracts/contract_set.py)")
+@pytest.mark.parametrize("operation", [[], {"responses": []}, {"responses": {"200": "x"}}, {}])
+def test_structurally_wrong_contract_index_is_an_input_error(operation: Any) -> None:
+    index = {**SMALL_INDEX, "operations": {"GET /api/doctors": operation}}
     load_guarded({"index.json": as_json(index), **SMALL_SCHEMAS}, load_contracts_in)
 
 
-@fuzz_settings(600)
+@pytest.mark.xfail(strict=True, reason="bug: a schema file that is not a JSON Schema raises "
+                   "jsonschema SchemaError from ContractSet.check instead of InputError at load")
+def test_a_schema_file_that_is_not_a_schema_is_an_input_error() -> None:
+    load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS,
+                  "schemas/Doctor.json": b'{"type": 5}'}, load_contracts_in)
+
+
+@fuzz_settings(300)
 @given(st.data())
 def test_contract_index_survives_raw_bytes(data: st.DataObject) -> None:
     load_guarded({"index.json": data.draw(raw_variants(as_json(SMALL_INDEX))), **SMALL_SCHEMAS},
@@ -351,7 +396,8 @@ def test_contract_schema_files_survive_mutations(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(SMALL_SCHEMAS)))
     schema = json.loads(SMALL_SCHEMAS[name])
     broken = data.draw(st.one_of(mutated(schema).map(as_json), raw_variants(SMALL_SCHEMAS[name])))
-    load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS, name: broken}, load_contracts_in)
+    load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS, name: broken}, load_contracts_in,
+                 CONTRACT_BUGS)
 
 
 BODY_CONTRACTS = ContractSet.load(paths.CONTRACTS_DIR)
@@ -402,7 +448,8 @@ def test_the_base_cassette_is_valid() -> None:
 @fuzz_settings(1500)
 @given(mutated(CASSETTE))
 def test_cassette_loaders_survive_mutated_documents(doc: Any) -> None:
-    load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways)
+    load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways,
+                 known=(("vcr/request.py", IndexError),))
 
 
 @fuzz_settings(800)
@@ -466,3 +513,19 @@ def test_non_utf8_iteration_data_is_an_input_error(suffix: str) -> None:
                    "(harness/variables.py load_iteration_data)")
 def test_huge_csv_field_is_an_input_error() -> None:
     load_guarded({"d.csv": b"name\n" + b"x" * 200_000 + b"\n"}, lambda d: load_iteration_data(d / "d.csv"))
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a Postman body whose options.raw is not an object "
+                   "raises AttributeError (harness/collection.py, body options)")
+def test_body_options_of_the_wrong_type_are_an_input_error() -> None:
+    doc = copy.deepcopy(SMALL_COLLECTION)
+    doc["item"][0]["item"][1]["request"]["body"]["options"]["raw"] = [{"language": "json"}]
+    load_guarded({"c.json": as_json(doc)}, load_collection_in)
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a cassette request header with an empty value list "
+                   "raises IndexError in VCR (harness/cassettes/persister.py catches no IndexError)")
+def test_cassette_header_with_no_values_is_a_cassette_error() -> None:
+    doc = copy.deepcopy(CASSETTE)
+    doc["interactions"][0]["request"]["headers"]["Accept"] = []
+    load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways)

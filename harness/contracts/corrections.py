@@ -261,6 +261,37 @@ def _nullable_properties(doc: dict[str, Any], c: Correction) -> int:
     return changed
 
 
+def _enum_add_value(doc: dict[str, Any], c: Correction) -> int:
+    """Add ``value`` to every enum of ``type`` in component and response schemas.
+
+    Parameter schemas describe requests, which contracts do not check, so they are left alone.
+    An enum without a ``type`` counts when all its members are of that type.
+    """
+    if "value" not in c.params:
+        raise InputError(f"{c.where} needs 'value' ({c.kind}).")
+    value = c.params["value"]
+    wanted = _require(c, "type", str)
+    python_type = _PYTHON_TYPES.get(wanted)
+    if python_type is None:
+        raise InputError(f"{c.where}: 'type' must be one of {', '.join(sorted(_PYTHON_TYPES))}.")
+    changed = 0
+    for ptr, schema in iter_schemas(doc):
+        enum = schema.get("enum")
+        if "/parameters/" in ptr or not isinstance(enum, list) or value in enum:
+            continue
+        declared = schema.get("type")
+        members_fit = all(isinstance(m, python_type) and not isinstance(m, bool) for m in enum
+                          if m is not None)
+        if declared == wanted or (declared is None and enum and members_fit):
+            enum.append(copy.deepcopy(value))
+            changed += 1
+    return changed
+
+
+_PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int,
+                                                     "number": (int, float)}
+
+
 def _is_envelope(schema: dict[str, Any], list_key: str) -> bool:
     props = schema.get("properties") or {}
     return isinstance(props.get(list_key), dict) and props[list_key].get("type") == "array" and (
@@ -359,6 +390,7 @@ _APPLIERS: dict[str, Callable[[dict[str, Any], Correction], int]] = {
     "patch": _patch,
     "property_type": _property_type,
     "nullable_properties": _nullable_properties,
+    "enum_add_value": _enum_add_value,
     "list_envelope": _list_envelope,
     "error_bodies": _error_bodies,
     "add_responses": _add_responses,
