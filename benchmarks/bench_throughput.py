@@ -1,6 +1,6 @@
 """Requests per second of the harness against a plain httpx loop sending the same requests.
 
-    .venv/bin/python benchmarks/bench_throughput.py [--rounds 5]
+    .venv/bin/python benchmarks/bench_throughput.py [--rounds 7]
 
 Servers, each in its own process on 127.0.0.1: a static server answering every request with one
 fixed patient record at once, the same after a 2 ms delay (standing in for network latency, where
@@ -191,7 +191,7 @@ def report(label: str, contenders: list[Contender], requests: int) -> list[tuple
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--static-requests", type=int, default=480)
     parser.add_argument("--sandbox-requests", type=int, default=240)
     parser.add_argument(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,30 +10,9 @@ import yaml
 from vcr.persisters.filesystem import CassetteNotFoundError
 from vcr.serialize import deserialize, serialize
 
+from harness.atomicfile import atomic_write_text
 from harness.cassettes.errors import CassetteError
 from harness.redaction import SecretRegistry
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Temp file in the same folder + fsync + os.replace: readers see the old or the new file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
 
 def read_cassette_text(path: Path) -> str:
@@ -93,7 +70,7 @@ class GuardedPersister:
                 "(a registered token or client secret survived scrubbing).",
                 hint="Nothing was written. This is a scrubbing bug; report which requests ran.",
             )
-        write_atomically(path, text)
+        atomic_write_text(path, text)
 
 
 def load_document(path: Path) -> dict[str, Any]:

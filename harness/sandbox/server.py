@@ -15,6 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from harness.atomicfile import atomic_write_text
 from harness.errors import HarnessError
 from harness.sandbox import api, oauth
 from harness.sandbox.config import SandboxConfig
@@ -23,7 +24,7 @@ from harness.sandbox.data import seed_store
 from harness.sandbox.faults import FaultInjector, FaultMiddleware
 from harness.sandbox.openapi_ops import ALL_SCOPES, load_document
 from harness.sandbox.ratelimit import RateLimiter
-from harness.sandbox.state import Client, Store, derive_secret, digest, write_private_atomic
+from harness.sandbox.state import Client, Store, derive_secret, digest
 
 START_TIMEOUT = 10.0
 
@@ -233,5 +234,5 @@ class Sandbox:
             "_postman_exported_using": "drchrono-harness sandbox",
         }
         target = Path(path)
-        write_private_atomic(target, json.dumps(document, indent=2) + "\n")
+        atomic_write_text(target, json.dumps(document, indent=2) + "\n", mode=0o600)
         return target

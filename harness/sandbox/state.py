@@ -14,9 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -24,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.atomicfile import atomic_write_text
 from harness.errors import HarnessError
 
 STATE_VERSION = 1
@@ -125,7 +124,7 @@ class Store:
             return
         with self.lock:
             payload = json.dumps(self.to_json(), separators=(",", ":"), sort_keys=True)
-            write_private_atomic(self.path, payload)
+            atomic_write_text(self.path, payload, mode=0o600)
 
     @classmethod
     def load(cls, path: Path) -> Store:
@@ -293,19 +292,3 @@ class Store:
 
     def table(self, resource: str) -> dict[str, dict[str, Any]]:
         return self.records.setdefault(resource, {})
-
-
-def write_private_atomic(path: Path, text: str) -> None:
-    """Write ``text`` readable only by its owner; readers see the old or the new file, not half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
