@@ -182,6 +182,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         record_mode=args.record,
         replay=args.replay,
         cassette_dir=args.cassette_dir,
+        # Scenario runs record their own cassettes (and token traffic) beside the collection's.
+        cassette_group="scenarios" if scenario_sources else None,
         contracts_dir=None if args.no_contracts else args.contracts_dir,
         strict=args.strict,
         token_store=args.token_store,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 
 from harness import paths
+from harness.atomicfile import atomic_write_text
 from harness.collection import Collection, RequestItem, load_collection
 from harness.errors import InputError
 from harness.execute import RunnerConfig
@@ -46,6 +48,9 @@ SANDBOX_VARIABLES = (
 )
 REPLAY_PLACEHOLDER = "replayed-from-cassette"
 SANDBOX_ORIGIN = "http://drchrono-sandbox"
+RECORDED_ENVIRONMENT = "_environment.json"
+# Where the recording ran is not worth keeping (replays ignore hosts), nor whose app it was.
+NOT_RECORDED_VARIABLES = {"base_url", "auth_base_url", "client_id", TARGET_VARIABLE}
 SANDBOX_ANCHOR_DAY = datetime.date(2026, 1, 5)
 
 
@@ -63,6 +68,7 @@ class RunOptions:
     record_mode: str | None = None  # once, new_episodes, all, rewrite
     replay: bool = False
     cassette_dir: Path = paths.CASSETTES_DIR
+    cassette_group: str | None = None  # sub-folder of cassette_dir; default: the collection's name
     contracts_dir: Path | None = paths.CONTRACTS_DIR  # None: no contract checks
     strict: bool = False
     token_store: Path | None = None
@@ -114,7 +120,10 @@ class Session:
         if self.target == "sandbox":
             self._start_sandbox()
         elif self.target == "replay":
+            self._load_recorded_environment()
             self._fill_replay_placeholders()
+        if options.record_mode is not None:
+            self._save_recorded_environment()
         self.contracts = self._load_contracts()
         self._limiter = RateLimiter.parse(
             options.rate_limit if options.rate_limit is not None else self._default_rate_limit()
@@ -143,6 +152,34 @@ class Session:
             if name in SANDBOX_VARIABLES and name not in self.options.env_vars:
                 # OS DRCHRONO_* variables are for live DrChrono; they must not steer the sandbox.
                 self.scopes.environment_overrides[name] = value
+
+    def _cassette_group_dir(self) -> Path:
+        group = self.options.cassette_group or _slug(self.collection.name)
+        return self.options.cassette_dir / group
+
+    def _save_recorded_environment(self) -> None:
+        """Keep the non-secret variables of the recording (doctor_id, office_id...) beside its
+        cassettes: a replay sends the same paths, with no sandbox or account to ask."""
+        path = self._cassette_group_dir() / RECORDED_ENVIRONMENT
+        if self.options.record_mode == "once" and path.exists():
+            return
+        names = set(self.scopes.environment) | set(self.scopes.environment_overrides)
+        values = {
+            name: value
+            for name in sorted(names - NOT_RECORDED_VARIABLES)
+            if not is_secret_name(name) and (value := self.scopes.lookup(name)) is not None
+        }
+        document = {
+            "name": "recorded environment (non-secret values only)",
+            "values": [{"key": k, "value": v, "enabled": True} for k, v in values.items()],
+        }
+        atomic_write_text(path, json.dumps(document, indent=2) + "\n")
+
+    def _load_recorded_environment(self) -> None:
+        path = self._cassette_group_dir() / RECORDED_ENVIRONMENT
+        if path.exists():
+            for name, value in load_variable_file(path, what="recorded environment").items():
+                self.scopes.environment.setdefault(name, value)
 
     def _fill_replay_placeholders(self) -> None:
         """Cassettes hold no secrets, so replay needs none: give auth variables stand-in values."""
@@ -191,7 +228,7 @@ class Session:
         mode = RecordMode.NONE if self.options.replay else RecordMode(self.options.record_mode)
         # Unit cassettes are named after their folder; token traffic has its own "_oauth" file.
         stem = cassette_name if cassette_name.startswith("_") else _slug(cassette_name)
-        path = self.options.cassette_dir / _slug(self.collection.name) / f"{stem}.yaml"
+        path = self._cassette_group_dir() / f"{stem}.yaml"
         transport = CassetteTransport(
             path, mode=mode, inner=self._base_transport, scrubber=self._scrubber
         )
@@ -277,21 +314,17 @@ class Session:
             self.collection.name, self.target, len(items) * max(1, len(rows)), str(self.options.collection)
         )
         summary = runner.run(items, info, rows)
-        if self.contracts is not None:
-            summary.coverage = _coverage(self.contracts, runner)
+        summary.coverage = self.coverage(runner.exercised)
         for reporter in reporters:
             reporter.finish(summary)
         return summary
 
-
-def _coverage(contracts: Any, runner: Runner) -> dict[str, Any]:
-    exercised = getattr(runner, "exercised", None)
-    if not exercised:
-        return {}
-    coverage = contracts.coverage(exercised)
-    data: dict[str, Any] = dict(coverage.to_json())
-    data["text"] = coverage.to_text()
-    return data
+    def coverage(self, exercised: set[tuple[str, int]]) -> dict[str, Any]:
+        """Contract coverage of a run, for its summary: data for machines plus a text table."""
+        if self.contracts is None or not exercised:
+            return {}
+        coverage = self.contracts.coverage(exercised)
+        return {**coverage.to_json(), "text": coverage.to_text()}
 
 
 @contextlib.contextmanager

@@ -61,7 +61,7 @@ def secret_values_in_store(store: Path) -> set[str]:
     def walk(value: object) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
-                if isinstance(inner, str) and "token" in key.lower() and len(inner) >= 16:
+                if key in ("access_token", "refresh_token") and isinstance(inner, str):
                     found.add(inner)
                 walk(inner)
         elif isinstance(value, list):

@@ -119,3 +119,12 @@ def test_show_of_a_corrupt_cassette_is_a_clear_error(tmp_path: Path) -> None:
     broken.write_text("interactions: [")
     with pytest.raises(CassetteError, match=r"broken\.yaml is not valid YAML"):
         _run("show", str(broken))
+
+
+def test_scan_does_not_flag_an_authentication_challenge(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from harness.cassettes.fields import load_phi_fields
+    from harness.cassettes.scan import scan_text
+
+    text = '      www-authenticate:\n      - Bearer realm="api",error="invalid_token"\n'
+    assert scan_text(text, load_phi_fields(), "c.yaml") == []
+    assert scan_text("      - Bearer abcdefghijklmnop1234\n", load_phi_fields(), "c.yaml")

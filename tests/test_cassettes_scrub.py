@@ -310,3 +310,16 @@ def test_accident_and_workers_comp_subscribers_are_pseudonymised() -> None:
     ):
         assert real not in text
     assert scan_text(text, FIELDS, "patient.json") == []
+
+
+def test_coded_fields_keep_their_codes_when_a_name_shares_the_word() -> None:
+    """A patient named "Black" must not turn race "black" into a pseudonym (replay contracts)."""
+    from harness.cassettes import Scrubber
+
+    scrubber = Scrubber()
+    body = scrubber.scrub_json(
+        {"results": [{"last_name": "black", "race": "black"}]}
+    )
+    row = body["results"][0]
+    assert row["race"] == "black"
+    assert row["last_name"] != "black"

@@ -46,7 +46,9 @@ def test_record_then_replay_offline_and_no_secret_in_any_file(
     assert replayed.code == 0, replayed.stdout + replayed.stderr
     assert json.loads((tmp_path / "rep.json").read_text())["summary"]["passed"] == 17
 
-    artifacts = [p for p in tmp_path.rglob("*") if p.is_file() and p != store]
+    inputs = {store, sandbox_env}  # the token store and the environment hold them by design
+    artifacts = [p for p in tmp_path.rglob("*") if p.is_file() and p not in inputs]
+    assert len(secrets) >= 4  # client secret, seed refresh token, access and rotated refresh
     texts = [p.read_text(errors="replace") for p in artifacts]
     texts += [recorded.stdout, recorded.stderr, replayed.stdout, replayed.stderr]
     for secret in secrets:

@@ -205,6 +205,19 @@ def _user_with_only_an_id(cs: ContractSet) -> None:
     assert check(cs, "GET", "/api/users/11", 200, {"id": 11}).ok  # nothing else is required
 
 
+NOTE = {"appointment": "1001", "patient": 80001201, "archived": False}
+
+
+def _patient_fk_published(cs: ContractSet) -> None:
+    assert rules(check(cs, "GET", "/api/clinical_notes/1001", 200, NOTE)) == [("$.patient", "type")]
+
+
+def _patient_fk_corrected(cs: ContractSet) -> None:
+    assert check(cs, "GET", "/api/clinical_notes/1001", 200, NOTE).ok
+    assert rules(check(cs, "GET", "/api/clinical_notes/1001", 200, {**NOTE, "patient": "80001201"})) == [
+        ("$.patient", "type")]
+
+
 OFFICE = {"id": 3, "doctor": 7, "name": "Main Office",
           "exam_rooms": [{"index": 1, "name": "Exam 1", "online_scheduling": True},
                          {"index": 2, "name": "Exam 2", "online_scheduling": False}]}
@@ -277,6 +290,7 @@ CASES: dict[str, Callable[[frozenset[str]], None]] = {
     "userprofile-id-integer": _user_field("id", 11),
     "userprofile-practice-group-integer": _user_field("practice_group", 12345),
     "doctor-fk-integer": compare(_doctor_published, _doctor_corrected),
+    "patient-fk-integer": compare(_patient_fk_published, _patient_fk_corrected),
     "office-exam-rooms-list": compare(_exam_rooms_published, _exam_rooms_corrected),
     "blank-string-enums": compare(_blank_enums_published, _blank_enums_corrected),
     "nullable-by-default": compare(_break_published, _break_corrected),

@@ -323,8 +323,8 @@ def test_cli_server_fault_beyond_budget_is_an_error_not_a_failure(
 def test_cli_fault_kinds_name_their_cause(
     clean: Sandbox, tmp_path: Path, kind: FaultKind, cause: str
 ) -> None:
-    options = {"seconds": 2 * TIMEOUT_S} if kind is FaultKind.DELAY else {}
-    clean.faults.inject(route="/api/doctors", kind=kind, count=None, methods=["GET"], **options)
+    seconds = 2 * TIMEOUT_S if kind is FaultKind.DELAY else None
+    clean.faults.inject(route="/api/doctors", kind=kind, count=None, methods=["GET"], seconds=seconds)
     code, output, report = cli(clean, tmp_path, "Doctors")
     assert code == 1, output
     listed = next(r for r in report["results"] if r["name"] == "List doctors")

@@ -17,6 +17,8 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
@@ -212,7 +214,7 @@ def utf8(data: bytes) -> bytes:
 # --- collections ------------------------------------------------------------------------------
 
 COLLECTION = json.loads(paths.DEFAULT_COLLECTION.read_text())
-SMALL_COLLECTION = {
+SMALL_COLLECTION: dict[str, Any] = {
     "info": {"name": "small", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
     "variable": [{"key": "base_url", "value": "http://127.0.0.1:1"}],
     "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}]},
@@ -239,7 +241,7 @@ def load_collection_in(directory: Path) -> object:
     return load_collection(directory / "c.json")
 
 
-@fuzz_settings(1500)
+@fuzz_settings(700)
 @given(st.one_of(mutated(SMALL_COLLECTION), mutated(COLLECTION, max_mutations=2)))
 def test_collection_loader_survives_mutated_documents(doc: Any) -> None:
     load_guarded({"c.json": as_json(doc)}, load_collection_in,
@@ -303,7 +305,7 @@ def load_scenarios_in(directory: Path) -> object:
     return load_scenario_file(directory / "s.yaml", SCENARIO_COLLECTION)
 
 
-@fuzz_settings(1500)
+@fuzz_settings(400)
 @given(mutated(SCENARIO))
 def test_scenario_loader_survives_mutated_documents(doc: Any) -> None:
     load_guarded({"s.yaml": as_yaml(doc)}, load_scenarios_in)
@@ -359,10 +361,10 @@ def test_the_small_contract_set_is_valid() -> None:
 
 CONTRACT_BUGS: Known = tuple(
     ("harness/contracts/contract_set.py", t) for t in (KeyError, TypeError, AttributeError)
-) + (("jsonschema/validators.py", Exception),)
+) + (("harness/contracts/matching.py", TypeError), ("jsonschema/validators.py", Exception))
 
 
-@fuzz_settings(1000)
+@fuzz_settings(700)
 @given(mutated(SMALL_INDEX))
 def test_contract_index_survives_mutations(index: Any) -> None:
     load_guarded({"index.json": as_json(index), **SMALL_SCHEMAS}, load_contracts_in, CONTRACT_BUGS)
@@ -390,7 +392,7 @@ def test_contract_index_survives_raw_bytes(data: st.DataObject) -> None:
                  load_contracts_in)
 
 
-@fuzz_settings(800)
+@fuzz_settings(250)
 @given(st.data())
 def test_contract_schema_files_survive_mutations(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(SMALL_SCHEMAS)))
@@ -417,7 +419,7 @@ def test_contract_check_judges_any_response_body(body: bytes, content_type: str 
 
 # --- cassettes ----------------------------------------------------------------------------------
 
-CASSETTE = {
+CASSETTE: dict[str, Any] = {
     "version": 1,
     "interactions": [{
         "request": {"method": "GET", "uri": "http://127.0.0.1:1/api/doctors?page=1", "body": None,
@@ -445,7 +447,7 @@ def test_the_base_cassette_is_valid() -> None:
     assert load_guarded({"c.yaml": as_yaml(CASSETTE)}, load_cassette_both_ways)
 
 
-@fuzz_settings(1500)
+@fuzz_settings(400)
 @given(mutated(CASSETTE))
 def test_cassette_loaders_survive_mutated_documents(doc: Any) -> None:
     load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways,
@@ -482,16 +484,46 @@ def test_deeply_nested_iteration_data_is_an_input_error() -> None:
     load_guarded({"d.json": DEEP_JSON}, lambda d: load_iteration_data(d / "d.json"))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested scenario file raises RecursionError "
+PROBE = """
+import sys
+from pathlib import Path
+from harness.errors import HarnessError
+from harness import paths
+kind, path = sys.argv[1], Path(sys.argv[2])
+try:
+    if kind == "scenario":
+        from harness.collection import load_collection
+        from harness.scenarios.loader import load_scenario_file
+        load_scenario_file(path, load_collection(paths.DEFAULT_COLLECTION))
+    else:
+        from harness.cassettes.persister import load_document
+        load_document(path)
+except HarnessError:
+    print("harness-error")
+"""
+
+
+def probe_in_subprocess(kind: str, content: bytes, tmp_path: Path) -> str:
+    """Deep YAML can overflow the C stack (a segfault), so it is loaded in a child process."""
+    path = tmp_path / "deep.yaml"
+    path.write_bytes(content)
+    done = subprocess.run([sys.executable, "-c", PROBE, kind, str(path)], cwd=paths.PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    return f"exit {done.returncode}: {done.stdout.strip()} {done.stderr[-300:]}"
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a deeply nested scenario file crashes the process "
+                   "(RecursionError, or a segfault in PyYAML when the stack is already deep) "
                    "(harness/scenarios/source.py read_yaml_file)")
-def test_deeply_nested_scenario_is_an_input_error() -> None:
-    load_guarded({"s.yaml": DEEP_YAML}, load_scenarios_in)
+def test_deeply_nested_scenario_is_an_input_error(tmp_path: Path) -> None:
+    assert probe_in_subprocess("scenario", DEEP_YAML, tmp_path) == "exit 0: harness-error "
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested cassette raises RecursionError "
+@pytest.mark.xfail(strict=True, reason="bug: a deeply nested cassette crashes the process "
+                   "(RecursionError, or a segfault in PyYAML when the stack is already deep) "
                    "(harness/cassettes/persister.py load_cassette and load_document)")
-def test_deeply_nested_cassette_is_a_cassette_error() -> None:
-    load_guarded({"c.yaml": DEEP_YAML}, load_cassette_both_ways)
+def test_deeply_nested_cassette_is_a_cassette_error(tmp_path: Path) -> None:
+    assert probe_in_subprocess("cassette", DEEP_YAML, tmp_path) == "exit 0: harness-error "
 
 
 @pytest.mark.xfail(strict=True, reason="bug: a deeply nested JSON response body raises "
@@ -518,7 +550,7 @@ def test_huge_csv_field_is_an_input_error() -> None:
 @pytest.mark.xfail(strict=True, reason="bug: a Postman body whose options.raw is not an object "
                    "raises AttributeError (harness/collection.py, body options)")
 def test_body_options_of_the_wrong_type_are_an_input_error() -> None:
-    doc = copy.deepcopy(SMALL_COLLECTION)
+    doc: Any = copy.deepcopy(SMALL_COLLECTION)
     doc["item"][0]["item"][1]["request"]["body"]["options"]["raw"] = [{"language": "json"}]
     load_guarded({"c.json": as_json(doc)}, load_collection_in)
 
@@ -526,6 +558,6 @@ def test_body_options_of_the_wrong_type_are_an_input_error() -> None:
 @pytest.mark.xfail(strict=True, reason="bug: a cassette request header with an empty value list "
                    "raises IndexError in VCR (harness/cassettes/persister.py catches no IndexError)")
 def test_cassette_header_with_no_values_is_a_cassette_error() -> None:
-    doc = copy.deepcopy(CASSETTE)
+    doc: Any = copy.deepcopy(CASSETTE)
     doc["interactions"][0]["request"]["headers"]["Accept"] = []
     load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways)

@@ -40,6 +40,9 @@ class SensitiveFields:
     weak_secret_keys: frozenset[str]
     secret_headers: frozenset[str]
     phi: dict[str, str]
+    # Keys whose values are codes from a fixed list (race, status...): never rewritten by the
+    # free-text pass, which would otherwise turn "black" into a pseudonym when a name is "Black".
+    coded_keys: frozenset[str] = frozenset()
 
     def phi_kind(self, key: str, parent: str | None = None) -> str | None:
         key = key.lower()
@@ -90,6 +93,7 @@ def parse_fields(data: Any, *, source: str) -> SensitiveFields:
         weak_secret_keys=_names(data, "weak_secret_keys", source),
         secret_headers=_names(data, "secret_headers", source),
         phi={str(k).lower(): str(v) for k, v in phi.items()},
+        coded_keys=_names(data, "coded_keys", source),
     )
 
 

@@ -26,7 +26,9 @@ _ESCAPED_JSON_PAIR = re.compile(r'\\"([A-Za-z_][\w.-]*)\\"\s*:\s*\\"(.*?)\\"')
 _FORM_PAIR = re.compile(r"(?:^|[?&#\s'\"])([A-Za-z_][\w.-]*)=([^&\s#\"']*)")
 _YAML_KEY_ONLY = re.compile(r"^\s*-?\s*([A-Za-z][\w-]*):\s*$")
 _YAML_LIST_ITEM = re.compile(r"^\s*-\s+(.*)$")
-_CREDENTIALS = re.compile(r"\b(Bearer|Basic|Token)\s+([^\s\"'<,\\][^\s\"',\\]*)", re.IGNORECASE)
+# Credentials are long; a short word after "token" is prose ("the access token has expired").
+_CREDENTIALS = re.compile(r"\b(Bearer|Basic|Token)\s+([^\s\"'<,\\][^\s\"',\\]{7,})", re.IGNORECASE)
+_AUTH_PARAM = re.compile(r"^[A-Za-z_-]+=(\"|$)")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
@@ -100,6 +102,8 @@ class _LineScanner:
             self.header = None
 
         for match in _CREDENTIALS.finditer(line):
+            if _AUTH_PARAM.match(match.group(2)):
+                continue  # a challenge (WWW-Authenticate: Bearer realm="api"), not credentials
             yield finding("secret", f"{match.group(1)} credentials", match.group(2))
         for match in _JWT.finditer(line):
             yield finding("secret", "JWT-like token", match.group(0))

@@ -292,7 +292,7 @@ class Scrubber:
     def scrub_json(self, document: Any) -> Any:
         """A JSON document with every secret and PHI value replaced, at any nesting."""
         structured = self._scrub_node(document, None)
-        return self._map_strings(structured, self.scrub_text)
+        return self._map_strings(structured, self.scrub_text, None)
 
     def scrub_text(self, text: str) -> str:
         """Replace every known secret and every known patient value wherever it occurs (and
@@ -406,13 +406,14 @@ class Scrubber:
             return pair
         return f"{name}={self._placeholder('cookie', value)}"
 
-    def _map_strings(self, node: Any, function: Any) -> Any:
+    def _map_strings(self, node: Any, function: Any, key: str | None) -> Any:
         if isinstance(node, dict):
-            return {k: self._map_strings(v, function) for k, v in node.items()}
+            return {k: self._map_strings(v, function, str(k)) for k, v in node.items()}
         if isinstance(node, list):
-            return [self._map_strings(v, function) for v in node]
+            return [self._map_strings(v, function, key) for v in node]
         if isinstance(node, str):
-            return function(node)
+            coded = key is not None and key.lower() in self.fields.coded_keys
+            return node if coded else function(node)
         return node
 
     def _text_pattern(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:

@@ -280,6 +280,7 @@ class _Run:
             headers=self.render(dict(expect.headers), local, "expect.headers"),
             max_ms=expect.max_ms,
             elapsed_ms=result.elapsed_ms,
+            replayed=self.session.target == "replay",
         )
         result.checks += extra
         if result.verdict is Verdict.PASSED:
@@ -363,6 +364,7 @@ class _Run:
                     max_ms=None,
                     elapsed_ms=0,
                     prefix="retry_until",
+                    replayed=self.session.target == "replay",
                 )
                 if not c.passed
             ]

@@ -119,9 +119,7 @@ def run_scenarios(session: Any, sources: list[Path], reporters: Sequence[Reporte
             for future in [pool.submit(run_one, i) for i in range(len(runs))]:
                 future.result()
     summary.elapsed_s = time.perf_counter() - started
-    if session.contracts is not None and executor.exercised:
-        coverage = session.contracts.coverage(executor.exercised)
-        summary.coverage = {**coverage.to_json(), "text": str(coverage)}
+    summary.coverage = session.coverage(executor.exercised)
     for reporter in reporters:
         reporter.finish(summary)
     return summary
