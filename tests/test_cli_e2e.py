@@ -98,3 +98,15 @@ def test_live_target_without_credentials_says_which_variables_to_set(tmp_path: P
                      "--token-store", str(tmp_path / "t.json"))
     assert result.code == 2
     assert "DRCHRONO_CLIENT_ID" in result.stderr or "DRCHRONO_REFRESH_TOKEN" in result.stderr
+
+
+def test_committed_cassettes_replay_offline_and_scan_clean(tmp_path: Path) -> None:
+    """What CI does with no DrChrono credentials: the shipped suites from cassettes/."""
+    collection = run_cli("run", "--replay", "--json", str(tmp_path / "c.json"))
+    assert collection.code == 0, collection.stdout + collection.stderr
+    assert json.loads((tmp_path / "c.json").read_text())["summary"]["passed"] == 17
+    scenarios = run_cli("run", "scenarios/", "--replay", "--json", str(tmp_path / "s.json"))
+    assert scenarios.code == 0, scenarios.stdout + scenarios.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["summary"]["failed"] == 0
+    scan = run_cli("cassettes", "scan", "cassettes/")
+    assert scan.code == 0, scan.stdout + scan.stderr

@@ -112,7 +112,8 @@ def test_bad_scenario_is_a_collection_error_with_its_line(project: pytest.Pytest
 
 
 def test_pytest_and_cli_agree_on_the_shipped_suites(pytester: pytest.Pytester) -> None:
+    # Contracts on, as a user runs them.
     result = pytester.runpytest_subprocess(
-        *OPTS, str(paths.SCENARIOS_DIR), "--rootdir", str(paths.PROJECT_ROOT), "-q"
+        "-p", "no:cacheprovider", str(paths.SCENARIOS_DIR), "--rootdir", str(paths.PROJECT_ROOT), "-q"
     )
     result.assert_outcomes(passed=6)

@@ -120,7 +120,6 @@ def test_cli_runs_the_shipped_suites_in_file_order(tmp_path: Path) -> None:
             str(HARNESS),
             "run",
             "scenarios/",
-            "--no-contracts",
             "--workers",
             "3",
             "--json",
