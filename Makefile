@@ -21,7 +21,7 @@ replay: install
 	$(VENV)/bin/harness run --replay --junit $(REPORTS)/junit.xml --json $(REPORTS)/summary.json
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 lint: install
 	$(VENV)/bin/ruff check harness tests benchmarks
