@@ -33,6 +33,9 @@ class ContractChecker(Protocol):
     def required_scopes(self, method: str, path: str) -> list[str]: ...
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @dataclass
 class Judgement:
     checks: list[Check] = field(default_factory=list)
@@ -109,15 +112,18 @@ def _scope_report(
 ) -> str:
     from urllib.parse import urlsplit
 
-    needed = contracts.required_scopes(method, urlsplit(url).path)
+    listed = contracts.required_scopes(method, urlsplit(url).path)
+    # DrChrono's documents list a resource's read and write scopes together; reads need a
+    # ":read" one, writes a ":write" one.
+    suffix = ":read" if method in READ_METHODS else ":write"
+    needed = [s for s in listed if s.endswith(suffix)] or listed
     if not needed:
         return ""
     text = f"; the operation needs scope {' or '.join(needed)}"
     if granted is not None:
-        missing = [s for s in needed if s not in granted]
         text += f"; the token has {' '.join(sorted(granted)) or 'no scopes'}"
-        if missing:
-            text += ". Re-authorize with the missing scope (harness auth login)"
+        if not any(s in granted for s in needed):
+            text += ". Authorize again with one of the needed scopes (harness auth login)"
     return text
 
 

@@ -1,0 +1,89 @@
+"""The corrected contracts as the sandbox generates from them: what real DrChrono sends.
+
+The published OpenAPI document is wrong in places (``patient`` foreign keys typed string, an
+office's ``exam_rooms`` a string, no blank choice); ``contracts/`` holds the same schemas with the
+reviewed corrections applied, as JSON Schema 2020-12. Records and generated answers are shaped
+from those, so the sandbox sends what the contracts accept. Reading every schema file takes a few
+milliseconds; they are read once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness.contracts.importer import INDEX_FILE, SCHEMAS_DIR
+from harness.errors import HarnessError
+from harness.paths import CONTRACTS_DIR
+
+Schema = Mapping[str, Any]
+MAX_REFS = 20
+
+
+class ContractShapes:
+    """Component and response schemas of the contract set, with ``$ref`` and ``anyOf`` followed."""
+
+    def __init__(self, operations: Mapping[str, Any], files: Mapping[str, Schema]) -> None:
+        self._operations = operations
+        self._files = files
+        # "schemas/Patient.json" -> "Patient": the components every "$ref" points at.
+        prefix = f"{SCHEMAS_DIR}/"
+        self.components: dict[str, Schema] = {
+            name[len(prefix):-len(".json")]: schema for name, schema in files.items()
+            if name.startswith(prefix) and name.count("/") == 1
+        }
+
+    def response(self, key: str, status: int) -> Schema | None:
+        """The schema of operation ``key``'s ``status`` response (None: no JSON schema)."""
+        response = ((self._operations.get(key) or {}).get("responses") or {}).get(str(status))
+        file = (response or {}).get("schema")
+        return None if file is None else self._files.get(file)
+
+    def resolve(self, schema: Schema) -> Schema:
+        """Follow a top-level ``$ref`` and take the non-null branch of ``anyOf: [X, null]``."""
+        for _ in range(MAX_REFS):
+            if "$ref" in schema:
+                # Refs are file names relative to the referring file ("../Patient.json");
+                # every one names a component.
+                name = str(schema["$ref"]).rsplit("/", 1)[-1].removesuffix(".json")
+                rest = {k: v for k, v in schema.items() if k != "$ref"}
+                schema = {**self.components.get(name, {}), **rest}
+            elif "anyOf" in schema:
+                branches = [b for b in schema["anyOf"] if b != {"type": "null"}] or [{}]
+                rest = {k: v for k, v in schema.items() if k != "anyOf"}
+                schema = {**branches[0], **rest}
+            else:
+                break
+        return schema
+
+
+def primary_type(schema: Schema) -> str | None:
+    """The JSON type a value takes when it is not null: ``["integer", "null"]`` -> integer."""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        return next((str(k) for k in kind if k != "null"), None)
+    return None if kind is None else str(kind)
+
+
+@functools.lru_cache(maxsize=4)
+def load_shapes(directory: Path = CONTRACTS_DIR) -> ContractShapes:
+    try:
+        index = json.loads((directory / INDEX_FILE).read_text(encoding="utf-8"))
+        files = {
+            path.relative_to(directory).as_posix(): json.loads(path.read_text(encoding="utf-8"))
+            for path in (directory / SCHEMAS_DIR).rglob("*.json")
+        }
+    except (OSError, ValueError) as exc:
+        raise HarnessError(
+            f"The sandbox could not read the contracts in {directory}: {exc}.",
+            hint="Restore contracts/ from the repository, or regenerate it with "
+                 "`harness contracts import`.",
+        ) from None
+    operations = index.get("operations") if isinstance(index, dict) else None
+    if not isinstance(operations, dict):
+        raise HarnessError(f"{directory / INDEX_FILE} is not a contract index (no 'operations').",
+                           hint="Regenerate it with `harness contracts import`.")
+    return ContractShapes(operations, files)
