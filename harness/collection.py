@@ -180,13 +180,57 @@ def load_collection(path: Path | str) -> Collection:
     return build_collection(document, source)
 
 
-def parse_json(text: str, source: Path, *, what: str) -> Any:
+# Deeper than any real collection, environment or data file, and shallow enough that the
+# recursive code reading the document (folders, variable values, schemas) stays far from Python's
+# recursion limit.
+MAX_JSON_NESTING = 200
+
+
+class JSONNestingError(ValueError):
+    """The JSON text nests arrays and objects too deeply to be read safely."""
+
+
+def loads_json(text: str | bytes, *, max_nesting: int | None = None) -> Any:
+    """``json.loads``, except that input nested too deeply raises :class:`JSONNestingError`.
+
+    The C parser recurses once per level and raises RecursionError (not ValueError) on a deep
+    document, so callers that catch ValueError for malformed JSON would let it through. With
+    ``max_nesting``, a document that parses but nests deeper than that is refused as well.
+    """
     try:
-        return json.loads(text)
+        document = json.loads(text)
+    except RecursionError:
+        raise JSONNestingError("arrays and objects are nested too deeply") from None
+    if max_nesting is not None and nesting_exceeds(document, max_nesting):
+        raise JSONNestingError(f"arrays and objects are nested more than {max_nesting} deep")
+    return document
+
+
+def nesting_exceeds(document: Any, limit: int) -> bool:
+    """Whether lists and dicts in ``document`` nest deeper than ``limit`` (without recursing)."""
+    stack: list[tuple[Any, int]] = [(document, 1)] if isinstance(document, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def parse_json(text: str, source: Path, *, what: str) -> Any:
+    """The JSON document in ``text`` (read from ``source``), or :class:`InputError`."""
+    try:
+        return loads_json(text, max_nesting=MAX_JSON_NESTING)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
             hint=f"Re-export the {what} from Postman or fix the file at that position.",
+        ) from None
+    except JSONNestingError as exc:
+        raise InputError(
+            f"{source} cannot be read: its {exc} (the limit is {MAX_JSON_NESTING} levels).",
+            hint=f"Check that it is the {what} you meant; a real one is never nested this deep.",
         ) from None
 
 
@@ -343,18 +387,20 @@ class _Loader:
         if mode is None:
             return None
         if mode == "raw":
-            options = raw.get("options") or {}
-            language = ((options.get("raw") or {}) if isinstance(options, dict) else {}).get(
-                "language"
-            )
+            options = self.mapping(raw.get("options"), where, "body.options")
+            language = self.mapping(options.get("raw"), where, "body.options.raw").get("language")
+            if language is not None and not isinstance(language, str):
+                raise self.fail(where, "'body.options.raw.language' is not a string")
             return Body(mode="raw", raw=_text(raw.get("raw")), language=language)
         if mode in ("urlencoded", "formdata"):
             return Body(mode=mode, fields=self.key_values(raw.get(mode, []), where, f"body.{mode}"))
         if mode == "file":
-            file = raw.get("file") or {}
-            return Body(mode="file", file_src=file.get("src") if isinstance(file, dict) else None)
+            src = self.mapping(raw.get("file"), where, "body.file").get("src")
+            if src is not None and not isinstance(src, str):
+                raise self.fail(where, "'body.file.src' is not a file path")
+            return Body(mode="file", file_src=src)
         if mode == "graphql":
-            graphql = raw.get("graphql") or {}
+            graphql = self.mapping(raw.get("graphql"), where, "body.graphql")
             return Body(
                 mode="graphql",
                 graphql_query=_text(graphql.get("query")),
@@ -363,6 +409,14 @@ class _Loader:
         raise self.fail(
             where, f"body mode {mode!r} is not one of raw, urlencoded, formdata, file, graphql"
         )
+
+    def mapping(self, raw: Any, where: str, what: str) -> dict[str, Any]:
+        """An optional object member: ``{}`` when absent or empty, an error when not an object."""
+        if not raw:  # Postman writes absent members as null, "" or []
+            return {}
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"'{what}' is not an object")
+        return raw
 
     def auth(self, raw: Any, where: str) -> Auth | None:
         if raw is None:

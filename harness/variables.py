@@ -220,8 +220,20 @@ def load_iteration_data(path: Path | str) -> list[dict[str, str]]:
             f"Cannot read the iteration data file {source} ({exc.strerror or exc}).",
             hint="Check the path given to --iteration-data.",
         ) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"The iteration data file {source} is not UTF-8 text (byte {exc.start} cannot be "
+            "decoded).",
+            hint="Save it as UTF-8 (CSV with a header row, or a JSON list of objects).",
+        ) from None
     if source.suffix.lower() == ".csv":
-        rows = [dict(row) for row in csv.DictReader(text.splitlines())]
+        try:
+            rows = [dict(row) for row in csv.DictReader(text.splitlines())]
+        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
+            raise InputError(
+                f"The iteration data file {source} is not CSV that can be read: {exc}.",
+                hint="Keep each cell under 128 KiB and check the quoting.",
+            ) from None
         if any(None in row for row in rows):
             raise InputError(
                 f"{source}: a row has more cells than the header has columns.",

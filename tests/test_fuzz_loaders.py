@@ -4,9 +4,8 @@ Each case must end in a parsed object or the project's own ``HarnessError`` (nev
 exception, a hang, or a file written). Loaders run with the working directory set to an empty
 temporary directory that must stay empty. Hypothesis is derandomized so CI is reproducible.
 
-Known bugs found here (deep nesting, non-UTF-8 iteration data) have their own deterministic
-``xfail(strict=True)`` tests at the bottom and are kept out of the generated cases, so that the
-generated cases keep guarding everything else.
+Inputs the generated cases rarely reach (nesting 100,000 deep, non-UTF-8 data, a CSV field over
+128 KiB, ...) have their own deterministic tests at the bottom; each was a bug found here.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,16 +29,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness import paths
+from harness.cassettes.errors import CassetteError
 from harness.cassettes.persister import GuardedPersister, load_document
 from harness.cassettes.serializer import ReadableYamlSerializer
 from harness.collection import Collection, load_collection
 from harness.contracts import ContractSet
-from harness.errors import HarnessError
+from harness.errors import HarnessError, InputError
 from harness.scenarios.loader import load_scenario_file
 from harness.variables import load_iteration_data, load_variable_file
 
 HANG_GUARD_S = 20  # a loader that takes this long on one small input is hung, not slow
-SAFE_DEPTH = 40  # nesting the generated cases stay under (deeper is the known bug below)
+MUTATION_DEPTH = 40  # nesting a mutation adds (far deeper input has its own tests below)
 
 
 def fuzz_settings(examples: int) -> Any:
@@ -70,25 +69,7 @@ def hang_guard() -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-# Known bugs, each with a deterministic xfail repro below: (file the exception is raised from, its
-# type). Generated cases that hit one are let through so the rest of the space stays guarded.
-Known = tuple[tuple[str, type[BaseException]], ...]
-
-
-def raised_from(error: BaseException) -> str:
-    """The innermost project or library file in the traceback, relative to site-packages or root."""
-    frames = traceback.extract_tb(error.__traceback__)
-    for frame in reversed(frames):
-        name = frame.filename.replace(os.sep, "/")
-        for marker in ("/site-packages/", str(paths.PROJECT_ROOT).replace(os.sep, "/") + "/"):
-            if marker in name and "/tests/" not in name:
-                return name.split(marker, 1)[1]
-    return frames[-1].filename if frames else "?"
-
-
-def load_guarded(
-    files: dict[str, bytes], load: Callable[[Path], object], known: Known = ()
-) -> object | None:
+def load_guarded(files: dict[str, bytes], load: Callable[[Path], object]) -> object | None:
     """Write ``files`` to a fresh directory, run ``load(dir)`` from an empty cwd, check no writes."""
     with tempfile.TemporaryDirectory() as src, tempfile.TemporaryDirectory() as cwd:
         source = Path(src)
@@ -106,14 +87,27 @@ def load_guarded(
                 except HarnessError as error:
                     assert str(error).strip(), "a HarnessError must say something"
                     return None
-                except Exception as error:
-                    if any(raised_from(error) == f and isinstance(error, t) for f, t in known):
-                        return None
-                    raise
         finally:
             os.chdir(previous)
             assert list(Path(cwd).iterdir()) == [], "the loader wrote into the working directory"
             assert sorted(p.relative_to(source) for p in source.rglob("*")) == before
+
+
+def refused(files: dict[str, bytes], load: Callable[[Path], object]) -> HarnessError:
+    """Like :func:`load_guarded`, but the load must be refused: the HarnessError it raised."""
+    caught: list[HarnessError] = []
+
+    def load_or_fail(directory: Path) -> object:
+        try:
+            load(directory)
+        except HarnessError as error:
+            caught.append(error)
+            raise
+        raise AssertionError("the input was accepted")
+
+    load_guarded(files, load_or_fail)
+    assert caught
+    return caught[0]
 
 
 # --- generating hostile documents ---------------------------------------------------------------
@@ -176,7 +170,7 @@ def mutated(draw: st.DrawFn, base: Any, max_mutations: int = 4) -> Any:
                 draw(st.sampled_from([None, 0, 1.5, math.nan, [], {}, True]))
             )
         elif action == "nest":
-            container[key] = nest(draw(st.integers(1, SAFE_DEPTH)), container[key])
+            container[key] = nest(draw(st.integers(1, MUTATION_DEPTH)), container[key])
         elif isinstance(container, dict):
             container[draw(st.text(max_size=8))] = draw(values)
         else:
@@ -197,7 +191,7 @@ def as_yaml(doc: Any) -> bytes:
 
 @st.composite
 def raw_variants(draw: st.DrawFn, valid: bytes) -> bytes:
-    """Truncations, splices and plain random bytes (kept UTF-8 decodable when ``utf8_only``)."""
+    """Truncations, splices and plain random bytes."""
     kind = draw(st.sampled_from(["truncate", "splice", "random"]))
     if kind == "truncate":
         return valid[: draw(st.integers(0, len(valid)))]
@@ -244,8 +238,7 @@ def load_collection_in(directory: Path) -> object:
 @fuzz_settings(700)
 @given(st.one_of(mutated(SMALL_COLLECTION), mutated(COLLECTION, max_mutations=2)))
 def test_collection_loader_survives_mutated_documents(doc: Any) -> None:
-    load_guarded({"c.json": as_json(doc)}, load_collection_in,
-                 known=(("harness/collection.py", AttributeError),))
+    load_guarded({"c.json": as_json(doc)}, load_collection_in)
 
 
 @fuzz_settings(800)
@@ -286,11 +279,10 @@ def test_iteration_data_json_survives_mutated_documents(doc: Any) -> None:
 @fuzz_settings(1000)
 @given(st.data())
 def test_iteration_data_survives_raw_text(data: st.DataObject) -> None:
-    # UTF-8 only here: undecodable bytes are the known bug below.
     csv_text = b"name,age\nAnn,3\n\"Bo, Jr\",4\n"
     suffix = data.draw(st.sampled_from(["csv", "json"]))
     base = csv_text if suffix == "csv" else as_json(ROWS)
-    raw = utf8(data.draw(raw_variants(base)))
+    raw = data.draw(raw_variants(base).map(utf8) | raw_variants(base))
     load_guarded({f"d.{suffix}": raw}, lambda d: load_iteration_data(d / f"d.{suffix}"))
 
 
@@ -359,30 +351,35 @@ def test_the_small_contract_set_is_valid() -> None:
     assert load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS}, load_contracts_in)
 
 
-CONTRACT_BUGS: Known = tuple(
-    ("harness/contracts/contract_set.py", t) for t in (KeyError, TypeError, AttributeError)
-) + (("harness/contracts/matching.py", TypeError), ("jsonschema/validators.py", Exception))
-
-
 @fuzz_settings(700)
 @given(mutated(SMALL_INDEX))
 def test_contract_index_survives_mutations(index: Any) -> None:
-    load_guarded({"index.json": as_json(index), **SMALL_SCHEMAS}, load_contracts_in, CONTRACT_BUGS)
-
-
-@pytest.mark.xfail(strict=True, reason="bug: ContractSet.load raises AttributeError/TypeError on "
-                   "a structurally wrong index.json (harness/contracts/contract_set.py)")
-@pytest.mark.parametrize("operation", [[], {"responses": []}, {"responses": {"200": "x"}}, {}])
-def test_structurally_wrong_contract_index_is_an_input_error(operation: Any) -> None:
-    index = {**SMALL_INDEX, "operations": {"GET /api/doctors": operation}}
     load_guarded({"index.json": as_json(index), **SMALL_SCHEMAS}, load_contracts_in)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a schema file that is not a JSON Schema raises "
-                   "jsonschema SchemaError from ContractSet.check instead of InputError at load")
+@pytest.mark.parametrize("operation", [[], {"responses": []}, {"responses": {"200": "x"}}, {}])
+def test_structurally_wrong_contract_index_is_an_input_error(operation: Any) -> None:
+    index = {**SMALL_INDEX, "operations": {"GET /api/doctors": operation}}
+    error = refused({"index.json": as_json(index), **SMALL_SCHEMAS}, ContractSet.load)
+    assert isinstance(error, InputError)
+    assert "index.json" in str(error) and "GET /api/doctors" in str(error)
+
+
 def test_a_schema_file_that_is_not_a_schema_is_an_input_error() -> None:
-    load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS,
-                  "schemas/Doctor.json": b'{"type": 5}'}, load_contracts_in)
+    # Refused when the contracts are loaded, not when the first response is judged.
+    error = refused({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS,
+                     "schemas/Doctor.json": b'{"type": 5}'}, ContractSet.load)
+    assert isinstance(error, InputError)
+    assert "Doctor.json" in str(error) and "not a valid JSON Schema" in str(error)
+
+
+def test_schemas_that_do_not_fit_together_are_an_input_error_when_first_used() -> None:
+    # Each file is a schema, but the $ref points nowhere: found when the schema is compiled.
+    doctor = json.loads(SMALL_SCHEMAS["schemas/Doctor.json"])
+    doctor["properties"] = {**doctor.get("properties", {}), "x": {"$ref": "Nowhere.json"}}
+    error = refused({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS,
+                     "schemas/Doctor.json": as_json(doctor)}, load_contracts_in)
+    assert isinstance(error, InputError) and "Doctor.json" in str(error)
 
 
 @fuzz_settings(300)
@@ -398,8 +395,7 @@ def test_contract_schema_files_survive_mutations(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(SMALL_SCHEMAS)))
     schema = json.loads(SMALL_SCHEMAS[name])
     broken = data.draw(st.one_of(mutated(schema).map(as_json), raw_variants(SMALL_SCHEMAS[name])))
-    load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS, name: broken}, load_contracts_in,
-                 CONTRACT_BUGS)
+    load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS, name: broken}, load_contracts_in)
 
 
 BODY_CONTRACTS = ContractSet.load(paths.CONTRACTS_DIR)
@@ -450,8 +446,7 @@ def test_the_base_cassette_is_valid() -> None:
 @fuzz_settings(400)
 @given(mutated(CASSETTE))
 def test_cassette_loaders_survive_mutated_documents(doc: Any) -> None:
-    load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways,
-                 known=(("vcr/request.py", IndexError),))
+    load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways)
 
 
 @fuzz_settings(800)
@@ -460,28 +455,38 @@ def test_cassette_loaders_survive_raw_bytes(data: st.DataObject) -> None:
     load_guarded({"c.yaml": data.draw(raw_variants(as_yaml(CASSETTE)))}, load_cassette_both_ways)
 
 
-# --- known bugs: deterministic repros -----------------------------------------------------------
+# --- bugs found by the generated cases: deterministic repros ------------------------------------
 
 DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
 DEEP_YAML = b"a: " + b"[" * 100_000 + b"]" * 100_000 + b"\n"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested JSON file raises RecursionError "
-                   "instead of InputError (harness/collection.py parse_json)")
+def assert_input_error_naming(error: HarnessError, name: str) -> None:
+    assert isinstance(error, InputError) and name in str(error), error
+
+
 def test_deeply_nested_collection_is_an_input_error() -> None:
-    load_guarded({"c.json": DEEP_JSON}, load_collection_in)
+    assert_input_error_naming(refused({"c.json": DEEP_JSON}, load_collection_in), "c.json")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested environment file raises "
-                   "RecursionError (harness/variables.py load_variable_file)")
 def test_deeply_nested_environment_is_an_input_error() -> None:
-    load_guarded({"e.json": DEEP_JSON}, lambda d: load_variable_file(d / "e.json"))
+    error = refused({"e.json": DEEP_JSON}, lambda d: load_variable_file(d / "e.json"))
+    assert_input_error_naming(error, "e.json")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: deeply nested iteration data raises RecursionError "
-                   "(harness/variables.py load_iteration_data)")
 def test_deeply_nested_iteration_data_is_an_input_error() -> None:
-    load_guarded({"d.json": DEEP_JSON}, lambda d: load_iteration_data(d / "d.json"))
+    error = refused({"d.json": DEEP_JSON}, lambda d: load_iteration_data(d / "d.json"))
+    assert_input_error_naming(error, "d.json")
+
+
+@pytest.mark.parametrize("depth", [250, 900])
+def test_json_nested_past_the_limit_is_an_input_error(depth: int) -> None:
+    # Deep enough to pass the parser yet trouble for what reads the document afterwards.
+    folders: Any = {"name": "r", "request": "http://h/x"}
+    for _ in range(depth // 2):
+        folders = {"name": "f", "item": [folders]}
+    doc = {**SMALL_COLLECTION, "item": [folders]}
+    assert_input_error_naming(refused({"c.json": as_json(doc)}, load_collection_in), "c.json")
 
 
 PROBE = """
@@ -498,8 +503,8 @@ try:
     else:
         from harness.cassettes.persister import load_document
         load_document(path)
-except HarnessError:
-    print("harness-error")
+except HarnessError as error:
+    print(type(error).__name__, path.name in str(error))
 """
 
 
@@ -512,52 +517,48 @@ def probe_in_subprocess(kind: str, content: bytes, tmp_path: Path) -> str:
     return f"exit {done.returncode}: {done.stdout.strip()} {done.stderr[-300:]}"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested scenario file crashes the process "
-                   "(RecursionError, or a segfault in PyYAML when the stack is already deep) "
-                   "(harness/scenarios/source.py read_yaml_file)")
 def test_deeply_nested_scenario_is_an_input_error(tmp_path: Path) -> None:
-    assert probe_in_subprocess("scenario", DEEP_YAML, tmp_path) == "exit 0: harness-error "
+    assert probe_in_subprocess("scenario", DEEP_YAML, tmp_path) == "exit 0: ScenarioError True "
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested cassette crashes the process "
-                   "(RecursionError, or a segfault in PyYAML when the stack is already deep) "
-                   "(harness/cassettes/persister.py load_cassette and load_document)")
 def test_deeply_nested_cassette_is_a_cassette_error(tmp_path: Path) -> None:
-    assert probe_in_subprocess("cassette", DEEP_YAML, tmp_path) == "exit 0: harness-error "
+    assert probe_in_subprocess("cassette", DEEP_YAML, tmp_path) == "exit 0: CassetteError True "
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a deeply nested JSON response body raises "
-                   "RecursionError in ContractSet.check instead of a 'json' violation")
 def test_deeply_nested_response_body_is_a_contract_violation() -> None:
     report = BODY_CONTRACTS.check(method="GET", url="http://h/api/doctors", status=200,
                                   content_type="application/json", body=DEEP_JSON)
-    assert report.violations
+    assert [v.rule for v in report.violations] == ["json"]
+    assert "nested too deeply" in report.violations[0].message
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a non-UTF-8 iteration data file raises "
-                   "UnicodeDecodeError (harness/variables.py load_iteration_data)")
 @pytest.mark.parametrize("suffix", ["csv", "json"])
 def test_non_utf8_iteration_data_is_an_input_error(suffix: str) -> None:
-    load_guarded({f"d.{suffix}": b"\xff\xfename\n\x80\n"}, lambda d: load_iteration_data(d / f"d.{suffix}"))
+    error = refused({f"d.{suffix}": b"\xff\xfename\n\x80\n"},
+                    lambda d: load_iteration_data(d / f"d.{suffix}"))
+    assert_input_error_naming(error, f"d.{suffix}")
+    assert "UTF-8" in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a CSV field over 128 KiB raises csv.Error "
-                   "(harness/variables.py load_iteration_data)")
 def test_huge_csv_field_is_an_input_error() -> None:
-    load_guarded({"d.csv": b"name\n" + b"x" * 200_000 + b"\n"}, lambda d: load_iteration_data(d / "d.csv"))
+    error = refused({"d.csv": b"name\n" + b"x" * 200_000 + b"\n"},
+                    lambda d: load_iteration_data(d / "d.csv"))
+    assert_input_error_naming(error, "d.csv")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a Postman body whose options.raw is not an object "
-                   "raises AttributeError (harness/collection.py, body options)")
 def test_body_options_of_the_wrong_type_are_an_input_error() -> None:
     doc: Any = copy.deepcopy(SMALL_COLLECTION)
     doc["item"][0]["item"][1]["request"]["body"]["options"]["raw"] = [{"language": "json"}]
-    load_guarded({"c.json": as_json(doc)}, load_collection_in)
+    error = refused({"c.json": as_json(doc)}, load_collection_in)
+    assert_input_error_naming(error, "c.json")
+    assert "body.options.raw" in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a cassette request header with an empty value list "
-                   "raises IndexError in VCR (harness/cassettes/persister.py catches no IndexError)")
 def test_cassette_header_with_no_values_is_a_cassette_error() -> None:
     doc: Any = copy.deepcopy(CASSETTE)
     doc["interactions"][0]["request"]["headers"]["Accept"] = []
-    load_guarded({"c.yaml": as_yaml(doc)}, load_cassette_both_ways)
+    files = {"c.yaml": as_yaml(doc)}
+    for load in (lambda d: load_document(d / "c.yaml"),  # harness cassettes show
+                 lambda d: GuardedPersister().load_cassette(d / "c.yaml", SERIALIZER)):  # replay
+        error = refused(files, load)
+        assert isinstance(error, CassetteError) and "c.yaml" in str(error), error

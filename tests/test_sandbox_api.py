@@ -209,6 +209,18 @@ def test_clinical_resources(api: httpx.Client, sb: Sandbox) -> None:
     assert notes and api.get(f"/api/clinical_notes/{notes[0]['appointment']}").status_code == 200
 
 
+def test_generated_writes_parse_fields_like_drf(api: httpx.Client) -> None:
+    # Writable fields come back parsed; read-only ones are ignored; a wrong type is a 400.
+    created = api.post("/api/line_items", json={"code": "99213", "quantity": "2",
+                                                "patient": "not-an-id"})
+    assert created.status_code == 201, created.text
+    item = created.json()
+    assert item["code"] == "99213" and item["quantity"] == 2.0
+    assert isinstance(item["patient"], int)
+    refused = api.post("/api/line_items", json={"price": "lots"})
+    assert (refused.status_code, refused.json()) == (400, {"price": ["A valid number is required."]})
+
+
 def test_unknown_paths_and_methods(api: httpx.Client) -> None:
     assert api.get("/api/no_such_thing").status_code == 404
     assert api.get("/api/patients/").status_code == 404  # DrChrono paths have no trailing slash

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from harness.cassettes.safe_yaml import safe_load
+
 SERIALIZER_NAME = "harness-yaml"
 FORMAT_VERSION = 1
 
@@ -79,8 +81,9 @@ def serialize(cassette_dict: dict[str, Any]) -> str:
 def deserialize(cassette_string: str) -> dict[str, Any]:
     """Parse and check the shape; raises yaml.YAMLError or :class:`CassetteFormatError`."""
     # Not libyaml's CSafeLoader, although it is 80x faster: deeply nested input overflows its
-    # C stack and kills the process, where the Python loader raises an error we can report.
-    data = yaml.safe_load(cassette_string)
+    # C stack and kills the process. The Python loader with a nesting limit raises an error
+    # (a MarkedYAMLError) that the persister reports with the file and line.
+    data = safe_load(cassette_string)
     validate(data)
     return dict(data)
 
@@ -102,19 +105,32 @@ def validate(data: Any) -> None:
         for key in ("method", "uri"):
             if not isinstance(request.get(key), str):
                 raise CassetteFormatError(f"{where}: request.{key} is missing or not a string")
-        if not isinstance(request.get("headers", {}), dict):
-            raise CassetteFormatError(f"{where}: request.headers is not a mapping")
+        # VCR keeps the first value of each request header, so each needs one.
+        if not _header_map(request.get("headers", {}), allow_empty=False):
+            raise CassetteFormatError(
+                f"{where}: request.headers must map names to non-empty lists of strings"
+            )
         status = response.get("status")
         if not isinstance(status, dict) or not isinstance(status.get("code"), int):
             raise CassetteFormatError(f"{where}: response.status.code is missing or not a number")
-        headers = response.get("headers", {})
-        if not isinstance(headers, dict) or not all(isinstance(v, list) for v in headers.values()):
-            raise CassetteFormatError(f"{where}: response.headers must map names to lists")
+        if not _header_map(response.get("headers", {}), allow_empty=True):
+            raise CassetteFormatError(f"{where}: response.headers must map names to lists of strings")
         body = response.get("body")
         if not isinstance(body, dict) or not isinstance(
             body.get("string"), (str, bytes, type(None))
         ):
             raise CassetteFormatError(f"{where}: response.body.string is missing")
+
+
+def _header_map(headers: Any, *, allow_empty: bool) -> bool:
+    """Whether ``headers`` maps names to lists of strings, the shape VCR writes and reads."""
+    return isinstance(headers, dict) and all(
+        isinstance(name, str)
+        and isinstance(values, list)
+        and (allow_empty or values)
+        and all(isinstance(value, str) for value in values)
+        for name, values in headers.items()
+    )
 
 
 class ReadableYamlSerializer:

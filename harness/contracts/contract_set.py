@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from harness.collection import MAX_JSON_NESTING, JSONNestingError, loads_json
 from harness.contracts.bundle import bundle
 from harness.contracts.coverage import Coverage
 from harness.contracts.importer import INDEX_FILE, INDEX_FORMAT, SCHEMAS_DIR
+from harness.contracts.integrity import check_index, check_schema_file
 from harness.contracts.matching import PathMatcher, request_path
 from harness.contracts.report import ContractReport, Violation
 from harness.contracts.validation import CompiledSchema
@@ -31,28 +33,19 @@ class ContractSet:
 
     @classmethod
     def load(cls, directory: Path) -> ContractSet:
-        """Read ``index.json`` and every schema under ``schemas/``; validators compile lazily."""
+        """Read and check ``index.json`` and every schema under ``schemas/``.
+
+        Anything malformed is an :class:`InputError` here, so that judging a response never
+        trips over the contract itself. Validators compile lazily, once per schema file.
+        """
         index_path = directory / INDEX_FILE
         index = _read_json(index_path)
-        if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT or not isinstance(
-            index.get("operations"), dict
-        ):
-            raise InputError(
-                f"{index_path} is not a contract index (format {INDEX_FORMAT}).",
-                hint="Regenerate it with `harness contracts import`.",
-            )
-        files = {
-            p.relative_to(directory).as_posix(): _read_json(p)
-            for p in sorted((directory / SCHEMAS_DIR).rglob("*.json"))
-        }
-        for key, op in index["operations"].items():
-            for status, response in op["responses"].items():
-                schema = response.get("schema")
-                if schema is not None and schema not in files:
-                    raise InputError(
-                        f"{index_path}: {key} {status} names schema {schema}, which is missing.",
-                        hint="Regenerate the contracts with `harness contracts import`.",
-                    )
+        files: dict[str, dict[str, Any]] = {}
+        for path in sorted((directory / SCHEMAS_DIR).rglob("*.json")):
+            schema = _read_json(path)
+            check_schema_file(path, schema)
+            files[path.relative_to(directory).as_posix()] = schema
+        check_index(index, index_path, set(files), index_format=INDEX_FORMAT)
         return cls(index, files, str(directory))
 
     @classmethod
@@ -93,9 +86,22 @@ class ContractSet:
             with self._lock:
                 compiled = self._compiled.get(schema_file)
                 if compiled is None:
-                    compiled = CompiledSchema(bundle(schema_file, self._files))
+                    compiled = self._compile(schema_file)
                     self._compiled[schema_file] = compiled
         return compiled
+
+    def _compile(self, schema_file: str) -> CompiledSchema:
+        # Each file passed the metaschema at load; what is left to fail here is how they fit
+        # together: a $ref to a missing file or pointer, or a pattern that is not a regex.
+        try:
+            return CompiledSchema(bundle(schema_file, self._files))
+        except Exception as error:
+            raise InputError(
+                f"Contract schema {Path(self._source) / schema_file} cannot be compiled "
+                f"({type(error).__name__}: {_first_line(error)}).",
+                hint="Regenerate the contracts with `harness contracts import`, or fix its "
+                "$ref and pattern values.",
+            ) from None
 
     # --- checking -------------------------------------------------------------------------
 
@@ -175,10 +181,16 @@ class ContractSet:
                                                "expected a JSON body, got an empty body"))
             return
         try:
-            instance = json.loads(raw)
+            # No depth limit past what the parser can take: validation and the drift walk only
+            # descend as deep as the schema does.
+            instance = loads_json(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+            detail = (
+                exc.msg if isinstance(exc, json.JSONDecodeError)
+                else str(exc) if isinstance(exc, JSONNestingError)
+                else "not UTF-8"
+            )
             report.violations.append(Violation(
                 "$", "json", "valid JSON", f"malformed ({len(raw)} bytes)",
                 f"body is not valid JSON: {detail}{where}",
@@ -200,12 +212,17 @@ class ContractSet:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads_json(path.read_text(encoding="utf-8"), max_nesting=MAX_JSON_NESTING)
     except OSError as exc:
         raise InputError(
             f"Cannot read contract file {path}: {exc.strerror}.",
             hint="Run `harness contracts import` to generate the contracts.",
         ) from None
-    except ValueError as exc:
+    except ValueError as exc:  # also UnicodeDecodeError and JSONNestingError
         raise InputError(f"Contract file {path} is not valid JSON ({exc}).") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else "no detail"
 

@@ -76,7 +76,8 @@ class CompiledSchema:
 
     def __init__(self, bundled: dict[str, Any]) -> None:
         self.schema = bundled
-        Draft202012Validator.check_schema(bundled)
+        if _rs is None:  # jsonschema-rs checks the schema as it compiles; without it, check here
+            Draft202012Validator.check_schema(bundled)
         self._validator = Draft202012Validator(bundled)
         self._fast = _rs.validator_for(bundled, validate_formats=False) if _rs is not None else None
         # A closed copy (no undocumented fields) lets valid, drift-free bodies skip the drift walk.

@@ -2,8 +2,9 @@
 
 Order of checks follows Django REST framework: authentication (401), throttling (429),
 routing (404/405), permission (403), then the handler. Resources in
-:mod:`harness.sandbox.resources` are served from state; every other operation of the OpenAPI
-document answers with deterministic, schema-shaped generated data.
+:mod:`harness.sandbox.resources` are served from state, as are the few actions of
+:mod:`harness.sandbox.actions`; every other operation of the OpenAPI document answers with
+deterministic generated data shaped by its (corrected) contract schema.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from harness.sandbox.actions import ACTIONS
 from harness.sandbox.context import SandboxContext
 from harness.sandbox.generate import ValueMaker, stable_int, with_faker
 from harness.sandbox.oauth import ctx_of, form_of
 from harness.sandbox.openapi_ops import Operation
-from harness.sandbox.resources import RESOURCES, BadRequest, Conflict, Records
+from harness.sandbox.resources import RESOURCES, BadRequest, Conflict, Records, coerce
+from harness.sandbox.shapes import Schema, primary_type
 from harness.sandbox.state import AccessToken
 
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
@@ -90,6 +93,9 @@ async def api_entry(request: Request) -> Response:
         kind = stateful_kind(op)
         if kind is not None:
             return await serve_stateful(ctx, request, op, kind, match.params)
+        if op.key in ACTIONS:
+            changed = ACTIONS[op.key](ctx.store, match.params["id"], await read_body(request))
+            return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
         if not ctx.config.generated_operations:
             return detail(404, NOT_FOUND)
         return await serve_generated(ctx, request, op, match.params)
@@ -140,7 +146,7 @@ async def read_body(request: Request) -> dict[str, Any]:
 async def serve_stateful(ctx: SandboxContext, request: Request, op: Operation, kind: str,
                          params: Mapping[str, str]) -> Response:
     resource = RESOURCES[op.template.strip("/").split("/")[1]]
-    records = Records(ctx.store, resource, ctx.doc.schemas, ctx.doc.resolve)
+    records = Records(ctx.store, resource, ctx.shapes.components, ctx.shapes.resolve)
     if kind == "list":
         return paginate(ctx, request, records.list(dict(request.query_params)))
     if kind == "create":
@@ -211,35 +217,76 @@ async def serve_generated(ctx: SandboxContext, request: Request, op: Operation,
         check_required(ctx, op, body)
     if op.success_status == 204:
         return no_content()
-    schema = op.response_schema or {}
-    refs = {"doctor": ctx.store.meta.get("doctor_id")}
-    seed = stable_int(ctx.store.seed, op.key, sorted(params.items()),
-                      request.query_params.get("cursor", ""))
-
-    def make(fake: Any) -> Any:
-        maker = ValueMaker(fake, ctx.doc.resolve, refs=refs)
-        if op.paginated:
-            props = schema.get("properties") or {}
-            item_schema = (props.get("data") or props.get("results") or {}).get("items") or {}
-            return [maker.value(item_schema, "item") for _ in range(GENERATED_PAGE)]
-        return maker.value(schema, "")
-
-    value = with_faker(seed, make)
-    if op.paginated:
-        return JSONResponse({"previous": None, "results": value, "next": None})
     ctype = op.response_content_type or "application/json"
     if "xml" in ctype:
         record_id = params.get("id", "")
         xml = f'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument id="{record_id}"/>'
         return Response(xml, status_code=op.success_status, media_type=ctype)
+    schema = ctx.shapes.resolve(ctx.shapes.response(op.key, op.success_status) or {})
+    items = list_items(schema)
+    seed = stable_int(ctx.store.seed, op.key, sorted(params.items()),
+                      request.query_params.get("cursor", ""))
+    refs = known_ids(ctx, seed)
+
+    def make(fake: Any) -> Any:
+        maker = ValueMaker(fake, ctx.shapes.resolve, refs=refs)
+        if items is not None:
+            return [maker.value(items, "item") for _ in range(GENERATED_PAGE)]
+        return maker.value(schema, "")
+
+    value = with_faker(seed, make)
+    if items is not None:
+        return JSONResponse({"previous": None, "results": value, "next": None})
     if isinstance(value, dict):
-        if "id" in value and "id" in params:
-            value["id"] = int(params["id"]) if params["id"].isdigit() else params["id"]
         props = schema.get("properties") or {}
-        value.update({k: v for k, v in body.items() if k in props})
+        if "id" in value and "id" in params:
+            value["id"] = path_id(params["id"], ctx.shapes.resolve(props.get("id") or {}))
+        value.update(echoed(ctx, props, body))
     elif not schema:
         value = {}
     return JSONResponse(value, status_code=op.success_status)
+
+
+def list_items(schema: Schema) -> Schema | None:
+    """The item schema of a paginated list response, None for anything else."""
+    props = schema.get("properties") or {}
+    if not {"results", "next", "previous"} <= set(props):
+        return None
+    items: Schema = props["results"].get("items") or {}
+    return items
+
+
+def known_ids(ctx: SandboxContext, seed: int) -> dict[str, Any]:
+    """Foreign keys generated records carry: the sandbox's doctor and one of its patients."""
+    refs: dict[str, Any] = {"doctor": ctx.store.meta.get("doctor_id")}
+    with ctx.store.lock:
+        patients = sorted(ctx.store.table("patients").values(), key=lambda p: str(p["id"]))
+    if patients:
+        refs["patient"] = patients[seed % len(patients)]["id"]
+    return refs
+
+
+def path_id(raw: str, schema: Schema) -> int | str:
+    """The record id of the path as the record's contract types ``id``."""
+    return int(raw) if raw.isdigit() and primary_type(schema) in ("integer", "number") else raw
+
+
+def echoed(ctx: SandboxContext, props: Mapping[str, Any], body: Mapping[str, Any]
+           ) -> dict[str, Any]:
+    """The writable fields of ``body``, parsed like DRF would, to show in the answer."""
+    kept: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in body.items():
+        field_schema = ctx.shapes.resolve(props.get(key) or {})
+        if key not in props or field_schema.get("readOnly"):
+            continue  # DRF ignores unknown and read-only input
+        try:
+            kept[key] = coerce(field_schema, value)
+        except ValueError as exc:
+            errors[key] = [str(exc)]
+    if errors:
+        raise BadRequest(errors)
+    return kept
 
 
 def check_required(ctx: SandboxContext, op: Operation, body: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ from harness.sandbox.config import SandboxConfig
 from harness.sandbox.faults import FaultInjector
 from harness.sandbox.openapi_ops import OpenAPIDocument
 from harness.sandbox.ratelimit import RateLimiter
+from harness.sandbox.shapes import ContractShapes
 from harness.sandbox.state import Store
 
 
@@ -37,7 +38,8 @@ class RequestCounter:
 class SandboxContext:
     config: SandboxConfig
     store: Store
-    doc: OpenAPIDocument
+    doc: OpenAPIDocument  # routes, scopes, request bodies
+    shapes: ContractShapes  # what records and answers look like
     client_id: str
     faults: FaultInjector = field(default_factory=FaultInjector)
     counter: RequestCounter = field(default_factory=RequestCounter)

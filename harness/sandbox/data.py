@@ -17,6 +17,7 @@ from faker import Faker
 from harness.sandbox.config import SandboxConfig
 from harness.sandbox.generate import ValueMaker, decimal, timestamp, with_faker
 from harness.sandbox.openapi_ops import OpenAPIDocument
+from harness.sandbox.shapes import ContractShapes, primary_type
 from harness.sandbox.state import Store
 
 # First ids handed out per resource; appointments use long numeric strings like DrChrono.
@@ -55,23 +56,33 @@ PROBLEMS = (
 )
 
 
-def seed_store(store: Store, config: SandboxConfig, doc: OpenAPIDocument) -> None:
+def seed_store(store: Store, config: SandboxConfig, doc: OpenAPIDocument,
+               shapes: ContractShapes) -> None:
+    """Fill ``store`` with the seeded practice; records follow the contract schemas."""
     anchor = config.anchor_date or dt.date.today()
     store.meta["anchor_date"] = anchor.isoformat()
-    with_faker(config.seed, lambda fake: _Seeder(store, config, doc, fake, anchor).run())
+    with_faker(config.seed, lambda fake: _Seeder(store, config, doc, shapes, fake, anchor).run())
 
 
 class _Seeder:
-    def __init__(self, store: Store, config: SandboxConfig, doc: OpenAPIDocument, fake: Faker,
-                 anchor: dt.date) -> None:
+    def __init__(self, store: Store, config: SandboxConfig, doc: OpenAPIDocument,
+                 shapes: ContractShapes, fake: Faker, anchor: dt.date) -> None:
         self.store, self.config, self.doc, self.fake, self.anchor = store, config, doc, fake, anchor
-        self.maker = ValueMaker(fake, doc.resolve, anchor=anchor)
+        self.shapes = shapes
+        self.maker = ValueMaker(fake, shapes.resolve, anchor=anchor)
 
     def full(self, schema: str, fixed: Mapping[str, Any]) -> dict[str, Any]:
         """Every field of the schema, realistic, with ``fixed`` values winning."""
-        record = self.maker.obj(self.doc.schemas.get(schema, {}))
-        record.update(fixed)
-        return record
+        component = self.shapes.components.get(schema, {})
+        generated = self.maker.obj(component, skip=fixed)  # none wasted on fixed fields
+        in_order = dict.fromkeys(component.get("properties") or {})
+        return {**in_order, **generated, **fixed}
+
+    def as_typed(self, schema: str, field_name: str, value: int) -> int | str:
+        """An integer id as the contract types the field (text where it still says string)."""
+        field_schema = (self.shapes.components.get(schema, {}).get("properties") or {}).get(
+            field_name) or {}
+        return str(value) if primary_type(field_schema) == "string" else value
 
     def ts(self, days_before: int) -> str:
         moment = dt.datetime.combine(self.anchor, dt.time(9)) - dt.timedelta(
@@ -101,6 +112,8 @@ class _Seeder:
         f = self.fake
         first, last = f.first_name(), f.last_name()
         doctor_id = self.new_id("doctors")
+        # One practice group id for the doctor and the user. It is an integer (the user's
+        # contract says so); the Doctor contract still types it string until corrected.
         self.store.meta["practice_group"] = f.random_int(10_000, 99_999)
         return self.put("doctors", self.full("Doctor", {
             "id": doctor_id, "first_name": first, "last_name": last, "suffix": "MD",
@@ -108,7 +121,8 @@ class _Seeder:
             "job_title": "Provider/Staff (Private Practice)", "is_account_suspended": False,
             "country": "US", "timezone": "US/Eastern", "npi_number": f.numerify("1#########"),
             "group_npi_number": f.numerify("1#########"),
-            "practice_group": str(self.store.meta["practice_group"]),
+            "practice_group": self.as_typed("Doctor", "practice_group",
+                                            self.store.meta["practice_group"]),
             "practice_group_name": f"{last} Family Practice",
             "website": f"https://www.{last.lower()}familypractice.example.com",
             "profile_picture": "",

@@ -1,9 +1,9 @@
-"""Realistic, deterministic values for an OpenAPI schema, guided by field names.
+"""Realistic, deterministic values for a contract schema, guided by field names.
 
 DrChrono's schemas say little more than "string", so the field name decides what a value looks
 like: ``home_phone`` gets a phone number, ``date_of_birth`` a date, ``copay`` a two-place decimal.
-Enums are honoured, timestamps carry no timezone, and nothing is ever null. The document's
-non-standard types (``int``, ``bool``, ``file``, arrays without ``items``) are understood.
+Enums are honoured (but never with their blank choice), timestamps carry no timezone, and nothing
+is ever null: of a nullable type (``["integer", "null"]``) the non-null one is used.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from faker import Faker
+
+from harness.sandbox.shapes import primary_type
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MAX_DEPTH = 4
@@ -50,16 +52,16 @@ class ValueMaker:
     # -- by schema -------------------------------------------------------------------------
     def value(self, schema: Mapping[str, Any] | None, name: str = "", depth: int = 0) -> Any:
         schema = self.resolve(schema or {})
-        if name in self.refs:
+        kind = primary_type(schema)
+        if name in self.refs and fits(self.refs[name], kind):
             return self.refs[name]
         enum = schema.get("enum")
-        kind = schema.get("type")
         if enum and not any(isinstance(e, list | dict) for e in enum):
             choices = [e for e in enum if e not in ("", None)] or list(enum)
             return self.fake.random_element(choices)
-        if kind in ("integer", "int"):
+        if kind == "integer":
             return self.integer(name)
-        if kind in ("boolean", "bool"):
+        if kind == "boolean":
             return self.fake.pybool()
         if kind == "number":
             return round(self.fake.pyfloat(min_value=1, max_value=200, right_digits=2), 2)
@@ -73,14 +75,15 @@ class ValueMaker:
             if depth >= MAX_DEPTH:
                 return {}
             return self.obj(schema, depth + 1)
-        if kind == "file":
-            return self.fake.url() + "files/" + self.fake.file_name(extension="pdf")
         return self.string(name, schema)
 
-    def obj(self, schema: Mapping[str, Any], depth: int = 0) -> dict[str, Any]:
+    def obj(self, schema: Mapping[str, Any], depth: int = 0,
+            skip: Collection[str] = ()) -> dict[str, Any]:
+        """Every property of ``schema`` but those in ``skip`` (the caller fills them)."""
         schema = self.resolve(schema)
         props = schema.get("properties") or {}
-        return {key: self.value(sub, key, depth) for key, sub in props.items()}
+        return {key: self.value(sub, key, depth) for key, sub in props.items()
+                if key not in skip}
 
     # -- by name -------------------------------------------------------------------------
     def integer(self, name: str) -> int:
@@ -168,6 +171,19 @@ class ValueMaker:
         return start + dt.timedelta(minutes=offset)
 
 
+def fits(value: Any, kind: str | None) -> bool:
+    """Whether a known value (a doctor's id) may stand where the schema wants ``kind``."""
+    if kind is None:
+        return True
+    if isinstance(value, bool):
+        return kind == "boolean"
+    if isinstance(value, int):
+        return kind in ("integer", "number")
+    if isinstance(value, str):
+        return kind == "string"
+    return False
+
+
 def _singular(name: str) -> str:
     return name[:-1] if name.endswith("s") else name
 
@@ -187,8 +203,8 @@ def blank(schema: Mapping[str, Any], resolve: Callable[[Mapping[str, Any]], Mapp
           depth: int = 0) -> Any:
     """What DrChrono stores for a field nobody set: "", false, [], nested blanks, null numbers."""
     schema = resolve(schema)
-    kind = schema.get("type")
-    if kind in ("boolean", "bool"):
+    kind = primary_type(schema)
+    if kind == "boolean":
         return False
     if kind == "array":
         return []
@@ -197,6 +213,6 @@ def blank(schema: Mapping[str, Any], resolve: Callable[[Mapping[str, Any]], Mapp
             return {}
         props = schema.get("properties") or {}
         return {k: blank(v, resolve, depth + 1) for k, v in props.items()}
-    if kind in ("integer", "int", "number"):
+    if kind in ("integer", "number"):
         return None
     return ""

@@ -1,4 +1,7 @@
-"""DrChrono's OpenAPI document as the sandbox needs it: routes, required scopes, response shapes.
+"""DrChrono's OpenAPI document as the sandbox needs it: routes, required scopes, request bodies.
+
+What responses look like comes from the corrected contracts instead (:mod:`.shapes`): the
+published schemas are wrong in places.
 
 The document is loaded once per process (it is large) from ``harness.paths.OPENAPI_DOCUMENT``.
 Scope rule, since the document lists every scope of a resource family on each operation
@@ -47,7 +50,6 @@ class Operation:
     operation_id: str
     listed_scopes: tuple[str, ...]
     success_status: int
-    response_schema: Mapping[str, Any] | None
     response_content_type: str | None
     request_schema: Mapping[str, Any] | None
     regex: re.Pattern[str] = field(compare=False, repr=False)
@@ -55,11 +57,6 @@ class Operation:
     @property
     def key(self) -> str:
         return f"{self.method} {self.template}"
-
-    @property
-    def paginated(self) -> bool:
-        props = (self.response_schema or {}).get("properties") or {}
-        return "next" in props and "previous" in props and ("data" in props or "results" in props)
 
     def needed_scopes(self) -> tuple[str, ...]:
         """Scopes of which the token must hold at least one (empty: any valid token)."""
@@ -116,7 +113,7 @@ class OpenAPIDocument:
                 op = item.get(method)
                 if not isinstance(op, dict):
                     continue
-                status, schema, ctype = self._success(op)
+                status, ctype = self._success(op)
                 scopes: list[str] = []
                 for requirement in op.get("security") or []:
                     for listed in requirement.values():
@@ -129,23 +126,19 @@ class OpenAPIDocument:
                     operation_id=str(op.get("operationId") or f"{method}_{template}"),
                     listed_scopes=tuple(scopes),
                     success_status=status,
-                    response_schema=self.resolve(schema) if schema else None,
                     response_content_type=ctype,
                     request_schema=self.resolve(request_schema) if request_schema else None,
                     regex=regex,
                 )
 
     @staticmethod
-    def _success(op: Mapping[str, Any]) -> tuple[int, Mapping[str, Any] | None, str | None]:
+    def _success(op: Mapping[str, Any]) -> tuple[int, str | None]:
         codes = sorted(c for c in (op.get("responses") or {}) if str(c).startswith("2"))
         if not codes:
             # A few operations document no response at all; a list/read answers 200.
-            return 200, None, "application/json"
-        code = str(codes[0])
+            return 200, "application/json"
         content = (op["responses"][codes[0]] or {}).get("content") or {}
-        for ctype, media in content.items():
-            return int(code), (media or {}).get("schema"), ctype
-        return int(code), None, None
+        return int(str(codes[0])), next(iter(content), None)
 
     def resolve(self, schema: Mapping[str, Any]) -> Mapping[str, Any]:
         """Follow a top-level ``$ref`` (sibling keys of a ``$ref`` are kept, as DrChrono means)."""

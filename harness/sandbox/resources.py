@@ -1,6 +1,6 @@
 """The resources the sandbox keeps state for, with DrChrono's list filters and create rules.
 
-Each :class:`Resource` names its table, its OpenAPI schema, the fields a create must carry and
+Each :class:`Resource` names its table, its contract schema, the fields a create must carry and
 how list query parameters filter. Writes keep only the schema's writable fields, so a client
 cannot set ``id`` or ``created_at``. Validation errors are Django REST framework shapes.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.sandbox.generate import TIMESTAMP_FORMAT, blank, timestamp
+from harness.sandbox.shapes import primary_type
 from harness.sandbox.state import Store
 
 Record = dict[str, Any]
@@ -221,7 +222,9 @@ class Records:
             current = self.table.get(record_id)
             if current is None:
                 return None
-            updated = {**current, **cleaned, "updated_at": now_text()}
+            updated = {**current, **cleaned}
+            if "updated_at" in current:  # offices, for one, carry no timestamps
+                updated["updated_at"] = now_text()
             if "scheduled_time" in cleaned:
                 updated["scheduled_time"] = normal_time(cleaned["scheduled_time"])
             moved = bool(SCHEDULING_FIELDS & set(cleaned))
@@ -332,12 +335,12 @@ def truthy(value: Any) -> bool:
 
 
 def coerce(schema: Mapping[str, Any], value: Any) -> Any:
-    """DRF's field parsing, for the types DrChrono's document uses."""
-    kind = schema.get("type")
+    """DRF's field parsing, for a field's contract schema (where choices include the blank)."""
+    kind = primary_type(schema)
     enum = schema.get("enum")
     if value is None:
         return None
-    if kind in ("integer", "int"):
+    if kind == "integer":
         if isinstance(value, bool):
             raise ValueError("A valid integer is required.")
         try:
@@ -349,7 +352,7 @@ def coerce(schema: Mapping[str, Any], value: Any) -> Any:
             return float(value)
         except (TypeError, ValueError):
             raise ValueError("A valid number is required.") from None
-    if kind in ("boolean", "bool"):
+    if kind == "boolean":
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()

@@ -24,6 +24,7 @@ from harness.sandbox.data import seed_store
 from harness.sandbox.faults import FaultInjector, FaultMiddleware
 from harness.sandbox.openapi_ops import ALL_SCOPES, load_document
 from harness.sandbox.ratelimit import RateLimiter
+from harness.sandbox.shapes import ContractShapes, load_shapes
 from harness.sandbox.state import Client, Store, derive_secret, digest
 
 START_TIMEOUT = 10.0
@@ -60,23 +61,24 @@ class Sandbox:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         doc = load_document()
-        store = self._open_store(doc)
+        shapes = load_shapes()
+        store = self._open_store(doc, shapes)
         self.client_id = derive_secret(store.seed, "client_id", 40)
         self.client_secret = derive_secret(store.seed, "client_secret", 64)
         self._register_client(store)
         self.refresh_token = self._ready_refresh_token(store)
         limiter = RateLimiter(self.config.hourly_limit, self.config.burst_limit)
-        self.ctx = SandboxContext(self.config, store, doc, self.client_id,
+        self.ctx = SandboxContext(self.config, store, doc, shapes, self.client_id,
                                   faults=FaultInjector(), limiter=limiter)
         self.app = build_app(self.ctx)
 
     # -- set-up ---------------------------------------------------------------------------
-    def _open_store(self, doc: Any) -> Store:
+    def _open_store(self, doc: Any, shapes: ContractShapes) -> Store:
         path = self.config.state_path
         if path is not None and path.exists():
             return Store.load(path)
         store = Store(seed=self.config.seed, path=path)
-        seed_store(store, self.config, doc)
+        seed_store(store, self.config, doc, shapes)
         return store
 
     def _register_client(self, store: Store) -> None:

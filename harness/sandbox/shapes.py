@@ -15,11 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.contracts.importer import INDEX_FILE, SCHEMAS_DIR
 from harness.errors import HarnessError
 from harness.paths import CONTRACTS_DIR
 
 Schema = Mapping[str, Any]
+# The layout `harness contracts import` writes (harness.contracts.importer), named here rather
+# than imported: the contracts package pulls in the validators, which the sandbox never needs.
+INDEX_FILE = "index.json"
+SCHEMAS_DIR = "schemas"
 MAX_REFS = 20
 
 

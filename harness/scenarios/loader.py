@@ -18,7 +18,7 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from harness.collection import Collection
+from harness.collection import MAX_JSON_NESTING, Collection, JSONNestingError, loads_json
 from harness.errors import InputError
 from harness.scenarios.model import (
     UNSET,
@@ -297,15 +297,22 @@ class _FileParser:
             text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise ScenarioError(at, f"cannot read the data file {path} ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ScenarioError(at, f"data file {path} is not UTF-8 text") from None
         if path.suffix.lower() == ".csv":
-            return [dict(row) for row in csv.DictReader(text.splitlines())]
+            try:
+                return [dict(row) for row in csv.DictReader(text.splitlines())]
+            except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB limit
+                raise ScenarioError(at, f"data file {path} is not readable CSV ({exc})") from None
         if path.suffix.lower() == ".json":
             try:
-                rows = json.loads(text)
+                rows = loads_json(text, max_nesting=MAX_JSON_NESTING)
             except json.JSONDecodeError as exc:
                 raise ScenarioError(
                     at, f"data file {path} is not valid JSON (line {exc.lineno}: {exc.msg})"
                 ) from None
+            except JSONNestingError as exc:
+                raise ScenarioError(at, f"data file {path} cannot be read: its {exc}") from None
             if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                 raise ScenarioError(at, f"data file {path} must hold a list of objects")
             return rows

@@ -1,7 +1,8 @@
 """Read YAML safely while keeping where every key and value came from.
 
 Scenario errors must name the file, line and column. PyYAML's node graph has those marks; this
-loader (a :class:`yaml.SafeLoader` subclass, so only plain data is ever built) turns mappings and
+loader (a :class:`yaml.SafeLoader` subclass, so only plain data is ever built, and one that refuses
+excessive nesting before the recursive composer can overflow the stack) turns mappings and
 sequences into :class:`Located` containers that remember the mark of each entry.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from harness.cassettes.safe_yaml import NestingLimitedLoader
 from harness.errors import InputError
 
 
@@ -70,7 +72,7 @@ class ScenarioError(InputError):
 
 
 def _make_loader(file: Path) -> type[yaml.SafeLoader]:
-    class Loader(yaml.SafeLoader):
+    class Loader(NestingLimitedLoader):
         pass
 
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LocatedDict:
