@@ -7,6 +7,14 @@ interrupted by a crash without losing the refresh token (see ``store.py``):
 2. write a *pending* marker naming the refresh token about to be spent;
 3. POST the refresh; register every token in the answer as a secret at once;
 4. write the new token set (pending cleared) durably, and only then return the access token.
+
+A refresh the server refused (an OAuth error such as invalid_grant) spent nothing, so its marker
+is taken back. One whose outcome is unknown (no answer, HTTP 5xx, an unreadable 200) keeps it:
+the server may have rotated the token. This process remembers which markers are its own such
+failures, so it does not later warn that its own refresh "was interrupted".
+
+When the token endpoint is down, :class:`~harness.auth.outage.EndpointOutage` stops every
+request of the run from making its own token call.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from typing import Any, Literal
 import httpx
 
 from harness.auth.crash import crash_point
+from harness.auth.outage import EndpointOutage
 from harness.auth.protocol import (
     TokenEndpointError,
     TokenRequest,
@@ -88,6 +97,9 @@ class TokenManager:
         self._cached: StoredToken | None = None
         self._reactive: dict[str, float] = {}  # fingerprint of reactively issued token -> when
         self._guard = threading.Lock()
+        self._outage = EndpointOutage()
+        # Pending markers this manager left after a refresh with no clear answer: not a crash.
+        self._unanswered: set[PendingRefresh] = set()
         for value in (settings.client_secret, settings.password, self._seed):
             secrets.add(value)
 
@@ -265,6 +277,7 @@ class TokenManager:
 
     def _obtain(self, current: StoredToken | None, *, forced: bool = False) -> StoredToken:
         """Get a new token set with whatever grant is possible. Call with the lock held."""
+        self._outage.check()  # before any pending marker is written: nothing will be sent
         refresh = current.refresh_token if current and current.refresh_token else None
         if refresh is None and self._seed and current is None:
             current, refresh = self._from_seed(), self._seed
@@ -304,6 +317,9 @@ class TokenManager:
                     return recovered
                 base, interrupted = recovered, None
                 refresh_token = recovered.refresh_token or refresh_token
+            elif interrupted in self._unanswered:
+                log.info("Retrying the refresh of %r that got no clear answer at %s.",
+                         s.token_name, _iso(interrupted.started_at))
             else:
                 log.warning(
                     "A previous refresh of %r (started %s by process %d) was interrupted; "
@@ -321,13 +337,21 @@ class TokenManager:
         try:
             response = self._send(request)
         except TokenEndpointError as err:
+            # The server refused with an OAuth error: it issued nothing and spent nothing, so
+            # take our marker back (an older, interrupted one stays: it may explain the error).
+            self._store.put(base)
             if interrupted is not None and err.error_code == "invalid_grant":
+                how = ("got no clear answer" if interrupted in self._unanswered
+                       else "was interrupted (the process died)")
                 raise TokenEndpointError(
-                    f"{err.message} A refresh started at {_iso(interrupted.started_at)} was "
-                    "interrupted (the process died) after the request may have reached the "
-                    "server, which then rotated the refresh token; the new one was never stored.",
+                    f"{err.message} A refresh started at {_iso(interrupted.started_at)} {how} "
+                    "after the request may have reached the server, which then rotated the "
+                    "refresh token; the new one was never stored.",
                     error_code=err.error_code, hint=err.hint,
                 ) from None
+            raise
+        except AuthError:
+            self._unanswered.add(marker)  # the outcome is unknown: the marker stays
             raise
         crash_point("after_response")
         token = self._stored(response, source="refresh", previous_refresh=refresh_token,
@@ -370,15 +394,27 @@ class TokenManager:
             ) from None
 
     def _send(self, request: TokenRequest) -> TokenResponse:
-        response = self._post(request)
+        """POST a token request and read the answer: every token request goes through here."""
+        try:
+            response = self._post(request)
+        except AuthError as err:
+            self._outage.failed(err)
+            raise
         try:
             parsed = parse_token_response(request, response.status_code, response.content,
                                           now=self._clock())
         except TokenEndpointError as err:
+            self._outage.answered()
             raise TokenEndpointError(self._secrets.redact(err.message),
                                      error_code=err.error_code, hint=err.hint) from None
         except AuthError as err:
-            raise AuthError(self._secrets.redact(err.message), hint=err.hint) from None
+            redacted = AuthError(self._secrets.redact(err.message), hint=err.hint)
+            if response.status_code >= 500:
+                self._outage.failed(redacted)
+            else:
+                self._outage.answered()
+            raise redacted from None
+        self._outage.answered()
         self._secrets.add(parsed.access_token)
         self._secrets.add(parsed.refresh_token)
         return parsed

@@ -11,6 +11,8 @@ It stays a subclass of the pure-Python :class:`yaml.SafeLoader`: only plain data
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 from yaml.composer import ComposerError
 
@@ -26,7 +28,7 @@ class NestingLimitedLoader(yaml.SafeLoader):
     max_nesting = MAX_YAML_NESTING
     _nesting = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self._nesting >= self.max_nesting:
             raise ComposerError(
                 None, None,
@@ -35,11 +37,11 @@ class NestingLimitedLoader(yaml.SafeLoader):
             )
         self._nesting += 1
         try:
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._nesting -= 1
 
 
-def safe_load(text: str) -> object:
+def safe_load(text: str) -> Any:
     """``yaml.safe_load`` with the nesting limit."""
     return yaml.load(text, Loader=NestingLimitedLoader)  # noqa: S506 - a SafeLoader subclass

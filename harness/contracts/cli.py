@@ -1,4 +1,4 @@
-"""`harness contracts import | coverage | diff`."""
+"""`harness contracts import | coverage | diff` (two contract sets, or contracts and cassettes)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from harness.contracts.contract_set import ContractSet
 from harness.contracts.diff import diff_contracts
 from harness.contracts.importer import import_contracts
+from harness.contracts.recorded import check_recorded, load_recorded
 from harness.errors import EXIT_FAILED_CHECKS, EXIT_OK, InputError
 from harness.paths import CONTRACTS_DIR
 
@@ -32,9 +33,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cov.add_argument("--all", action="store_true", help="list every operation, not just exercised")
     cov.set_defaults(func=run_coverage)
 
-    dif = commands.add_parser("diff", help="breaking and additive changes between contract sets")
-    dif.add_argument("old", type=Path)
-    dif.add_argument("new", type=Path)
+    dif = commands.add_parser(
+        "diff",
+        help="breaking and additive changes between contract sets, or contracts and cassettes",
+        description="Compare two contract directories, or (with --cassettes) the contracts with "
+        "what recorded traffic actually contains. Exit 1 when anything is breaking.",
+    )
+    dif.add_argument("old", type=Path, help="contracts directory")
+    dif.add_argument("new", type=Path, nargs="?", help="the newer contracts directory")
+    dif.add_argument("--cassettes", type=Path, nargs="+", metavar="PATH",
+                     help="cassette files or folders to compare with the contracts in OLD")
     dif.set_defaults(func=run_diff)
 
 
@@ -56,6 +64,16 @@ def run_coverage(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    if (args.new is None) == (args.cassettes is None):
+        raise InputError(
+            "harness contracts diff needs either two contract directories or one and --cassettes.",
+            hint="Examples: harness contracts diff old/ contracts/ ; "
+            "harness contracts diff contracts/ --cassettes cassettes/",
+        )
+    if args.cassettes is not None:
+        recorded = check_recorded(ContractSet.load(args.old), load_recorded(args.cassettes))
+        print(recorded.to_text())
+        return EXIT_FAILED_CHECKS if recorded.is_breaking else EXIT_OK
     result = diff_contracts(args.old, args.new)
     print(result.to_text())
     return EXIT_FAILED_CHECKS if result.is_breaking else EXIT_OK
