@@ -14,6 +14,7 @@ import httpx
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from harness.collection import loads_json
 from harness.results import Cause, Check, Verdict
 from harness.scripts import Capture
 
@@ -159,6 +160,6 @@ def parse_json_body(content: bytes) -> Any:
     if not content:
         return _MISSING
     try:
-        return json.loads(content)
+        return loads_json(content)  # a nesting bomb is "not JSON" here, not a crash
     except (ValueError, UnicodeDecodeError):
         return _MISSING

@@ -323,3 +323,13 @@ def test_coded_fields_keep_their_codes_when_a_name_shares_the_word() -> None:
     row = body["results"][0]
     assert row["race"] == "black"
     assert row["last_name"] != "black"
+
+
+def test_a_body_too_deep_to_scrub_is_refused_not_written_half_scrubbed() -> None:
+    import pytest
+
+    from harness.cassettes import CassetteError, Scrubber
+
+    deep = "[" * 300 + '{"last_name": "Realname"}' + "]" * 300
+    with pytest.raises(CassetteError, match="cannot be scrubbed safely"):
+        Scrubber().scrub_body(deep, "application/json")

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from harness.auth.outage import EndpointOutage
+from harness.errors import AuthError
 from harness.results import RequestResult, RunSummary, Verdict
 from harness.runner import RunInfo
 from harness.runtime import RunOptions, open_session
@@ -69,7 +71,7 @@ class Collector:
 def run_in_process(
     sb: Sandbox,
     tmp_path: Path,
-    folder: str,
+    folder: str | list[str],
     *,
     after_first: Callable[[], None] | None = None,
     refresh_token: str | None = None,
@@ -79,7 +81,7 @@ def run_in_process(
     options = RunOptions(
         environment=env,
         env_vars={"refresh_token": refresh_token or sb.issue_refresh_token()},
-        folders=[folder],
+        folders=[folder] if isinstance(folder, str) else folder,
         token_store=tmp_path / "tokens.json",
         retries=RETRIES,
         timeout_request=TIMEOUT_S,
@@ -256,19 +258,51 @@ def test_token_endpoint_failing_once_costs_one_request(clean: Sandbox, tmp_path:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a refresh that failed with an HTTP error leaves the pending marker, so the same "
-    "process later warns that its own refresh 'was interrupted' (harness/auth/manager.py)",
-)
 def test_a_failed_refresh_is_not_reported_as_interrupted(
     clean: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     sb = clean
     sb.faults.inject(route="/o/token/", kind=FaultKind.TOKEN_ENDPOINT_ERROR, count=1)
     with caplog.at_level("WARNING", logger="harness.auth"):
-        run_in_process(sb, tmp_path, "Doctors")
+        run = run_in_process(sb, tmp_path, "Doctors")
+    assert [r.verdict for r in run.results] == [Verdict.ERROR, Verdict.PASSED]
     assert "was interrupted" not in caplog.text
+
+
+def test_a_token_endpoint_that_stays_down_is_not_asked_once_per_request(
+    clean: Sandbox, tmp_path: Path
+) -> None:
+    sb = clean
+    sb.faults.inject(route="/o/token/", kind=FaultKind.TOKEN_ENDPOINT_ERROR, count=None)
+    run = run_in_process(sb, tmp_path, ["Users", "Offices", "Doctors", "Patients"])
+    errors = [r for r in run.results if r.verdict is not Verdict.SKIPPED]
+    assert len(errors) >= 4 and {(r.verdict, r.cause.value) for r in errors} == {
+        (Verdict.ERROR, "auth")
+    }
+    # Two failures in a row make an outage: the rest of the run reuses it for a few seconds.
+    assert sb.request_count("/o/token/") == 2
+    assert sb.request_count("/api/") == 0
+    assert all("HTTP 500" in r.message and "run again" in r.message for r in errors)
+    assert "not asked again" in errors[-1].message
+
+
+def test_an_outage_is_held_briefly_then_the_endpoint_is_asked_again() -> None:
+    now = [0.0]
+    outage = EndpointOutage(failures_before_hold=2, hold_s=10.0, clock=lambda: now[0])
+    down = AuthError("The token endpoint answered HTTP 503.", hint="Run again.")
+    outage.failed(down)
+    outage.check()  # one failure is not an outage: ask again
+    outage.failed(down)
+    with pytest.raises(AuthError, match="HTTP 503.*not asked again") as held:
+        outage.check()
+    assert held.value.hint == "Run again."
+    now[0] = 10.5
+    outage.check()  # the hold is over: the endpoint gets another chance
+    outage.failed(down)
+    with pytest.raises(AuthError):
+        outage.check()  # and failing again holds again at once
+    outage.answered()  # any answer (a token, or a refusal) ends the outage
+    outage.check()
 
 
 # --- the real CLI: exit codes, reports, stderr ---------------------------------------------------

@@ -28,6 +28,7 @@ from harness.cassettes.errors import CassetteError
 from harness.cassettes.fields import SensitiveFields, load_phi_fields
 from harness.cassettes.origins import OriginMap
 from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous
+from harness.collection import JSONNestingError, loads_json
 from harness.redaction import SecretRegistry
 
 PLACEHOLDER = re.compile(r"<[a-z0-9_-]+:\d+>")
@@ -79,6 +80,9 @@ VOLATILE_RESPONSE_HEADERS = frozenset(
 )
 _LOADED_MARK = "_harness_loaded"
 _URL_HEADERS = frozenset({"location", "content-location"})
+
+# Deeper JSON is refused rather than walked (the walk recurses once per level).
+MAX_SCRUB_NESTING = 200
 
 
 def is_placeholder(value: str) -> bool:
@@ -317,7 +321,15 @@ class Scrubber:
         looks_json = not content_type and text.lstrip()[:1] in ("{", "[")
         if is_json_content(content_type) or looks_json:
             try:
-                document = json.loads(text)
+                document = loads_json(text, max_nesting=MAX_SCRUB_NESTING)
+            except JSONNestingError:
+                # Too deep to walk field by field; the text pass alone could let PHI through.
+                raise CassetteError(
+                    f"A JSON body nested more than {MAX_SCRUB_NESTING} levels deep cannot be "
+                    "scrubbed safely, so it is not recorded.",
+                    hint="Record this request without a cassette, or check why the server "
+                    "answers such a body.",
+                ) from None
             except ValueError:
                 return self.scrub_text(text)
             return json.dumps(

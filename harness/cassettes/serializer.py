@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from harness.cassettes.safe_yaml import safe_load
+from harness.collection import loads_json
 
 SERIALIZER_NAME = "harness-yaml"
 FORMAT_VERSION = 1
@@ -37,7 +38,7 @@ _Dumper.add_representer(str, _represent_str)
 
 def pretty_json(text: str) -> str | None:
     try:
-        return json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False)
+        return json.dumps(loads_json(text), indent=2, sort_keys=True, ensure_ascii=False)
     except ValueError:
         return None
 

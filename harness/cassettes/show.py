@@ -11,6 +11,7 @@ from harness.cassettes.fields import SensitiveFields
 from harness.cassettes.persister import load_document
 from harness.cassettes.scan import mask_leaks
 from harness.cassettes.transport import ELAPSED_KEY
+from harness.collection import loads_json
 
 
 def _body_lines(body: Any) -> list[str]:
@@ -23,7 +24,7 @@ def _body_lines(body: Any) -> list[str]:
             return [f"<{len(body)} bytes of binary data>"]
     text = str(body)
     with contextlib.suppress(ValueError):
-        text = json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False)
+        text = json.dumps(loads_json(text), indent=2, sort_keys=True, ensure_ascii=False)
     return text.splitlines()
 
 

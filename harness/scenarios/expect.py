@@ -15,6 +15,7 @@ import httpx
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from harness.collection import loads_json
 from harness.results import Check
 from harness.scenarios.model import UNSET, CaptureSpec
 
@@ -25,7 +26,7 @@ def body_of(response: httpx.Response) -> Any:
     if not response.content:
         return _MISSING
     try:
-        return json.loads(response.content)
+        return loads_json(response.content)
     except (ValueError, UnicodeDecodeError):
         return _MISSING
 
