@@ -167,17 +167,28 @@ def _matches(request: RequestItem, name: str) -> bool:
 def load_collection(path: Path | str) -> Collection:
     """Read and model a Postman collection file; :class:`InputError` for anything unusable."""
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(
-            f"Collection file {source} does not exist.",
-            hint="Pass the path of a Postman collection exported as v2.1 (or v2.0) JSON.",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read collection file {source}: {exc}.") from None
+    text = read_input_text(
+        source,
+        what="collection file",
+        hint="Pass the path of a Postman collection exported as v2.1 (or v2.0) JSON.",
+    )
     document = parse_json(text, source, what="Postman collection")
     return build_collection(document, source)
+
+
+def read_input_text(source: Path, *, what: str, hint: str) -> str:
+    """The text of a file the user named, or one clear :class:`InputError` saying why not."""
+    try:
+        return source.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"The {what} {source} does not exist.", hint=hint) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"The {what} {source} is not UTF-8 text (byte {exc.start} cannot be decoded).",
+            hint="Save it as UTF-8.",
+        ) from None
+    except OSError as exc:
+        raise InputError(f"Cannot read the {what} {source} ({exc.strerror or exc}).", hint=hint) from None
 
 
 # Deeper than any real collection, environment or data file, and shallow enough that the

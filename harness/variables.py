@@ -175,18 +175,14 @@ DYNAMIC_VARIABLES: dict[str, Callable[[], str]] = {
 
 def load_variable_file(path: Path | str, *, what: str = "environment") -> dict[str, str]:
     """Read a Postman environment or globals export into a name -> value mapping."""
-    from harness.collection import parse_json
+    from harness.collection import parse_json, read_input_text
 
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(
-            f"The {what} file {source} does not exist.",
-            hint=f"Check the path, or omit the option to run without a {what} file.",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read the {what} file {source}: {exc}.") from None
+    text = read_input_text(
+        source,
+        what=f"{what} file",
+        hint=f"Check the path, or omit the option to run without a {what} file.",
+    )
     document = parse_json(text, source, what=f"Postman {what}")
     values = document.get("values") if isinstance(document, dict) else None
     if not isinstance(values, list):
@@ -212,20 +208,14 @@ def load_iteration_data(path: Path | str) -> list[dict[str, str]]:
     """Newman-style iteration data: a CSV file with a header row, or a JSON list of objects."""
     import csv
 
+    from harness.collection import read_input_text
+
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(
-            f"Cannot read the iteration data file {source} ({exc.strerror or exc}).",
-            hint="Check the path given to --iteration-data.",
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"The iteration data file {source} is not UTF-8 text (byte {exc.start} cannot be "
-            "decoded).",
-            hint="Save it as UTF-8 (CSV with a header row, or a JSON list of objects).",
-        ) from None
+    text = read_input_text(
+        source,
+        what="iteration data file",
+        hint="Give --iteration-data a CSV file with a header row, or a JSON list of objects.",
+    )
     if source.suffix.lower() == ".csv":
         try:
             rows = [dict(row) for row in csv.DictReader(text.splitlines())]

@@ -86,6 +86,17 @@ def _user_field(name: str, value: object) -> Callable[[frozenset[str]], None]:
     return compare(published, corrected)
 
 
+def _doctor_group_published(cs: ContractSet) -> None:
+    body = {"id": 7, "practice_group": 12345}
+    assert ("$.practice_group", "type") in rules(check(cs, "GET", "/api/doctors/7", 200, body))
+
+
+def _doctor_group_corrected(cs: ContractSet) -> None:
+    assert check(cs, "GET", "/api/doctors/7", 200, {"id": 7, "practice_group": 12345}).ok
+    body = {"id": 7, "practice_group": "12345"}
+    assert ("$.practice_group", "type") in rules(check(cs, "GET", "/api/doctors/7", 200, body))
+
+
 def _doctor_published(cs: ContractSet) -> None:
     assert rules(check(cs, "GET", "/api/offices/3", 200, {"id": 3, "doctor": 7})) == [("$.doctor", "type")]
 
@@ -289,6 +300,7 @@ CASES: dict[str, Callable[[frozenset[str]], None]] = {
     "userprofile-permissions-object": _user_field("permissions", {"manage_patients": True}),
     "userprofile-id-integer": _user_field("id", 11),
     "userprofile-practice-group-integer": _user_field("practice_group", 12345),
+    "doctor-practice-group-integer": compare(_doctor_group_published, _doctor_group_corrected),
     "doctor-fk-integer": compare(_doctor_published, _doctor_corrected),
     "patient-fk-integer": compare(_patient_fk_published, _patient_fk_corrected),
     "office-exam-rooms-list": compare(_exam_rooms_published, _exam_rooms_corrected),
