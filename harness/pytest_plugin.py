@@ -13,6 +13,7 @@ step with the failed checks, and JUnit gets one testcase per scenario.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -139,8 +140,10 @@ class HarnessState:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self._lock = threading.Lock()
-        self._stack: ExitStack | None = None
-        self._session: Any = None
+        self._stack = ExitStack()
+        # One session per cassette group: scenario items record and replay their own cassettes
+        # (cassettes/scenarios/), exactly as `harness run scenarios/` does.
+        self._sessions: dict[str | None, Any] = {}
         self._scenarios: Any = None
         self._requests: Any = None
         self._error: HarnessError | None = None
@@ -156,25 +159,27 @@ class HarnessState:
             )
         return self._collection
 
-    def session(self) -> Any:
+    def session(self, cassette_group: str | None = None) -> Any:
         with self._lock:
             if self._error is not None:
                 raise self._error
-            if self._session is None:
+            if cassette_group not in self._sessions:
                 from harness.runtime import open_session
 
-                stack = ExitStack()
+                options = dataclasses.replace(
+                    run_options(self.config), cassette_group=cassette_group
+                )
                 try:
-                    self._session = stack.enter_context(open_session(run_options(self.config)))
+                    self._sessions[cassette_group] = self._stack.enter_context(
+                        open_session(options)
+                    )
                 except HarnessError as exc:
-                    stack.close()
                     self._error = exc
                     raise
-                self._stack = stack
-            return self._session
+            return self._sessions[cassette_group]
 
     def scenarios(self) -> Any:
-        session = self.session()
+        session = self.session("scenarios")
         with self._lock:
             if self._scenarios is None:
                 from harness.scenarios.execute import ScenarioExecutor
@@ -198,9 +203,9 @@ class HarnessState:
             return self._requests
 
     def close(self) -> None:
-        if self._stack is not None:
-            self._stack.close()
-        self._stack = self._session = self._scenarios = self._requests = None
+        self._stack.close()
+        self._sessions.clear()
+        self._scenarios = self._requests = None
 
 
 _STATE = pytest.StashKey[HarnessState]()
@@ -444,7 +449,8 @@ def _scrubber(config: pytest.Config) -> Any:
         from harness.cassettes import Scrubber
 
         state = config.stash.get(_STATE, None)
-        secrets = state._session.secrets if state is not None and state._session else None
+        session = state._sessions.get(None) if state is not None else None
+        secrets = session.secrets if session is not None else None
         scrubber = Scrubber(secrets=secrets)
         config.stash[_SCRUBBER] = scrubber
     return scrubber

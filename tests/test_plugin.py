@@ -117,3 +117,16 @@ def test_pytest_and_cli_agree_on_the_shipped_suites(pytester: pytest.Pytester) -
         "-p", "no:cacheprovider", str(paths.SCENARIOS_DIR), "--rootdir", str(paths.PROJECT_ROOT), "-q"
     )
     result.assert_outcomes(passed=6)
+
+
+def test_pytest_replays_the_committed_cassettes_of_collection_and_scenarios(
+    pytester: pytest.Pytester,
+) -> None:
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--rootdir", str(paths.PROJECT_ROOT),
+        "--harness-target", "replay",
+        "--harness-collection", str(paths.DEFAULT_COLLECTION),
+        str(paths.SCENARIOS_DIR), "-q",
+    )
+    # 17 collection requests + 5 scenario runs; the scope scenario needs the sandbox itself.
+    result.assert_outcomes(passed=22, skipped=1)

@@ -168,8 +168,9 @@ class CassetteTransport(httpx.BaseTransport):
             f"in cassette {self.path} (record mode {self.mode.value}: {why}). "
             + closest_difference(self._cassette, request, fields),
             hint=(
-                "If the request is meant to change, re-record against the sandbox or DrChrono with "
-                "--record-mode=new_episodes (adds it) or --record-mode=rewrite (records afresh)."
+                "If the request is meant to change, re-record against the sandbox or DrChrono: "
+                "`harness run --record new_episodes` adds it, `--record rewrite` records afresh "
+                "(under pytest: --record-mode=new_episodes or rewrite)."
             ),
         )
 
