@@ -27,7 +27,7 @@ from harness.ratelimit import DRCHRONO_LIMITS, RateLimiter
 from harness.redaction import SecretRegistry
 from harness.results import RunSummary
 from harness.runner import Reporter, RunInfo, Runner, preflight, request_variables
-from harness.sender import RetryPolicy, Sender, TokenSource
+from harness.sender import RetryPolicy, Sender, TokenSource, is_loopback
 from harness.variables import (
     Resolver,
     Scopes,
@@ -125,7 +125,7 @@ class Session:
         if options.record_mode is not None:
             self._save_recorded_environment()
         self.contracts = self._load_contracts()
-        self._limiter = RateLimiter.parse(
+        self.rate_limiter = RateLimiter.parse(
             options.rate_limit if options.rate_limit is not None else self._default_rate_limit()
         )
         self._base_transport = httpx.HTTPTransport(retries=0)
@@ -195,7 +195,9 @@ class Session:
                 self.scopes.environment_overrides[name] = REPLAY_PLACEHOLDER
 
     def _default_rate_limit(self) -> str:
-        return DRCHRONO_LIMITS if self.target == "live" else "none"
+        """DrChrono's limits for DrChrono; none for the sandbox (in-process or on loopback)."""
+        base_url = self.scopes.lookup("base_url") or ""
+        return DRCHRONO_LIMITS if self.target == "live" and not is_loopback(base_url) else "none"
 
     def _load_contracts(self) -> Any:
         if self.options.contracts_dir is None:
@@ -249,7 +251,7 @@ class Session:
             self._senders[unit] = Sender(
                 self._client(unit),
                 policy=RetryPolicy(retries=self.options.retries),
-                limiter=self._limiter,
+                limiter=self.rate_limiter,
             )
         return self._senders[unit]
 
