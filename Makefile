@@ -25,4 +25,4 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check harness tests benchmarks
-	$(VENV)/bin/mypy harness
+	$(VENV)/bin/mypy harness tests benchmarks

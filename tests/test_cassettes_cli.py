@@ -121,7 +121,7 @@ def test_show_of_a_corrupt_cassette_is_a_clear_error(tmp_path: Path) -> None:
         _run("show", str(broken))
 
 
-def test_scan_does_not_flag_an_authentication_challenge(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_scan_does_not_flag_an_authentication_challenge(tmp_path) -> None:
     from harness.cassettes.fields import load_phi_fields
     from harness.cassettes.scan import scan_text
 

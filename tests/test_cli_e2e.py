@@ -85,7 +85,7 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
     ],
     ids=["malformed-json", "wrong-schema", "missing-environment", "unresolved-variable"],
 )
-def test_bad_input_is_one_clear_paragraph_and_exit_2(tmp_path: Path, make_args, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_one_clear_paragraph_and_exit_2(tmp_path: Path, make_args, expected: str) -> None:
     result = run_cli("run", *make_args(tmp_path))
     assert result.code == 2, result.stdout + result.stderr
     assert expected in result.stderr

@@ -56,7 +56,7 @@ class Collect:
         pass
 
 
-def runner(handler, reporter: Collect, *, workers: int = 1, bail: bool = False) -> Runner:  # type: ignore[no-untyped-def]
+def runner(handler, reporter: Collect, *, workers: int = 1, bail: bool = False) -> Runner:
     client = httpx.Client(transport=httpx.MockTransport(handler))
     return Runner(
         scopes=Scopes(environment={"base": "http://127.0.0.1"}, os_environ={}),

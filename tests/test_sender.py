@@ -25,7 +25,7 @@ class Tokens:
         return self.current
 
 
-def sender(handler, retries: int = 2) -> tuple[Sender, list[float]]:  # type: ignore[no-untyped-def]
+def sender(handler, retries: int = 2) -> tuple[Sender, list[float]]:
     slept: list[float] = []
     client = httpx.Client(transport=httpx.MockTransport(handler))
     return Sender(
@@ -33,7 +33,7 @@ def sender(handler, retries: int = 2) -> tuple[Sender, list[float]]:  # type: ig
     ), slept
 
 
-def scripted(*statuses: int, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def scripted(*statuses: int, headers: dict[str, str] | None = None):
     seen: list[httpx.Request] = []
     queue = list(statuses)
 
