@@ -110,3 +110,37 @@ def test_committed_cassettes_replay_offline_and_scan_clean(tmp_path: Path) -> No
     assert json.loads((tmp_path / "s.json").read_text())["summary"]["failed"] == 0
     scan = run_cli("cassettes", "scan", "cassettes/")
     assert scan.code == 0, scan.stdout + scan.stderr
+
+
+def test_live_run_needs_nothing_but_credentials_in_environment_variables(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The live environment file, unchanged; DrChrono itself is stood in for by the sandbox."""
+    credentials = {
+        "DRCHRONO_CLIENT_ID": sandbox.client_id,
+        "DRCHRONO_CLIENT_SECRET": sandbox.client_secret,
+        "DRCHRONO_REFRESH_TOKEN": sandbox.refresh_token,
+        # Only because this test's DrChrono lives on loopback:
+        "DRCHRONO_BASE_URL": sandbox.base_url,
+        "DRCHRONO_AUTH_BASE_URL": sandbox.base_url,
+    }
+    result = run_cli(
+        "run", "-e", str(PROJECT / "collections" / "drchrono.postman_environment.json"),
+        "--token-store", str(tmp_path / "tokens.json"), "--json", str(tmp_path / "s.json"),
+        env=credentials,
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["run"]["target"] == "live"
+    # The rotated refresh token was kept: with every access token expired, the next run must
+    # refresh, and only the stored (rotated) refresh token can; the seed one is dead.
+    sandbox.expire_access_tokens()
+    before = sandbox.request_count(path_prefix="/o/token/")
+    again = run_cli(
+        "run", "-e", str(PROJECT / "collections" / "drchrono.postman_environment.json"),
+        "--token-store", str(tmp_path / "tokens.json"), "--folder", "Users", env=credentials,
+    )
+    assert again.code == 0, again.stdout + again.stderr
+    assert sandbox.request_count(path_prefix="/o/token/") == before + 1
+    for secret in credentials.values():
+        if secret != sandbox.base_url:
+            assert secret not in result.stdout + result.stderr + again.stdout + again.stderr
