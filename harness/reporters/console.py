@@ -98,7 +98,9 @@ class ConsoleReporter:
         self.console.print(table)
         coverage = summary.coverage.get("text") if summary.coverage else None
         if coverage:
-            self.console.print(coverage)
+            # The per-operation table is for -v; everyone gets its closing "Covered ..." line.
+            shown = coverage if self.verbose else coverage.splitlines()[-1]
+            self.console.print(shown, markup=False)
         if self._failures:
             self.console.print("[bold red]Failures[/]")
             for failed in self._failures:

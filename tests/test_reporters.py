@@ -1,0 +1,83 @@
+"""Console, JUnit and JSON reporters: what CI systems and people read."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
+from harness.results import Attempt, Cause, Check, RequestResult, RunSummary, Verdict
+from harness.runner import RunInfo
+
+INFO = RunInfo("DrChrono API", "sandbox", 4, "c.json")
+
+
+def results() -> list[RequestResult]:
+    ok = RequestResult("Patients", "List patients", "GET", "https://h/api/patients", index=0, status=200)
+    contract = RequestResult(
+        "Patients", "Create patient", "POST", "https://h/api/patients", index=1, status=201,
+        verdict=Verdict.FAILED, cause=Cause.CONTRACT,
+        checks=[Check("contract", False, "expected string, got integer", json_path="$.first_name")],
+    )
+    fault = RequestResult(
+        "Appointments", "List", "GET", "https://h/api/appointments", index=2, status=500,
+        verdict=Verdict.ERROR, cause=Cause.SERVER_FAULT,
+        checks=[Check("status", False, "expected status 200, got 500")],
+        attempts=[Attempt(500, 3.0, "retrying after 0.25s (backoff)"), Attempt(500, 2.0)],
+    )
+    skipped = RequestResult(
+        "Appointments", "Get", "GET", "https://h/api/appointments/{{id}}", index=3,
+        verdict=Verdict.SKIPPED, cause=Cause.INPUT, message="not sent: {{id}} has no value",
+    )
+    return [ok, contract, fault, skipped]
+
+
+def feed(reporter: object) -> RunSummary:
+    summary = RunSummary(coverage={"text": "GET /api/patients  1/8\nCovered 1 of 330 operations."})
+    reporter.start(INFO)  # type: ignore[attr-defined]
+    for result in results():
+        summary.add(result)
+        reporter.result(result)  # type: ignore[attr-defined]
+    reporter.finish(summary)  # type: ignore[attr-defined]
+    return summary
+
+
+def test_junit_has_a_suite_per_folder_failures_errors_and_skips(tmp_path: Path) -> None:
+    feed(JUnitReporter(tmp_path / "j.xml"))
+    root = ET.parse(tmp_path / "j.xml").getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("4", "1", "1", "1")
+    suites = {s.get("name"): s for s in root}
+    assert list(suites) == ["Patients", "Appointments"]
+    create = suites["Patients"].findall("testcase")[1]
+    assert create.get("classname") == "drchrono_api.patients"
+    failure = create.find("failure")
+    assert failure is not None and "$.first_name" in (failure.get("message") or "")
+    listing = suites["Appointments"].find("testcase")
+    assert listing is not None and listing.find("error") is not None
+    assert "retrying after" in (listing.findtext("system-out") or "")
+
+
+def test_json_summary_streams_every_result(tmp_path: Path) -> None:
+    feed(JsonReporter(tmp_path / "s.json"))
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert data["summary"] == {"total": 4, "passed": 1, "failed": 1, "errors": 1, "skipped": 1,
+                               "elapsed_s": 0.0, "ok": False}
+    assert [r["verdict"] for r in data["results"]] == ["passed", "failed", "error", "skipped"]
+    assert data["results"][1]["checks"][0]["json_path"] == "$.first_name"
+    assert "text" not in data["coverage"]
+
+
+def test_console_lists_reasons_and_keeps_the_coverage_table_for_verbose() -> None:
+    out = io.StringIO()
+    feed(ConsoleReporter(out))
+    text = out.getvalue()
+    assert "contract at $.first_name: expected string, got integer" in text
+    assert "retrying after 0.25s" in text
+    assert "not sent: {{id}} has no value" in text
+    assert "Covered 1 of 330 operations." in text and "1/8" not in text
+    assert text.rstrip().endswith("FAILED")
+    verbose = io.StringIO()
+    feed(ConsoleReporter(verbose, verbose=True))
+    assert "GET /api/patients  1/8" in verbose.getvalue()
