@@ -81,3 +81,16 @@ def test_console_lists_reasons_and_keeps_the_coverage_table_for_verbose() -> Non
     verbose = io.StringIO()
     feed(ConsoleReporter(verbose, verbose=True))
     assert "GET /api/patients  1/8" in verbose.getvalue()
+
+
+def test_console_prints_names_and_messages_verbatim_not_as_markup() -> None:
+    out = io.StringIO()
+    reporter = ConsoleReporter(out)
+    reporter.start(INFO)
+    reporter.result(
+        RequestResult("[admin]", "[/b] odd name", "GET", "https://h/x", status=500,
+                      verdict=Verdict.ERROR, cause=Cause.SERVER_FAULT, message="token [REDACTED] [/x]")
+    )
+    reporter.finish(RunSummary())
+    text = out.getvalue()
+    assert "[admin]" in text and "[/b] odd name" in text and "token [REDACTED] [/x]" in text

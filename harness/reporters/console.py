@@ -11,6 +11,7 @@ import sys
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -64,20 +65,24 @@ class ConsoleReporter:
     def result(self, result: RequestResult) -> None:
         if result.suite != self._suite:
             self._suite = result.suite
-            self.console.print(f"[bold]{result.suite}[/]")
+            self.console.print(f"[bold]{escape(result.suite)}[/]")
         status = "" if result.status is None else str(result.status)
-        line = f"  {_MARK[result.verdict]} {result.name}  [dim]{result.method} {status} {result.elapsed_ms:.0f} ms[/]"
+        line = (
+            f"  {_MARK[result.verdict]} {escape(result.name)}  "
+            f"[dim]{result.method} {status} {result.elapsed_ms:.0f} ms[/]"
+        )
         retries = [a.note for a in result.attempts if a.note]
         if retries:
-            line += f"  [yellow]({'; '.join(retries)})[/]"
+            line += f"  [yellow]({escape('; '.join(retries))})[/]"
         self.console.print(line)
         if result.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED):
+            # Messages and names are data ("[REDACTED]", JSON lists): never rich markup.
             for text in _reasons(result):
-                self.console.print(f"      [red]{text}[/]", markup=True)
+                self.console.print(f"      [red]{escape(text)}[/]")
             if result.verdict is not Verdict.SKIPPED:
                 self._failures.append(_compact(result))
         if self.verbose and result.drift:
-            self.console.print(f"      [yellow]drift: {', '.join(result.drift[:5])}[/]")
+            self.console.print(f"      [yellow]drift: {escape(', '.join(result.drift[:5]))}[/]")
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
@@ -104,7 +109,9 @@ class ConsoleReporter:
         if self._failures:
             self.console.print("[bold red]Failures[/]")
             for failed in self._failures:
-                self.console.print(f"  {failed.suite}/{failed.name}: {failed.cause.value}")
+                self.console.print(
+                    f"  {failed.suite}/{failed.name}: {failed.cause.value}", markup=False
+                )
                 for text in _reasons(failed)[:3]:
                     self.console.print(f"      {text}", markup=False)
         verdict = "[bold green]PASSED[/]" if summary.ok else "[bold red]FAILED[/]"
