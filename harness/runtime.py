@@ -23,6 +23,7 @@ from harness.atomicfile import atomic_write_text
 from harness.collection import Collection, RequestItem, load_collection
 from harness.errors import InputError
 from harness.execute import RunnerConfig
+from harness.hostmap import DRCHRONO_HOSTS, HostMappingTransport
 from harness.ratelimit import DRCHRONO_LIMITS, RateLimiter
 from harness.redaction import SecretRegistry
 from harness.results import RunSummary
@@ -128,7 +129,12 @@ class Session:
         self.rate_limiter = RateLimiter.parse(
             options.rate_limit if options.rate_limit is not None else self._default_rate_limit()
         )
-        self._base_transport = httpx.HTTPTransport(retries=0)
+        self._base_transport: httpx.BaseTransport = httpx.HTTPTransport(retries=0)
+        if self.sandbox is not None:
+            # Collections that hard-code DrChrono's hosts reach the sandbox too.
+            self._base_transport = HostMappingTransport(
+                self._base_transport, {host: self.sandbox.base_url for host in DRCHRONO_HOSTS}
+            )
         self._token_managers: dict[tuple[str, str, str], TokenSource] = {}
         self._token_lock = threading.Lock()
         self._senders: dict[str, Sender] = {}
