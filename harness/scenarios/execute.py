@@ -505,27 +505,17 @@ def _override(pairs: tuple[KeyValue, ...], overrides: Mapping[str, Any]) -> tupl
 
 
 def _skipped(suite: str, step: Step, message: str) -> RequestResult:
-    method, url = _describe(step)
-    return RequestResult(
-        suite=suite,
-        name=step.name,
-        method=method,
-        url=url,
-        verdict=Verdict.SKIPPED,
-        cause=Cause.OK,
-        message=message,
-    )
+    return _not_sent(suite, step, message, Verdict.SKIPPED, Cause.OK)
 
 
 def _errored(suite: str, step: Step, message: str, cause: Cause) -> RequestResult:
+    return _not_sent(suite, step, message, Verdict.ERROR, cause)
+
+
+def _not_sent(suite: str, step: Step, message: str, verdict: Verdict, cause: Cause) -> RequestResult:
     method, url = _describe(step)
     return RequestResult(
-        suite=suite,
-        name=step.name,
-        method=method,
-        url=url,
-        verdict=Verdict.ERROR,
-        cause=cause,
+        suite=suite, name=step.name, method=method, url=url, verdict=verdict, cause=cause,
         message=message,
     )
 
