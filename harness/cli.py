@@ -208,6 +208,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             summary = run_scenarios(session, scenario_sources, reporters)
         else:
             summary = session.run(session.plan(), reporters)
+    if summary.fatal is not None:
+        print(f"error: {summary.fatal}", file=sys.stderr)
+        return EXIT_BAD_INPUT  # a set-up problem: the credentials, not the API, need fixing
     return EXIT_OK if summary.ok else EXIT_FAILED_CHECKS
 
 

@@ -33,10 +33,15 @@ class RunnerConfig:
     allow_outside_files: bool = False
 
 
+# Token endpoint answers that no retry and no later request can change: the credentials are dead.
+FATAL_TOKEN_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+
+
 @dataclass
 class Execution:
     result: RequestResult
     response: httpx.Response | None = None
+    fatal: bool = False  # the run cannot go on (see FATAL_TOKEN_ERRORS)
 
 
 class RequestExecutor:
@@ -102,7 +107,8 @@ class RequestExecutor:
             return Execution(self._errored(result, Cause.INPUT, str(exc)))
         except HarnessError as exc:
             cause = Cause.CASSETTE if "cassette" in type(exc).__name__.lower() else Cause.AUTH
-            return Execution(self._errored(result, cause, str(exc)))
+            fatal = getattr(exc, "error_code", None) in FATAL_TOKEN_ERRORS
+            return Execution(self._errored(result, cause, str(exc)), fatal=fatal)
         result.attempts = exchange.attempts
         response = exchange.response
         if response is None:

@@ -113,6 +113,7 @@ class RunSummary:
     skipped: int = 0
     elapsed_s: float = 0.0
     coverage: dict[str, Any] = field(default_factory=dict)
+    fatal: str | None = None  # why the run stopped early for good (refused credentials)
 
     def add(self, result: RequestResult) -> None:
         self.total += 1

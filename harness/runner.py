@@ -19,11 +19,13 @@ from typing import Protocol
 from harness.checks import ContractChecker, capture
 from harness.collection import RequestItem
 from harness.errors import UnresolvedVariableError
-from harness.execute import RequestExecutor, RunnerConfig
+from harness.execute import Execution, RequestExecutor, RunnerConfig
 from harness.redaction import SecretRegistry
-from harness.results import RequestResult, RunSummary, Verdict
+from harness.results import Cause, RequestResult, RunSummary, Verdict
 from harness.sender import Sender, TokenSource
 from harness.variables import Scopes, placeholders
+
+FATAL_SKIP_MESSAGE = "not sent: DrChrono refused the credentials (see the first auth error)"
 
 
 class Reporter(Protocol):
@@ -152,6 +154,8 @@ class Runner:
         self._stop = threading.Event()
         self._captured_lock = threading.Lock()
         self._suite_suffix = ""
+        # Set when DrChrono refuses the credentials themselves: nothing later can succeed.
+        self.fatal: str | None = None
         self.executor = RequestExecutor(
             tokens_for=tokens_for, contracts=contracts, secrets=secrets, config=config
         )
@@ -174,7 +178,7 @@ class Runner:
         emitter = OrderedEmitter(self.reporters, summary)
         rows = list(data_rows) or [{}]
         for iteration, row in enumerate(rows):
-            if self._stop.is_set():
+            if self._stop.is_set() or self.fatal is not None:
                 break
             self.scopes.data = dict(row)
             self.scopes.local.clear()  # captures do not leak from one iteration into the next
@@ -207,17 +211,24 @@ class Runner:
     def _run_unit(self, unit: Unit, emitter: OrderedEmitter) -> None:
         sender = self.sender_for(unit.name)
         for position, (index, item) in enumerate(unit.items):
+            if self.fatal is not None:
+                # Every later request would be refused the same way: say so once per request,
+                # without sending anything (and without hammering the token endpoint).
+                for later_index, later in unit.items[position:]:
+                    emitter.emit(self._not_sent(later_index, later, FATAL_SKIP_MESSAGE))
+                return
             if self._stop.is_set():
                 emitter.drop(i for i, _ in unit.items[position:])
                 return
-            result = self._run_one(index, item, sender)
-            emitter.emit(result)
-            if self.config.bail and result.verdict in (Verdict.FAILED, Verdict.ERROR):
+            execution = self._run_one(index, item, sender)
+            emitter.emit(execution.result)
+            if execution.fatal:
+                self.fatal = execution.result.message
+            if self.config.bail and execution.result.verdict in (Verdict.FAILED, Verdict.ERROR):
                 self._stop.set()
 
-    def _run_one(self, index: int, item: RequestItem, sender: Sender) -> RequestResult:
-        suite = item.suite + self._suite_suffix if self._suite_suffix else None
-        execution = self.executor.execute(index, item, sender, self.scopes, suite=suite)
+    def _run_one(self, index: int, item: RequestItem, sender: Sender) -> Execution:
+        execution = self.executor.execute(index, item, sender, self.scopes, suite=self._suite(item))
         response = execution.response
         if response is not None and (
             execution.result.verdict is Verdict.PASSED or response.status_code < 400
@@ -225,4 +236,14 @@ class Runner:
             captured = capture(response, item.captures)
             with self._captured_lock:
                 self.scopes.local.update(captured)
-        return execution.result
+        return execution
+
+    def _suite(self, item: RequestItem) -> str | None:
+        return item.suite + self._suite_suffix if self._suite_suffix else None
+
+    def _not_sent(self, index: int, item: RequestItem, message: str) -> RequestResult:
+        return RequestResult(
+            suite=self._suite(item) or item.suite, name=item.name, method=item.method,
+            url=item.url.raw, index=index, verdict=Verdict.SKIPPED, cause=Cause.AUTH,
+            message=message,
+        )

@@ -322,6 +322,7 @@ class Session:
             self.collection.name, self.target, len(items) * max(1, len(rows)), str(self.options.collection)
         )
         summary = runner.run(items, info, rows)
+        summary.fatal = runner.fatal
         summary.coverage = self.coverage(runner.exercised)
         for reporter in reporters:
             reporter.finish(summary)

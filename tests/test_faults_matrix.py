@@ -376,10 +376,13 @@ def test_cli_revoked_refresh_token_is_a_clear_auth_error(clean: Sandbox, tmp_pat
         "--folder", "Doctors", "--rate-limit", "none", cwd=tmp_path,
     )
     output = result.stdout + result.stderr
-    assert result.code == 1 and "Traceback" not in output, output
-    assert "invalid_grant" in output and revoked not in output
+    # Refused credentials are a set-up problem (exit 2), said once; nothing else is sent.
+    assert result.code == 2 and "Traceback" not in output, output
+    assert "invalid_grant" in result.stderr and revoked not in output
     report = json.loads((tmp_path / "out.json").read_text())
     assert {r["cause"] for r in report["results"]} == {"auth"}
+    assert [r["verdict"] for r in report["results"]] == ["error", "skipped"]
+    assert clean.request_count("/o/token/") == 1
     assert revoked not in (tmp_path / "out.json").read_text()
 
 
