@@ -124,9 +124,10 @@ def test_a_run_killed_during_a_token_refresh_leaves_a_parseable_store(
     code, output = run_with_crash(sandbox, tmp_path, env, store, None)
     assert "Traceback" not in output
     if point in ("after_response", "store_write_partial"):
-        # The rotated refresh token died with the process: a clear auth error, never a crash.
-        assert code in (0, 1), output
-        if code == 1:
+        # The rotated refresh token died with the process: a clear auth error (the credentials
+        # need fixing: exit 2), never a crash.
+        assert code in (0, 2), output
+        if code == 2:
             assert "interrupted" in output or "harness auth login" in output
     else:
         assert code == 0, output
