@@ -7,6 +7,7 @@ Scopes, weakest first: globals < collection < environment < data (iteration row)
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import re
@@ -28,6 +29,7 @@ SECRET_NAME = re.compile(r"secret|token|password|passwd|api_?key|credential|code
 _MAX_DEPTH = 10
 
 
+@functools.lru_cache(maxsize=1024)
 def os_env_name(variable: str) -> str:
     """The OS environment variable that supplies ``variable``: ``client_secret`` -> DRCHRONO_CLIENT_SECRET."""
     return OS_ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", variable).upper()
