@@ -144,3 +144,25 @@ def test_live_run_needs_nothing_but_credentials_in_environment_variables(
     for secret in credentials.values():
         if secret != sandbox.base_url:
             assert secret not in result.stdout + result.stderr + again.stdout + again.stderr
+
+
+def test_javascript_the_harness_does_not_run_is_announced(tmp_path: Path) -> None:
+    collection = {
+        "info": {"name": "js", "schema": V21},
+        "item": [{
+            "name": "Users",
+            "item": [{
+                "name": "Current user",
+                "event": [{"listen": "test", "script": {"exec": [
+                    "pm.response.to.have.status(200);",
+                    "const body = pm.response.json();",
+                    "pm.expect(body.username).to.be.a('string');",
+                ]}}],
+                "request": {"method": "GET", "url": "{{base_url}}/api/users/current"},
+            }],
+        }],
+    }
+    path = write(tmp_path, "js.postman_collection.json", json.dumps(collection))
+    result = run_cli("run", str(path), "--no-contracts")
+    assert "note: 2 test-script line(s) in 1 request(s) are JavaScript" in result.stderr
+    assert "'Users/Current user'" in result.stderr
