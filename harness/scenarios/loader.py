@@ -423,7 +423,7 @@ class _FileParser:
             close = difflib.get_close_matches(reference, names, n=1, cutoff=0.5)
             raise ScenarioError(
                 at,
-                f"no request '{reference}' in the collection {self.collection.source}",
+                f"no request '{reference}' in the collection {self.collection.source}.",
                 hint=f"Did you mean '{close[0]}'?"
                 if close
                 else "Write 'Folder/Request name' as the collection shows it.",
