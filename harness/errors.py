@@ -42,5 +42,13 @@ class UnresolvedVariableError(InputError):
         )
 
 
+class CassetteError(HarnessError):
+    """A cassette file is unreadable, malformed, or may not be written."""
+
+
+class CassetteMissError(CassetteError):
+    """Replay was asked for a request the cassette does not hold (and recording is not allowed)."""
+
+
 class AuthError(HarnessError):
     """Obtaining or refreshing a token failed in a way the user must fix (re-login, fix secret)."""

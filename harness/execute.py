@@ -16,7 +16,7 @@ import httpx
 from harness.build import BuiltRequest, build_request
 from harness.checks import ContractChecker, judge
 from harness.collection import RequestItem
-from harness.errors import HarnessError, InputError, UnresolvedVariableError
+from harness.errors import CassetteError, HarnessError, InputError, UnresolvedVariableError
 from harness.redaction import SecretRegistry
 from harness.results import Cause, RequestResult, Verdict
 from harness.sender import Sender, TokenSource
@@ -106,7 +106,7 @@ class RequestExecutor:
         except InputError as exc:
             return Execution(self._errored(result, Cause.INPUT, str(exc)))
         except HarnessError as exc:
-            cause = Cause.CASSETTE if "cassette" in type(exc).__name__.lower() else Cause.AUTH
+            cause = Cause.CASSETTE if isinstance(exc, CassetteError) else Cause.AUTH
             fatal = getattr(exc, "error_code", None) in FATAL_TOKEN_ERRORS
             return Execution(self._errored(result, cause, str(exc)), fatal=fatal)
         result.attempts = exchange.attempts

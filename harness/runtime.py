@@ -36,6 +36,7 @@ from harness.variables import (
     load_iteration_data,
     load_variable_file,
     os_env_name,
+    placeholders,
 )
 
 TARGET_VARIABLE = "harness_target"
@@ -194,7 +195,7 @@ class Session:
             for item in self.collection.requests()
             if item.auth is not None
             for value in item.auth.params.values()
-            for name in re.findall(r"\{\{\s*([^{}$]+?)\s*\}\}", str(value))
+            for name in placeholders(str(value))
         } | {"refresh_token"}
         for name in auth_names:
             if self.scopes.lookup(name) is None:

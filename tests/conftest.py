@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from harness.sandbox import Sandbox, SandboxConfig
@@ -38,6 +39,20 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
         timeout=timeout,
     )
     return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def refresh_grant(http: httpx.Client, sb: Sandbox, token: str, **extra: str) -> httpx.Response:
+    """POST the refresh-token grant for ``token`` to the sandbox's token endpoint."""
+    return http.post(
+        "/o/token/",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": token,
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+            **extra,
+        },
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 
 from harness.sandbox import Sandbox, SandboxConfig
 from harness.sandbox import cli as sandbox_cli
+from tests.conftest import refresh_grant as refresh
 
 GRACE_S = 30.0
 
@@ -47,13 +48,6 @@ def sb(clock: FakeClock) -> Iterator[Sandbox]:
 def http(sb: Sandbox) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sb.base_url, timeout=10) as client:
         yield client
-
-
-def refresh(http: httpx.Client, sb: Sandbox, token: str, **extra: str) -> httpx.Response:
-    return http.post("/o/token/", data={
-        "grant_type": "refresh_token", "refresh_token": token,
-        "client_id": sb.client_id, "client_secret": sb.client_secret, **extra,
-    })
 
 
 def pair(response: httpx.Response) -> tuple[str, str]:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from harness.sandbox import Sandbox, SandboxConfig
+from tests.conftest import refresh_grant as refresh
 
 
 @pytest.fixture(scope="module")
@@ -25,13 +26,6 @@ def sb() -> Iterator[Sandbox]:
 def http(sb: Sandbox) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=sb.base_url, timeout=10) as client:
         yield client
-
-
-def refresh(http: httpx.Client, sb: Sandbox, token: str, **extra: str) -> httpx.Response:
-    return http.post("/o/token/", data={
-        "grant_type": "refresh_token", "refresh_token": token,
-        "client_id": sb.client_id, "client_secret": sb.client_secret, **extra,
-    })
 
 
 def authorize(http: httpx.Client, sb: Sandbox, **params: str) -> httpx.Response:

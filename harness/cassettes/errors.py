@@ -1,13 +1,6 @@
-"""Errors raised by cassette recording and replay."""
+"""Errors raised by cassette recording and replay (defined in :mod:`harness.errors`, so that the
+runner can tell them apart without importing VCR.py)."""
 
-from __future__ import annotations
+from harness.errors import CassetteError, CassetteMissError
 
-from harness.errors import HarnessError
-
-
-class CassetteError(HarnessError):
-    """A cassette file is unreadable, malformed, or may not be written."""
-
-
-class CassetteMissError(HarnessError):
-    """Replay was asked for a request the cassette does not hold (and recording is not allowed)."""
+__all__ = ["CassetteError", "CassetteMissError"]
