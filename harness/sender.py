@@ -153,9 +153,8 @@ class Sender:
         if token is not None:
             params = built.oauth2_params or {}
             if params.get("addTokenTo") == "queryParams":
-                url += ("&" if "?" in url else "?") + httpx.QueryParams(
-                    {"access_token": token}
-                ).__str__()
+                query = str(httpx.QueryParams({"access_token": token}))
+                url += ("&" if "?" in url else "?") + query
             else:
                 prefix = params.get("headerPrefix") or "Bearer"
                 headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
