@@ -25,4 +25,5 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check harness tests benchmarks
+	$(VENV)/bin/ruff format --check harness tests benchmarks
 	$(VENV)/bin/mypy harness tests benchmarks

@@ -26,7 +26,9 @@ PAGE_SIZE = 250
 
 def _value(name: str, schema: dict[str, Any], rng: random.Random) -> Any:
     types = schema.get("type", "string")
-    kind = next((t for t in (types if isinstance(types, list) else [types]) if t != "null"), "string")
+    kind = next(
+        (t for t in (types if isinstance(types, list) else [types]) if t != "null"), "string"
+    )
     if "enum" in schema:
         return rng.choice([v for v in schema["enum"] if v is not None])
     if kind == "integer":
@@ -39,8 +41,9 @@ def _value(name: str, schema: dict[str, Any], rng: random.Random) -> Any:
         items = schema.get("items", {})
         return [_value(name, items, rng) for _ in range(2)] if items.get("type") else []
     if kind == "object":
-        return {k: _value(k, v, rng) for k, v in (schema.get("properties") or {}).items()
-                if "type" in v}
+        return {
+            k: _value(k, v, rng) for k, v in (schema.get("properties") or {}).items() if "type" in v
+        }
     if "date" in name:
         return f"19{rng.randint(40, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
     return f"{name}-{rng.randint(0, 999)}"
@@ -50,7 +53,11 @@ def make_page(patient_schema: dict[str, Any]) -> dict[str, Any]:
     rng = random.Random(0)
     props = patient_schema["properties"]
     results = [{k: _value(k, v, rng) for k, v in props.items()} for _ in range(PAGE_SIZE)]
-    return {"previous": None, "next": "https://app.drchrono.com/api/patients?cursor=abc", "results": results}
+    return {
+        "previous": None,
+        "next": "https://app.drchrono.com/api/patients?cursor=abc",
+        "results": results,
+    }
 
 
 def rate(fn: Callable[[], Any], seconds: float = 1.5) -> float:
@@ -81,8 +88,9 @@ def main() -> None:
     broken["results"][3]["date_of_birth"] = 19800101
 
     def check(raw: bytes) -> Callable[[], Any]:
-        return lambda: contracts.check(method="GET", url="/api/patients", status=200,
-                                       content_type="application/json", body=raw)
+        return lambda: contracts.check(
+            method="GET", url="/api/patients", status=200, content_type="application/json", body=raw
+        )
 
     rows = {
         "python-jsonschema is_valid": rate(lambda: py.is_valid(page)),
@@ -95,7 +103,9 @@ def main() -> None:
     base = rows["python-jsonschema is_valid"]
     print(f"page: {PAGE_SIZE} patients x {fields} fields, {len(body) / 1024:.0f} KiB of JSON")
     for name, value in rows.items():
-        print(f"{name:<48} {value:10.1f} pages/s  {value * PAGE_SIZE:12.0f} patients/s  x{value / base:6.1f}")
+        print(
+            f"{name:<48} {value:10.1f} pages/s  {value * PAGE_SIZE:12.0f} patients/s  x{value / base:6.1f}"
+        )
     print(
         "Conclusion: jsonschema-rs is the fast is_valid pre-check; python-jsonschema runs only on "
         "invalid bodies, for its instance paths and rule names. fastjsonschema is fast too but "

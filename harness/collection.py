@@ -188,7 +188,9 @@ def read_input_text(source: Path, *, what: str, hint: str) -> str:
             hint="Save it as UTF-8.",
         ) from None
     except OSError as exc:
-        raise InputError(f"Cannot read the {what} {source} ({exc.strerror or exc}).", hint=hint) from None
+        raise InputError(
+            f"Cannot read the {what} {source} ({exc.strerror or exc}).", hint=hint
+        ) from None
 
 
 # Deeper than any real collection, environment or data file, and shallow enough that the

@@ -243,7 +243,12 @@ class Runner:
 
     def _not_sent(self, index: int, item: RequestItem, message: str) -> RequestResult:
         return RequestResult(
-            suite=self._suite(item) or item.suite, name=item.name, method=item.method,
-            url=item.url.raw, index=index, verdict=Verdict.SKIPPED, cause=Cause.AUTH,
+            suite=self._suite(item) or item.suite,
+            name=item.name,
+            method=item.method,
+            url=item.url.raw,
+            index=index,
+            verdict=Verdict.SKIPPED,
+            cause=Cause.AUTH,
             message=message,
         )

@@ -298,7 +298,9 @@ class Session:
         preflight(items, self.scopes)
 
     def run(self, items: Sequence[RequestItem], reporters: Sequence[Reporter]) -> RunSummary:
-        rows = load_iteration_data(self.options.iteration_data) if self.options.iteration_data else []
+        rows = (
+            load_iteration_data(self.options.iteration_data) if self.options.iteration_data else []
+        )
         # Every row must define what the plan needs; check them all before sending anything.
         for row in rows or [{}]:
             self.scopes.data = dict(row)
@@ -320,7 +322,10 @@ class Session:
             ),
         )
         info = RunInfo(
-            self.collection.name, self.target, len(items) * max(1, len(rows)), str(self.options.collection)
+            self.collection.name,
+            self.target,
+            len(items) * max(1, len(rows)),
+            str(self.options.collection),
         )
         summary = runner.run(items, info, rows)
         summary.fatal = runner.fatal

@@ -25,7 +25,9 @@ class CliResult:
     stderr: str
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> CliResult:
     """Run ``harness`` exactly as a user would, in a fresh process."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("DRCHRONO_")}
     environment.update({"CI": "1", "NO_COLOR": "1"})

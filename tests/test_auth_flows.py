@@ -40,16 +40,29 @@ def params(sb: Sandbox, **extra: str) -> dict[str, str]:
     }
 
 
-def make_manager(sb: Sandbox, store: TokenStore | None = None, *, seed: str | None = None,
-                 secrets: SecretRegistry | None = None, **extra: str) -> TokenManager:
-    return TokenManager(OAuth2Settings.from_postman(params(sb, **extra)),
-                        store=store or TokenStore.in_memory(), client=httpx.Client(),
-                        secrets=secrets or SecretRegistry(), refresh_token=seed)
+def make_manager(
+    sb: Sandbox,
+    store: TokenStore | None = None,
+    *,
+    seed: str | None = None,
+    secrets: SecretRegistry | None = None,
+    **extra: str,
+) -> TokenManager:
+    return TokenManager(
+        OAuth2Settings.from_postman(params(sb, **extra)),
+        store=store or TokenStore.in_memory(),
+        client=httpx.Client(),
+        secrets=secrets or SecretRegistry(),
+        refresh_token=seed,
+    )
 
 
 def api_status(sb: Sandbox, token: str) -> int:
-    response = httpx.get(f"{sb.base_url}/api/users/current", follow_redirects=True,
-                         headers={"Authorization": f"Bearer {token}"})
+    response = httpx.get(
+        f"{sb.base_url}/api/users/current",
+        follow_redirects=True,
+        headers={"Authorization": f"Bearer {token}"},
+    )
     return response.status_code
 
 
@@ -70,8 +83,9 @@ def test_login_with_loopback_callback_then_api_call(sb: Sandbox, tmp_path: Path)
     assert api_status(sb, tokens.access_token()) == 200
     assert any("code_challenge_method=S256" in line for line in said)
     # A second process reading the same store needs no login.
-    assert make_manager(sb, TokenStore(tmp_path / "tokens.json")).access_token() == \
-        stored.access_token
+    assert (
+        make_manager(sb, TokenStore(tmp_path / "tokens.json")).access_token() == stored.access_token
+    )
 
 
 def test_login_by_pasting_the_redirect_url(sb: Sandbox) -> None:
@@ -117,8 +131,12 @@ def test_pasted_redirect_with_wrong_state_is_refused(sb: Sandbox) -> None:
 def test_login_command_prints_status_without_tokens(sb: Sandbox, tmp_path: Path) -> None:
     out = io.StringIO()
     store = TokenStore(tmp_path / "tokens.json")
-    assert login_command(params(sb), store, out=out,
-                         open_url=follow_in_place_of_a_browser, timeout_s=20) == 0
+    assert (
+        login_command(
+            params(sb), store, out=out, open_url=follow_in_place_of_a_browser, timeout_s=20
+        )
+        == 0
+    )
     entry = store.all()[0]
     text = out.getvalue()
     assert "patients:read user:read" in text and "Logged in" in text
@@ -133,8 +151,9 @@ def test_login_command_prints_status_without_tokens(sb: Sandbox, tmp_path: Path)
 def test_refresh_token_flow_non_interactive(sb: Sandbox) -> None:
     seed = sb.issue_refresh_token()
     store = TokenStore.in_memory()
-    tokens = make_manager(sb, store, seed=seed, grant_type="authorization_code",
-                          authUrl="", redirect_uri="")
+    tokens = make_manager(
+        sb, store, seed=seed, grant_type="authorization_code", authUrl="", redirect_uri=""
+    )
     assert api_status(sb, tokens.access_token()) == 200
     rotated = store.all()[0].refresh_token
     assert rotated and rotated != seed  # the sandbox rotated it, like DrChrono
@@ -171,7 +190,8 @@ def test_client_credentials_grant(sb: Sandbox) -> None:
 
 
 def test_invalid_grant_gives_one_instruction_and_no_secret(
-        sb: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    sb: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     seed = sb.issue_refresh_token()
     sb.revoke(seed)
@@ -190,8 +210,12 @@ def test_invalid_grant_gives_one_instruction_and_no_secret(
 
 @pytest.mark.parametrize("how", ["header", "body"])
 def test_invalid_client_names_the_variables_never_the_values(sb: Sandbox, how: str) -> None:
-    tokens = make_manager(sb, seed=sb.issue_refresh_token(), clientSecret="wrong-secret-value",
-                          client_authentication=how)
+    tokens = make_manager(
+        sb,
+        seed=sb.issue_refresh_token(),
+        clientSecret="wrong-secret-value",
+        client_authentication=how,
+    )
     with pytest.raises(TokenEndpointError) as err:
         tokens.access_token()
     message = str(err.value)
@@ -215,13 +239,15 @@ def test_revoke_kills_both_tokens_and_forgets_them(sb: Sandbox, tmp_path: Path) 
 
 
 def test_secrets_stay_out_of_logs_during_a_whole_lifecycle(
-        sb: Sandbox, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    sb: Sandbox, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     caplog.set_level(logging.DEBUG)
     secrets = SecretRegistry()
     store = TokenStore(tmp_path / "tokens.json")
     tokens = make_manager(sb, store, secrets=secrets)
-    login(tokens, open_url=follow_in_place_of_a_browser, say=logging.getLogger("t").info,
-          timeout_s=20)
+    login(
+        tokens, open_url=follow_in_place_of_a_browser, say=logging.getLogger("t").info, timeout_s=20
+    )
     first = tokens.access_token()
     tokens.refresh_after_401(first)
     tokens.refresh()

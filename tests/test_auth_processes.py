@@ -67,14 +67,29 @@ def graced() -> Iterator[Sandbox]:
 
 
 def params(sb: Sandbox) -> dict[str, str]:
-    return {"grant_type": "authorization_code", "accessTokenUrl": f"{sb.base_url}/o/token/",
-            "clientId": sb.client_id, "clientSecret": sb.client_secret, "tokenName": "ci"}
+    return {
+        "grant_type": "authorization_code",
+        "accessTokenUrl": f"{sb.base_url}/o/token/",
+        "clientId": sb.client_id,
+        "clientSecret": sb.client_secret,
+        "tokenName": "ci",
+    }
 
 
-def spawn(sb: Sandbox, store: Path, mode: str = "access", *, seed: str | None = None,
-          crash_at: str | None = None, go_file: Path | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("HARNESS_CRASH_AT", "DRCHRONO_REFRESH_TOKEN")}
+def spawn(
+    sb: Sandbox,
+    store: Path,
+    mode: str = "access",
+    *,
+    seed: str | None = None,
+    crash_at: str | None = None,
+    go_file: Path | None = None,
+) -> subprocess.Popen[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("HARNESS_CRASH_AT", "DRCHRONO_REFRESH_TOKEN")
+    }
     env["WORKER_PARAMS"] = json.dumps(params(sb))
     if seed:
         env["DRCHRONO_REFRESH_TOKEN"] = seed
@@ -82,7 +97,11 @@ def spawn(sb: Sandbox, store: Path, mode: str = "access", *, seed: str | None = 
         env["HARNESS_CRASH_AT"] = crash_at
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, str(store), mode, str(go_file) if go_file else "-"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def run(sb: Sandbox, store: Path, mode: str = "access", **kw: Any) -> tuple[int, str, str]:
@@ -92,18 +111,29 @@ def run(sb: Sandbox, store: Path, mode: str = "access", **kw: Any) -> tuple[int,
 
 
 def manager(sb: Sandbox, store: Path) -> TokenManager:
-    return TokenManager(OAuth2Settings.from_postman(params(sb)), store=TokenStore(store),
-                        client=httpx.Client(), secrets=SecretRegistry())
+    return TokenManager(
+        OAuth2Settings.from_postman(params(sb)),
+        store=TokenStore(store),
+        client=httpx.Client(),
+        secrets=SecretRegistry(),
+    )
 
 
 def seed_expired_store(sb: Sandbox, path: Path) -> str:
     """A store whose access token has expired and whose refresh token is live."""
     refresh = sb.issue_refresh_token()
     now = time.time()
-    TokenStore(path).put(StoredToken(
-        token_name="ci", client_id=sb.client_id, token_url=f"{sb.base_url}/o/token/",
-        access_token="expired-access-token", expires_at=now - 10, obtained_at=now - 3600,
-        refresh_token=refresh))
+    TokenStore(path).put(
+        StoredToken(
+            token_name="ci",
+            client_id=sb.client_id,
+            token_url=f"{sb.base_url}/o/token/",
+            access_token="expired-access-token",
+            expires_at=now - 10,
+            obtained_at=now - 3600,
+            refresh_token=refresh,
+        )
+    )
     return refresh
 
 
@@ -112,8 +142,11 @@ def works(sb: Sandbox, store: Path, token_sha256: str) -> bool:
     assert entry.access_token is not None
     if hashlib.sha256(entry.access_token.encode()).hexdigest() != token_sha256:
         return False
-    response = httpx.get(f"{sb.base_url}/api/users/current", follow_redirects=True,
-                         headers={"Authorization": f"Bearer {entry.access_token}"})
+    response = httpx.get(
+        f"{sb.base_url}/api/users/current",
+        follow_redirects=True,
+        headers={"Authorization": f"Bearer {entry.access_token}"},
+    )
     return response.status_code == 200
 
 
@@ -153,14 +186,16 @@ NEEDS_GRACE = ["after_response", "store_write_partial"]
 
 
 @pytest.mark.parametrize("point", RECOVERS_WITHOUT_GRACE)
-def test_crash_during_refresh_leaves_a_usable_refresh_token(sb: Sandbox, tmp_path: Path,
-                                                            point: str) -> None:
+def test_crash_during_refresh_leaves_a_usable_refresh_token(
+    sb: Sandbox, tmp_path: Path, point: str
+) -> None:
     assert_recovers(sb, tmp_path, point)
 
 
 @pytest.mark.parametrize("point", NEEDS_GRACE)
-def test_crash_after_rotation_recovers_within_a_grace_period(graced: Sandbox, tmp_path: Path,
-                                                             point: str) -> None:
+def test_crash_after_rotation_recovers_within_a_grace_period(
+    graced: Sandbox, tmp_path: Path, point: str
+) -> None:
     assert_recovers(graced, tmp_path, point)
 
 
@@ -178,8 +213,9 @@ def assert_recovers(sb: Sandbox, tmp_path: Path, point: str) -> None:
 
 
 @pytest.mark.parametrize("point", NEEDS_GRACE)
-def test_crash_after_rotation_without_grace_explains_what_happened(sb: Sandbox, tmp_path: Path,
-                                                                   point: str) -> None:
+def test_crash_after_rotation_without_grace_explains_what_happened(
+    sb: Sandbox, tmp_path: Path, point: str
+) -> None:
     store = tmp_path / "tokens.json"
     refresh = seed_expired_store(sb, store)
     code, _, err = run(sb, store, crash_at=point)

@@ -47,8 +47,12 @@ def test_postman_attributes_become_settings() -> None:
 
 def test_defaults_follow_postman() -> None:
     s = OAuth2Settings.from_postman(
-        {"accessTokenUrl": "https://app.drchrono.com/o/token/", "clientId": "c",
-         "refreshToken": "r" * 20})
+        {
+            "accessTokenUrl": "https://app.drchrono.com/o/token/",
+            "clientId": "c",
+            "refreshToken": "r" * 20,
+        }
+    )
     assert s.grant_type is GrantType.AUTHORIZATION_CODE
     assert s.header_prefix == "Bearer"
     assert s.add_token_to is TokenPlacement.HEADER
@@ -56,15 +60,23 @@ def test_defaults_follow_postman() -> None:
     assert s.challenge_algorithm == "S256"
 
 
-@pytest.mark.parametrize("url", ["http://drchrono.com/o/token/", "ftp://x/o/token/",
-                                 "http://10.0.0.5/o/token/"])
+@pytest.mark.parametrize(
+    "url", ["http://drchrono.com/o/token/", "ftp://x/o/token/", "http://10.0.0.5/o/token/"]
+)
 def test_plain_http_to_a_remote_host_is_refused(url: str) -> None:
     with pytest.raises(InputError, match="not HTTPS"):
         settings(accessTokenUrl=url)
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/o/token/", "http://localhost/o/token/",
-                                 "http://[::1]:8000/o/token/", "http://127.8.0.1/o/token/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/o/token/",
+        "http://localhost/o/token/",
+        "http://[::1]:8000/o/token/",
+        "http://127.8.0.1/o/token/",
+    ],
+)
 def test_plain_http_to_loopback_is_allowed(url: str) -> None:
     assert settings(accessTokenUrl=url, authUrl=url).access_token_url == url
 
@@ -92,8 +104,10 @@ def test_missing_and_unusable_settings_are_reported() -> None:
 
 
 def test_revoke_url_sits_beside_the_token_url() -> None:
-    assert default_revoke_url("https://app.drchrono.com/o/token/") == \
-        "https://app.drchrono.com/o/revoke_token/"
+    assert (
+        default_revoke_url("https://app.drchrono.com/o/token/")
+        == "https://app.drchrono.com/o/revoke_token/"
+    )
 
 
 def test_authorization_url_carries_state_and_s256_challenge() -> None:
@@ -114,18 +128,17 @@ def test_token_request_uses_basic_or_body_client_authentication() -> None:
     basic = token_request(settings(), "refresh_token", refresh_token="rt-123456")
     assert basic.headers["Authorization"].startswith("Basic ")
     assert "client_secret" not in basic.body
-    assert parse_qs(basic.body) == {"grant_type": ["refresh_token"],
-                                    "refresh_token": ["rt-123456"]}
-    body = token_request(settings(client_authentication="body"), "refresh_token",
-                         refresh_token="rt-123456")
+    assert parse_qs(basic.body) == {"grant_type": ["refresh_token"], "refresh_token": ["rt-123456"]}
+    body = token_request(
+        settings(client_authentication="body"), "refresh_token", refresh_token="rt-123456"
+    )
     assert "Authorization" not in body.headers
     assert parse_qs(body.body)["client_secret"] == ["very-secret-value"]
     assert "very-secret-value" not in repr(body)
 
 
 def test_revoke_request_has_token_and_hint() -> None:
-    request = revoke_request(settings(client_authentication="body"), "tok-123456",
-                             "refresh_token")
+    request = revoke_request(settings(client_authentication="body"), "tok-123456", "refresh_token")
     fields = parse_qs(request.body)
     assert fields["token"] == ["tok-123456"]
     assert fields["token_type_hint"] == ["refresh_token"]
@@ -134,8 +147,10 @@ def test_revoke_request_has_token_and_hint() -> None:
 
 def test_token_response_is_parsed_with_expiry() -> None:
     request = token_request(settings(), "refresh_token", refresh_token="x" * 10)
-    body = (b'{"access_token": "a1", "token_type": "Bearer", "expires_in": 172800, '
-            b'"scope": "patients:read", "refresh_token": "r2"}')
+    body = (
+        b'{"access_token": "a1", "token_type": "Bearer", "expires_in": 172800, '
+        b'"scope": "patients:read", "refresh_token": "r2"}'
+    )
     parsed = parse_token_response(request, 200, body, now=1000.0)
     assert parsed.expires_at == 1000.0 + 172800
     assert parsed.refresh_token == "r2" and parsed.scope == "patients:read"
@@ -165,10 +180,25 @@ def test_auth_subcommands_are_registered() -> None:
 
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers())
-    for action, func in [("login", cli.cmd_login), ("status", cli.cmd_status),
-                         ("refresh", cli.cmd_refresh), ("revoke", cli.cmd_revoke),
-                         ("logout", cli.cmd_logout)]:
-        args = parser.parse_args(["auth", action, "--token-store", "t.json", "--no-browser",
-                                  "--env-var", "a=b", "-e", "env.json"])
+    for action, func in [
+        ("login", cli.cmd_login),
+        ("status", cli.cmd_status),
+        ("refresh", cli.cmd_refresh),
+        ("revoke", cli.cmd_revoke),
+        ("logout", cli.cmd_logout),
+    ]:
+        args = parser.parse_args(
+            [
+                "auth",
+                action,
+                "--token-store",
+                "t.json",
+                "--no-browser",
+                "--env-var",
+                "a=b",
+                "-e",
+                "env.json",
+            ]
+        )
         assert args.func is func
         assert args.env_var == ["a=b"] and args.no_browser

@@ -46,35 +46,58 @@ class FakeTokenEndpoint:
             self._n += 1
             new_refresh = f"rotated-refresh-token-{self._n}"
             self.live_refresh.add(new_refresh)
-            return httpx.Response(200, json={
-                "access_token": f"access-token-number-{self._n}", "token_type": "Bearer",
-                "expires_in": self.expires_in, "scope": "patients:read",
-                "refresh_token": new_refresh})
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": f"access-token-number-{self._n}",
+                    "token_type": "Bearer",
+                    "expires_in": self.expires_in,
+                    "scope": "patients:read",
+                    "refresh_token": new_refresh,
+                },
+            )
 
     def client(self) -> httpx.Client:
         return httpx.Client(transport=httpx.MockTransport(self.handler))
 
 
 def settings(**extra: str) -> OAuth2Settings:
-    return OAuth2Settings.from_postman({
-        "accessTokenUrl": TOKEN_URL, "clientId": "client-1", "clientSecret": "client-secret-1",
-        "tokenName": "drchrono", **extra})
+    return OAuth2Settings.from_postman(
+        {
+            "accessTokenUrl": TOKEN_URL,
+            "clientId": "client-1",
+            "clientSecret": "client-secret-1",
+            "tokenName": "drchrono",
+            **extra,
+        }
+    )
 
 
-def manager(store: TokenStore, endpoint: FakeTokenEndpoint, *, seed: str | None,
-            clock: object = time.time, secrets: SecretRegistry | None = None) -> TokenManager:
-    return TokenManager(settings(), store=store, client=endpoint.client(),
-                        secrets=secrets or SecretRegistry(), refresh_token=seed,
-                        clock=clock)  # type: ignore[arg-type]
+def manager(
+    store: TokenStore,
+    endpoint: FakeTokenEndpoint,
+    *,
+    seed: str | None,
+    clock: object = time.time,
+    secrets: SecretRegistry | None = None,
+) -> TokenManager:
+    return TokenManager(
+        settings(),
+        store=store,
+        client=endpoint.client(),
+        secrets=secrets or SecretRegistry(),
+        refresh_token=seed,
+        clock=clock,  # type: ignore[arg-type]
+    )
 
 
 def entry(**values: object) -> StoredToken:
-    base: dict[str, object] = dict(token_name="drchrono", client_id="client-1",
-                                   token_url=TOKEN_URL)
+    base: dict[str, object] = dict(token_name="drchrono", client_id="client-1", token_url=TOKEN_URL)
     return StoredToken(**{**base, **values})  # type: ignore[arg-type]
 
 
 # -- the store ---------------------------------------------------------------------------------
+
 
 def test_store_file_is_private_and_leaves_no_temp_files(tmp_path: Path) -> None:
     store = TokenStore(tmp_path / "cache" / "tokens.json")
@@ -87,8 +110,9 @@ def test_store_file_is_private_and_leaves_no_temp_files(tmp_path: Path) -> None:
     assert "refresh-xyz-123" not in repr(again)
 
 
-def test_corrupt_store_is_kept_aside_and_reported(tmp_path: Path,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_corrupt_store_is_kept_aside_and_reported(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "tokens.json"
     path.write_text('{"version": 1, "tokens": {"half": ')
     store = TokenStore(path)
@@ -100,14 +124,16 @@ def test_corrupt_store_is_kept_aside_and_reported(tmp_path: Path,
     assert json.loads(path.read_text())["version"] == 1
 
 
-def test_default_store_honours_the_environment_override(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_store_honours_the_environment_override(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HARNESS_TOKEN_STORE", str(tmp_path / "mine.json"))
     assert TokenStore.default().path == tmp_path / "mine.json"
 
 
-def test_in_memory_store_never_touches_disk(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_in_memory_store_never_touches_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     store = TokenStore.in_memory()
     store.put(entry(access_token="mem-access-1"))
@@ -119,11 +145,24 @@ def test_a_complete_temp_file_left_by_a_crash_is_recovered(tmp_path: Path) -> No
     path = tmp_path / "tokens.json"
     store = TokenStore(path)
     key = ("drchrono", "client-1", TOKEN_URL)
-    store.put(entry(refresh_token="old-refresh-token", pending=PendingRefresh(
-        started_at=1.0, refresh_token_sha256=fingerprint("old-refresh-token"), pid=1)))
-    finished = {"version": 1, "tokens": {"drchrono | client-1 | " + TOKEN_URL: entry(
-        access_token="new-access-token", refresh_token="new-refresh-token",
-        rotated_from_sha256=fingerprint("old-refresh-token")).to_json()}}
+    store.put(
+        entry(
+            refresh_token="old-refresh-token",
+            pending=PendingRefresh(
+                started_at=1.0, refresh_token_sha256=fingerprint("old-refresh-token"), pid=1
+            ),
+        )
+    )
+    finished = {
+        "version": 1,
+        "tokens": {
+            "drchrono | client-1 | " + TOKEN_URL: entry(
+                access_token="new-access-token",
+                refresh_token="new-refresh-token",
+                rotated_from_sha256=fingerprint("old-refresh-token"),
+            ).to_json()
+        },
+    }
     (tmp_path / ".tokens.json.99.abcd.tmp").write_text(json.dumps(finished))
     (tmp_path / ".tokens.json.98.ef01.tmp").write_text('{"vers')  # a torn one is ignored
     with store.locked():
@@ -135,21 +174,20 @@ def test_a_complete_temp_file_left_by_a_crash_is_recovered(tmp_path: Path) -> No
 
 # -- the manager against a fake endpoint -------------------------------------------------------
 
+
 def test_stored_rotated_token_beats_the_same_seed_but_a_new_seed_wins(tmp_path: Path) -> None:
     endpoint = FakeTokenEndpoint()
     store = TokenStore(tmp_path / "tokens.json")
     first = manager(store, endpoint, seed="seed-refresh-token-0")
     first.access_token()
     # A new process, same (now dead) seed in the environment: it must use the rotated token.
-    store.put(entry(**{**store.all()[0].to_json(), "expires_at": time.time() - 1,
-                       "pending": None}))
+    store.put(entry(**{**store.all()[0].to_json(), "expires_at": time.time() - 1, "pending": None}))
     second = manager(store, endpoint, seed="seed-refresh-token-0")
     assert second.access_token() == "access-token-number-2"
     # The user authorized again and put a different refresh token in the environment.
     endpoint.live_refresh.add("reauthorized-refresh-token")
     third = manager(store, endpoint, seed="reauthorized-refresh-token")
-    store.put(entry(**{**store.all()[0].to_json(), "expires_at": time.time() - 1,
-                       "pending": None}))
+    store.put(entry(**{**store.all()[0].to_json(), "expires_at": time.time() - 1, "pending": None}))
     assert third.access_token() == "access-token-number-3"
     assert "reauthorized-refresh-token" not in endpoint.live_refresh
 
@@ -157,8 +195,9 @@ def test_stored_rotated_token_beats_the_same_seed_but_a_new_seed_wins(tmp_path: 
 def test_proactive_refresh_within_the_leeway(tmp_path: Path) -> None:
     now = [1_000_000.0]
     endpoint = FakeTokenEndpoint(expires_in=3600)
-    tokens = manager(TokenStore.in_memory(), endpoint, seed="seed-refresh-token-0",
-                     clock=lambda: now[0])
+    tokens = manager(
+        TokenStore.in_memory(), endpoint, seed="seed-refresh-token-0", clock=lambda: now[0]
+    )
     first = tokens.access_token()
     assert tokens.access_token() == first and endpoint.requests == 1
     now[0] += 3600 - 301  # 301 s left: still outside the 300 s leeway
@@ -170,8 +209,9 @@ def test_proactive_refresh_within_the_leeway(tmp_path: Path) -> None:
 def test_short_lived_tokens_do_not_refresh_on_every_use() -> None:
     now = [5000.0]
     endpoint = FakeTokenEndpoint(expires_in=60)  # shorter than the 300 s leeway
-    tokens = manager(TokenStore.in_memory(), endpoint, seed="seed-refresh-token-0",
-                     clock=lambda: now[0])
+    tokens = manager(
+        TokenStore.in_memory(), endpoint, seed="seed-refresh-token-0", clock=lambda: now[0]
+    )
     tokens.access_token()
     now[0] += 20
     tokens.access_token()
@@ -182,12 +222,19 @@ def test_threads_needing_a_refresh_share_one_request(tmp_path: Path) -> None:
     endpoint = FakeTokenEndpoint()
     endpoint.delay_s = 0.05
     store = TokenStore(tmp_path / "tokens.json")
-    store.put(entry(access_token="expired-access-1", expires_at=time.time() - 5,
-                    refresh_token="seed-refresh-token-0", obtained_at=time.time() - 100))
+    store.put(
+        entry(
+            access_token="expired-access-1",
+            expires_at=time.time() - 5,
+            refresh_token="seed-refresh-token-0",
+            obtained_at=time.time() - 100,
+        )
+    )
     tokens = manager(store, endpoint, seed=None)
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(tokens.access_token()))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: results.append(tokens.access_token())) for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -219,8 +266,7 @@ def test_no_refresh_token_anywhere_asks_for_login() -> None:
 def test_status_never_contains_a_token() -> None:
     endpoint = FakeTokenEndpoint()
     secrets = SecretRegistry()
-    tokens = manager(TokenStore.in_memory(), endpoint, seed="seed-refresh-token-0",
-                     secrets=secrets)
+    tokens = manager(TokenStore.in_memory(), endpoint, seed="seed-refresh-token-0", secrets=secrets)
     tokens.access_token()
     status = tokens.status()
     assert status["scopes"] == ["patients:read"] and status["has_access_token"]
@@ -229,12 +275,16 @@ def test_status_never_contains_a_token() -> None:
 
 def test_a_server_that_does_not_rotate_keeps_the_old_refresh_token() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"access_token": "no-rotation-access",
-                                         "expires_in": 10})
+        return httpx.Response(200, json={"access_token": "no-rotation-access", "expires_in": 10})
+
     store = TokenStore.in_memory()
-    tokens = TokenManager(settings(), store=store,
-                          client=httpx.Client(transport=httpx.MockTransport(handler)),
-                          secrets=SecretRegistry(), refresh_token="kept-refresh-token")
+    tokens = TokenManager(
+        settings(),
+        store=store,
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
+        secrets=SecretRegistry(),
+        refresh_token="kept-refresh-token",
+    )
     tokens.access_token()
     assert store.all()[0].refresh_token == "kept-refresh-token"
 
@@ -246,12 +296,19 @@ def test_non_https_token_url_is_refused_before_sending() -> None:
         sent.append(request)
         return httpx.Response(500)
 
-    bad = OAuth2Settings(grant_type=settings().grant_type,
-                         access_token_url="http://drchrono.example/o/token/",
-                         client_id="client-1", client_secret="client-secret-1")
-    tokens = TokenManager(bad, store=TokenStore.in_memory(),
-                          client=httpx.Client(transport=httpx.MockTransport(handler)),
-                          secrets=SecretRegistry(), refresh_token="some-refresh-token")
+    bad = OAuth2Settings(
+        grant_type=settings().grant_type,
+        access_token_url="http://drchrono.example/o/token/",
+        client_id="client-1",
+        client_secret="client-secret-1",
+    )
+    tokens = TokenManager(
+        bad,
+        store=TokenStore.in_memory(),
+        client=httpx.Client(transport=httpx.MockTransport(handler)),
+        secrets=SecretRegistry(),
+        refresh_token="some-refresh-token",
+    )
     with pytest.raises(AuthError, match="not HTTPS"):
         tokens.access_token()
     assert sent == []

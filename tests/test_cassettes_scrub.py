@@ -317,9 +317,7 @@ def test_coded_fields_keep_their_codes_when_a_name_shares_the_word() -> None:
     from harness.cassettes import Scrubber
 
     scrubber = Scrubber()
-    body = scrubber.scrub_json(
-        {"results": [{"last_name": "black", "race": "black"}]}
-    )
+    body = scrubber.scrub_json({"results": [{"last_name": "black", "race": "black"}]})
     row = body["results"][0]
     assert row["race"] == "black"
     assert row["last_name"] != "black"

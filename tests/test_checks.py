@@ -27,11 +27,15 @@ class Contracts:
 
 
 def response(status: int, method: str = "POST", body: bytes = b"{}") -> httpx.Response:
-    return httpx.Response(status, content=body, request=httpx.Request(method, "https://h/api/patients"))
+    return httpx.Response(
+        status, content=body, request=httpx.Request(method, "https://h/api/patients")
+    )
 
 
 def test_403_names_the_write_scope_a_post_needs_and_what_the_token_has() -> None:
-    judged = judge(response(403), "POST", (201,), Contracts(), granted_scopes=["patients:read", "user:read"])
+    judged = judge(
+        response(403), "POST", (201,), Contracts(), granted_scopes=["patients:read", "user:read"]
+    )
     assert judged.verdict is Verdict.FAILED and judged.cause is Cause.AUTH
     message = judged.checks[0].message
     assert "needs scope patients:write;" in message
@@ -44,12 +48,21 @@ def test_server_faults_and_throttling_are_errors_not_failures() -> None:
     assert judge(response(503, "GET"), "GET", (200,), None).verdict is Verdict.ERROR
     assert judge(response(429, "GET"), "GET", (200,), None).cause is Cause.THROTTLED
     assert judge(response(409), "POST", (201,), None).cause is Cause.STATUS
-    assert judge(response(302, "GET"), "GET", (), None).verdict is Verdict.PASSED  # no expectation: 2xx/3xx
+    assert (
+        judge(response(302, "GET"), "GET", (), None).verdict is Verdict.PASSED
+    )  # no expectation: 2xx/3xx
 
 
 def test_captures_from_body_header_and_status() -> None:
     got = httpx.Response(201, json={"id": 7, "rooms": [{"index": 2}]}, headers={"Location": "/p/7"})
-    values = capture(got, [Capture("pid", "json", "id"), Capture("room", "json", "rooms[0].index"),
-                           Capture("loc", "header", "Location"), Capture("code", "status"),
-                           Capture("none", "json", "missing")])
+    values = capture(
+        got,
+        [
+            Capture("pid", "json", "id"),
+            Capture("room", "json", "rooms[0].index"),
+            Capture("loc", "header", "Location"),
+            Capture("code", "status"),
+            Capture("none", "json", "missing"),
+        ],
+    )
     assert values == {"pid": "7", "room": "2", "loc": "/p/7", "code": "201"}

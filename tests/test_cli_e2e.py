@@ -32,7 +32,15 @@ def test_record_then_replay_offline_and_no_secret_in_any_file(
     store = tmp_path / "tokens.json"
     cassettes = tmp_path / "cassettes"
     common = ["-e", str(sandbox_env), "--token-store", str(store), "--cassette-dir", str(cassettes)]
-    recorded = run_cli("run", *common, "--record", "--junit", str(tmp_path / "rec.xml"), "--json", str(tmp_path / "rec.json"))
+    recorded = run_cli(
+        "run",
+        *common,
+        "--record",
+        "--junit",
+        str(tmp_path / "rec.xml"),
+        "--json",
+        str(tmp_path / "rec.json"),
+    )
     assert recorded.code == 0, recorded.stdout + recorded.stderr
     written = sorted(cassettes.rglob("*.yaml"))
     assert len(written) >= 5  # one per folder, plus the token traffic
@@ -40,8 +48,14 @@ def test_record_then_replay_offline_and_no_secret_in_any_file(
     secrets = {sandbox.client_secret, sandbox.refresh_token} | secret_values_in_store(store)
     sandbox.stop()  # replay must not need the server
     replayed = run_cli(
-        "run", "--replay", "--cassette-dir", str(cassettes),
-        "--junit", str(tmp_path / "rep.xml"), "--json", str(tmp_path / "rep.json"),
+        "run",
+        "--replay",
+        "--cassette-dir",
+        str(cassettes),
+        "--junit",
+        str(tmp_path / "rep.xml"),
+        "--json",
+        str(tmp_path / "rep.json"),
     )
     assert replayed.code == 0, replayed.stdout + replayed.stderr
     assert json.loads((tmp_path / "rep.json").read_text())["summary"]["passed"] == 17
@@ -55,16 +69,41 @@ def test_record_then_replay_offline_and_no_secret_in_any_file(
         assert not any(secret in text for text in texts), "a secret leaked into an artifact"
 
 
-def test_failures_give_exit_1_and_bail_stops(sandbox: Sandbox, sandbox_env: Path, tmp_path: Path) -> None:
+def test_failures_give_exit_1_and_bail_stops(
+    sandbox: Sandbox, sandbox_env: Path, tmp_path: Path
+) -> None:
     sandbox.faults.inject(route="/api/patients", kind=FaultKind.SERVER_ERROR, methods=["POST"])
     store = ["--token-store", str(tmp_path / "t.json")]
-    failed = run_cli("run", "-e", str(sandbox_env), *store, "--folder", "Patients", "--json", str(tmp_path / "s.json"))
+    failed = run_cli(
+        "run",
+        "-e",
+        str(sandbox_env),
+        *store,
+        "--folder",
+        "Patients",
+        "--json",
+        str(tmp_path / "s.json"),
+    )
     assert failed.code == 1
     results = json.loads((tmp_path / "s.json").read_text())["results"]
     create = next(r for r in results if r["name"] == "Create patient")
-    assert create["cause"] == "server fault" and len(create["attempts"]) == 1  # POST is never retried
-    assert {r["verdict"] for r in results if r["name"] in ("Retrieve patient", "Delete patient")} == {"skipped"}
-    bailed = run_cli("run", "-e", str(sandbox_env), *store, "--folder", "Patients", "--bail", "--json", str(tmp_path / "b.json"))
+    assert (
+        create["cause"] == "server fault" and len(create["attempts"]) == 1
+    )  # POST is never retried
+    assert {
+        r["verdict"] for r in results if r["name"] in ("Retrieve patient", "Delete patient")
+    } == {"skipped"}
+    bailed = run_cli(
+        "run",
+        "-e",
+        str(sandbox_env),
+        *store,
+        "--folder",
+        "Patients",
+        "--bail",
+        "--json",
+        str(tmp_path / "b.json"),
+    )
     assert bailed.code == 1
     assert len(json.loads((tmp_path / "b.json").read_text())["results"]) == 2
 
@@ -79,13 +118,52 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
     ("make_args", "expected"),
     [
         (lambda t: [str(write(t, "c.json", "{ nope"))], "is not valid JSON (line 1"),
-        (lambda t: [str(write(t, "c.json", json.dumps({"info": {"name": "x", "schema": "https://schema.getpostman.com/json/collection/v1.0.0/"}, "item": []})))], "only Postman collection v2.0.0 and v2.1.0"),
+        (
+            lambda t: [
+                str(
+                    write(
+                        t,
+                        "c.json",
+                        json.dumps(
+                            {
+                                "info": {
+                                    "name": "x",
+                                    "schema": "https://schema.getpostman.com/json/collection/v1.0.0/",
+                                },
+                                "item": [],
+                            }
+                        ),
+                    )
+                )
+            ],
+            "only Postman collection v2.0.0 and v2.1.0",
+        ),
         (lambda t: ["-e", str(t / "missing.json")], "does not exist"),
-        (lambda t: [str(write(t, "c.json", json.dumps({"info": {"name": "x", "schema": V21}, "item": [{"name": "Needs var", "request": {"url": "{{nowhere}}/api/x"}}]})))], "{{nowhere}}"),
+        (
+            lambda t: [
+                str(
+                    write(
+                        t,
+                        "c.json",
+                        json.dumps(
+                            {
+                                "info": {"name": "x", "schema": V21},
+                                "item": [
+                                    {"name": "Needs var", "request": {"url": "{{nowhere}}/api/x"}}
+                                ],
+                            }
+                        ),
+                    )
+                )
+            ],
+            "{{nowhere}}",
+        ),
     ],
     ids=["malformed-json", "wrong-schema", "missing-environment", "unresolved-variable"],
 )
-def test_bad_input_is_one_clear_paragraph_and_exit_2(tmp_path: Path, make_args, expected: str) -> None:
+def test_bad_input_is_one_clear_paragraph_and_exit_2(
+    tmp_path: Path, make_args, expected: str
+) -> None:
     result = run_cli("run", *make_args(tmp_path))
     assert result.code == 2, result.stdout + result.stderr
     assert expected in result.stderr
@@ -94,8 +172,13 @@ def test_bad_input_is_one_clear_paragraph_and_exit_2(tmp_path: Path, make_args, 
 
 
 def test_live_target_without_credentials_says_which_variables_to_set(tmp_path: Path) -> None:
-    result = run_cli("run", "-e", str(PROJECT / "collections" / "drchrono.postman_environment.json"),
-                     "--token-store", str(tmp_path / "t.json"))
+    result = run_cli(
+        "run",
+        "-e",
+        str(PROJECT / "collections" / "drchrono.postman_environment.json"),
+        "--token-store",
+        str(tmp_path / "t.json"),
+    )
     assert result.code == 2
     assert "DRCHRONO_CLIENT_ID" in result.stderr or "DRCHRONO_REFRESH_TOKEN" in result.stderr
 
@@ -125,8 +208,13 @@ def test_live_run_needs_nothing_but_credentials_in_environment_variables(
         "DRCHRONO_AUTH_BASE_URL": sandbox.base_url,
     }
     result = run_cli(
-        "run", "-e", str(PROJECT / "collections" / "drchrono.postman_environment.json"),
-        "--token-store", str(tmp_path / "tokens.json"), "--json", str(tmp_path / "s.json"),
+        "run",
+        "-e",
+        str(PROJECT / "collections" / "drchrono.postman_environment.json"),
+        "--token-store",
+        str(tmp_path / "tokens.json"),
+        "--json",
+        str(tmp_path / "s.json"),
         env=credentials,
     )
     assert result.code == 0, result.stdout + result.stderr
@@ -136,8 +224,14 @@ def test_live_run_needs_nothing_but_credentials_in_environment_variables(
     sandbox.expire_access_tokens()
     before = sandbox.request_count(path_prefix="/o/token/")
     again = run_cli(
-        "run", "-e", str(PROJECT / "collections" / "drchrono.postman_environment.json"),
-        "--token-store", str(tmp_path / "tokens.json"), "--folder", "Users", env=credentials,
+        "run",
+        "-e",
+        str(PROJECT / "collections" / "drchrono.postman_environment.json"),
+        "--token-store",
+        str(tmp_path / "tokens.json"),
+        "--folder",
+        "Users",
+        env=credentials,
     )
     assert again.code == 0, again.stdout + again.stderr
     assert sandbox.request_count(path_prefix="/o/token/") == before + 1
@@ -149,18 +243,29 @@ def test_live_run_needs_nothing_but_credentials_in_environment_variables(
 def test_javascript_the_harness_does_not_run_is_announced(tmp_path: Path) -> None:
     collection = {
         "info": {"name": "js", "schema": V21},
-        "item": [{
-            "name": "Users",
-            "item": [{
-                "name": "Current user",
-                "event": [{"listen": "test", "script": {"exec": [
-                    "pm.response.to.have.status(200);",
-                    "const body = pm.response.json();",
-                    "pm.expect(body.username).to.be.a('string');",
-                ]}}],
-                "request": {"method": "GET", "url": "{{base_url}}/api/users/current"},
-            }],
-        }],
+        "item": [
+            {
+                "name": "Users",
+                "item": [
+                    {
+                        "name": "Current user",
+                        "event": [
+                            {
+                                "listen": "test",
+                                "script": {
+                                    "exec": [
+                                        "pm.response.to.have.status(200);",
+                                        "const body = pm.response.json();",
+                                        "pm.expect(body.username).to.be.a('string');",
+                                    ]
+                                },
+                            }
+                        ],
+                        "request": {"method": "GET", "url": "{{base_url}}/api/users/current"},
+                    }
+                ],
+            }
+        ],
     }
     path = write(tmp_path, "js.postman_collection.json", json.dumps(collection))
     result = run_cli("run", str(path), "--no-contracts")

@@ -13,8 +13,16 @@ from tests.test_contracts_support import check
 
 SSN = "987-65-4321"
 NAME = "Zebulon Quixfeather"
-PATIENT = {"id": 5, "first_name": "Ann", "last_name": "Lee", "gender": "Female", "doctor": 7,
-           "date_of_birth": "1980-01-01", "patient_status": "A", "offices": [3]}
+PATIENT = {
+    "id": 5,
+    "first_name": "Ann",
+    "last_name": "Lee",
+    "gender": "Female",
+    "doctor": 7,
+    "date_of_birth": "1980-01-01",
+    "patient_status": "A",
+    "offices": [3],
+}
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +31,12 @@ def cs() -> ContractSet:
 
 
 def test_matches_templates_ignoring_host_base_path_and_query(cs: ContractSet) -> None:
-    for url in ("http://h/api/patients/5?x=1", "https://app.drchrono.com/api/patients/5",
-                "http://127.0.0.1:9/proxy/v1/api/patients/5", "/api/patients/5"):
+    for url in (
+        "http://h/api/patients/5?x=1",
+        "https://app.drchrono.com/api/patients/5",
+        "http://127.0.0.1:9/proxy/v1/api/patients/5",
+        "/api/patients/5",
+    ):
         report = check(cs, "GET", url, 200, PATIENT)
         assert (report.operation, report.violations) == ("GET /api/patients/{id}", [])
     assert check(cs, "GET", "http://h/nothing/here", 200, {}).operation is None
@@ -32,17 +44,26 @@ def test_matches_templates_ignoring_host_base_path_and_query(cs: ContractSet) ->
 
 
 def test_literal_path_wins_over_template(cs: ContractSet) -> None:
-    assert check(cs, "GET", "/api/users/current", 302, b"", content_type=None).operation == \
-        "GET /api/users/current"
+    assert (
+        check(cs, "GET", "/api/users/current", 302, b"", content_type=None).operation
+        == "GET /api/users/current"
+    )
     assert check(cs, "GET", "/api/users/42", 200, {"id": 42}).operation == "GET /api/users/{id}"
 
 
 def test_wrong_type_names_path_rule_and_types(cs: ContractSet) -> None:
-    page = {"next": None, "previous": None,
-            "results": [PATIENT, PATIENT, PATIENT, {**PATIENT, "date_of_birth": 19800101}]}
+    page = {
+        "next": None,
+        "previous": None,
+        "results": [PATIENT, PATIENT, PATIENT, {**PATIENT, "date_of_birth": 19800101}],
+    }
     [violation] = check(cs, "GET", "/api/patients", 200, page).violations
     assert (violation.json_path, violation.rule, violation.expected, violation.actual) == (
-        "$.results[3].date_of_birth", "type", "string or null", "integer")
+        "$.results[3].date_of_birth",
+        "type",
+        "string or null",
+        "integer",
+    )
     assert violation.message == "expected string or null, got integer"
 
 
@@ -50,9 +71,12 @@ def test_missing_required_field_and_removed_enum_value_fail(cs: ContractSet) -> 
     body = {k: v for k, v in PATIENT.items() if k != "gender"} | {"patient_status": "Z"}
     report = check(cs, "GET", "/api/patients/5", 200, body)
     assert [(v.json_path, v.rule) for v in report.violations] == [
-        ("$.patient_status", "enum"), ("$.gender", "required")] or sorted(
-        (v.json_path, v.rule) for v in report.violations) == [
-        ("$.gender", "required"), ("$.patient_status", "enum")]
+        ("$.patient_status", "enum"),
+        ("$.gender", "required"),
+    ] or sorted((v.json_path, v.rule) for v in report.violations) == [
+        ("$.gender", "required"),
+        ("$.patient_status", "enum"),
+    ]
     enum = next(v for v in report.violations if v.rule == "enum")
     assert '"A", "I", "D"' in enum.expected
 
@@ -63,14 +87,18 @@ def test_unknown_field_is_drift_and_fails_only_when_strict(cs: ContractSet) -> N
     assert lenient.ok and lenient.drift == ["$.results[0].new_field"]
     strict = check(cs, "GET", "/api/patients", 200, page, strict=True)
     assert not strict.ok
-    assert [(v.json_path, v.rule) for v in strict.violations] == [("$.results[0].new_field", "drift")]
+    assert [(v.json_path, v.rule) for v in strict.violations] == [
+        ("$.results[0].new_field", "drift")
+    ]
 
 
 def test_undocumented_status_lists_documented_ones(cs: ContractSet) -> None:
     [violation] = check(cs, "GET", "/api/patients/5", 418, {"detail": "teapot"}).violations
     assert violation.rule == "status"
-    assert violation.message == ("status 418 is not documented for GET /api/patients/{id}; "
-                                 "documented: 200, 400, 401, 403, 404, 405, 429, 500")
+    assert violation.message == (
+        "status 418 is not documented for GET /api/patients/{id}; "
+        "documented: 200, 400, 401, 403, 404, 405, 429, 500"
+    )
 
 
 def test_trailing_slash_mismatch_is_a_violation_that_says_so(cs: ContractSet) -> None:
@@ -90,18 +118,27 @@ def test_malformed_json(cs: ContractSet) -> None:
 
 
 def test_wrong_content_type_and_undocumented_method(cs: ContractSet) -> None:
-    report = check(cs, "GET", "/api/patients/5", 200, PATIENT, content_type="text/html; charset=utf-8")
+    report = check(
+        cs, "GET", "/api/patients/5", 200, PATIENT, content_type="text/html; charset=utf-8"
+    )
     assert [(v.rule, v.expected, v.actual) for v in report.violations] == [
-        ("content_type", "application/json", "text/html")]
-    assert check(cs, "GET", "/api/patients/5", 200, PATIENT,
-                 content_type="application/json; charset=utf-8").ok
+        ("content_type", "application/json", "text/html")
+    ]
+    assert check(
+        cs, "GET", "/api/patients/5", 200, PATIENT, content_type="application/json; charset=utf-8"
+    ).ok
     [violation] = check(cs, "TRACE", "/api/patients/5", 200, PATIENT).violations
     assert violation.rule == "method" and "DELETE, GET, PATCH, PUT" in violation.message
 
 
 def test_error_bodies(cs: ContractSet) -> None:
-    assert check(cs, "GET", "/api/patients/5", 401,
-                 {"detail": "Authentication credentials were not provided."}).ok
+    assert check(
+        cs,
+        "GET",
+        "/api/patients/5",
+        401,
+        {"detail": "Authentication credentials were not provided."},
+    ).ok
     assert check(cs, "POST", "/api/patients", 400, {"non_field_errors": ["Bad."]}).ok
     assert check(cs, "POST", "/api/patients", 400, ["A bare message."]).ok
     bad = check(cs, "POST", "/api/patients", 400, {"gender": "required"})
@@ -111,8 +148,15 @@ def test_error_bodies(cs: ContractSet) -> None:
 
 
 def test_phi_never_appears_in_messages(cs: ContractSet) -> None:
-    body = {**PATIENT, "first_name": [NAME], "gender": NAME, "social_security_number": {"v": SSN},
-            "email": 5, "home_phone": True, "undocumented_alias": NAME}
+    body = {
+        **PATIENT,
+        "first_name": [NAME],
+        "gender": NAME,
+        "social_security_number": {"v": SSN},
+        "email": 5,
+        "home_phone": True,
+        "undocumented_alias": NAME,
+    }
     for strict in (False, True):
         report = check(cs, "GET", "/api/patients/5", 200, body, strict=strict)
         assert len(report.violations) >= 5
@@ -138,13 +182,20 @@ def test_operations_and_coverage(cs: ContractSet) -> None:
     operations = cs.operations()
     assert ("GET", "/api/patients/{id}", (200, 400, 401, 403, 404, 405, 429, 500)) in operations
     assert len(operations) == 330  # 327 documented + users/current + OAuth token and revoke
-    coverage = cs.coverage([("GET /api/patients/{id}", 200), ("GET /api/patients/{id}", 404),
-                            ("GET /api/patients/{id}", 200), ("GET /api/patients/{id}", 418)])
+    coverage = cs.coverage(
+        [
+            ("GET /api/patients/{id}", 200),
+            ("GET /api/patients/{id}", 404),
+            ("GET /api/patients/{id}", 200),
+            ("GET /api/patients/{id}", 418),
+        ]
+    )
     data = coverage.to_json()
     assert data["operations"] == {"exercised": 1, "total": 330}
     assert data["by_operation"]["GET /api/patients/{id}"]["exercised"] == [200, 404]
     assert data["undocumented"] == [{"operation": "GET /api/patients/{id}", "status": 418}]
     text = coverage.to_text()
     assert "GET /api/patients/{id}  2/8  [200]" in text
-    assert text.endswith(f"Covered 1 of 330 operations and 2 of {data['statuses']['total']} "
-                         "documented statuses.")
+    assert text.endswith(
+        f"Covered 1 of 330 operations and 2 of {data['statuses']['total']} documented statuses."
+    )

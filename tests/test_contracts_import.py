@@ -22,7 +22,9 @@ def test_committed_contracts_are_fresh() -> None:
     """contracts/ is exactly what the importer produces: re-run the import after any change."""
     for relative, content in built_files().items():
         assert (CONTRACTS_DIR / relative).read_text(encoding="utf-8") == content, relative
-    on_disk = {p.relative_to(CONTRACTS_DIR).as_posix() for p in (CONTRACTS_DIR / "schemas").rglob("*.json")}
+    on_disk = {
+        p.relative_to(CONTRACTS_DIR).as_posix() for p in (CONTRACTS_DIR / "schemas").rglob("*.json")
+    }
     assert on_disk == {k for k in built_files() if k.startswith("schemas/")}
 
 
@@ -37,8 +39,11 @@ def test_import_is_deterministic_and_idempotent(tmp_path: Path) -> None:
     assert import_contracts(OPENAPI_DOCUMENT, tmp_path, CORRECTIONS_FILE) == []
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.json")} == before
     text = (tmp_path / "schemas/Patient.json").read_text()
-    assert text.endswith("}\n") and json.dumps(json.loads(text), sort_keys=True, indent=2,
-                                               ensure_ascii=False) + "\n" == text
+    assert (
+        text.endswith("}\n")
+        and json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+        == text
+    )
     index = json.loads((tmp_path / "index.json").read_text())
     assert index["operations"]["GET /api/patients"]["scopes"] == ["patients:read", "patients:write"]
     assert index["operations"]["GET /api/patients"]["content_type"] == "application/json"
@@ -65,12 +70,17 @@ def _broken_copy(tmp_path: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("$ref: '#/components/schemas/LabOrder'", "$ref: '#/components/schemas/LabOrdr'",
-         "$ref points to missing schema '#/components/schemas/LabOrdr'"),
+        (
+            "$ref: '#/components/schemas/LabOrder'",
+            "$ref: '#/components/schemas/LabOrdr'",
+            "$ref points to missing schema '#/components/schemas/LabOrdr'",
+        ),
         ("type: boolean", "type: flag", "unknown type 'flag'"),
     ],
 )
-def test_broken_document_names_file_and_pointer(tmp_path: Path, old: str, new: str, expected: str) -> None:
+def test_broken_document_names_file_and_pointer(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
     path = _broken_copy(tmp_path, old, new)
     with pytest.raises(InputError) as err:
         import_contracts(path, tmp_path / "out", CORRECTIONS_FILE)
@@ -87,7 +97,9 @@ def test_not_yaml_and_not_openapi(tmp_path: Path) -> None:
         import_contracts(not_yaml, tmp_path / "out", CORRECTIONS_FILE)
     swagger = tmp_path / "swagger.yml"
     swagger.write_text("swagger: '2.0'\npaths: {}\n")
-    with pytest.raises(InputError, match=r"swagger\.yml, at JSON pointer /openapi: not an OpenAPI 3"):
+    with pytest.raises(
+        InputError, match=r"swagger\.yml, at JSON pointer /openapi: not an OpenAPI 3"
+    ):
         import_contracts(swagger, tmp_path / "out", CORRECTIONS_FILE)
 
 
@@ -106,20 +118,42 @@ def test_stale_or_malformed_correction_is_refused(tmp_path: Path) -> None:
 
 # --- diff -----------------------------------------------------------------------------------
 
-def _mini(patient_props: dict[str, Any], required: list[str], statuses: tuple[str, ...] = ("200", "404"),
-          extra_op: bool = True) -> dict[str, Any]:
+
+def _mini(
+    patient_props: dict[str, Any],
+    required: list[str],
+    statuses: tuple[str, ...] = ("200", "404"),
+    extra_op: bool = True,
+) -> dict[str, Any]:
     responses: dict[str, Any] = {s: {"description": s} for s in statuses}
-    responses["200"] = {"description": "OK", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Patient"}}}}
-    paths: dict[str, Any] = {"/api/patients/{id}": {"get": {"operationId": "p", "responses": responses}}}
+    responses["200"] = {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Patient"}}},
+    }
+    paths: dict[str, Any] = {
+        "/api/patients/{id}": {"get": {"operationId": "p", "responses": responses}}
+    }
     if extra_op:
-        paths["/api/offices"] = {"get": {"operationId": "o", "responses": {"200": {"description": "OK"}}}}
-    return {"openapi": "3.0.0", "paths": paths, "components": {"schemas": {"Patient": {
-        "type": "object", "required": required, "properties": patient_props}}}}
+        paths["/api/offices"] = {
+            "get": {"operationId": "o", "responses": {"200": {"description": "OK"}}}
+        }
+    return {
+        "openapi": "3.0.0",
+        "paths": paths,
+        "components": {
+            "schemas": {
+                "Patient": {"type": "object", "required": required, "properties": patient_props}
+            }
+        },
+    }
 
 
-OLD_PROPS = {"id": {"type": "integer"}, "gender": {"type": "string", "enum": ["Male", "Female", "UNK"]},
-             "chart_id": {"type": "string"}, "zip_code": {"type": "string"}}
+OLD_PROPS = {
+    "id": {"type": "integer"},
+    "gender": {"type": "string", "enum": ["Male", "Female", "UNK"]},
+    "chart_id": {"type": "string"},
+    "zip_code": {"type": "string"},
+}
 
 
 def _write(tmp_path: Path, name: str, doc: dict[str, Any]) -> Path:
@@ -137,25 +171,35 @@ def _run_cli(*argv: str) -> int:
 
 
 def test_diff_breaking(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    new_props = {"id": {"type": "string"}, "gender": {"type": "string", "enum": ["Male", "Female"]},
-                 "chart_id": {"type": "string"}}
+    new_props = {
+        "id": {"type": "string"},
+        "gender": {"type": "string", "enum": ["Male", "Female"]},
+        "chart_id": {"type": "string"},
+    }
     old = _write(tmp_path, "old", _mini(OLD_PROPS, ["id"]))
-    new = _write(tmp_path, "new", _mini(new_props, ["id", "chart_id"], statuses=("200",), extra_op=False))
+    new = _write(
+        tmp_path, "new", _mini(new_props, ["id", "chart_id"], statuses=("200",), extra_op=False)
+    )
     assert _run_cli("contracts", "diff", str(old), str(new)) == 1
     out = capsys.readouterr().out
-    for line in ("BREAKING  GET /api/offices: operation removed",
-                 "BREAKING  GET /api/patients/{id} 404: status removed",
-                 "BREAKING  schemas/Patient.json: $.id: type integer -> string",
-                 "BREAKING  schemas/Patient.json: $.gender: enum value 'UNK' removed",
-                 "BREAKING  schemas/Patient.json: $.zip_code: field removed",
-                 "BREAKING  schemas/Patient.json: $.chart_id: now required"):
+    for line in (
+        "BREAKING  GET /api/offices: operation removed",
+        "BREAKING  GET /api/patients/{id} 404: status removed",
+        "BREAKING  schemas/Patient.json: $.id: type integer -> string",
+        "BREAKING  schemas/Patient.json: $.gender: enum value 'UNK' removed",
+        "BREAKING  schemas/Patient.json: $.zip_code: field removed",
+        "BREAKING  schemas/Patient.json: $.chart_id: now required",
+    ):
         assert line in out.splitlines()
     assert "additive" not in out.split("\n")[0]
 
 
 def test_diff_additive_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    new_props = {**OLD_PROPS, "gender": {"type": "string", "enum": ["Male", "Female", "UNK", "ASKU"]},
-                 "pronouns": {"type": "string"}}
+    new_props = {
+        **OLD_PROPS,
+        "gender": {"type": "string", "enum": ["Male", "Female", "UNK", "ASKU"]},
+        "pronouns": {"type": "string"},
+    }
     old = _write(tmp_path, "old", _mini(OLD_PROPS, ["id"], extra_op=False))
     new = _write(tmp_path, "new", _mini(new_props, ["id"], statuses=("200", "404", "429")))
     assert _run_cli("contracts", "diff", str(old), str(new)) == 0
@@ -173,15 +217,35 @@ def test_diff_additive_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_cli_import_and_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = _write(tmp_path, "c", _mini(OLD_PROPS, ["id"]))
     results = tmp_path / "results.json"
-    results.write_text(json.dumps({"results": [
-        {"operation": "GET /api/patients/{id}", "status": 200},
-        {"operation": None, "status": 200}]}))
-    assert _run_cli("contracts", "coverage", "--contracts", str(out), "--from", str(results), "--json") == 0
+    results.write_text(
+        json.dumps(
+            {
+                "results": [
+                    {"operation": "GET /api/patients/{id}", "status": 200},
+                    {"operation": None, "status": 200},
+                ]
+            }
+        )
+    )
+    assert (
+        _run_cli("contracts", "coverage", "--contracts", str(out), "--from", str(results), "--json")
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["operations"] == {"exercised": 1, "total": 2}
     assert data["statuses"] == {"exercised": 1, "total": 3}
     assert _run_cli("contracts", "coverage", "--contracts", str(out), "--all") == 0
     assert "GET /api/offices" in capsys.readouterr().out
-    assert _run_cli("contracts", "import", str(OPENAPI_DOCUMENT), "--out", str(tmp_path / "real"),
-                    "--corrections", str(CORRECTIONS_FILE)) == 0
+    assert (
+        _run_cli(
+            "contracts",
+            "import",
+            str(OPENAPI_DOCUMENT),
+            "--out",
+            str(tmp_path / "real"),
+            "--corrections",
+            str(CORRECTIONS_FILE),
+        )
+        == 0
+    )
     assert "file(s) changed" in capsys.readouterr().out

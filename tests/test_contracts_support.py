@@ -36,8 +36,17 @@ def contracts(disabled: frozenset[str] = frozenset()) -> ContractSet:
     return ContractSet.from_files(built_files(disabled))
 
 
-def check(cs: ContractSet, method: str, url: str, status: int, body: Any = None, *,
-          content_type: str | None = "application/json", strict: bool = False) -> Any:
+def check(
+    cs: ContractSet,
+    method: str,
+    url: str,
+    status: int,
+    body: Any = None,
+    *,
+    content_type: str | None = "application/json",
+    strict: bool = False,
+) -> Any:
     raw = body if isinstance(body, (bytes, str)) or body is None else json.dumps(body)
-    return cs.check(method=method, url=url, status=status, content_type=content_type,
-                    body=raw, strict=strict)
+    return cs.check(
+        method=method, url=url, status=status, content_type=content_type, body=raw, strict=strict
+    )

@@ -28,7 +28,10 @@ CRASHES = ["write", "fsync", "replace"]
 def write(kind: str, path: Path, label: str, crash: str) -> int:
     done = subprocess.run(
         [sys.executable, "-m", "tests.crash_helpers.write_artifact", kind, str(path), label, crash],
-        cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode
@@ -81,8 +84,18 @@ def test_a_sigkill_during_a_large_write_leaves_old_or_new(tmp_path: Path) -> Non
     assert write("cassette", path, "old", "none") == 0
     for delay in (0.05, 0.2, 0.4, 0.8):
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.crash_helpers.write_artifact", "cassette", str(path),
-             "new", "none"], cwd=PROJECT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "tests.crash_helpers.write_artifact",
+                "cassette",
+                str(path),
+                "new",
+                "none",
+            ],
+            cwd=PROJECT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             process.wait(timeout=delay)
@@ -95,10 +108,23 @@ def test_a_sigkill_during_a_large_write_leaves_old_or_new(tmp_path: Path) -> Non
 # --- token refresh --------------------------------------------------------------------------------
 
 
-def run_with_crash(sb: Sandbox, tmp_path: Path, env: Path, store: Path, crash: str | None) -> tuple[int, str]:
+def run_with_crash(
+    sb: Sandbox, tmp_path: Path, env: Path, store: Path, crash: str | None
+) -> tuple[int, str]:
     result = run_cli(
-        "run", "-e", str(env), "--token-store", str(store), "--folder", "Users",
-        "--no-contracts", "--rate-limit", "none", "--timeout-request", "5", cwd=tmp_path,
+        "run",
+        "-e",
+        str(env),
+        "--token-store",
+        str(store),
+        "--folder",
+        "Users",
+        "--no-contracts",
+        "--rate-limit",
+        "none",
+        "--timeout-request",
+        "5",
+        cwd=tmp_path,
         env={"HARNESS_CRASH_AT": crash} if crash else {"HARNESS_CRASH_AT": ""},
     )
     return result.code, result.stdout + result.stderr

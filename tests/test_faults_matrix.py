@@ -111,35 +111,105 @@ class FaultCase:
 # All on GET /api/doctors (the first request of the "Doctors" folder; the second, GET
 # /api/doctors/{id}, is untouched and must still pass).
 GET_CASES = [
-    FaultCase("500-burst-within-budget", FaultKind.SERVER_ERROR, 2, Verdict.PASSED, "ok", 3,
-              ("backoff",)),
-    FaultCase("500-burst-beyond-budget", FaultKind.SERVER_ERROR, 3, Verdict.ERROR, "server fault", 3),
+    FaultCase(
+        "500-burst-within-budget", FaultKind.SERVER_ERROR, 2, Verdict.PASSED, "ok", 3, ("backoff",)
+    ),
+    FaultCase(
+        "500-burst-beyond-budget", FaultKind.SERVER_ERROR, 3, Verdict.ERROR, "server fault", 3
+    ),
     FaultCase("500-forever", FaultKind.SERVER_ERROR, None, Verdict.ERROR, "server fault", 3),
     FaultCase("503-once", FaultKind.UNAVAILABLE, 1, Verdict.PASSED, "ok", 2),
     FaultCase("503-forever", FaultKind.UNAVAILABLE, None, Verdict.ERROR, "server fault", 3),
-    FaultCase("429-retry-after", FaultKind.THROTTLE, 1, Verdict.PASSED, "ok", 2, ("Retry-After",),
-              {"retry_after": 1}),
+    FaultCase(
+        "429-retry-after",
+        FaultKind.THROTTLE,
+        1,
+        Verdict.PASSED,
+        "ok",
+        2,
+        ("Retry-After",),
+        {"retry_after": 1},
+    ),
     FaultCase("429-no-retry-after", FaultKind.THROTTLE, 1, Verdict.PASSED, "ok", 2, ("backoff",)),
     FaultCase("429-forever", FaultKind.THROTTLE, None, Verdict.ERROR, "throttled", 3),
     # A Retry-After beyond RetryPolicy.max_wait_s (60 s) is not waited for: reported at once.
-    FaultCase("429-retry-after-too-long", FaultKind.THROTTLE, None, Verdict.ERROR, "throttled", 1,
-              (), {"retry_after": 3600}),
-    FaultCase("slow-once", FaultKind.DELAY, 1, Verdict.PASSED, "ok", 2, ("timed out",),
-              {"seconds": 2 * TIMEOUT_S}),
-    FaultCase("slow-forever", FaultKind.DELAY, None, Verdict.ERROR, "timeout", 3, ("timed out",),
-              {"seconds": 2 * TIMEOUT_S}),
+    FaultCase(
+        "429-retry-after-too-long",
+        FaultKind.THROTTLE,
+        None,
+        Verdict.ERROR,
+        "throttled",
+        1,
+        (),
+        {"retry_after": 3600},
+    ),
+    FaultCase(
+        "slow-once",
+        FaultKind.DELAY,
+        1,
+        Verdict.PASSED,
+        "ok",
+        2,
+        ("timed out",),
+        {"seconds": 2 * TIMEOUT_S},
+    ),
+    FaultCase(
+        "slow-forever",
+        FaultKind.DELAY,
+        None,
+        Verdict.ERROR,
+        "timeout",
+        3,
+        ("timed out",),
+        {"seconds": 2 * TIMEOUT_S},
+    ),
     FaultCase("reset-once", FaultKind.RESET, 1, Verdict.PASSED, "ok", 2),
-    FaultCase("reset-forever", FaultKind.RESET, None, Verdict.ERROR, "connection error", 3,
-              ("connection failed",)),
+    FaultCase(
+        "reset-forever",
+        FaultKind.RESET,
+        None,
+        Verdict.ERROR,
+        "connection error",
+        3,
+        ("connection failed",),
+    ),
     # A 200 with a broken body is the server breaking its contract: never retried.
-    FaultCase("malformed-json", FaultKind.MALFORMED_JSON, None, Verdict.FAILED,
-              "contract violation", 1, ("not valid JSON",)),
-    FaultCase("html-with-200", FaultKind.HTML_200, None, Verdict.FAILED, "contract violation", 1,
-              ("text/html",)),
-    FaultCase("wrong-content-type", FaultKind.WRONG_CONTENT_TYPE, None, Verdict.FAILED,
-              "contract violation", 1, ("content type",)),
-    FaultCase("redirect-loop", FaultKind.REDIRECT_LOOP, None, Verdict.ERROR, "connection error", 1,
-              ("redirect loop",)),
+    FaultCase(
+        "malformed-json",
+        FaultKind.MALFORMED_JSON,
+        None,
+        Verdict.FAILED,
+        "contract violation",
+        1,
+        ("not valid JSON",),
+    ),
+    FaultCase(
+        "html-with-200",
+        FaultKind.HTML_200,
+        None,
+        Verdict.FAILED,
+        "contract violation",
+        1,
+        ("text/html",),
+    ),
+    FaultCase(
+        "wrong-content-type",
+        FaultKind.WRONG_CONTENT_TYPE,
+        None,
+        Verdict.FAILED,
+        "contract violation",
+        1,
+        ("content type",),
+    ),
+    FaultCase(
+        "redirect-loop",
+        FaultKind.REDIRECT_LOOP,
+        None,
+        Verdict.ERROR,
+        "connection error",
+        1,
+        ("redirect loop",),
+    ),
 ]
 
 
@@ -151,8 +221,9 @@ def _words(result: RequestResult) -> str:
 @pytest.mark.parametrize("case", GET_CASES, ids=[c.id for c in GET_CASES])
 def test_fault_on_an_idempotent_request(clean: Sandbox, tmp_path: Path, case: FaultCase) -> None:
     sb = clean
-    sb.faults.inject(route="/api/doctors", kind=case.kind, count=case.count, methods=["GET"],
-                     **case.options)
+    sb.faults.inject(
+        route="/api/doctors", kind=case.kind, count=case.count, methods=["GET"], **case.options
+    )
     run = run_in_process(sb, tmp_path, "Doctors")
 
     hit = run.by_name("List doctors")
@@ -177,8 +248,16 @@ POST_CASES = [
     # A retried POST would create a second patient: 5xx, timeouts and resets are never retried.
     FaultCase("post-500", FaultKind.SERVER_ERROR, None, Verdict.ERROR, "server fault", 1),
     FaultCase("post-reset", FaultKind.RESET, None, Verdict.ERROR, "connection error", 1),
-    FaultCase("post-slow", FaultKind.DELAY, 1, Verdict.ERROR, "timeout", 1, ("timed out",),
-              {"seconds": 2 * TIMEOUT_S}),
+    FaultCase(
+        "post-slow",
+        FaultKind.DELAY,
+        1,
+        Verdict.ERROR,
+        "timeout",
+        1,
+        ("timed out",),
+        {"seconds": 2 * TIMEOUT_S},
+    ),
     # ... but a 429 was not processed, so it is retried for every method.
     FaultCase("post-429", FaultKind.THROTTLE, 1, Verdict.PASSED, "ok", 2),
     FaultCase("post-429-forever", FaultKind.THROTTLE, None, Verdict.ERROR, "throttled", 3),
@@ -188,8 +267,9 @@ POST_CASES = [
 @pytest.mark.parametrize("case", POST_CASES, ids=[c.id for c in POST_CASES])
 def test_fault_on_a_post(clean: Sandbox, tmp_path: Path, case: FaultCase) -> None:
     sb = clean
-    sb.faults.inject(route="/api/patients", kind=case.kind, count=case.count, methods=["POST"],
-                     **case.options)
+    sb.faults.inject(
+        route="/api/patients", kind=case.kind, count=case.count, methods=["POST"], **case.options
+    )
     # Contracts off: this is about retries and causes, not about the create body's schema.
     run = run_in_process(sb, tmp_path, "Patients", contracts=False)
     create = run.by_name("Create patient")
@@ -207,7 +287,9 @@ def test_fault_on_a_post(clean: Sandbox, tmp_path: Path, case: FaultCase) -> Non
 # --- tokens -----------------------------------------------------------------------------------
 
 
-def test_access_tokens_expired_mid_run_refresh_transparently(clean: Sandbox, tmp_path: Path) -> None:
+def test_access_tokens_expired_mid_run_refresh_transparently(
+    clean: Sandbox, tmp_path: Path
+) -> None:
     sb = clean
     run = run_in_process(sb, tmp_path, "Doctors", after_first=sb.expire_access_tokens)
     assert [r.verdict for r in run.results] == [Verdict.PASSED, Verdict.PASSED]
@@ -217,7 +299,9 @@ def test_access_tokens_expired_mid_run_refresh_transparently(clean: Sandbox, tmp
     assert sb.request_count("/o/token/") == 2  # the first token, then exactly one refresh
 
 
-def test_refresh_token_revoked_mid_run_is_a_clear_auth_error(clean: Sandbox, tmp_path: Path) -> None:
+def test_refresh_token_revoked_mid_run_is_a_clear_auth_error(
+    clean: Sandbox, tmp_path: Path
+) -> None:
     sb = clean
     store = tmp_path / "tokens.json"
 
@@ -237,7 +321,9 @@ def test_refresh_token_revoked_mid_run_is_a_clear_auth_error(clean: Sandbox, tmp
         assert secret not in second.message
 
 
-def test_token_endpoint_failing_is_an_auth_error_per_request(clean: Sandbox, tmp_path: Path) -> None:
+def test_token_endpoint_failing_is_an_auth_error_per_request(
+    clean: Sandbox, tmp_path: Path
+) -> None:
     sb = clean
     sb.faults.inject(route="/o/token/", kind=FaultKind.TOKEN_ENDPOINT_ERROR, count=None)
     run = run_in_process(sb, tmp_path, "Doctors")
@@ -312,10 +398,26 @@ def cli(sb: Sandbox, tmp_path: Path, folder: str, *extra: str) -> tuple[int, str
     env = sb.write_environment(tmp_path / "env.json")
     report = tmp_path / "out.json"
     result = run_cli(
-        "run", "-e", str(env), "--env-var", f"refresh_token={sb.issue_refresh_token()}",
-        "--token-store", str(tmp_path / "tokens.json"), "--json", str(report),
-        "--junit", str(tmp_path / "out.xml"), "--retries", str(RETRIES),
-        "--timeout-request", str(TIMEOUT_S), "--rate-limit", "none", "--folder", folder, *extra,
+        "run",
+        "-e",
+        str(env),
+        "--env-var",
+        f"refresh_token={sb.issue_refresh_token()}",
+        "--token-store",
+        str(tmp_path / "tokens.json"),
+        "--json",
+        str(report),
+        "--junit",
+        str(tmp_path / "out.xml"),
+        "--retries",
+        str(RETRIES),
+        "--timeout-request",
+        str(TIMEOUT_S),
+        "--rate-limit",
+        "none",
+        "--folder",
+        folder,
+        *extra,
         cwd=tmp_path,
     )
     output = result.stdout + result.stderr
@@ -338,7 +440,9 @@ def test_cli_server_fault_burst_within_budget_passes_and_shows_attempts(
 def test_cli_server_fault_beyond_budget_is_an_error_not_a_failure(
     clean: Sandbox, tmp_path: Path
 ) -> None:
-    clean.faults.inject(route="/api/doctors", kind=FaultKind.SERVER_ERROR, count=None, methods=["GET"])
+    clean.faults.inject(
+        route="/api/doctors", kind=FaultKind.SERVER_ERROR, count=None, methods=["GET"]
+    )
     code, output, report = cli(clean, tmp_path, "Doctors")
     assert code == 1, output
     listed = next(r for r in report["results"] if r["name"] == "List doctors")
@@ -350,15 +454,21 @@ def test_cli_server_fault_beyond_budget_is_an_error_not_a_failure(
 
 @pytest.mark.parametrize(
     ("kind", "cause"),
-    [(FaultKind.RESET, "connection error"), (FaultKind.DELAY, "timeout"),
-     (FaultKind.THROTTLE, "throttled"), (FaultKind.MALFORMED_JSON, "contract violation")],
+    [
+        (FaultKind.RESET, "connection error"),
+        (FaultKind.DELAY, "timeout"),
+        (FaultKind.THROTTLE, "throttled"),
+        (FaultKind.MALFORMED_JSON, "contract violation"),
+    ],
     ids=["reset", "timeout", "throttle", "malformed-json"],
 )
 def test_cli_fault_kinds_name_their_cause(
     clean: Sandbox, tmp_path: Path, kind: FaultKind, cause: str
 ) -> None:
     seconds = 2 * TIMEOUT_S if kind is FaultKind.DELAY else None
-    clean.faults.inject(route="/api/doctors", kind=kind, count=None, methods=["GET"], seconds=seconds)
+    clean.faults.inject(
+        route="/api/doctors", kind=kind, count=None, methods=["GET"], seconds=seconds
+    )
     code, output, report = cli(clean, tmp_path, "Doctors")
     assert code == 1, output
     listed = next(r for r in report["results"] if r["name"] == "List doctors")
@@ -371,9 +481,20 @@ def test_cli_revoked_refresh_token_is_a_clear_auth_error(clean: Sandbox, tmp_pat
     revoked = clean.issue_refresh_token()
     clean.revoke(revoked)
     result = run_cli(
-        "run", "-e", str(env), "--env-var", f"refresh_token={revoked}",
-        "--token-store", str(tmp_path / "tokens.json"), "--json", str(tmp_path / "out.json"),
-        "--folder", "Doctors", "--rate-limit", "none", cwd=tmp_path,
+        "run",
+        "-e",
+        str(env),
+        "--env-var",
+        f"refresh_token={revoked}",
+        "--token-store",
+        str(tmp_path / "tokens.json"),
+        "--json",
+        str(tmp_path / "out.json"),
+        "--folder",
+        "Doctors",
+        "--rate-limit",
+        "none",
+        cwd=tmp_path,
     )
     output = result.stdout + result.stderr
     # Refused credentials are a set-up problem (exit 2), said once; nothing else is sent.

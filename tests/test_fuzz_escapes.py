@@ -88,11 +88,20 @@ def test_any_template_text_renders_or_is_a_template_problem(text: str) -> None:
 
 
 def upload_collection(tmp_path: Path, src: str, mode: str) -> Path:
-    body = ({"mode": "formdata", "formdata": [{"key": "f", "type": "file", "src": src}]}
-            if mode == "formdata" else {"mode": "file", "file": {"src": src}})
-    doc = {"info": {"name": "up", "schema": V21},
-           "item": [{"name": "upload", "request": {"method": "POST", "url": "http://127.0.0.1:9/x",
-                                                   "body": body}}]}
+    body = (
+        {"mode": "formdata", "formdata": [{"key": "f", "type": "file", "src": src}]}
+        if mode == "formdata"
+        else {"mode": "file", "file": {"src": src}}
+    )
+    doc = {
+        "info": {"name": "up", "schema": V21},
+        "item": [
+            {
+                "name": "upload",
+                "request": {"method": "POST", "url": "http://127.0.0.1:9/x", "body": body},
+            }
+        ],
+    }
     path = tmp_path / "c.json"
     path.write_text(json.dumps(doc))
     return path

@@ -119,12 +119,25 @@ leaves = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30),
-    st.sampled_from(["", HUGE, "{{", "{{x}}", "{{$guid}}", "\x00", "\ud7ff\U0010ffff", "../../etc/passwd",
-                     "https://schema.getpostman.com/json/collection/v9.9.9/collection.json"]),
+    st.sampled_from(
+        [
+            "",
+            HUGE,
+            "{{",
+            "{{x}}",
+            "{{$guid}}",
+            "\x00",
+            "\ud7ff\U0010ffff",
+            "../../etc/passwd",
+            "https://schema.getpostman.com/json/collection/v9.9.9/collection.json",
+        ]
+    ),
 )
 values = st.recursive(
     leaves,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -141,7 +154,13 @@ def slots(doc: Any) -> list[tuple[Any, Any]]:
     stack = [doc]
     while stack:
         node = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list)
+            else ()
+        )
         for key, value in items:
             found.append((node, key))
             stack.append(value)
@@ -164,10 +183,13 @@ def mutated(draw: st.DrawFn, base: Any, max_mutations: int = 4) -> Any:
         elif action == "retype":
             current = container[key]
             container[key] = (
-                [current] if isinstance(current, dict) else
-                {"0": current} if isinstance(current, list) else
-                str(current) if not isinstance(current, str) else
-                draw(st.sampled_from([None, 0, 1.5, math.nan, [], {}, True]))
+                [current]
+                if isinstance(current, dict)
+                else {"0": current}
+                if isinstance(current, list)
+                else str(current)
+                if not isinstance(current, str)
+                else draw(st.sampled_from([None, 0, 1.5, math.nan, [], {}, True]))
             )
         elif action == "nest":
             container[key] = nest(draw(st.integers(1, MUTATION_DEPTH)), container[key])
@@ -184,7 +206,9 @@ def as_json(doc: Any) -> bytes:
 
 def as_yaml(doc: Any) -> bytes:
     try:
-        return yaml.safe_dump(doc, allow_unicode=True, width=10_000).encode("utf-8", "surrogatepass")
+        return yaml.safe_dump(doc, allow_unicode=True, width=10_000).encode(
+            "utf-8", "surrogatepass"
+        )
     except yaml.YAMLError:
         return b"{}"
 
@@ -209,24 +233,62 @@ def utf8(data: bytes) -> bytes:
 
 COLLECTION = json.loads(paths.DEFAULT_COLLECTION.read_text())
 SMALL_COLLECTION: dict[str, Any] = {
-    "info": {"name": "small", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+    "info": {
+        "name": "small",
+        "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+    },
     "variable": [{"key": "base_url", "value": "http://127.0.0.1:1"}],
-    "auth": {"type": "bearer", "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}]},
+    "auth": {
+        "type": "bearer",
+        "bearer": [{"key": "token", "value": "{{token}}", "type": "string"}],
+    },
     "item": [
-        {"name": "folder", "item": [
-            {"name": "upload", "request": {
-                "method": "POST", "url": {"raw": "{{base_url}}/api/documents", "host": ["{{base_url}}"],
-                                          "path": ["api", "documents"], "query": [{"key": "a", "value": "1"}]},
-                "header": [{"key": "X", "value": "y", "disabled": True}],
-                "body": {"mode": "formdata", "formdata": [
-                    {"key": "document", "type": "file", "src": "doc.pdf"},
-                    {"key": "description", "value": "d", "type": "text"}]}}},
-            {"name": "raw", "event": [{"listen": "test", "script": {"exec": ["pm.test('x', () => {})"]}}],
-             "request": {"method": "PUT", "url": "{{base_url}}/api/x/:id",
-                         "body": {"mode": "raw", "raw": "{\"a\": 1}", "options": {"raw": {"language": "json"}}}}},
-            {"name": "file", "request": {"method": "POST", "url": "{{base_url}}/api/y",
-                                         "body": {"mode": "file", "file": {"src": "up.bin"}}}},
-        ]},
+        {
+            "name": "folder",
+            "item": [
+                {
+                    "name": "upload",
+                    "request": {
+                        "method": "POST",
+                        "url": {
+                            "raw": "{{base_url}}/api/documents",
+                            "host": ["{{base_url}}"],
+                            "path": ["api", "documents"],
+                            "query": [{"key": "a", "value": "1"}],
+                        },
+                        "header": [{"key": "X", "value": "y", "disabled": True}],
+                        "body": {
+                            "mode": "formdata",
+                            "formdata": [
+                                {"key": "document", "type": "file", "src": "doc.pdf"},
+                                {"key": "description", "value": "d", "type": "text"},
+                            ],
+                        },
+                    },
+                },
+                {
+                    "name": "raw",
+                    "event": [{"listen": "test", "script": {"exec": ["pm.test('x', () => {})"]}}],
+                    "request": {
+                        "method": "PUT",
+                        "url": "{{base_url}}/api/x/:id",
+                        "body": {
+                            "mode": "raw",
+                            "raw": '{"a": 1}',
+                            "options": {"raw": {"language": "json"}},
+                        },
+                    },
+                },
+                {
+                    "name": "file",
+                    "request": {
+                        "method": "POST",
+                        "url": "{{base_url}}/api/y",
+                        "body": {"mode": "file", "file": {"src": "up.bin"}},
+                    },
+                },
+            ],
+        },
     ],
 }
 
@@ -250,9 +312,13 @@ def test_collection_loader_survives_raw_bytes(data: st.DataObject) -> None:
 # --- environments and iteration data -------------------------------------------------------------
 
 ENVIRONMENT = {
-    "id": "0", "name": "env", "_postman_variable_scope": "environment",
-    "values": [{"key": "base_url", "value": "http://127.0.0.1:1", "type": "default", "enabled": True},
-               {"key": "refresh_token", "value": "r", "type": "secret", "enabled": False}],
+    "id": "0",
+    "name": "env",
+    "_postman_variable_scope": "environment",
+    "values": [
+        {"key": "base_url", "value": "http://127.0.0.1:1", "type": "default", "enabled": True},
+        {"key": "refresh_token", "value": "r", "type": "secret", "enabled": False},
+    ],
 }
 ROWS = [{"name": "Ann", "age": 3, "note": None}, {"name": "Bo", "nested": {"a": [1, 2]}}]
 
@@ -266,8 +332,10 @@ def test_environment_loader_survives_mutated_documents(doc: Any) -> None:
 @fuzz_settings(800)
 @given(st.data())
 def test_environment_loader_survives_raw_bytes(data: st.DataObject) -> None:
-    load_guarded({"e.json": data.draw(raw_variants(as_json(ENVIRONMENT)))},
-                 lambda d: load_variable_file(d / "e.json"))
+    load_guarded(
+        {"e.json": data.draw(raw_variants(as_json(ENVIRONMENT)))},
+        lambda d: load_variable_file(d / "e.json"),
+    )
 
 
 @fuzz_settings(1000)
@@ -279,7 +347,7 @@ def test_iteration_data_json_survives_mutated_documents(doc: Any) -> None:
 @fuzz_settings(1000)
 @given(st.data())
 def test_iteration_data_survives_raw_text(data: st.DataObject) -> None:
-    csv_text = b"name,age\nAnn,3\n\"Bo, Jr\",4\n"
+    csv_text = b'name,age\nAnn,3\n"Bo, Jr",4\n'
     suffix = data.draw(st.sampled_from(["csv", "json"]))
     base = csv_text if suffix == "csv" else as_json(ROWS)
     raw = data.draw(raw_variants(base).map(utf8) | raw_variants(base))
@@ -317,18 +385,29 @@ KEPT_OPERATIONS = ["GET /api/doctors", "GET /api/doctors/{id}", "POST /api/patie
 
 def small_contracts() -> tuple[dict[str, Any], dict[str, bytes]]:
     """A three-operation contract set (index plus the schema files those operations name)."""
-    index = {**CONTRACT_INDEX, "operations": {k: CONTRACT_INDEX["operations"][k] for k in KEPT_OPERATIONS}}
+    index = {
+        **CONTRACT_INDEX,
+        "operations": {k: CONTRACT_INDEX["operations"][k] for k in KEPT_OPERATIONS},
+    }
     schemas: dict[str, bytes] = {}
     for op in index["operations"].values():
         for response in op["responses"].values():
             if response.get("schema"):
-                schemas[response["schema"]] = (paths.CONTRACTS_DIR / response["schema"]).read_bytes()
+                schemas[response["schema"]] = (
+                    paths.CONTRACTS_DIR / response["schema"]
+                ).read_bytes()
     # Schemas may refer to shared ones: ship every schema that a kept one mentions by file name.
-    every = {p.relative_to(paths.CONTRACTS_DIR).as_posix(): p.read_bytes()
-             for p in (paths.CONTRACTS_DIR / "schemas").rglob("*.json")}
+    every = {
+        p.relative_to(paths.CONTRACTS_DIR).as_posix(): p.read_bytes()
+        for p in (paths.CONTRACTS_DIR / "schemas").rglob("*.json")
+    }
     while True:
-        wanted = {name for name in every if name not in schemas
-                  and any(name.rsplit("/", 1)[-1].encode() in text for text in schemas.values())}
+        wanted = {
+            name
+            for name in every
+            if name not in schemas
+            and any(name.rsplit("/", 1)[-1].encode() in text for text in schemas.values())
+        }
         if not wanted:
             return index, schemas
         schemas.update((name, every[name]) for name in wanted)
@@ -342,8 +421,13 @@ def load_contracts_in(directory: Path) -> object:
     # Loading is lazy about compiling: exercise a check against every kept operation too.
     for key in KEPT_OPERATIONS:
         method, path = key.split(" ", 1)
-        contracts.check(method=method, url="http://h" + path.replace("{id}", "5"), status=200,
-                        content_type="application/json", body=b'{"id": 5}')
+        contracts.check(
+            method=method,
+            url="http://h" + path.replace("{id}", "5"),
+            status=200,
+            content_type="application/json",
+            body=b'{"id": 5}',
+        )
     return contracts
 
 
@@ -367,8 +451,14 @@ def test_structurally_wrong_contract_index_is_an_input_error(operation: Any) -> 
 
 def test_a_schema_file_that_is_not_a_schema_is_an_input_error() -> None:
     # Refused when the contracts are loaded, not when the first response is judged.
-    error = refused({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS,
-                     "schemas/Doctor.json": b'{"type": 5}'}, ContractSet.load)
+    error = refused(
+        {
+            "index.json": as_json(SMALL_INDEX),
+            **SMALL_SCHEMAS,
+            "schemas/Doctor.json": b'{"type": 5}',
+        },
+        ContractSet.load,
+    )
     assert isinstance(error, InputError)
     assert "Doctor.json" in str(error) and "not a valid JSON Schema" in str(error)
 
@@ -377,16 +467,24 @@ def test_schemas_that_do_not_fit_together_are_an_input_error_when_first_used() -
     # Each file is a schema, but the $ref points nowhere: found when the schema is compiled.
     doctor = json.loads(SMALL_SCHEMAS["schemas/Doctor.json"])
     doctor["properties"] = {**doctor.get("properties", {}), "x": {"$ref": "Nowhere.json"}}
-    error = refused({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS,
-                     "schemas/Doctor.json": as_json(doctor)}, load_contracts_in)
+    error = refused(
+        {
+            "index.json": as_json(SMALL_INDEX),
+            **SMALL_SCHEMAS,
+            "schemas/Doctor.json": as_json(doctor),
+        },
+        load_contracts_in,
+    )
     assert isinstance(error, InputError) and "Doctor.json" in str(error)
 
 
 @fuzz_settings(300)
 @given(st.data())
 def test_contract_index_survives_raw_bytes(data: st.DataObject) -> None:
-    load_guarded({"index.json": data.draw(raw_variants(as_json(SMALL_INDEX))), **SMALL_SCHEMAS},
-                 load_contracts_in)
+    load_guarded(
+        {"index.json": data.draw(raw_variants(as_json(SMALL_INDEX))), **SMALL_SCHEMAS},
+        load_contracts_in,
+    )
 
 
 @fuzz_settings(250)
@@ -395,21 +493,31 @@ def test_contract_schema_files_survive_mutations(data: st.DataObject) -> None:
     name = data.draw(st.sampled_from(sorted(SMALL_SCHEMAS)))
     schema = json.loads(SMALL_SCHEMAS[name])
     broken = data.draw(st.one_of(mutated(schema).map(as_json), raw_variants(SMALL_SCHEMAS[name])))
-    load_guarded({"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS, name: broken}, load_contracts_in)
+    load_guarded(
+        {"index.json": as_json(SMALL_INDEX), **SMALL_SCHEMAS, name: broken}, load_contracts_in
+    )
 
 
 BODY_CONTRACTS = ContractSet.load(paths.CONTRACTS_DIR)
 
 
 @fuzz_settings(1500)
-@given(st.one_of(values.map(as_json), st.binary(max_size=200)),
-       st.sampled_from([None, "application/json", "text/html", "", "application/json; charset=x"]),
-       st.sampled_from([200, 201, 204, 400, 404, 500]))
-def test_contract_check_judges_any_response_body(body: bytes, content_type: str | None, status: int) -> None:
-    for method, url in (("GET", "http://h/api/doctors"), ("GET", "http://h/api/patients/7"),
-                        ("POST", "http://h/api/patients")):
-        report = BODY_CONTRACTS.check(method=method, url=url, status=status,
-                                      content_type=content_type, body=body)
+@given(
+    st.one_of(values.map(as_json), st.binary(max_size=200)),
+    st.sampled_from([None, "application/json", "text/html", "", "application/json; charset=x"]),
+    st.sampled_from([200, 201, 204, 400, 404, 500]),
+)
+def test_contract_check_judges_any_response_body(
+    body: bytes, content_type: str | None, status: int
+) -> None:
+    for method, url in (
+        ("GET", "http://h/api/doctors"),
+        ("GET", "http://h/api/patients/7"),
+        ("POST", "http://h/api/patients"),
+    ):
+        report = BODY_CONTRACTS.check(
+            method=method, url=url, status=status, content_type=content_type, body=body
+        )
         assert report.operation is not None
 
 
@@ -417,13 +525,21 @@ def test_contract_check_judges_any_response_body(body: bytes, content_type: str 
 
 CASSETTE: dict[str, Any] = {
     "version": 1,
-    "interactions": [{
-        "request": {"method": "GET", "uri": "http://127.0.0.1:1/api/doctors?page=1", "body": None,
-                    "headers": {"Accept": ["application/json"]}},
-        "response": {"status": {"code": 200, "message": "OK"},
-                     "headers": {"Content-Type": ["application/json"]},
-                     "body": {"string": "{\"results\": [{\"id\": 1}]}"}},
-    }],
+    "interactions": [
+        {
+            "request": {
+                "method": "GET",
+                "uri": "http://127.0.0.1:1/api/doctors?page=1",
+                "body": None,
+                "headers": {"Accept": ["application/json"]},
+            },
+            "response": {
+                "status": {"code": 200, "message": "OK"},
+                "headers": {"Content-Type": ["application/json"]},
+                "body": {"string": '{"results": [{"id": 1}]}'},
+            },
+        }
+    ],
 }
 SERIALIZER = ReadableYamlSerializer()
 
@@ -512,8 +628,13 @@ def probe_in_subprocess(kind: str, content: bytes, tmp_path: Path) -> str:
     """Deep YAML can overflow the C stack (a segfault), so it is loaded in a child process."""
     path = tmp_path / "deep.yaml"
     path.write_bytes(content)
-    done = subprocess.run([sys.executable, "-c", PROBE, kind, str(path)], cwd=paths.PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, kind, str(path)],
+        cwd=paths.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return f"exit {done.returncode}: {done.stdout.strip()} {done.stderr[-300:]}"
 
 
@@ -526,23 +647,30 @@ def test_deeply_nested_cassette_is_a_cassette_error(tmp_path: Path) -> None:
 
 
 def test_deeply_nested_response_body_is_a_contract_violation() -> None:
-    report = BODY_CONTRACTS.check(method="GET", url="http://h/api/doctors", status=200,
-                                  content_type="application/json", body=DEEP_JSON)
+    report = BODY_CONTRACTS.check(
+        method="GET",
+        url="http://h/api/doctors",
+        status=200,
+        content_type="application/json",
+        body=DEEP_JSON,
+    )
     assert [v.rule for v in report.violations] == ["json"]
     assert "nested too deeply" in report.violations[0].message
 
 
 @pytest.mark.parametrize("suffix", ["csv", "json"])
 def test_non_utf8_iteration_data_is_an_input_error(suffix: str) -> None:
-    error = refused({f"d.{suffix}": b"\xff\xfename\n\x80\n"},
-                    lambda d: load_iteration_data(d / f"d.{suffix}"))
+    error = refused(
+        {f"d.{suffix}": b"\xff\xfename\n\x80\n"}, lambda d: load_iteration_data(d / f"d.{suffix}")
+    )
     assert_input_error_naming(error, f"d.{suffix}")
     assert "UTF-8" in str(error)
 
 
 def test_huge_csv_field_is_an_input_error() -> None:
-    error = refused({"d.csv": b"name\n" + b"x" * 200_000 + b"\n"},
-                    lambda d: load_iteration_data(d / "d.csv"))
+    error = refused(
+        {"d.csv": b"name\n" + b"x" * 200_000 + b"\n"}, lambda d: load_iteration_data(d / "d.csv")
+    )
     assert_input_error_naming(error, "d.csv")
 
 
@@ -558,7 +686,9 @@ def test_cassette_header_with_no_values_is_a_cassette_error() -> None:
     doc: Any = copy.deepcopy(CASSETTE)
     doc["interactions"][0]["request"]["headers"]["Accept"] = []
     files = {"c.yaml": as_yaml(doc)}
-    for load in (lambda d: load_document(d / "c.yaml"),  # harness cassettes show
-                 lambda d: GuardedPersister().load_cassette(d / "c.yaml", SERIALIZER)):  # replay
+    for load in (
+        lambda d: load_document(d / "c.yaml"),  # harness cassettes show
+        lambda d: GuardedPersister().load_cassette(d / "c.yaml", SERIALIZER),
+    ):  # replay
         error = refused(files, load)
         assert isinstance(error, CassetteError) and "c.yaml" in str(error), error

@@ -9,7 +9,9 @@ from tests.conftest import PROJECT, run_cli
 
 
 def test_hard_coded_drchrono_hosts_reach_the_sandbox(tmp_path: Path) -> None:
-    collection = json.loads((PROJECT / "collections" / "drchrono.postman_collection.json").read_text())
+    collection = json.loads(
+        (PROJECT / "collections" / "drchrono.postman_collection.json").read_text()
+    )
     text = json.dumps(collection)
     text = text.replace("{{base_url}}", "https://app.drchrono.com")
     text = text.replace("{{auth_base_url}}", "https://drchrono.com")
@@ -18,8 +20,12 @@ def test_hard_coded_drchrono_hosts_reach_the_sandbox(tmp_path: Path) -> None:
     assert "{{base_url}}" not in text
 
     result = run_cli(
-        "run", str(hard_coded), "-e", str(PROJECT / "collections" / "sandbox.postman_environment.json"),
-        "--json", str(tmp_path / "s.json"),
+        "run",
+        str(hard_coded),
+        "-e",
+        str(PROJECT / "collections" / "sandbox.postman_environment.json"),
+        "--json",
+        str(tmp_path / "s.json"),
     )
     assert result.code == 0, result.stdout + result.stderr
     summary = json.loads((tmp_path / "s.json").read_text())

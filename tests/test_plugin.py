@@ -114,7 +114,12 @@ def test_bad_scenario_is_a_collection_error_with_its_line(project: pytest.Pytest
 def test_pytest_and_cli_agree_on_the_shipped_suites(pytester: pytest.Pytester) -> None:
     # Contracts on, as a user runs them.
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", str(paths.SCENARIOS_DIR), "--rootdir", str(paths.PROJECT_ROOT), "-q"
+        "-p",
+        "no:cacheprovider",
+        str(paths.SCENARIOS_DIR),
+        "--rootdir",
+        str(paths.PROJECT_ROOT),
+        "-q",
     )
     result.assert_outcomes(passed=6)
 
@@ -123,10 +128,16 @@ def test_pytest_replays_the_committed_cassettes_of_collection_and_scenarios(
     pytester: pytest.Pytester,
 ) -> None:
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--rootdir", str(paths.PROJECT_ROOT),
-        "--harness-target", "replay",
-        "--harness-collection", str(paths.DEFAULT_COLLECTION),
-        str(paths.SCENARIOS_DIR), "-q",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(paths.PROJECT_ROOT),
+        "--harness-target",
+        "replay",
+        "--harness-collection",
+        str(paths.DEFAULT_COLLECTION),
+        str(paths.SCENARIOS_DIR),
+        "-q",
     )
     # 17 collection requests + 5 scenario runs; the scope scenario needs the sandbox itself.
     result.assert_outcomes(passed=22, skipped=1)

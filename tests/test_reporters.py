@@ -15,21 +15,41 @@ INFO = RunInfo("DrChrono API", "sandbox", 4, "c.json")
 
 
 def results() -> list[RequestResult]:
-    ok = RequestResult("Patients", "List patients", "GET", "https://h/api/patients", index=0, status=200)
+    ok = RequestResult(
+        "Patients", "List patients", "GET", "https://h/api/patients", index=0, status=200
+    )
     contract = RequestResult(
-        "Patients", "Create patient", "POST", "https://h/api/patients", index=1, status=201,
-        verdict=Verdict.FAILED, cause=Cause.CONTRACT,
+        "Patients",
+        "Create patient",
+        "POST",
+        "https://h/api/patients",
+        index=1,
+        status=201,
+        verdict=Verdict.FAILED,
+        cause=Cause.CONTRACT,
         checks=[Check("contract", False, "expected string, got integer", json_path="$.first_name")],
     )
     fault = RequestResult(
-        "Appointments", "List", "GET", "https://h/api/appointments", index=2, status=500,
-        verdict=Verdict.ERROR, cause=Cause.SERVER_FAULT,
+        "Appointments",
+        "List",
+        "GET",
+        "https://h/api/appointments",
+        index=2,
+        status=500,
+        verdict=Verdict.ERROR,
+        cause=Cause.SERVER_FAULT,
         checks=[Check("status", False, "expected status 200, got 500")],
         attempts=[Attempt(500, 3.0, "retrying after 0.25s (backoff)"), Attempt(500, 2.0)],
     )
     skipped = RequestResult(
-        "Appointments", "Get", "GET", "https://h/api/appointments/{{id}}", index=3,
-        verdict=Verdict.SKIPPED, cause=Cause.INPUT, message="not sent: {{id}} has no value",
+        "Appointments",
+        "Get",
+        "GET",
+        "https://h/api/appointments/{{id}}",
+        index=3,
+        verdict=Verdict.SKIPPED,
+        cause=Cause.INPUT,
+        message="not sent: {{id}} has no value",
     )
     return [ok, contract, fault, skipped]
 
@@ -47,7 +67,12 @@ def feed(reporter: object) -> RunSummary:
 def test_junit_has_a_suite_per_folder_failures_errors_and_skips(tmp_path: Path) -> None:
     feed(JUnitReporter(tmp_path / "j.xml"))
     root = ET.parse(tmp_path / "j.xml").getroot()
-    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("4", "1", "1", "1")
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        "4",
+        "1",
+        "1",
+        "1",
+    )
     suites = {s.get("name"): s for s in root}
     assert list(suites) == ["Patients", "Appointments"]
     create = suites["Patients"].findall("testcase")[1]
@@ -62,8 +87,15 @@ def test_junit_has_a_suite_per_folder_failures_errors_and_skips(tmp_path: Path) 
 def test_json_summary_streams_every_result(tmp_path: Path) -> None:
     feed(JsonReporter(tmp_path / "s.json"))
     data = json.loads((tmp_path / "s.json").read_text())
-    assert data["summary"] == {"total": 4, "passed": 1, "failed": 1, "errors": 1, "skipped": 1,
-                               "elapsed_s": 0.0, "ok": False}
+    assert data["summary"] == {
+        "total": 4,
+        "passed": 1,
+        "failed": 1,
+        "errors": 1,
+        "skipped": 1,
+        "elapsed_s": 0.0,
+        "ok": False,
+    }
     assert [r["verdict"] for r in data["results"]] == ["passed", "failed", "error", "skipped"]
     assert data["results"][1]["checks"][0]["json_path"] == "$.first_name"
     assert "text" not in data["coverage"]
@@ -88,8 +120,16 @@ def test_console_prints_names_and_messages_verbatim_not_as_markup() -> None:
     reporter = ConsoleReporter(out)
     reporter.start(INFO)
     reporter.result(
-        RequestResult("[admin]", "[/b] odd name", "GET", "https://h/x", status=500,
-                      verdict=Verdict.ERROR, cause=Cause.SERVER_FAULT, message="token [REDACTED] [/x]")
+        RequestResult(
+            "[admin]",
+            "[/b] odd name",
+            "GET",
+            "https://h/x",
+            status=500,
+            verdict=Verdict.ERROR,
+            cause=Cause.SERVER_FAULT,
+            message="token [REDACTED] [/x]",
+        )
     )
     reporter.finish(RunSummary())
     text = out.getvalue()

@@ -169,7 +169,9 @@ def test_iteration_data_runs_the_plan_once_per_row() -> None:
 
     reporter = Collect()
     items = [req("F", "r", "/api/{{kind}}")]
-    summary = runner(echo, reporter).run(items, RunInfo("t", "test", 2, "x"), [{"kind": "a"}, {"kind": "b"}])
+    summary = runner(echo, reporter).run(
+        items, RunInfo("t", "test", 2, "x"), [{"kind": "a"}, {"kind": "b"}]
+    )
     assert seen == ["/api/a", "/api/b"]
     assert [r.suite for r in reporter.results] == ["F [1]", "F [2]"]
     assert summary.total == 2
@@ -183,7 +185,10 @@ def test_default_rate_limit_is_drchronos_for_drchrono_and_none_on_loopback(tmp_p
         path.write_text(json.dumps({"values": [{"key": "base_url", "value": base_url}]}))
         return path
 
-    for base_url, expected in (("https://app.drchrono.com", [(9, 1.0), (500, 3600.0)]), ("http://127.0.0.1:8765", None)):
+    for base_url, expected in (
+        ("https://app.drchrono.com", [(9, 1.0), (500, 3600.0)]),
+        ("http://127.0.0.1:8765", None),
+    ):
         with open_session(RunOptions(environment=env(base_url), contracts_dir=None)) as session:
             limiter = session.rate_limiter
             assert (limiter.windows if limiter else None) == expected

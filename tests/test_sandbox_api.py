@@ -23,10 +23,16 @@ def sb() -> Iterator[Sandbox]:
 
 def bearer_client(sb: Sandbox, scopes: list[str] | None = None) -> httpx.Client:
     refresh_token = sb.issue_refresh_token(scopes)
-    token = httpx.post(f"{sb.base_url}/o/token/", auth=(sb.client_id, sb.client_secret), data={
-        "grant_type": "refresh_token", "refresh_token": refresh_token}).json()["access_token"]
-    return httpx.Client(base_url=sb.base_url, timeout=10,
-                        headers={"Authorization": f"Bearer {token}", "X-DRC-API-Version": "v4"})
+    token = httpx.post(
+        f"{sb.base_url}/o/token/",
+        auth=(sb.client_id, sb.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+    ).json()["access_token"]
+    return httpx.Client(
+        base_url=sb.base_url,
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}", "X-DRC-API-Version": "v4"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +42,13 @@ def api(sb: Sandbox) -> Iterator[httpx.Client]:
 
 
 def new_patient(**extra: object) -> dict[str, object]:
-    return {"first_name": "Ada", "last_name": "Quill", "date_of_birth": "1970-05-01",
-            "gender": "Female", **extra}
+    return {
+        "first_name": "Ada",
+        "last_name": "Quill",
+        "date_of_birth": "1970-05-01",
+        "gender": "Female",
+        **extra,
+    }
 
 
 def test_missing_and_invalid_tokens_are_401(sb: Sandbox) -> None:
@@ -117,8 +128,9 @@ def test_appointments_need_a_time_window(api: httpx.Client) -> None:
     assert response.status_code == 400
     too_long = api.get("/api/appointments", params={"date_range": "2024-01-01/2024-12-31"})
     assert too_long.status_code == 400 and "date_range" in too_long.json()
-    window = api.get("/api/appointments", params={
-        "date_range": "2024-01-15/2024-05-15", "page_size": 250}).json()["results"]
+    window = api.get(
+        "/api/appointments", params={"date_range": "2024-01-15/2024-05-15", "page_size": 250}
+    ).json()["results"]
     assert window, "the seed spreads appointments around the anchor day"
     appointment = window[0]
     assert isinstance(appointment["id"], str) and len(appointment) == 57
@@ -130,8 +142,7 @@ def test_appointments_need_a_time_window(api: httpx.Client) -> None:
 
 
 def test_patient_create_update_delete_codes(api: httpx.Client, sb: Sandbox) -> None:
-    created = api.post("/api/patients", json=new_patient(doctor=sb.doctor_id,
-                                                         first_name="Crud"))
+    created = api.post("/api/patients", json=new_patient(doctor=sb.doctor_id, first_name="Crud"))
     assert created.status_code == 201, created.text
     patient = created.json()
     assert isinstance(patient["id"], int) and patient["first_name"] == "Crud"
@@ -151,8 +162,10 @@ def test_patient_create_update_delete_codes(api: httpx.Client, sb: Sandbox) -> N
 def test_patient_create_validation(api: httpx.Client, sb: Sandbox) -> None:
     missing = api.post("/api/patients", json={"first_name": "No", "last_name": "Gender"})
     assert missing.status_code == 400
-    assert missing.json() == {"gender": ["This field is required."],
-                              "doctor": ["This field is required."]}
+    assert missing.json() == {
+        "gender": ["This field is required."],
+        "doctor": ["This field is required."],
+    }
     bad = api.post("/api/patients", json=new_patient(doctor=sb.doctor_id, gender="Robot"))
     assert bad.status_code == 400 and "gender" in bad.json()
     ghost = api.post("/api/patients", json=new_patient(doctor=999))
@@ -171,18 +184,27 @@ def test_duplicate_patient_is_409_unless_allowed(api: httpx.Client, sb: Sandbox)
 def test_appointment_create_and_overlap(api: httpx.Client, sb: Sandbox) -> None:
     env = sb.environment()
     patient = api.get("/api/patients").json()["results"][0]["id"]
-    body = {"doctor": sb.doctor_id, "office": int(env["office_id"]),
-            "exam_room": int(env["exam_room"]), "patient": patient,
-            "scheduled_time": "2030-01-07T06:00:00", "duration": 30, "reason": "Check-up"}
+    body = {
+        "doctor": sb.doctor_id,
+        "office": int(env["office_id"]),
+        "exam_room": int(env["exam_room"]),
+        "patient": patient,
+        "scheduled_time": "2030-01-07T06:00:00",
+        "duration": 30,
+        "reason": "Check-up",
+    }
     created = api.post("/api/appointments", json=body)
     assert created.status_code == 201, created.text
     appointment = created.json()
     assert isinstance(appointment["id"], str) and appointment["scheduled_time"] == (
-        "2030-01-07T06:00:00")
+        "2030-01-07T06:00:00"
+    )
     clash = api.post("/api/appointments", json={**body, "scheduled_time": "2030-01-07T06:15:00"})
     assert clash.status_code == 409 and "detail" in clash.json()
-    allowed = api.post("/api/appointments", json={**body, "scheduled_time": "2030-01-07T06:15:00",
-                                                  "allow_overlapping": True})
+    allowed = api.post(
+        "/api/appointments",
+        json={**body, "scheduled_time": "2030-01-07T06:15:00", "allow_overlapping": True},
+    )
     assert allowed.status_code == 201
     missing = api.post("/api/appointments", json={"doctor": sb.doctor_id})
     assert missing.status_code == 400
@@ -199,8 +221,15 @@ def test_clinical_resources(api: httpx.Client, sb: Sandbox) -> None:
         listed = api.get(f"/api/{name}", params={"patient": patient}).json()["results"]
         assert listed and all(r["patient"] == patient for r in listed)
         assert api.get(f"/api/{name}/{listed[0]['id']}").status_code == 200
-    created = api.post("/api/allergies", json={"doctor": sb.doctor_id, "patient": patient,
-                                               "reaction": "Sneezing", "status": "active"})
+    created = api.post(
+        "/api/allergies",
+        json={
+            "doctor": sb.doctor_id,
+            "patient": patient,
+            "reaction": "Sneezing",
+            "status": "active",
+        },
+    )
     assert created.status_code == 201 and created.json()["reaction"] == "Sneezing"
     assert api.delete(f"/api/allergies/{created.json()['id']}").status_code == 405
     task = api.post("/api/tasks", json={"title": "Call back", "status": 1})
@@ -211,14 +240,18 @@ def test_clinical_resources(api: httpx.Client, sb: Sandbox) -> None:
 
 def test_generated_writes_parse_fields_like_drf(api: httpx.Client) -> None:
     # Writable fields come back parsed; read-only ones are ignored; a wrong type is a 400.
-    created = api.post("/api/line_items", json={"code": "99213", "quantity": "2",
-                                                "patient": "not-an-id"})
+    created = api.post(
+        "/api/line_items", json={"code": "99213", "quantity": "2", "patient": "not-an-id"}
+    )
     assert created.status_code == 201, created.text
     item = created.json()
     assert item["code"] == "99213" and item["quantity"] == 2.0
     assert isinstance(item["patient"], int)
     refused = api.post("/api/line_items", json={"price": "lots"})
-    assert (refused.status_code, refused.json()) == (400, {"price": ["A valid number is required."]})
+    assert (refused.status_code, refused.json()) == (
+        400,
+        {"price": ["A valid number is required."]},
+    )
 
 
 def test_unknown_paths_and_methods(api: httpx.Client) -> None:

@@ -27,11 +27,13 @@ from harness.sandbox.openapi_ops import Operation, load_document
 
 DOCUMENT = load_document()
 STATEFUL = sorted(op.key for op in DOCUMENT.operations if stateful_kind(op) is not None)
-GENERATED = sorted(op.key for op in DOCUMENT.operations
-                   if stateful_kind(op) is None and op.key not in ACTIONS)
+GENERATED = sorted(
+    op.key for op in DOCUMENT.operations if stateful_kind(op) is None and op.key not in ACTIONS
+)
 SUCCESS = {"list": 200, "retrieve": 200, "create": 201, "update": 204, "delete": 204}
 NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
+
 
 @pytest.fixture(scope="module")
 def contracts() -> ContractSet:
@@ -45,15 +47,25 @@ def sb() -> Iterator[Sandbox]:
 
 
 def token_response(sb: Sandbox, refresh_token: str) -> httpx.Response:
-    return httpx.post(f"{sb.base_url}/o/token/", data={
-        "grant_type": "refresh_token", "refresh_token": refresh_token,
-        "client_id": sb.client_id, "client_secret": sb.client_secret})
+    return httpx.post(
+        f"{sb.base_url}/o/token/",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+        },
+    )
 
 
 def client_for(sb: Sandbox, refresh_token: str) -> httpx.Client:
     access = token_response(sb, refresh_token).json()["access_token"]
-    return httpx.Client(base_url=sb.base_url, timeout=10, follow_redirects=False,
-                        headers={"Authorization": f"Bearer {access}", "X-DRC-API-Version": "v4"})
+    return httpx.Client(
+        base_url=sb.base_url,
+        timeout=10,
+        follow_redirects=False,
+        headers={"Authorization": f"Bearer {access}", "X-DRC-API-Version": "v4"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,22 +74,29 @@ def api(sb: Sandbox) -> Iterator[httpx.Client]:
         yield client
 
 
-def conforms(contracts: ContractSet, response: httpx.Response, *, strict: bool = False
-             ) -> ContractReport:
+def conforms(
+    contracts: ContractSet, response: httpx.Response, *, strict: bool = False
+) -> ContractReport:
     """The contract report of ``response``; fails naming every violation."""
     request = response.request
-    report = contracts.check(method=request.method, url=str(request.url),
-                             status=response.status_code,
-                             content_type=response.headers.get("content-type"),
-                             body=response.content, strict=strict)
+    report = contracts.check(
+        method=request.method,
+        url=str(request.url),
+        status=response.status_code,
+        content_type=response.headers.get("content-type"),
+        body=response.content,
+        strict=strict,
+    )
     where = f"{request.method} {request.url.path} -> {response.status_code}"
     assert report.operation is not None, f"{where} matches no contract"
     assert report.ok, f"{where} breaks {report.operation}:\n" + "\n".join(
-        f"  {v.json_path}: {v.message}" for v in report.violations)
+        f"  {v.json_path}: {v.message}" for v in report.violations
+    )
     return report
 
 
 # --- the world a stateful request needs --------------------------------------------------------
+
 
 @dataclass
 class World:
@@ -101,8 +120,13 @@ class World:
     def patient_body(self) -> dict[str, Any]:
         # A new date of birth each time, so DrChrono's duplicate check never fires.
         born = dt.date(1970, 5, 1) + dt.timedelta(days=next(self.counter))
-        return {"first_name": "Ada", "last_name": "Quill", "date_of_birth": born.isoformat(),
-                "gender": "Female", "doctor": self.sb.doctor_id}
+        return {
+            "first_name": "Ada",
+            "last_name": "Quill",
+            "date_of_birth": born.isoformat(),
+            "gender": "Female",
+            "doctor": self.sb.doctor_id,
+        }
 
     def patient(self) -> int:
         return int(self.created("/api/patients", self.patient_body())["id"])
@@ -111,22 +135,38 @@ class World:
         # Each appointment on its own day, so none overlaps another.
         day = dt.date(2031, 3, 3) + dt.timedelta(days=next(self.counter))
         env = self.sb.environment()
-        return {"doctor": self.sb.doctor_id, "office": int(env["office_id"]),
-                "exam_room": int(env["exam_room"]), "patient": self.patient(),
-                "scheduled_time": f"{day.isoformat()}T10:00:00", "duration": 30,
-                "reason": "Follow-up"}
+        return {
+            "doctor": self.sb.doctor_id,
+            "office": int(env["office_id"]),
+            "exam_room": int(env["exam_room"]),
+            "patient": self.patient(),
+            "scheduled_time": f"{day.isoformat()}T10:00:00",
+            "duration": 30,
+            "reason": "Follow-up",
+        }
 
     def appointment(self) -> str:
         return str(self.created("/api/appointments", self.appointment_body())["id"])
 
     def clinical_body(self, resource: str) -> dict[str, Any]:
         base = {"doctor": self.sb.doctor_id, "patient": self.patient()}
-        return base | {
-            "allergies": {"description": "Penicillin", "reaction": "Hives", "status": "active"},
-            "medications": {"name": "Lisinopril 10 mg", "frequency": "daily", "status": "active"},
-            "problems": {"name": "Hypertension", "icd_code": "I10", "icd_version": "10",
-                         "status": "active"},
-        }[resource]
+        return (
+            base
+            | {
+                "allergies": {"description": "Penicillin", "reaction": "Hives", "status": "active"},
+                "medications": {
+                    "name": "Lisinopril 10 mg",
+                    "frequency": "daily",
+                    "status": "active",
+                },
+                "problems": {
+                    "name": "Hypertension",
+                    "icd_code": "I10",
+                    "icd_version": "10",
+                    "status": "active",
+                },
+            }[resource]
+        )
 
     def task_body(self) -> dict[str, Any]:
         return {"title": "Call back about lab results", "status": 1, "priority": "20"}
@@ -197,13 +237,19 @@ def test_the_sandbox_lists_its_stateful_operations() -> None:
     # Guards the parametrisation below against silently shrinking to nothing.
     kinds = {stateful_kind(op) for op in DOCUMENT.operations if op.key in STATEFUL}
     assert kinds == set(SUCCESS)
-    assert {"POST /api/patients", "GET /api/appointments", "DELETE /api/appointments/{id}",
-            "PUT /api/offices/{id}", "GET /api/clinical_notes/{id}"} <= set(STATEFUL)
+    assert {
+        "POST /api/patients",
+        "GET /api/appointments",
+        "DELETE /api/appointments/{id}",
+        "PUT /api/offices/{id}",
+        "GET /api/clinical_notes/{id}",
+    } <= set(STATEFUL)
 
 
 @pytest.mark.parametrize("key", STATEFUL)
-def test_stateful_operation_conforms(key: str, world: World, api: httpx.Client,
-                                     contracts: ContractSet) -> None:
+def test_stateful_operation_conforms(
+    key: str, world: World, api: httpx.Client, contracts: ContractSet
+) -> None:
     response = stateful_call(key)(world, api)
     kind = stateful_kind(next(op for op in DOCUMENT.operations if op.key == key))
     assert kind is not None
@@ -216,8 +262,9 @@ def test_stateful_operation_conforms(key: str, world: World, api: httpx.Client,
         assert set(page) == {"previous", "results", "next"} and len(page["results"]) <= 3
 
 
-def test_created_patient_reads_back_and_conforms(world: World, api: httpx.Client,
-                                                 contracts: ContractSet) -> None:
+def test_created_patient_reads_back_and_conforms(
+    world: World, api: httpx.Client, contracts: ContractSet
+) -> None:
     patient_id = world.patient()
     response = api.get(f"/api/patients/{patient_id}")
     conforms(contracts, response, strict=True)
@@ -233,8 +280,19 @@ def test_a_patient_read_back_can_be_written_back(world: World, api: httpx.Client
     path = f"/api/patients/{world.patient()}"
     patient = api.get(path).json()
     assert patient["race"] == ""
-    writable = {k: patient[k] for k in ("first_name", "last_name", "date_of_birth", "gender",
-                                        "doctor", "race", "ethnicity", "preferred_language")}
+    writable = {
+        k: patient[k]
+        for k in (
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "gender",
+            "doctor",
+            "race",
+            "ethnicity",
+            "preferred_language",
+        )
+    }
     response = api.put(path, json=writable | {"first_name": "Adah"})
     assert response.status_code == 204, response.text
     after = api.get(path).json()
@@ -247,8 +305,9 @@ def test_a_choice_outside_the_list_is_still_refused(world: World, api: httpx.Cli
     assert response.json() == {"race": ['"martian" is not a valid choice.']}
 
 
-def test_appointments_by_date_and_pages_conform(world: World, api: httpx.Client,
-                                                contracts: ContractSet) -> None:
+def test_appointments_by_date_and_pages_conform(
+    world: World, api: httpx.Client, contracts: ContractSet
+) -> None:
     appointment_id = world.appointment()
     day = api.get(f"/api/appointments/{appointment_id}").json()["scheduled_time"][:10]
     listed = api.get("/api/appointments", params={"date": day})
@@ -267,6 +326,7 @@ def test_appointments_by_date_and_pages_conform(world: World, api: httpx.Client,
 
 
 # --- generated operations ---------------------------------------------------------------------
+
 
 def filler(name: str, schema: Mapping[str, Any], world: World) -> Any:
     """A plausible value for a required request field the sandbox has no state for."""
@@ -299,13 +359,15 @@ def generated_request(op: Operation, world: World) -> tuple[str, dict[str, Any] 
     schema = DOCUMENT.resolve(op.request_schema or {})
     props = schema.get("properties") or {}
     required = schema.get("required") or []
-    return path, {name: filler(name, DOCUMENT.resolve(props.get(name) or {}), world)
-                  for name in required}
+    return path, {
+        name: filler(name, DOCUMENT.resolve(props.get(name) or {}), world) for name in required
+    }
 
 
 @pytest.mark.parametrize("key", GENERATED)
-def test_generated_operation_conforms(key: str, world: World, api: httpx.Client,
-                                      contracts: ContractSet) -> None:
+def test_generated_operation_conforms(
+    key: str, world: World, api: httpx.Client, contracts: ContractSet
+) -> None:
     op = next(o for o in DOCUMENT.operations if o.key == key)
     path, body = generated_request(op, world)
     response = api.request(op.method, path, json=body)
@@ -321,27 +383,34 @@ def test_generated_records_name_the_sandbox_patients(sb: Sandbox, api: httpx.Cli
             assert str(record["patient"]) in patients, path
 
 
-def test_a_generated_appointment_keeps_its_string_id(api: httpx.Client,
-                                                     contracts: ContractSet) -> None:
+def test_a_generated_appointment_keeps_its_string_id(
+    api: httpx.Client, contracts: ContractSet
+) -> None:
     response = api.get("/api/appointments_list/190000777")
     conforms(contracts, response)
     assert response.json()["id"] == "190000777"
 
 
-def test_adding_an_exam_room_changes_the_office(world: World, api: httpx.Client,
-                                                contracts: ContractSet) -> None:
+def test_adding_an_exam_room_changes_the_office(
+    world: World, api: httpx.Client, contracts: ContractSet
+) -> None:
     office_id = world.first("offices")
     before = api.get(f"/api/offices/{office_id}").json()["exam_rooms"]
     added = api.post(f"/api/offices/{office_id}/add_exam_room", json={"name": "Procedure Room"})
     assert added.status_code == 201, added.text
     conforms(contracts, added, strict=True)
     room = added.json()["exam_rooms"][-1]
-    assert room == {"index": max(r["index"] for r in before) + 1, "name": "Procedure Room",
-                    "online_scheduling": False}
+    assert room == {
+        "index": max(r["index"] for r in before) + 1,
+        "name": "Procedure Room",
+        "online_scheduling": False,
+    }
     assert api.get(f"/api/offices/{office_id}").json()["exam_rooms"] == [*before, room]
     # The new room takes appointments at once.
-    booked = api.post("/api/appointments", json=world.appointment_body() | {
-        "office": office_id, "exam_room": room["index"]})
+    booked = api.post(
+        "/api/appointments",
+        json=world.appointment_body() | {"office": office_id, "exam_room": room["index"]},
+    )
     assert booked.status_code == 201, booked.text
 
     missing = api.post("/api/offices/999999/add_exam_room", json={})
@@ -358,6 +427,7 @@ def test_doctor_and_user_share_one_practice_group(api: httpx.Client) -> None:
 
 
 # --- error paths --------------------------------------------------------------------------------
+
 
 def test_no_token_is_401(sb: Sandbox, contracts: ContractSet) -> None:
     for headers in ({}, {"Authorization": "Bearer not-a-real-token"}):
@@ -384,8 +454,9 @@ def test_unknown_record_is_404(api: httpx.Client, contracts: ContractSet) -> Non
         conforms(contracts, response)
 
 
-def test_appointments_without_a_date_filter_are_400(api: httpx.Client,
-                                                    contracts: ContractSet) -> None:
+def test_appointments_without_a_date_filter_are_400(
+    api: httpx.Client, contracts: ContractSet
+) -> None:
     response = api.get("/api/appointments")
     assert response.status_code == 400
     assert "date" in response.text
@@ -402,8 +473,7 @@ def test_missing_required_fields_are_400(api: httpx.Client, contracts: ContractS
     conforms(contracts, response)
 
 
-def test_duplicate_patient_is_409(world: World, api: httpx.Client,
-                                  contracts: ContractSet) -> None:
+def test_duplicate_patient_is_409(world: World, api: httpx.Client, contracts: ContractSet) -> None:
     body = world.patient_body()
     assert api.post("/api/patients", json=body).status_code == 201
     duplicate = api.post("/api/patients", json=body)
@@ -437,18 +507,30 @@ def test_token_endpoint_success_and_invalid_grant(sb: Sandbox, contracts: Contra
     assert refused.json()["error"] == "invalid_grant"
     conforms(contracts, refused)
 
-    wrong_client = httpx.post(f"{sb.base_url}/o/token/", data={
-        "grant_type": "refresh_token", "refresh_token": sb.issue_refresh_token(),
-        "client_id": sb.client_id, "client_secret": "wrong"})
+    wrong_client = httpx.post(
+        f"{sb.base_url}/o/token/",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": sb.issue_refresh_token(),
+            "client_id": sb.client_id,
+            "client_secret": "wrong",
+        },
+    )
     assert wrong_client.json()["error"] == "invalid_client"
     conforms(contracts, wrong_client)
 
 
 def test_revoke_is_200_with_an_empty_body(sb: Sandbox, contracts: ContractSet) -> None:
     refresh_token = sb.issue_refresh_token(["patients:read"])
-    response = httpx.post(f"{sb.base_url}/o/revoke_token/", data={
-        "token": refresh_token, "token_type_hint": "refresh_token",
-        "client_id": sb.client_id, "client_secret": sb.client_secret})
+    response = httpx.post(
+        f"{sb.base_url}/o/revoke_token/",
+        data={
+            "token": refresh_token,
+            "token_type_hint": "refresh_token",
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+        },
+    )
     assert (response.status_code, response.content) == (200, b"")
     conforms(contracts, response)
     after = token_response(sb, refresh_token)

@@ -21,12 +21,15 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture()
 def api(sb: Sandbox) -> Iterator[httpx.Client]:
-    token = httpx.post(f"{sb.base_url}/o/token/", auth=(sb.client_id, sb.client_secret), data={
-        "grant_type": "refresh_token",
-        "refresh_token": sb.issue_refresh_token()}).json()["access_token"]
+    token = httpx.post(
+        f"{sb.base_url}/o/token/",
+        auth=(sb.client_id, sb.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": sb.issue_refresh_token()},
+    ).json()["access_token"]
     sb.faults.clear()
-    with httpx.Client(base_url=sb.base_url, timeout=10,
-                      headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(
+        base_url=sb.base_url, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         yield client
     sb.faults.clear()
 
@@ -91,13 +94,14 @@ def test_redirect_loop(api: httpx.Client, sb: Sandbox) -> None:
     assert api.get("/api/offices").status_code == 200
 
 
-def test_token_endpoint_error_only_hits_the_token_endpoint(api: httpx.Client,
-                                                           sb: Sandbox) -> None:
+def test_token_endpoint_error_only_hits_the_token_endpoint(api: httpx.Client, sb: Sandbox) -> None:
     sb.faults.inject(kind=FaultKind.TOKEN_ENDPOINT_ERROR, count=1)
     assert api.get("/api/doctors").status_code == 200
-    refused = httpx.post(f"{sb.base_url}/o/token/", auth=(sb.client_id, sb.client_secret),
-                         data={"grant_type": "refresh_token",
-                               "refresh_token": sb.issue_refresh_token()})
+    refused = httpx.post(
+        f"{sb.base_url}/o/token/",
+        auth=(sb.client_id, sb.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": sb.issue_refresh_token()},
+    )
     assert refused.status_code == 500
 
 

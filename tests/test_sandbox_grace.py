@@ -60,8 +60,9 @@ def api_status(http: httpx.Client, access_token: str) -> int:
     return http.get("/api/doctors", headers={"Authorization": f"Bearer {access_token}"}).status_code
 
 
-def test_spent_token_within_grace_gets_the_same_pair(http: httpx.Client, sb: Sandbox,
-                                                     clock: FakeClock) -> None:
+def test_spent_token_within_grace_gets_the_same_pair(
+    http: httpx.Client, sb: Sandbox, clock: FakeClock
+) -> None:
     spent = sb.issue_refresh_token()
     first = refresh(http, sb, spent)
     clock.now += GRACE_S - 1
@@ -79,8 +80,9 @@ def test_spent_token_within_grace_gets_the_same_pair(http: httpx.Client, sb: San
     assert refresh(http, sb, renewed).json()["error"] == "invalid_grant"
 
 
-def test_spent_token_after_grace_is_invalid_grant(http: httpx.Client, sb: Sandbox,
-                                                  clock: FakeClock) -> None:
+def test_spent_token_after_grace_is_invalid_grant(
+    http: httpx.Client, sb: Sandbox, clock: FakeClock
+) -> None:
     spent = sb.issue_refresh_token()
     access, renewed = pair(refresh(http, sb, spent))
     clock.now += GRACE_S + 1
@@ -99,8 +101,9 @@ def test_grace_ends_once_the_new_pair_is_spent(http: httpx.Client, sb: Sandbox) 
     assert refresh(http, sb, spent).json()["error"] == "invalid_grant"
 
 
-def test_revoking_the_new_pair_or_the_spent_token_ends_the_grace(http: httpx.Client,
-                                                                 sb: Sandbox) -> None:
+def test_revoking_the_new_pair_or_the_spent_token_ends_the_grace(
+    http: httpx.Client, sb: Sandbox
+) -> None:
     spent = sb.issue_refresh_token()
     _, renewed = pair(refresh(http, sb, spent))
     assert sb.revoke(renewed)
@@ -108,8 +111,10 @@ def test_revoking_the_new_pair_or_the_spent_token_ends_the_grace(http: httpx.Cli
 
     spent = sb.issue_refresh_token()
     _, renewed = pair(refresh(http, sb, spent))
-    revoked = http.post("/o/revoke_token/", data={
-        "token": spent, "client_id": sb.client_id, "client_secret": sb.client_secret})
+    revoked = http.post(
+        "/o/revoke_token/",
+        data={"token": spent, "client_id": sb.client_id, "client_secret": sb.client_secret},
+    )
     assert revoked.status_code == 200
     assert refresh(http, sb, spent).json()["error"] == "invalid_grant"
     assert pair(refresh(http, sb, renewed))  # the pair itself still works
@@ -136,8 +141,7 @@ def test_racing_refreshes_of_one_token_all_get_one_pair(sb: Sandbox) -> None:
 
 
 def test_without_grace_the_spent_token_is_refused_at_once() -> None:
-    with Sandbox(SandboxConfig(seed=5)) as sandbox, httpx.Client(
-            base_url=sandbox.base_url) as http:
+    with Sandbox(SandboxConfig(seed=5)) as sandbox, httpx.Client(base_url=sandbox.base_url) as http:
         spent = sandbox.issue_refresh_token()
         pair(refresh(http, sandbox, spent))
         assert refresh(http, sandbox, spent).json()["error"] == "invalid_grant"

@@ -21,17 +21,30 @@ OFFICE: dict[str, Any] = {
         "schedule": {"anyOf": [{"$ref": "Room.json"}, {"type": "null"}], "title": "Schedule"},
     },
 }
-LIST: dict[str, Any] = {"type": "object", "properties": {
-    "results": {"type": "array", "items": {"$ref": "../Office.json"}},
-    "next": {"type": ["string", "null"]}, "previous": {"type": ["string", "null"]}}}
+LIST: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "results": {"type": "array", "items": {"$ref": "../Office.json"}},
+        "next": {"type": ["string", "null"]},
+        "previous": {"type": ["string", "null"]},
+    },
+}
 
 
 def small_shapes() -> ContractShapes:
-    operations = {"GET /api/offices": {"responses": {
-        "200": {"schema": "schemas/lists/Office.json"}, "401": {"schema": None}}}}
-    return ContractShapes(operations, {
-        "schemas/Room.json": ROOM, "schemas/Office.json": OFFICE,
-        "schemas/lists/Office.json": LIST})
+    operations = {
+        "GET /api/offices": {
+            "responses": {"200": {"schema": "schemas/lists/Office.json"}, "401": {"schema": None}}
+        }
+    }
+    return ContractShapes(
+        operations,
+        {
+            "schemas/Room.json": ROOM,
+            "schemas/Office.json": OFFICE,
+            "schemas/lists/Office.json": LIST,
+        },
+    )
 
 
 def test_refs_and_nullable_branches_resolve_to_components() -> None:
@@ -54,14 +67,19 @@ def test_primary_type_skips_null() -> None:
 
 def test_generated_values_take_the_non_null_type_and_known_ids_where_they_fit() -> None:
     shapes = small_shapes()
-    schema = {"type": "object", "properties": {
-        "patient": {"type": ["integer", "null"]},
-        "doctor": {"type": "object", "properties": {"id": {"type": "integer"}}},
-        "office": {"$ref": "Office.json"}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "patient": {"type": ["integer", "null"]},
+            "doctor": {"type": "object", "properties": {"id": {"type": "integer"}}},
+            "office": {"$ref": "Office.json"},
+        },
+    }
 
     def make(fake: Faker) -> Any:
-        return ValueMaker(fake, shapes.resolve, refs={"patient": 80_001_201, "doctor": 278_001}
-                          ).value(schema)
+        return ValueMaker(
+            fake, shapes.resolve, refs={"patient": 80_001_201, "doctor": 278_001}
+        ).value(schema)
 
     value = with_faker(3, make)
     assert value["patient"] == 80_001_201

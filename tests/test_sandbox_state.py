@@ -21,8 +21,11 @@ from harness.sandbox.ratelimit import RateLimiter
 
 
 def refresh(sb: Sandbox, token: str) -> httpx.Response:
-    return httpx.post(f"{sb.base_url}/o/token/", auth=(sb.client_id, sb.client_secret),
-                      data={"grant_type": "refresh_token", "refresh_token": token})
+    return httpx.post(
+        f"{sb.base_url}/o/token/",
+        auth=(sb.client_id, sb.client_secret),
+        data={"grant_type": "refresh_token", "refresh_token": token},
+    )
 
 
 def test_rotated_refresh_token_survives_a_restart(tmp_path: Path) -> None:
@@ -33,10 +36,16 @@ def test_rotated_refresh_token_survives_a_restart(tmp_path: Path) -> None:
         rotated = refresh(first, ready).json()
         assert "refresh_token" in rotated
         access = rotated["access_token"]
-        created = httpx.post(f"{first.base_url}/api/patients",
-                             headers={"Authorization": f"Bearer {access}"},
-                             json={"first_name": "Kept", "last_name": "Across", "gender": "Male",
-                                   "doctor": first.doctor_id}).json()
+        created = httpx.post(
+            f"{first.base_url}/api/patients",
+            headers={"Authorization": f"Bearer {access}"},
+            json={
+                "first_name": "Kept",
+                "last_name": "Across",
+                "gender": "Male",
+                "doctor": first.doctor_id,
+            },
+        ).json()
         client = (first.client_id, first.client_secret)
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
     text = state.read_text()
@@ -71,9 +80,12 @@ def test_environment_file(tmp_path: Path) -> None:
         assert values == sb.environment()
         assert values["base_url"] == values["auth_base_url"] == sb.base_url
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-        office = httpx.get(f"{sb.base_url}/api/offices/{values['office_id']}", headers={
-            "Authorization": f"Bearer {refresh(sb, values['refresh_token']).json()['access_token']}"
-        }).json()
+        office = httpx.get(
+            f"{sb.base_url}/api/offices/{values['office_id']}",
+            headers={
+                "Authorization": f"Bearer {refresh(sb, values['refresh_token']).json()['access_token']}"
+            },
+        ).json()
         assert int(values["exam_room"]) in [room["index"] for room in office["exam_rooms"]]
 
 
@@ -94,8 +106,18 @@ def test_burst_limit_per_second_and_hourly_reset() -> None:
 def test_cli_registers_the_sandbox_command() -> None:
     parser = argparse.ArgumentParser()
     sandbox_cli.register(parser.add_subparsers())
-    args = parser.parse_args(["sandbox", "--port", "0", "--fault", "/api/patients*:500:2",
-                              "--rate-limit", "--access-ttl", "60"])
+    args = parser.parse_args(
+        [
+            "sandbox",
+            "--port",
+            "0",
+            "--fault",
+            "/api/patients*:500:2",
+            "--rate-limit",
+            "--access-ttl",
+            "60",
+        ]
+    )
     assert args.func is sandbox_cli.run
     assert (args.port, args.host, args.rate_limit, args.access_ttl) == (0, "127.0.0.1", True, 60)
 
@@ -109,9 +131,22 @@ def test_cli_serves_in_the_foreground(tmp_path: Path) -> None:
         "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", script, "sandbox", "--port", "0", "--env-file", str(env_file),
-         "--fault", "/api/doctors:503:1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            script,
+            "sandbox",
+            "--port",
+            "0",
+            "--env-file",
+            str(env_file),
+            "--fault",
+            "/api/doctors:503:1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         lines = [proc.stdout.readline() for _ in range(2)]
@@ -122,9 +157,15 @@ def test_cli_serves_in_the_foreground(tmp_path: Path) -> None:
             time.sleep(0.05)
         values = {v["key"]: v["value"] for v in json.loads(env_file.read_text())["values"]}
         assert values["base_url"] == base_url and lines[1].split()[-1] == values["client_id"]
-        token = httpx.post(f"{base_url}/o/token/", data={
-            "grant_type": "refresh_token", "refresh_token": values["refresh_token"],
-            "client_id": values["client_id"], "client_secret": values["client_secret"]})
+        token = httpx.post(
+            f"{base_url}/o/token/",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": values["refresh_token"],
+                "client_id": values["client_id"],
+                "client_secret": values["client_secret"],
+            },
+        )
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         assert httpx.get(f"{base_url}/api/doctors", headers=headers).status_code == 503
         assert httpx.get(f"{base_url}/api/doctors", headers=headers).status_code == 200

@@ -17,19 +17,27 @@ def test_every_operation_answers_without_5xx() -> None:
     generated: list[str] = []
     failures: list[str] = []
     with Sandbox(SandboxConfig(seed=2, patients=5, appointments=5)) as sb:
-        token = httpx.post(f"{sb.base_url}/o/token/", auth=(sb.client_id, sb.client_secret), data={
-            "grant_type": "refresh_token", "refresh_token": sb.refresh_token}).json()
-        existing = {
-            name: next(iter(sb.store.table(name)), "1") for name in sb.store.records
-        }
-        with httpx.Client(base_url=sb.base_url, timeout=10, headers={
-                "Authorization": f"Bearer {token['access_token']}"}) as api:
+        token = httpx.post(
+            f"{sb.base_url}/o/token/",
+            auth=(sb.client_id, sb.client_secret),
+            data={"grant_type": "refresh_token", "refresh_token": sb.refresh_token},
+        ).json()
+        existing = {name: next(iter(sb.store.table(name)), "1") for name in sb.store.records}
+        with httpx.Client(
+            base_url=sb.base_url,
+            timeout=10,
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        ) as api:
             for op in doc.operations:
                 resource = op.template.split("/")[2]
                 path = re.sub(r"\{[^}]+\}", existing.get(resource, "1"), op.template)
                 params = {"since": "2000-01-01"} if resource == "appointments" else {}
-                response = api.request(op.method, path, params=params,
-                                       json={} if op.method in ("POST", "PUT", "PATCH") else None)
+                response = api.request(
+                    op.method,
+                    path,
+                    params=params,
+                    json={} if op.method in ("POST", "PUT", "PATCH") else None,
+                )
                 (stateful if stateful_kind(op) else generated).append(op.key)
                 if response.status_code >= 500 or response.status_code in (401, 403, 405):
                     failures.append(f"{op.key} -> {response.status_code} {response.text[:80]}")
@@ -43,8 +51,11 @@ def test_every_operation_answers_without_5xx() -> None:
 
 def test_generated_answers_are_deterministic_and_paginated() -> None:
     with Sandbox(SandboxConfig(seed=2, patients=3, appointments=3)) as sb:
-        token = httpx.post(f"{sb.base_url}/o/token/", auth=(sb.client_id, sb.client_secret), data={
-            "grant_type": "refresh_token", "refresh_token": sb.refresh_token}).json()
+        token = httpx.post(
+            f"{sb.base_url}/o/token/",
+            auth=(sb.client_id, sb.client_secret),
+            data={"grant_type": "refresh_token", "refresh_token": sb.refresh_token},
+        ).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
         first = httpx.get(f"{sb.base_url}/api/lab_orders/42", headers=headers).json()
         second = httpx.get(f"{sb.base_url}/api/lab_orders/42", headers=headers).json()

@@ -36,8 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     commands = auth.add_subparsers(dest="auth_command", metavar="ACTION")
     actions: list[tuple[str, str, Callable[[argparse.Namespace], int]]] = [
-        ("login", "authorize in the browser (code grant with PKCE) and store the tokens",
-         cmd_login),
+        (
+            "login",
+            "authorize in the browser (code grant with PKCE) and store the tokens",
+            cmd_login,
+        ),
         ("status", "show the stored token's expiry and scopes (never the token)", cmd_status),
         ("refresh", "refresh the access token now (rotates the refresh token)", cmd_refresh),
         ("revoke", "revoke the tokens at DrChrono and forget them", cmd_revoke),
@@ -56,19 +59,38 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--collection", type=Path, default=paths.DEFAULT_COLLECTION,
-                        metavar="PATH", help="Postman collection with the OAuth 2.0 settings")
-    parser.add_argument("-e", "--environment", type=Path, metavar="PATH",
-                        help="Postman environment file")
-    parser.add_argument("--env-var", action="append", default=[], metavar="KEY=VALUE",
-                        help="set a variable (repeatable)")
-    parser.add_argument("--token-store", type=Path, metavar="PATH",
-                        help="token store file (default: $HARNESS_TOKEN_STORE or the user cache)")
-    parser.add_argument("--no-browser", action="store_true",
-                        help="print the authorization URL and read the code from stdin")
+    parser.add_argument(
+        "--collection",
+        type=Path,
+        default=paths.DEFAULT_COLLECTION,
+        metavar="PATH",
+        help="Postman collection with the OAuth 2.0 settings",
+    )
+    parser.add_argument(
+        "-e", "--environment", type=Path, metavar="PATH", help="Postman environment file"
+    )
+    parser.add_argument(
+        "--env-var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a variable (repeatable)",
+    )
+    parser.add_argument(
+        "--token-store",
+        type=Path,
+        metavar="PATH",
+        help="token store file (default: $HARNESS_TOKEN_STORE or the user cache)",
+    )
+    parser.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="print the authorization URL and read the code from stdin",
+    )
 
 
 # -- commands: argparse in, params resolved, then the testable functions below -----------------
+
 
 def cmd_login(args: argparse.Namespace) -> int:
     return login_command(_params(args), _store(args), use_browser=not args.no_browser)
@@ -90,19 +112,28 @@ def cmd_logout(args: argparse.Namespace) -> int:
     return logout_command(_params(args), _store(args))
 
 
-def login_command(params: Mapping[str, str], store: TokenStore, *, use_browser: bool = True,
-                  out: TextIO | None = None, **login_options: Any) -> int:
+def login_command(
+    params: Mapping[str, str],
+    store: TokenStore,
+    *,
+    use_browser: bool = True,
+    out: TextIO | None = None,
+    **login_options: Any,
+) -> int:
     stream = out or sys.stdout
     with _manager(params, store) as manager:
-        login(manager, use_browser=use_browser and manager.settings.use_browser,
-              say=lambda text: print(text, file=stream), **login_options)
+        login(
+            manager,
+            use_browser=use_browser and manager.settings.use_browser,
+            say=lambda text: print(text, file=stream),
+            **login_options,
+        )
         print(f"Logged in; tokens stored in {store.describe()}.", file=stream)
         _print_status(manager.status(), stream)
     return EXIT_OK
 
 
-def status_command(params: Mapping[str, str], store: TokenStore,
-                   out: TextIO | None = None) -> int:
+def status_command(params: Mapping[str, str], store: TokenStore, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     with _manager(params, store) as manager:
         _print_status(manager.status(), stream)
@@ -111,8 +142,7 @@ def status_command(params: Mapping[str, str], store: TokenStore,
     return EXIT_OK
 
 
-def refresh_command(params: Mapping[str, str], store: TokenStore,
-                    out: TextIO | None = None) -> int:
+def refresh_command(params: Mapping[str, str], store: TokenStore, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     with _manager(params, store) as manager:
         manager.refresh()
@@ -121,21 +151,22 @@ def refresh_command(params: Mapping[str, str], store: TokenStore,
     return EXIT_OK
 
 
-def revoke_command(params: Mapping[str, str], store: TokenStore,
-                   out: TextIO | None = None) -> int:
+def revoke_command(params: Mapping[str, str], store: TokenStore, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     with _manager(params, store) as manager:
         revoked = manager.revoke()
     if revoked:
-        print(f"Revoked the {' and '.join(t.replace('_', ' ') for t in revoked)} and removed "
-              f"them from {store.describe()}.", file=stream)
+        print(
+            f"Revoked the {' and '.join(t.replace('_', ' ') for t in revoked)} and removed "
+            f"them from {store.describe()}.",
+            file=stream,
+        )
     else:
         print("No stored token to revoke.", file=stream)
     return EXIT_OK
 
 
-def logout_command(params: Mapping[str, str], store: TokenStore,
-                   out: TextIO | None = None) -> int:
+def logout_command(params: Mapping[str, str], store: TokenStore, out: TextIO | None = None) -> int:
     stream = out or sys.stdout
     with _manager(params, store) as manager:
         removed = manager.logout()
@@ -144,6 +175,7 @@ def logout_command(params: Mapping[str, str], store: TokenStore,
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
 
 def _params(args: argparse.Namespace) -> dict[str, str]:
     from harness.runtime import resolve_oauth2_params  # the run machinery loads lazily
@@ -167,16 +199,23 @@ def _manager(params: Mapping[str, str], store: TokenStore) -> Iterator[TokenMana
     secrets = SecretRegistry()
     seed = settings.refresh_token or os.environ.get("DRCHRONO_REFRESH_TOKEN") or None
     with httpx.Client(timeout=TOKEN_TIMEOUT_S) as client:
-        yield TokenManager(settings, store=store, client=client, secrets=secrets,
-                           refresh_token=seed)
+        yield TokenManager(
+            settings, store=store, client=client, secrets=secrets, refresh_token=seed
+        )
 
 
 def _print_status(status: Mapping[str, Any], stream: TextIO) -> None:
     labels = [
-        ("token_name", "token"), ("grant_type", "grant"), ("token_url", "token URL"),
-        ("store", "store"), ("has_access_token", "access token"), ("expires_at", "expires"),
-        ("expires_in_s", "expires in (s)"), ("scopes", "scopes"),
-        ("has_refresh_token", "refresh token"), ("refresh_token_source", "refresh token from"),
+        ("token_name", "token"),
+        ("grant_type", "grant"),
+        ("token_url", "token URL"),
+        ("store", "store"),
+        ("has_access_token", "access token"),
+        ("expires_at", "expires"),
+        ("expires_in_s", "expires in (s)"),
+        ("scopes", "scopes"),
+        ("has_refresh_token", "refresh token"),
+        ("refresh_token_source", "refresh token from"),
         ("interrupted_refresh", "interrupted refresh"),
     ]
     width = max(len(label) for _, label in labels)

@@ -23,8 +23,10 @@ from harness.auth.store import StoredToken
 from harness.errors import AuthError
 
 DEFAULT_TIMEOUT_S = 300.0
-_PAGE = (b"<!doctype html><title>harness</title><p>Authorization received. "
-         b"You can close this tab and return to the terminal.</p>")
+_PAGE = (
+    b"<!doctype html><title>harness</title><p>Authorization received. "
+    b"You can close this tab and return to the terminal.</p>"
+)
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,27 @@ def login(
     if use_browser and loopback_redirect(redirect):
         return _login_with_callback(manager, open_url, say, timeout_s)
     request = authorization_request(settings)
-    say("Open this URL in a browser, approve access, then paste the URL you were redirected to "
-        "(or just the code):")
+    say(
+        "Open this URL in a browser, approve access, then paste the URL you were redirected to "
+        "(or just the code):"
+    )
     say(request.url)
     if use_browser:
         open_url(request.url)
     pasted = read_line("Redirected URL or code: ").strip()
     code = code_from_paste(pasted, request)
-    return manager.exchange_code(code, redirect_uri=request.redirect_uri,
-                                 code_verifier=request.code_verifier)
+    return manager.exchange_code(
+        code, redirect_uri=request.redirect_uri, code_verifier=request.code_verifier
+    )
 
 
 def code_from_paste(pasted: str, request: AuthorizationRequest) -> str:
     """Accept a full redirect URL (state checked) or a bare authorization code."""
     if not pasted:
-        raise AuthError("No authorization code was pasted.",
-                        hint="Run `harness auth login` again and paste the redirected URL.")
+        raise AuthError(
+            "No authorization code was pasted.",
+            hint="Run `harness auth login` again and paste the redirected URL.",
+        )
     if "://" in pasted or pasted.startswith("?") or "code=" in pasted:
         query = urlsplit(pasted).query if "://" in pasted else pasted.lstrip("?")
         return code_from_params(dict(parse_qsl(query)), request)
@@ -98,25 +105,33 @@ def code_from_params(params: dict[str, str], request: AuthorizationRequest) -> s
         )
     code = params.get("code")
     if not code:
-        raise AuthError("The redirect carried no authorization code.",
-                        hint="Run `harness auth login` again.")
+        raise AuthError(
+            "The redirect carried no authorization code.", hint="Run `harness auth login` again."
+        )
     return code
 
 
-def _login_with_callback(manager: TokenManager, open_url: Callable[[str], object],
-                         say: Callable[[str], object], timeout_s: float) -> StoredToken:
+def _login_with_callback(
+    manager: TokenManager,
+    open_url: Callable[[str], object],
+    say: Callable[[str], object],
+    timeout_s: float,
+) -> StoredToken:
     assert manager.settings.redirect_uri is not None
     server = CallbackServer(manager.settings.redirect_uri)
     with server:
         request = authorization_request(manager.settings, redirect_uri=server.redirect_uri)
-        say(f"Opening the browser to authorize; waiting for the redirect on "
-            f"{server.redirect_uri} ...")
+        say(
+            f"Opening the browser to authorize; waiting for the redirect on "
+            f"{server.redirect_uri} ..."
+        )
         say(f"If no browser opens, visit: {request.url}")
         open_url(request.url)
         params = server.wait(timeout_s)
     code = code_from_params(params, request)
-    return manager.exchange_code(code, redirect_uri=request.redirect_uri,
-                                 code_verifier=request.code_verifier)
+    return manager.exchange_code(
+        code, redirect_uri=request.redirect_uri, code_verifier=request.code_verifier
+    )
 
 
 class CallbackServer:
@@ -141,8 +156,9 @@ class CallbackServer:
         port = self._server.server_address[1]
         netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.redirect_uri = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name="oauth-callback")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name="oauth-callback"
+        )
 
     def __enter__(self) -> CallbackServer:
         self._thread.start()

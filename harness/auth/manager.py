@@ -126,8 +126,12 @@ class TokenManager:
         """The API refused ``rejected``: refresh, unless someone already replaced that token."""
         with self._store.locked():
             current = self._current()
-            if (current is not None and current.access_token
-                    and current.access_token != rejected and self._is_usable(current)):
+            if (
+                current is not None
+                and current.access_token
+                and current.access_token != rejected
+                and self._is_usable(current)
+            ):
                 self._cached = current
                 return current.access_token
             issued = self._reactive.get(fingerprint(rejected))
@@ -139,8 +143,9 @@ class TokenManager:
                     hint="Check that the API base URL and the token URL belong to the same "
                     "DrChrono host and API application.",
                 )
-            log.info("Access token for %r was rejected (401); refreshing.",
-                     self.settings.token_name)
+            log.info(
+                "Access token for %r was rejected (401); refreshing.", self.settings.token_name
+            )
             token = self._obtain(current, forced=True)
             with self._guard:
                 self._reactive[fingerprint(_access(token))] = self._clock()
@@ -164,12 +169,18 @@ class TokenManager:
 
     # -- interactive login and housekeeping ----------------------------------------------------
 
-    def exchange_code(self, code: str, *, redirect_uri: str | None,
-                      code_verifier: str | None) -> StoredToken:
+    def exchange_code(
+        self, code: str, *, redirect_uri: str | None, code_verifier: str | None
+    ) -> StoredToken:
         """Trade an authorization code for tokens and store them (``harness auth login``)."""
         self._secrets.add(code)
-        request = token_request(self.settings, "authorization_code", code=code,
-                                redirect_uri=redirect_uri, code_verifier=code_verifier)
+        request = token_request(
+            self.settings,
+            "authorization_code",
+            code=code,
+            redirect_uri=redirect_uri,
+            code_verifier=code_verifier,
+        )
         with self._store.locked():
             response = self._send(request)
             token = self._stored(response, source="login", previous_refresh=None)
@@ -194,8 +205,12 @@ class TokenManager:
             "has_access_token": bool(entry and entry.access_token),
             "has_refresh_token": bool((entry and entry.refresh_token) or self._seed),
             "refresh_token_source": (
-                "store" if entry and entry.refresh_token and entry.source != "seed"
-                else "environment" if self._seed else None),
+                "store"
+                if entry and entry.refresh_token and entry.source != "seed"
+                else "environment"
+                if self._seed
+                else None
+            ),
             "expires_at": None,
             "expires_in_s": None,
             "scopes": entry.scope.split() if entry else [],
@@ -216,8 +231,10 @@ class TokenManager:
         with self._store.locked():
             entry = self._current()
             if entry is not None:
-                for hint, value in (("refresh_token", entry.refresh_token),
-                                    ("access_token", entry.access_token)):
+                for hint, value in (
+                    ("refresh_token", entry.refresh_token),
+                    ("access_token", entry.access_token),
+                ):
                     if value:
                         self._revoke_one(value, hint)
                         revoked.append(hint)
@@ -246,18 +263,26 @@ class TokenManager:
             return entry
         seed_fp = fingerprint(seed)
         if entry.seed_sha256 == seed_fp or (
-                entry.refresh_token is not None and fingerprint(entry.refresh_token) == seed_fp):
+            entry.refresh_token is not None and fingerprint(entry.refresh_token) == seed_fp
+        ):
             return entry  # the store holds the seed or a newer, rotated descendant of it
-        log.info("The environment's refresh token differs from the one the stored token set "
-                 "descends from (the user authorized again): using the environment's.")
+        log.info(
+            "The environment's refresh token differs from the one the stored token set "
+            "descends from (the user authorized again): using the environment's."
+        )
         return self._from_seed()
 
     def _from_seed(self) -> StoredToken:
         assert self._seed is not None
         s = self.settings
-        return StoredToken(token_name=s.token_name, client_id=s.client_id,
-                           token_url=s.access_token_url, refresh_token=self._seed,
-                           source="seed", seed_sha256=fingerprint(self._seed))
+        return StoredToken(
+            token_name=s.token_name,
+            client_id=s.client_id,
+            token_url=s.access_token_url,
+            refresh_token=self._seed,
+            source="seed",
+            seed_sha256=fingerprint(self._seed),
+        )
 
     def _lifetime_leeway(self, token: StoredToken) -> float:
         # A token that lives less than twice the leeway would otherwise be refreshed on every use.
@@ -285,12 +310,17 @@ class TokenManager:
             return self._refresh(current, refresh)
         grant = self.settings.grant_type
         if grant is GrantType.CLIENT_CREDENTIALS:
-            request = token_request(self.settings, "client_credentials",
-                                    scope=self.settings.scope or None)
+            request = token_request(
+                self.settings, "client_credentials", scope=self.settings.scope or None
+            )
         elif grant is GrantType.PASSWORD:
-            request = token_request(self.settings, "password", username=self.settings.username,
-                                    password=self.settings.password,
-                                    scope=self.settings.scope or None)
+            request = token_request(
+                self.settings,
+                "password",
+                username=self.settings.username,
+                password=self.settings.password,
+                scope=self.settings.scope or None,
+            )
         else:
             raise AuthError(
                 f"No refresh token is available for the OAuth 2.0 token {self.settings.token_name!r}"
@@ -318,21 +348,29 @@ class TokenManager:
                 base, interrupted = recovered, None
                 refresh_token = recovered.refresh_token or refresh_token
             elif interrupted in self._unanswered:
-                log.info("Retrying the refresh of %r that got no clear answer at %s.",
-                         s.token_name, _iso(interrupted.started_at))
+                log.info(
+                    "Retrying the refresh of %r that got no clear answer at %s.",
+                    s.token_name,
+                    _iso(interrupted.started_at),
+                )
             else:
                 log.warning(
                     "A previous refresh of %r (started %s by process %d) was interrupted; "
                     "retrying with the last stored refresh token.",
-                    s.token_name, _iso(interrupted.started_at), interrupted.pid)
+                    s.token_name,
+                    _iso(interrupted.started_at),
+                    interrupted.pid,
+                )
 
-        marker = PendingRefresh(started_at=self._clock(),
-                                refresh_token_sha256=fingerprint(refresh_token), pid=os.getpid())
+        marker = PendingRefresh(
+            started_at=self._clock(),
+            refresh_token_sha256=fingerprint(refresh_token),
+            pid=os.getpid(),
+        )
         self._store.put(dataclasses.replace(base, pending=marker))
         crash_point("before_request")
 
-        request = token_request(s, "refresh_token", url=s.refresh_url,
-                                refresh_token=refresh_token)
+        request = token_request(s, "refresh_token", url=s.refresh_url, refresh_token=refresh_token)
         log.info("Refreshing the OAuth 2.0 token %r at %s.", s.token_name, request.url)
         try:
             response = self._send(request)
@@ -341,39 +379,56 @@ class TokenManager:
             # take our marker back (an older, interrupted one stays: it may explain the error).
             self._store.put(base)
             if interrupted is not None and err.error_code == "invalid_grant":
-                how = ("got no clear answer" if interrupted in self._unanswered
-                       else "was interrupted (the process died)")
+                how = (
+                    "got no clear answer"
+                    if interrupted in self._unanswered
+                    else "was interrupted (the process died)"
+                )
                 raise TokenEndpointError(
                     f"{err.message} A refresh started at {_iso(interrupted.started_at)} {how} "
                     "after the request may have reached the server, which then rotated the "
                     "refresh token; the new one was never stored.",
-                    error_code=err.error_code, hint=err.hint,
+                    error_code=err.error_code,
+                    hint=err.hint,
                 ) from None
             raise
         except AuthError:
             self._unanswered.add(marker)  # the outcome is unknown: the marker stays
             raise
         crash_point("after_response")
-        token = self._stored(response, source="refresh", previous_refresh=refresh_token,
-                             seed_sha256=base.seed_sha256)
+        token = self._stored(
+            response, source="refresh", previous_refresh=refresh_token, seed_sha256=base.seed_sha256
+        )
         self._store.put(token, crash_hooks=True)
         crash_point("after_store_write")
         self._cached = token
         return token
 
-    def _stored(self, response: TokenResponse, *, source: str, previous_refresh: str | None,
-                seed_sha256: str | None = None) -> StoredToken:
+    def _stored(
+        self,
+        response: TokenResponse,
+        *,
+        source: str,
+        previous_refresh: str | None,
+        seed_sha256: str | None = None,
+    ) -> StoredToken:
         s = self.settings
         if seed_sha256 is None and self._seed is not None:
             # login or a first grant supersedes whatever seed the environment holds right now
             seed_sha256 = fingerprint(self._seed)
         return StoredToken(
-            token_name=s.token_name, client_id=s.client_id, token_url=s.access_token_url,
-            access_token=response.access_token, token_type=response.token_type,
-            expires_at=response.expires_at, scope=response.scope,
+            token_name=s.token_name,
+            client_id=s.client_id,
+            token_url=s.access_token_url,
+            access_token=response.access_token,
+            token_type=response.token_type,
+            expires_at=response.expires_at,
+            scope=response.scope,
             # A server that does not rotate answers without a refresh token: keep ours.
             refresh_token=response.refresh_token or previous_refresh,
-            obtained_at=response.obtained_at, source=source, seed_sha256=seed_sha256,
+            obtained_at=response.obtained_at,
+            source=source,
+            seed_sha256=seed_sha256,
             rotated_from_sha256=fingerprint(previous_refresh) if previous_refresh else None,
         )
 
@@ -383,8 +438,9 @@ class TokenManager:
         except HarnessError as err:
             raise AuthError(err.message, hint=err.hint) from None
         try:
-            return self._client.post(request.url, content=request.body.encode("ascii"),
-                                     headers=request.headers)
+            return self._client.post(
+                request.url, content=request.body.encode("ascii"), headers=request.headers
+            )
         except httpx.TransportError as err:
             raise AuthError(
                 f"Could not reach the token endpoint {request.url} ({type(err).__name__}: "
@@ -401,12 +457,14 @@ class TokenManager:
             self._outage.failed(err)
             raise
         try:
-            parsed = parse_token_response(request, response.status_code, response.content,
-                                          now=self._clock())
+            parsed = parse_token_response(
+                request, response.status_code, response.content, now=self._clock()
+            )
         except TokenEndpointError as err:
             self._outage.answered()
-            raise TokenEndpointError(self._secrets.redact(err.message),
-                                     error_code=err.error_code, hint=err.hint) from None
+            raise TokenEndpointError(
+                self._secrets.redact(err.message), error_code=err.error_code, hint=err.hint
+            ) from None
         except AuthError as err:
             redacted = AuthError(self._secrets.redact(err.message), hint=err.hint)
             if response.status_code >= 500:
@@ -430,9 +488,10 @@ class TokenManager:
             data = None
         if isinstance(data, dict) and "error" in data:
             raise token_error(request, response.status_code, data)
-        raise AuthError(f"The revocation endpoint {request.url} answered HTTP "
-                        f"{response.status_code}.",
-                        hint="Check revokeTokenUrl, or revoke the app's access in DrChrono.")
+        raise AuthError(
+            f"The revocation endpoint {request.url} answered HTTP {response.status_code}.",
+            hint="Check revokeTokenUrl, or revoke the app's access in DrChrono.",
+        )
 
 
 class OAuth2Auth(httpx.Auth):

@@ -62,16 +62,22 @@ def authorization_request(
     if settings.uses_pkce:
         verifier = generate_token(64)  # RFC 7636: 43..128 unreserved characters
         if settings.challenge_algorithm == "S256":
-            extra = {"code_challenge": create_s256_code_challenge(verifier),
-                     "code_challenge_method": "S256"}
+            extra = {
+                "code_challenge": create_s256_code_challenge(verifier),
+                "code_challenge_method": "S256",
+            }
         else:
             extra = {"code_challenge": verifier, "code_challenge_method": "plain"}
     url = prepare_grant_uri(
-        settings.auth_url, settings.client_id, "code", redirect_uri=redirect,
-        scope=settings.scope or None, state=state, **extra,
+        settings.auth_url,
+        settings.client_id,
+        "code",
+        redirect_uri=redirect,
+        scope=settings.scope or None,
+        state=state,
+        **extra,
     )
-    return AuthorizationRequest(url=url, state=state, redirect_uri=redirect,
-                                code_verifier=verifier)
+    return AuthorizationRequest(url=url, state=state, redirect_uri=redirect, code_verifier=verifier)
 
 
 @dataclass(frozen=True)
@@ -84,8 +90,9 @@ class TokenRequest:
     headers: dict[str, str] = field(repr=False)
 
 
-def token_request(settings: OAuth2Settings, grant: str, *, url: str | None = None,
-                  **params: str | None) -> TokenRequest:
+def token_request(
+    settings: OAuth2Settings, grant: str, *, url: str | None = None, **params: str | None
+) -> TokenRequest:
     """Body and headers for ``grant`` with the collection's client authentication."""
     body = prepare_token_request(grant, **{k: v for k, v in params.items() if v})
     return _with_client_auth(settings, url or settings.access_token_url, grant, body)
@@ -98,9 +105,12 @@ def revoke_request(settings: OAuth2Settings, token: str, hint: str) -> TokenRequ
 
 
 def _with_client_auth(settings: OAuth2Settings, url: str, grant: str, body: str) -> TokenRequest:
-    method = ("client_secret_basic"
-              if settings.client_authentication is ClientAuthentication.BASIC_HEADER
-              and settings.client_secret else "client_secret_post")
+    method = (
+        "client_secret_basic"
+        if settings.client_authentication is ClientAuthentication.BASIC_HEADER
+        and settings.client_secret
+        else "client_secret_post"
+    )
     if not settings.client_secret:
         method = "none"  # public client: client_id in the body only
     headers = {"Content-Type": FORM, "Accept": "application/json"}
@@ -185,16 +195,19 @@ def _explain(request: TokenRequest, status: int, code: str) -> tuple[str, str]:
             "Run `harness auth login` again and complete it promptly.",
         )
     if code == "invalid_scope":
-        return (f"{where} with invalid_scope: a requested scope is not allowed.",
-                "Check the scope setting of the collection's OAuth 2.0 auth.")
+        return (
+            f"{where} with invalid_scope: a requested scope is not allowed.",
+            "Check the scope setting of the collection's OAuth 2.0 auth.",
+        )
     if code == "unsupported_grant_type" or code == "unauthorized_client":
         return (
             f"{where} with {code}: the API application is not allowed to use this grant.",
-            "Pick the grant type the application is registered for (DrChrono: "
-            "authorization code).",
+            "Pick the grant type the application is registered for (DrChrono: authorization code).",
         )
-    return (f"{where} with HTTP {status} and error {code!r}.",
-            "Check the collection's OAuth 2.0 settings.")
+    return (
+        f"{where} with HTTP {status} and error {code!r}.",
+        "Check the collection's OAuth 2.0 settings.",
+    )
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

@@ -164,8 +164,9 @@ class OAuth2Settings:
 
         token_url = values.get("accessTokenUrl")
         client_id = values.get("clientId")
-        missing = [name for name, v in (("accessTokenUrl", token_url), ("clientId", client_id))
-                   if not v]
+        missing = [
+            name for name, v in (("accessTokenUrl", token_url), ("clientId", client_id)) if not v
+        ]
         if grant is GrantType.CLIENT_CREDENTIALS and not values.get("clientSecret"):
             missing.append("clientSecret")
         if grant is GrantType.PASSWORD:
@@ -173,7 +174,8 @@ class OAuth2Settings:
         if missing:
             raise InputError(
                 f"The collection's OAuth 2.0 settings ({grant.value}) lack: "
-                + ", ".join(missing) + ".",
+                + ", ".join(missing)
+                + ".",
                 hint="Set them in the collection's auth block or through variables "
                 "(DRCHRONO_CLIENT_ID, DRCHRONO_CLIENT_SECRET, DRCHRONO_REFRESH_TOKEN).",
             )
@@ -189,7 +191,9 @@ class OAuth2Settings:
             scope=" ".join(values.get("scope", "").replace(",", " ").split()),
             token_name=values.get("tokenName", _DEFAULT_TOKEN_NAME),
             client_authentication=_choice(
-                ClientAuthentication, values, "client_authentication",
+                ClientAuthentication,
+                values,
+                "client_authentication",
                 ClientAuthentication.BASIC_HEADER,
             ),
             add_token_to=_choice(TokenPlacement, values, "addTokenTo", TokenPlacement.HEADER),

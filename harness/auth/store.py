@@ -118,8 +118,9 @@ class _CorruptStore(Exception):
 class TokenStore:
     """Token sets keyed by (token name, client id, token URL); file-backed or in memory."""
 
-    def __init__(self, path: str | os.PathLike[str] | None,
-                 *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None, *, lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    ) -> None:
         self._path = Path(path).expanduser() if path is not None else None
         self._lock_timeout_s = lock_timeout_s
         self._memory: dict[str, StoredToken] = {}
@@ -240,8 +241,10 @@ class TokenStore:
         if self._path is None:
             self._memory = dict(entries)
             return
-        document = {"version": STORE_VERSION,
-                    "tokens": {k: v.to_json() for k, v in sorted(entries.items())}}
+        document = {
+            "version": STORE_VERSION,
+            "tokens": {k: v.to_json() for k, v in sorted(entries.items())},
+        }
         data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
         _atomic_write(self._path, data, crash_hooks=crash_hooks)
         if not any(e.pending for e in entries.values()):
@@ -266,16 +269,20 @@ class TokenStore:
                     candidate = _parse(tmp.read_bytes()).get(key_text(key))
                 except (_CorruptStore, OSError):
                     candidate = None
-                if (candidate is not None and candidate.pending is None
-                        and candidate.rotated_from_sha256
-                        == current.pending.refresh_token_sha256):
+                if (
+                    candidate is not None
+                    and candidate.pending is None
+                    and candidate.rotated_from_sha256 == current.pending.refresh_token_sha256
+                ):
                     recovered = candidate
             with contextlib.suppress(OSError):
                 tmp.unlink()
         if recovered is not None:
             self.put(recovered)
-            log.warning("Recovered the token set %r from a store write that was interrupted.",
-                        recovered.token_name)
+            log.warning(
+                "Recovered the token set %r from a store write that was interrupted.",
+                recovered.token_name,
+            )
         return recovered
 
 
@@ -291,8 +298,9 @@ def _parse(raw: bytes | None) -> dict[str, StoredToken]:
             raise ValueError(f"unknown store version {version!r}")
         return {k: StoredToken.from_json(v) for k, v in document["tokens"].items()}
     except (UnicodeDecodeError, ValueError, TypeError) as err:
-        raise _CorruptStore(type(err).__name__ if isinstance(err, TypeError) else str(err)[:80])\
-            from None
+        raise _CorruptStore(
+            type(err).__name__ if isinstance(err, TypeError) else str(err)[:80]
+        ) from None
 
 
 def _atomic_write(path: Path, data: bytes, *, crash_hooks: bool = False) -> None:

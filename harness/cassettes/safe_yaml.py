@@ -31,7 +31,8 @@ class NestingLimitedLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self._nesting >= self.max_nesting:
             raise ComposerError(
-                None, None,
+                None,
+                None,
                 f"lists and mappings are nested more than {self.max_nesting} deep",
                 self.peek_event().start_mark,
             )

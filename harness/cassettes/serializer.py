@@ -115,7 +115,9 @@ def validate(data: Any) -> None:
         if not isinstance(status, dict) or not isinstance(status.get("code"), int):
             raise CassetteFormatError(f"{where}: response.status.code is missing or not a number")
         if not _header_map(response.get("headers", {}), allow_empty=True):
-            raise CassetteFormatError(f"{where}: response.headers must map names to lists of strings")
+            raise CassetteFormatError(
+                f"{where}: response.headers must map names to lists of strings"
+            )
         body = response.get("body")
         if not isinstance(body, dict) or not isinstance(
             body.get("string"), (str, bytes, type(None))

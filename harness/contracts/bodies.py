@@ -88,9 +88,7 @@ BODY_SHAPES: dict[str, BodyShape] = {
     "any": BodyShape("any", content_type=None),
     "any_json": BodyShape("any"),
     "drf_detail": BodyShape("json", "schemas/errors/drf_detail.json", DRF_DETAIL),
-    "drf_field_errors": BodyShape(
-        "json", "schemas/errors/drf_field_errors.json", DRF_FIELD_ERRORS
-    ),
+    "drf_field_errors": BodyShape("json", "schemas/errors/drf_field_errors.json", DRF_FIELD_ERRORS),
     # 400 is either shape: DRF sends {"detail": ...} for parse errors and field errors otherwise.
     "drf_bad_request": BodyShape(
         "json",

@@ -14,7 +14,7 @@ from harness.contracts import pointer
 
 
 def def_key(relative_file: str) -> str:
-    """"schemas/lists/Patient.json" -> "lists/Patient"."""
+    """ "schemas/lists/Patient.json" -> "lists/Patient"."""
     return relative_file.removeprefix("schemas/").removesuffix(".json")
 
 

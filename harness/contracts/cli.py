@@ -22,8 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp = commands.add_parser("import", help="OpenAPI document -> JSON Schema contracts")
     imp.add_argument("openapi", type=Path, help="DrChrono's OpenAPI 3.0 document (YAML or JSON)")
     imp.add_argument("--out", type=Path, default=CONTRACTS_DIR, help="contracts directory")
-    imp.add_argument("--corrections", type=Path, default=CONTRACTS_DIR / "corrections.yaml",
-                     help="reviewed corrections to apply (default: contracts/corrections.yaml)")
+    imp.add_argument(
+        "--corrections",
+        type=Path,
+        default=CONTRACTS_DIR / "corrections.yaml",
+        help="reviewed corrections to apply (default: contracts/corrections.yaml)",
+    )
     imp.set_defaults(func=run_import)
 
     cov = commands.add_parser("coverage", help="operations and statuses a run exercised")
@@ -41,8 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     dif.add_argument("old", type=Path, help="contracts directory")
     dif.add_argument("new", type=Path, nargs="?", help="the newer contracts directory")
-    dif.add_argument("--cassettes", type=Path, nargs="+", metavar="PATH",
-                     help="cassette files or folders to compare with the contracts in OLD")
+    dif.add_argument(
+        "--cassettes",
+        type=Path,
+        nargs="+",
+        metavar="PATH",
+        help="cassette files or folders to compare with the contracts in OLD",
+    )
     dif.set_defaults(func=run_diff)
 
 
@@ -86,8 +95,10 @@ def _exercised(path: Path) -> list[tuple[str, int]]:
     except OSError as exc:
         raise InputError(f"Cannot read results file {path}: {exc.strerror}.") from None
     except ValueError:
-        raise InputError(f"Results file {path} is not valid JSON.",
-                         hint="Pass the JSON written by `harness run --report json`.") from None
+        raise InputError(
+            f"Results file {path} is not valid JSON.",
+            hint="Pass the JSON written by `harness run --report json`.",
+        ) from None
     results = data.get("results") if isinstance(data, dict) else data
     if not isinstance(results, list):
         raise InputError(f"Results file {path} has no 'results' list.")

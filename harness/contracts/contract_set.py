@@ -20,7 +20,9 @@ from harness.errors import InputError
 
 
 class ContractSet:
-    def __init__(self, index: dict[str, Any], files: dict[str, dict[str, Any]], source: str) -> None:
+    def __init__(
+        self, index: dict[str, Any], files: dict[str, dict[str, Any]], source: str
+    ) -> None:
         self._source = source
         self._operations: dict[str, dict[str, Any]] = index["operations"]
         self._files = files
@@ -75,7 +77,8 @@ class ContractSet:
 
     def coverage(self, exercised: Iterable[tuple[str, int]]) -> Coverage:
         defined = {
-            key: tuple(sorted(int(s) for s in op["responses"])) for key, op in self._operations.items()
+            key: tuple(sorted(int(s) for s in op["responses"]))
+            for key, op in self._operations.items()
         }
         return Coverage.build(defined, exercised)
 
@@ -123,29 +126,44 @@ class ContractSet:
         violations: list[Violation] = []
         if match.trailing_slash_mismatch:
             want = path[:-1] if path.endswith("/") else path + "/"
-            violations.append(Violation(
-                "$", "trailing_slash", match.template, "/" if path.endswith("/") else "no slash",
-                f"trailing-slash mismatch: the contract path is {match.template}, so request {want}"
-                f" instead of {path}",
-            ))
+            violations.append(
+                Violation(
+                    "$",
+                    "trailing_slash",
+                    match.template,
+                    "/" if path.endswith("/") else "no slash",
+                    f"trailing-slash mismatch: the contract path is {match.template}, so request {want}"
+                    f" instead of {path}",
+                )
+            )
         key = f"{method} {match.template}"
         op = self._operations.get(key)
         if op is None:
             if status != 405:
                 allowed = ", ".join(sorted(match.methods))
-                violations.append(Violation(
-                    "$", "method", allowed, method,
-                    f"{method} is not documented for {match.template}; documented: {allowed}",
-                ))
+                violations.append(
+                    Violation(
+                        "$",
+                        "method",
+                        allowed,
+                        method,
+                        f"{method} is not documented for {match.template}; documented: {allowed}",
+                    )
+                )
             return ContractReport(operation=None, violations=violations)
         report = ContractReport(operation=key, violations=violations)
         response = op["responses"].get(str(status))
         if response is None:
             documented = ", ".join(sorted(op["responses"]))
-            report.violations.append(Violation(
-                "$", "status", f"one of {documented}", str(status),
-                f"status {status} is not documented for {key}; documented: {documented}",
-            ))
+            report.violations.append(
+                Violation(
+                    "$",
+                    "status",
+                    f"one of {documented}",
+                    str(status),
+                    f"status {status} is not documented for {key}; documented: {documented}",
+                )
+            )
             return report
         self._check_body(response, content_type, body, strict, report)
         return report
@@ -162,39 +180,67 @@ class ContractSet:
         kind = response["body"]
         if kind == "empty":
             if raw.strip():
-                report.violations.append(Violation(
-                    "$", "empty_body", "empty body", f"{len(raw)} bytes",
-                    f"expected an empty body, got {len(raw)} bytes",
-                ))
+                report.violations.append(
+                    Violation(
+                        "$",
+                        "empty_body",
+                        "empty body",
+                        f"{len(raw)} bytes",
+                        f"expected an empty body, got {len(raw)} bytes",
+                    )
+                )
             return
         expected_type = response.get("content_type")
         actual_type = (content_type or "").split(";", 1)[0].strip().lower()
         if expected_type and actual_type != expected_type:
-            report.violations.append(Violation(
-                "$", "content_type", expected_type, actual_type or "none",
-                f"expected content type {expected_type}, got {actual_type or 'none'}",
-            ))
+            report.violations.append(
+                Violation(
+                    "$",
+                    "content_type",
+                    expected_type,
+                    actual_type or "none",
+                    f"expected content type {expected_type}, got {actual_type or 'none'}",
+                )
+            )
         if kind != "json":
             return
         if not raw.strip():
-            report.violations.append(Violation("$", "json", "a JSON body", "empty body",
-                                               "expected a JSON body, got an empty body"))
+            report.violations.append(
+                Violation(
+                    "$",
+                    "json",
+                    "a JSON body",
+                    "empty body",
+                    "expected a JSON body, got an empty body",
+                )
+            )
             return
         try:
             # No depth limit past what the parser can take: validation and the drift walk only
             # descend as deep as the schema does.
             instance = loads_json(raw)
         except (ValueError, UnicodeDecodeError) as exc:
-            where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            where = (
+                f" at line {exc.lineno} column {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else ""
+            )
             detail = (
-                exc.msg if isinstance(exc, json.JSONDecodeError)
-                else str(exc) if isinstance(exc, JSONNestingError)
+                exc.msg
+                if isinstance(exc, json.JSONDecodeError)
+                else str(exc)
+                if isinstance(exc, JSONNestingError)
                 else "not UTF-8"
             )
-            report.violations.append(Violation(
-                "$", "json", "valid JSON", f"malformed ({len(raw)} bytes)",
-                f"body is not valid JSON: {detail}{where}",
-            ))
+            report.violations.append(
+                Violation(
+                    "$",
+                    "json",
+                    "valid JSON",
+                    f"malformed ({len(raw)} bytes)",
+                    f"body is not valid JSON: {detail}{where}",
+                )
+            )
             return
         schema_file = response.get("schema")
         if schema_file is None:
@@ -204,8 +250,13 @@ class ContractSet:
         report.drift.extend(compiled.drift(instance))
         if strict:
             report.violations.extend(
-                Violation(path, "drift", "no undocumented fields", "unknown field",
-                          f"field {path} is not in the contract (strict mode)")
+                Violation(
+                    path,
+                    "drift",
+                    "no undocumented fields",
+                    "unknown field",
+                    f"field {path} is not in the contract (strict mode)",
+                )
                 for path in report.drift
             )
 
@@ -225,4 +276,3 @@ def _read_json(path: Path) -> Any:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0][:200] if text else "no detail"
-

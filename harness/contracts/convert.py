@@ -16,11 +16,33 @@ from harness.contracts.corrections import SCHEMA_TYPES
 COMPONENT_PREFIX = "#/components/schemas/"
 
 # Keys that change what validates; everything else must be a known annotation.
-_ANNOTATIONS = {"title", "description", "readOnly", "writeOnly", "example", "examples", "deprecated",
-                "externalDocs", "xml", "discriminator"}
+_ANNOTATIONS = {
+    "title",
+    "description",
+    "readOnly",
+    "writeOnly",
+    "example",
+    "examples",
+    "deprecated",
+    "externalDocs",
+    "xml",
+    "discriminator",
+}
 _KEPT_ANNOTATIONS = ("title", "description", "readOnly", "writeOnly", "deprecated")
-_PASS_THROUGH = {"format", "minimum", "maximum", "minLength", "maxLength", "pattern", "minItems",
-                 "maxItems", "uniqueItems", "default", "exclusiveMinimum", "exclusiveMaximum"}
+_PASS_THROUGH = {
+    "format",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "default",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+}
 
 
 class ConversionProblem(Exception):
@@ -49,14 +71,28 @@ def convert_schema(
                 out[key] = value
         elif key in _PASS_THROUGH:
             out[key] = value
-        elif key in _ANNOTATIONS or key.startswith("x-") or key in (
-            "type", "nullable", "enum", "properties", "items", "required", "allOf", "anyOf",
-            "oneOf", "additionalProperties",
+        elif (
+            key in _ANNOTATIONS
+            or key.startswith("x-")
+            or key
+            in (
+                "type",
+                "nullable",
+                "enum",
+                "properties",
+                "items",
+                "required",
+                "allOf",
+                "anyOf",
+                "oneOf",
+                "additionalProperties",
+            )
         ):
             continue
         else:
             raise ConversionProblem(
-                pointer.join(ptr, key), f"unsupported schema keyword '{key}'",
+                pointer.join(ptr, key),
+                f"unsupported schema keyword '{key}'",
                 "Add support in harness/contracts/convert.py or a correction that removes it.",
             )
     nullable = node.get("nullable") is True
@@ -64,7 +100,8 @@ def convert_schema(
     if schema_type is not None:
         if schema_type not in SCHEMA_TYPES:
             raise ConversionProblem(
-                pointer.join(ptr, "type"), f"unknown type {schema_type!r}",
+                pointer.join(ptr, "type"),
+                f"unknown type {schema_type!r}",
                 "Add a rename_type correction (for example int -> integer) to corrections.yaml.",
             )
         out["type"] = [schema_type, "null"] if nullable else schema_type
@@ -75,25 +112,37 @@ def convert_schema(
         if not isinstance(props, dict):
             raise ConversionProblem(pointer.join(ptr, "properties"), "must be an object", "Fix it.")
         out["properties"] = {
-            name: convert_schema(sub, pointer.join(ptr, "properties", name), components, rewrite_ref)
+            name: convert_schema(
+                sub, pointer.join(ptr, "properties", name), components, rewrite_ref
+            )
             for name, sub in props.items()
         }
     if schema_type == "array" and "items" not in node:
         raise ConversionProblem(
-            ptr, "array without 'items' (OpenAPI 3.0 requires it)",
+            ptr,
+            "array without 'items' (OpenAPI 3.0 requires it)",
             "Add a default_array_items correction or give this array its items.",
         )
     if "items" in node:
-        out["items"] = convert_schema(node["items"], pointer.join(ptr, "items"), components, rewrite_ref)
+        out["items"] = convert_schema(
+            node["items"], pointer.join(ptr, "items"), components, rewrite_ref
+        )
     if "additionalProperties" in node:
         extra = node["additionalProperties"]
         out["additionalProperties"] = (
-            extra if isinstance(extra, bool)
-            else convert_schema(extra, pointer.join(ptr, "additionalProperties"), components, rewrite_ref)
+            extra
+            if isinstance(extra, bool)
+            else convert_schema(
+                extra, pointer.join(ptr, "additionalProperties"), components, rewrite_ref
+            )
         )
     if "required" in node:
         required = node["required"]
-        if not isinstance(required, list) or not required or not all(isinstance(r, str) for r in required):
+        if (
+            not isinstance(required, list)
+            or not required
+            or not all(isinstance(r, str) for r in required)
+        ):
             raise ConversionProblem(
                 pointer.join(ptr, "required"),
                 "'required' must be a non-empty list of names in OpenAPI 3.0",
@@ -123,19 +172,22 @@ def _convert_ref(
     if len(node) > 1:
         siblings = ", ".join(sorted(k for k in node if k != "$ref"))
         raise ConversionProblem(
-            ptr, f"$ref has sibling keys ({siblings}), which OpenAPI 3.0 ignores but "
+            ptr,
+            f"$ref has sibling keys ({siblings}), which OpenAPI 3.0 ignores but "
             "JSON Schema 2020-12 applies",
             "Add a drop_ref_siblings correction or remove the siblings.",
         )
     if not isinstance(ref, str) or not ref.startswith(COMPONENT_PREFIX):
         raise ConversionProblem(
-            pointer.join(ptr, "$ref"), f"unsupported $ref {ref!r}",
+            pointer.join(ptr, "$ref"),
+            f"unsupported $ref {ref!r}",
             "Only local references to #/components/schemas/NAME are supported.",
         )
-    name = ref[len(COMPONENT_PREFIX):]
+    name = ref[len(COMPONENT_PREFIX) :]
     if name not in components:
         raise ConversionProblem(
-            pointer.join(ptr, "$ref"), f"$ref points to missing schema {ref!r}",
+            pointer.join(ptr, "$ref"),
+            f"$ref points to missing schema {ref!r}",
             "Fix the reference or add the schema to components.",
         )
     return {"$ref": rewrite_ref(name)}
@@ -147,7 +199,8 @@ def _convert_enum(values: Any, ptr: str, nullable: bool) -> list[Any]:
     for i, value in enumerate(values):
         if isinstance(value, (list, dict)):
             raise ConversionProblem(
-                pointer.join(ptr, i), "enum member is an array/object, so no real value can match",
+                pointer.join(ptr, i),
+                "enum member is an array/object, so no real value can match",
                 "Add a patch correction that removes or fixes this enum.",
             )
     result = list(values)

@@ -79,7 +79,10 @@ def parse_corrections(data: Any, source: str) -> list[Correction]:
 
 
 def apply_corrections(
-    document: dict[str, Any], corrections: list[Correction], *, disabled: frozenset[str] = frozenset()
+    document: dict[str, Any],
+    corrections: list[Correction],
+    *,
+    disabled: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """A corrected deep copy of ``document``. ``disabled`` ids are skipped (tests use this)."""
     corrected = copy.deepcopy(document)
@@ -112,7 +115,9 @@ def iter_schemas(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]
             base = pointer.join("/paths", path, method)
             for i, param in enumerate(op.get("parameters") or []):
                 if isinstance(param, dict) and isinstance(param.get("schema"), dict):
-                    yield from _walk_schema(param["schema"], pointer.join(base, "parameters", i, "schema"))
+                    yield from _walk_schema(
+                        param["schema"], pointer.join(base, "parameters", i, "schema")
+                    )
             for status, response in (op.get("responses") or {}).items():
                 content = response.get("content") if isinstance(response, dict) else None
                 for media, body in (content or {}).items():
@@ -237,7 +242,11 @@ def _property_type(doc: dict[str, Any], c: Correction) -> int:
     changed = 0
     for ptr, schema in iter_schemas(doc):
         prop = (schema.get("properties") or {}).get(name)
-        if ptr.startswith(under) and isinstance(prop, dict) and prop.get("type") not in (None, new_type):
+        if (
+            ptr.startswith(under)
+            and isinstance(prop, dict)
+            and prop.get("type") not in (None, new_type)
+        ):
             prop["type"] = new_type
             changed += 1
     return changed
@@ -280,22 +289,28 @@ def _enum_add_value(doc: dict[str, Any], c: Correction) -> int:
         if "/parameters/" in ptr or not isinstance(enum, list) or value in enum:
             continue
         declared = schema.get("type")
-        members_fit = all(isinstance(m, python_type) and not isinstance(m, bool) for m in enum
-                          if m is not None)
+        members_fit = all(
+            isinstance(m, python_type) and not isinstance(m, bool) for m in enum if m is not None
+        )
         if declared == wanted or (declared is None and enum and members_fit):
             enum.append(copy.deepcopy(value))
             changed += 1
     return changed
 
 
-_PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {"string": str, "integer": int,
-                                                     "number": (int, float)}
+_PYTHON_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "integer": int,
+    "number": (int, float),
+}
 
 
 def _is_envelope(schema: dict[str, Any], list_key: str) -> bool:
     props = schema.get("properties") or {}
-    return isinstance(props.get(list_key), dict) and props[list_key].get("type") == "array" and (
-        "next" in props or "pagination" in props
+    return (
+        isinstance(props.get(list_key), dict)
+        and props[list_key].get("type") == "array"
+        and ("next" in props or "pagination" in props)
     )
 
 

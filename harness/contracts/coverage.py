@@ -14,7 +14,9 @@ class Coverage:
     undocumented: tuple[tuple[str, int], ...]  # (operation, status) seen but not in the contract
 
     @classmethod
-    def build(cls, defined: dict[str, tuple[int, ...]], seen: Iterable[tuple[str, int]]) -> Coverage:
+    def build(
+        cls, defined: dict[str, tuple[int, ...]], seen: Iterable[tuple[str, int]]
+    ) -> Coverage:
         exercised: dict[str, set[int]] = {}
         undocumented: set[tuple[str, int]] = set()
         for operation, status in seen:

@@ -23,7 +23,9 @@ class ContractDiff:
         return bool(self.breaking)
 
     def to_text(self) -> str:
-        lines = [f"BREAKING  {c}" for c in self.breaking] + [f"additive  {c}" for c in self.additive]
+        lines = [f"BREAKING  {c}" for c in self.breaking] + [
+            f"additive  {c}" for c in self.additive
+        ]
         lines.append(f"{len(self.breaking)} breaking, {len(self.additive)} additive change(s).")
         return "\n".join(lines)
 
@@ -52,7 +54,9 @@ def diff_sets(old: ContractSet, new: ContractSet) -> ContractDiff:
             before = old_op["responses"][str(status)]
             after = new_op["responses"][str(status)]
             where = f"{key} {status}"
-            if before["body"] != after["body"] or before.get("content_type") != after.get("content_type"):
+            if before["body"] != after["body"] or before.get("content_type") != after.get(
+                "content_type"
+            ):
                 result.breaking.append(
                     f"{where}: body changed from {before['body']} {before.get('content_type')} "
                     f"to {after['body']} {after.get('content_type')}"
@@ -64,14 +68,24 @@ def diff_sets(old: ContractSet, new: ContractSet) -> ContractDiff:
                     continue  # the same schema pair is reported once, under its first operation
                 compared.add(pair)
                 _diff_schema(
-                    old.compiled(pair[0]).schema, new.compiled(pair[1]).schema, f"{pair[1]}: $",
-                    old.compiled(pair[0]), new.compiled(pair[1]), result, set(),
+                    old.compiled(pair[0]).schema,
+                    new.compiled(pair[1]).schema,
+                    f"{pair[1]}: $",
+                    old.compiled(pair[0]),
+                    new.compiled(pair[1]),
+                    result,
+                    set(),
                 )
     return result
 
 
 def _diff_schema(
-    old: Any, new: Any, where: str, old_ctx: Any, new_ctx: Any, out: ContractDiff,
+    old: Any,
+    new: Any,
+    where: str,
+    old_ctx: Any,
+    new_ctx: Any,
+    out: ContractDiff,
     visiting: set[tuple[int, int]],
 ) -> None:
     old, new = old_ctx._resolve(old), new_ctx._resolve(new)
@@ -108,7 +122,9 @@ def _diff_schema(
     for name in sorted(old_req - new_req):
         out.additive.append(f"{where}.{name}: no longer required")
     for name in sorted(old_props.keys() & new_props.keys()):
-        _diff_schema(old_props[name], new_props[name], f"{where}.{name}", old_ctx, new_ctx, out, visiting)
+        _diff_schema(
+            old_props[name], new_props[name], f"{where}.{name}", old_ctx, new_ctx, out, visiting
+        )
     old_items, new_items = _items(old, old_ctx), _items(new, new_ctx)
     if old_items is not None and new_items is not None:
         _diff_schema(old_items, new_items, f"{where}[*]", old_ctx, new_ctx, out, visiting)

@@ -135,8 +135,10 @@ class _Builder:
         self._check_parameter_schemas()
         for name in sorted(self.components):
             schema = convert_schema(
-                self.components[name], pointer.join("/components/schemas", name),
-                self.components, lambda ref: f"{ref}.json",
+                self.components[name],
+                pointer.join("/components/schemas", name),
+                self.components,
+                lambda ref: f"{ref}.json",
             )
             schema.setdefault("title", name)
             self._add(f"{SCHEMAS_DIR}/{name}.json", schema)
@@ -155,7 +157,9 @@ class _Builder:
             },
             "operations": operations,
         }
-        files = {name: dump_json({"$schema": SCHEMA_DIALECT, **s}) for name, s in self.schemas.items()}
+        files = {
+            name: dump_json({"$schema": SCHEMA_DIALECT, **s}) for name, s in self.schemas.items()
+        }
         files[INDEX_FILE] = dump_json(index)
         return files
 
@@ -164,9 +168,17 @@ class _Builder:
         for ptr, schema in iter_schemas(self.doc):
             if "/parameters/" in ptr and not ptr.endswith(("/items", "/properties")):
                 t = schema.get("type")
-                if t is not None and t not in ("string", "integer", "number", "boolean", "object", "array"):
+                if t is not None and t not in (
+                    "string",
+                    "integer",
+                    "number",
+                    "boolean",
+                    "object",
+                    "array",
+                ):
                     raise ConversionProblem(
-                        pointer.join(ptr, "type"), f"unknown type {t!r}",
+                        pointer.join(ptr, "type"),
+                        f"unknown type {t!r}",
                         "Add a rename_type correction to corrections.yaml.",
                     )
 
@@ -189,7 +201,8 @@ class _Builder:
             if not (status_text.isdigit() and len(status_text) == 3):
                 raise ConversionProblem(
                     pointer.join(base, "responses", status_text),
-                    f"unsupported response key {status_text!r}", "Use explicit status codes.",
+                    f"unsupported response key {status_text!r}",
+                    "Use explicit status codes.",
                 )
             responses[status_text] = self._response(
                 op, status_text, response or {}, pointer.join(base, "responses", status_text)
@@ -212,7 +225,11 @@ class _Builder:
         shape_name = response.get("x-harness-body")
         if shape_name is not None:
             shape = BODY_SHAPES[shape_name]
-            return {"body": shape.kind, "schema": shape.schema_file, "content_type": shape.content_type}
+            return {
+                "body": shape.kind,
+                "schema": shape.schema_file,
+                "content_type": shape.content_type,
+            }
         content = response.get("content") or {}
         if not content:
             # No body described: 204 promises emptiness; for anything else we cannot know.
@@ -225,16 +242,29 @@ class _Builder:
         raw = body.get("schema")
         if not isinstance(raw, dict) or not _has_assertions(raw):
             return {"body": "json", "schema": None, "content_type": media}
-        return {"body": "json", "schema": self._response_schema(op, status, raw, pointer.join(
-            ptr, "content", media, "schema")), "content_type": media}
+        return {
+            "body": "json",
+            "schema": self._response_schema(
+                op, status, raw, pointer.join(ptr, "content", media, "schema")
+            ),
+            "content_type": media,
+        }
 
-    def _response_schema(self, op: dict[str, Any], status: str, raw: dict[str, Any], ptr: str) -> str:
+    def _response_schema(
+        self, op: dict[str, Any], status: str, raw: dict[str, Any], ptr: str
+    ) -> str:
         if set(raw) == {"$ref"}:
             convert_schema(raw, ptr, self.components, lambda ref: ref)  # validates the ref
             return f"{SCHEMAS_DIR}/{raw['$ref'].rsplit('/', 1)[-1]}.json"
         schema = convert_schema(raw, ptr, self.components, lambda ref: f"../{ref}.json")
-        item_ref = ((schema.get("properties") or {}).get("results") or {}).get("items", {}).get("$ref")
-        if isinstance(item_ref, str) and set(schema.get("properties", {})) <= {"next", "previous", "results"}:
+        item_ref = (
+            ((schema.get("properties") or {}).get("results") or {}).get("items", {}).get("$ref")
+        )
+        if isinstance(item_ref, str) and set(schema.get("properties", {})) <= {
+            "next",
+            "previous",
+            "results",
+        }:
             name = item_ref.removeprefix("../").removesuffix(".json")
             schema["title"] = f"List of {name}"
             schema.pop("description", None)

@@ -32,8 +32,10 @@ _REGENERATE = "Regenerate the contracts with `harness contracts import`, or fix 
 
 def check_index(index: Any, index_path: Path, schema_files: set[str], *, index_format: int) -> None:
     """Raise :class:`InputError` unless ``index`` has the shape ``ContractSet`` relies on."""
-    if not isinstance(index, dict) or index.get("format") != index_format or not isinstance(
-        index.get("operations"), dict
+    if (
+        not isinstance(index, dict)
+        or index.get("format") != index_format
+        or not isinstance(index.get("operations"), dict)
     ):
         raise InputError(
             f"{index_path} is not a contract index (format {index_format}).",
@@ -85,8 +87,9 @@ def check_schema_file(path: Path, schema: Any) -> None:
     body = {k: v for k, v in schema.items() if k != "$schema"}
     problem = _rs_problem(body) if _rs is not None else _python_problem(body)
     if problem is not None:
-        raise InputError(f"Contract schema {path} is not a valid JSON Schema: {problem}.",
-                         hint=_REGENERATE)
+        raise InputError(
+            f"Contract schema {path} is not a valid JSON Schema: {problem}.", hint=_REGENERATE
+        )
 
 
 def _rs_problem(schema: dict[str, Any]) -> str | None:

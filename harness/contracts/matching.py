@@ -35,8 +35,15 @@ class PathMatcher:
         # Literal templates before parameterised ones: /api/users/current beats /api/users/{id}.
         ordered = sorted(templates, key=lambda t: (len(_PARAM.findall(t)), -len(t), t))
         self._patterns = [
-            (re.compile("^" + _PARAM.sub("[^/]+", re.escape(t).replace(r"\{", "{").replace(r"\}", "}")) + "$"),
-             t, frozenset(templates[t]))
+            (
+                re.compile(
+                    "^"
+                    + _PARAM.sub("[^/]+", re.escape(t).replace(r"\{", "{").replace(r"\}", "}"))
+                    + "$"
+                ),
+                t,
+                frozenset(templates[t]),
+            )
             for t in ordered
         ]
 

@@ -48,7 +48,9 @@ class RecordedReport:
         return "\n".join(lines)
 
 
-def check_recorded(contracts: ContractSet, cassettes: Iterable[tuple[str, dict[str, Any]]]) -> RecordedReport:
+def check_recorded(
+    contracts: ContractSet, cassettes: Iterable[tuple[str, dict[str, Any]]]
+) -> RecordedReport:
     """``cassettes``: (name, cassette document) pairs as the cassette loader returns them."""
     report = RecordedReport()
     for name, document in cassettes:

@@ -100,8 +100,15 @@ class CompiledSchema:
                         result.append(violation)
             if len(result) >= MAX_VIOLATIONS:
                 result = result[:MAX_VIOLATIONS]
-                result.append(Violation("$", "truncated", f"at most {MAX_VIOLATIONS}", "more",
-                                        f"more than {MAX_VIOLATIONS} violations; the rest are not shown"))
+                result.append(
+                    Violation(
+                        "$",
+                        "truncated",
+                        f"at most {MAX_VIOLATIONS}",
+                        "more",
+                        f"more than {MAX_VIOLATIONS} violations; the rest are not shown",
+                    )
+                )
                 break
         return result
 
@@ -196,7 +203,8 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
     for sub in error.context:
         branches[sub.relative_schema_path[0]].append(sub)
     typed = [
-        errs for errs in branches.values()
+        errs
+        for errs in branches.values()
         if not any(e.validator == "type" and not e.relative_path for e in errs)
     ]
     if typed:
@@ -227,23 +235,60 @@ def _to_violations(error: ValidationError) -> list[Violation]:
     value = error.validator_value
     if rule == "type":
         expected = " or ".join(value) if isinstance(value, list) else str(value)
-        return [Violation(where, "type", expected, actual, f"expected {expected}, got {describe(instance)}")]
+        return [
+            Violation(
+                where, "type", expected, actual, f"expected {expected}, got {describe(instance)}"
+            )
+        ]
     if rule in ("anyOf", "oneOf"):
         types = _types_of(error)
         expected = " or ".join(types) if types else f"a value matching one of {len(value)} shapes"
-        return [Violation(where, "type", expected, actual, f"expected {expected}, got {describe(instance)}")]
+        return [
+            Violation(
+                where, "type", expected, actual, f"expected {expected}, got {describe(instance)}"
+            )
+        ]
     if rule == "required" and isinstance(instance, dict):
         return [
-            Violation(json_path([*path, name]), "required", "present", "missing",
-                      f"required field '{name}' is missing")
-            for name in value if name not in instance
+            Violation(
+                json_path([*path, name]),
+                "required",
+                "present",
+                "missing",
+                f"required field '{name}' is missing",
+            )
+            for name in value
+            if name not in instance
         ]
     if rule == "enum":
-        allowed = ", ".join(json.dumps(v) for v in value[:12]) + (", ..." if len(value) > 12 else "")
-        return [Violation(where, "enum", f"one of [{allowed}]", actual,
-                          f"{describe(instance)} is not one of the allowed values [{allowed}]")]
+        allowed = ", ".join(json.dumps(v) for v in value[:12]) + (
+            ", ..." if len(value) > 12 else ""
+        )
+        return [
+            Violation(
+                where,
+                "enum",
+                f"one of [{allowed}]",
+                actual,
+                f"{describe(instance)} is not one of the allowed values [{allowed}]",
+            )
+        ]
     if rule == "additionalProperties":
-        return [Violation(where, rule, "no undocumented fields", actual,
-                          f"{describe(instance)} has fields the contract does not allow")]
-    return [Violation(where, rule, f"{rule} {value!r}", actual,
-                      f"{describe(instance)} fails '{rule}' (expected {rule} {value!r})")]
+        return [
+            Violation(
+                where,
+                rule,
+                "no undocumented fields",
+                actual,
+                f"{describe(instance)} has fields the contract does not allow",
+            )
+        ]
+    return [
+        Violation(
+            where,
+            rule,
+            f"{rule} {value!r}",
+            actual,
+            f"{describe(instance)} fails '{rule}' (expected {rule} {value!r})",
+        )
+    ]

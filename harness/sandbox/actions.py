@@ -33,8 +33,13 @@ def add_exam_room(store: Store, office_id: str, body: Mapping[str, Any]) -> Reco
             return None
         rooms = list(office.get("exam_rooms") or [])
         index = max((int(room.get("index") or 0) for room in rooms), default=0) + 1
-        rooms.append({"index": index, "name": fields["name"] or f"Exam Room {index}",
-                      "online_scheduling": bool(fields["online_scheduling"])})
+        rooms.append(
+            {
+                "index": index,
+                "name": fields["name"] or f"Exam Room {index}",
+                "online_scheduling": bool(fields["online_scheduling"]),
+            }
+        )
         updated = {**office, "exam_rooms": rooms}
         store.table("offices")[office_id] = updated
         store.save()

@@ -52,8 +52,9 @@ def stateful_kind(op: Operation) -> str | None:
     if len(parts) == 2:
         return {"GET": "list", "POST": "create"}.get(op.method)
     if len(parts) == 3 and parts[2] == "{id}":
-        return {"GET": "retrieve", "PUT": "update", "PATCH": "update",
-                "DELETE": "delete"}.get(op.method)
+        return {"GET": "retrieve", "PUT": "update", "PATCH": "update", "DELETE": "delete"}.get(
+            op.method
+        )
     return None
 
 
@@ -80,10 +81,19 @@ async def api_entry(request: Request) -> Response:
         return detail(404, NOT_FOUND)
     allowed = ", ".join(sorted(match.operations) + ["OPTIONS"])
     if method == "OPTIONS":
-        return JSONResponse({"name": match.template, "description": "",
-                             "renders": ["application/json"],
-                             "parses": ["application/json", "application/x-www-form-urlencoded",
-                                        "multipart/form-data"]}, headers={"Allow": allowed})
+        return JSONResponse(
+            {
+                "name": match.template,
+                "description": "",
+                "renders": ["application/json"],
+                "parses": [
+                    "application/json",
+                    "application/x-www-form-urlencoded",
+                    "multipart/form-data",
+                ],
+            },
+            headers={"Allow": allowed},
+        )
     op = match.operations.get(method)
     if op is None:
         return detail(405, f'Method "{request.method}" not allowed.', {"Allow": allowed})
@@ -114,10 +124,13 @@ def authenticate(ctx: SandboxContext, request: Request) -> AccessToken | Respons
     if token is None:
         # django-oauth-toolkit's DRF authentication reports an invalid or expired token as
         # "not provided" in the body and says why in WWW-Authenticate.
-        return detail(401, NOT_AUTHENTICATED, {
-            "WWW-Authenticate":
-                f'Bearer realm="api",error="invalid_token",error_description="{why}"',
-        })
+        return detail(
+            401,
+            NOT_AUTHENTICATED,
+            {
+                "WWW-Authenticate": f'Bearer realm="api",error="invalid_token",error_description="{why}"',
+            },
+        )
     return token
 
 
@@ -134,8 +147,13 @@ async def read_body(request: Request) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest({"detail": f"JSON parse error - {exc}"}) from None
         if not isinstance(body, dict):
-            raise BadRequest({"non_field_errors": ["Invalid data. Expected a dictionary, but got "
-                                                   f"{type(body).__name__}."]})
+            raise BadRequest(
+                {
+                    "non_field_errors": [
+                        f"Invalid data. Expected a dictionary, but got {type(body).__name__}."
+                    ]
+                }
+            )
         return body
     if ctype == "multipart/form-data":
         return {}  # accepted, fields ignored: the sandbox has no multipart parser
@@ -143,8 +161,9 @@ async def read_body(request: Request) -> dict[str, Any]:
 
 
 # -- stateful ------------------------------------------------------------------------------
-async def serve_stateful(ctx: SandboxContext, request: Request, op: Operation, kind: str,
-                         params: Mapping[str, str]) -> Response:
+async def serve_stateful(
+    ctx: SandboxContext, request: Request, op: Operation, kind: str, params: Mapping[str, str]
+) -> Response:
     resource = RESOURCES[op.template.strip("/").split("/")[1]]
     records = Records(ctx.store, resource, ctx.shapes.components, ctx.shapes.resolve)
     if kind == "list":
@@ -195,7 +214,7 @@ def paginate(ctx: SandboxContext, request: Request, items: list[Any]) -> Respons
         if decoded is None:
             return detail(404, "Invalid cursor")
         offset = decoded
-    page = items[offset:offset + size]
+    page = items[offset : offset + size]
     next_url = prev_url = None
     if offset + size < len(items):
         next_url = str(request.url.include_query_params(cursor=encode_cursor(offset + size)))
@@ -206,8 +225,9 @@ def paginate(ctx: SandboxContext, request: Request, items: list[Any]) -> Respons
 
 
 # -- generated ------------------------------------------------------------------------------------
-async def serve_generated(ctx: SandboxContext, request: Request, op: Operation,
-                          params: Mapping[str, str]) -> Response:
+async def serve_generated(
+    ctx: SandboxContext, request: Request, op: Operation, params: Mapping[str, str]
+) -> Response:
     body: dict[str, Any] = {}
     if op.method in ("POST", "PUT", "PATCH"):
         try:
@@ -224,8 +244,9 @@ async def serve_generated(ctx: SandboxContext, request: Request, op: Operation,
         return Response(xml, status_code=op.success_status, media_type=ctype)
     schema = ctx.shapes.resolve(ctx.shapes.response(op.key, op.success_status) or {})
     items = list_items(schema)
-    seed = stable_int(ctx.store.seed, op.key, sorted(params.items()),
-                      request.query_params.get("cursor", ""))
+    seed = stable_int(
+        ctx.store.seed, op.key, sorted(params.items()), request.query_params.get("cursor", "")
+    )
     refs = known_ids(ctx, seed)
 
     def make(fake: Any) -> Any:
@@ -271,8 +292,9 @@ def path_id(raw: str, schema: Schema) -> int | str:
     return int(raw) if raw.isdigit() and primary_type(schema) in ("integer", "number") else raw
 
 
-def echoed(ctx: SandboxContext, props: Mapping[str, Any], body: Mapping[str, Any]
-           ) -> dict[str, Any]:
+def echoed(
+    ctx: SandboxContext, props: Mapping[str, Any], body: Mapping[str, Any]
+) -> dict[str, Any]:
     """The writable fields of ``body``, parsed like DRF would, to show in the answer."""
     kept: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
@@ -299,6 +321,9 @@ def check_required(ctx: SandboxContext, op: Operation, body: Mapping[str, Any]) 
 
 
 routes = [
-    Route("/api/{rest:path}", api_entry,
-          methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+    Route(
+        "/api/{rest:path}",
+        api_entry,
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    ),
 ]

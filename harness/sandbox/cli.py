@@ -29,35 +29,69 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sandbox",
         help="run a local DrChrono (OAuth + REST + faults) for tests and recording",
         description="Serve a local DrChrono look-alike with seeded synthetic patients. It prints "
-                    "the client id, secret and a ready refresh token (fake credentials for this "
-                    "local server only) and serves until Ctrl-C.",
+        "the client id, secret and a ready refresh token (fake credentials for this "
+        "local server only) and serves until Ctrl-C.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
-    parser.add_argument("--access-ttl", type=int, default=DEFAULT_ACCESS_TTL, metavar="SECONDS",
-                        help="access token lifetime (DrChrono: 172800)")
-    parser.add_argument("--refresh-grace", type=seconds, default=0.0, metavar="SECONDS",
-                        help="after a refresh, the spent refresh token gets the same new pair "
-                             "for this long (django-oauth-toolkit's grace period; default 0)")
-    parser.add_argument("--state-file", type=Path, default=None,
-                        help="keep clients, tokens and records in this JSON file across restarts")
-    parser.add_argument("--rate-limit", action="store_true",
-                        help="enforce 500 requests/hour and 10/second per application")
-    parser.add_argument("--consent", action="store_true",
-                        help="show the consent page instead of approving /o/authorize/ at once")
-    parser.add_argument("--env-file", type=Path, default=None, metavar="PATH",
-                        help="write a Postman environment for this sandbox to PATH (mode 0600)")
-    parser.add_argument("--fault", action="append", default=[], metavar="ROUTE_GLOB:KIND[:COUNT]",
-                        help=f"inject a fault, e.g. '/api/patients*:server_error:3'. Kinds: {kinds}")
+    parser.add_argument(
+        "--access-ttl",
+        type=int,
+        default=DEFAULT_ACCESS_TTL,
+        metavar="SECONDS",
+        help="access token lifetime (DrChrono: 172800)",
+    )
+    parser.add_argument(
+        "--refresh-grace",
+        type=seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="after a refresh, the spent refresh token gets the same new pair "
+        "for this long (django-oauth-toolkit's grace period; default 0)",
+    )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        help="keep clients, tokens and records in this JSON file across restarts",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        action="store_true",
+        help="enforce 500 requests/hour and 10/second per application",
+    )
+    parser.add_argument(
+        "--consent",
+        action="store_true",
+        help="show the consent page instead of approving /o/authorize/ at once",
+    )
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write a Postman environment for this sandbox to PATH (mode 0600)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="ROUTE_GLOB:KIND[:COUNT]",
+        help=f"inject a fault, e.g. '/api/patients*:server_error:3'. Kinds: {kinds}",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     faults = [parse_fault_flag(text) for text in args.fault]
     config = SandboxConfig(
-        seed=args.seed, access_ttl=args.access_ttl, refresh_grace_s=args.refresh_grace,
-        rate_limit=args.rate_limit, state_file=args.state_file, auto_approve=not args.consent,
+        seed=args.seed,
+        access_ttl=args.access_ttl,
+        refresh_grace_s=args.refresh_grace,
+        rate_limit=args.rate_limit,
+        state_file=args.state_file,
+        auto_approve=not args.consent,
     )
     sandbox = Sandbox(config, host=args.host, port=args.port)
     for route, kind, count in faults:
@@ -70,13 +104,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"  client_secret  {env['client_secret']}")
         print(f"  refresh_token  {env['refresh_token']}")
         print(f"  redirect_uri   {env['redirect_uri']}")
-        print(f"  doctor_id {env['doctor_id']}  office_id {env['office_id']}  "
-              f"exam_room {env['exam_room']}")
+        print(
+            f"  doctor_id {env['doctor_id']}  office_id {env['office_id']}  "
+            f"exam_room {env['exam_room']}"
+        )
         if args.env_file is not None:
             print(f"  environment    {sandbox.write_environment(args.env_file)}")
         for route, kind, count in faults:
-            print(f"  fault          {kind.name.lower()} on {route}"
-                  f" ({'until stopped' if count is None else f'{count} times'})")
+            print(
+                f"  fault          {kind.name.lower()} on {route}"
+                f" ({'until stopped' if count is None else f'{count} times'})"
+            )
         print("Press Ctrl-C to stop.", flush=True)
         try:
             threading.Event().wait()

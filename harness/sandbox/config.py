@@ -51,8 +51,9 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         if self.access_ttl < 0 or self.code_ttl < 0 or self.refresh_grace_s < 0:
-            raise ValueError("access_ttl, code_ttl and refresh_grace_s must be zero or more "
-                             "seconds")
+            raise ValueError(
+                "access_ttl, code_ttl and refresh_grace_s must be zero or more seconds"
+            )
         if not 1 <= self.page_size <= self.max_page_size:
             raise ValueError("page_size must be between 1 and max_page_size")
         if not self.redirect_uris:

@@ -34,30 +34,48 @@ ID_START = {
 }
 GENDERS = ("Male", "Female", "Male", "Female", "Other", "UNK")
 VISIT_REASONS = (
-    "Annual physical", "Follow-up visit", "Flu symptoms", "Blood pressure check",
-    "Medication review", "Back pain", "Lab results review", "Vaccination", "Skin rash",
+    "Annual physical",
+    "Follow-up visit",
+    "Flu symptoms",
+    "Blood pressure check",
+    "Medication review",
+    "Back pain",
+    "Lab results review",
+    "Vaccination",
+    "Skin rash",
     "Diabetes management",
 )
 STATUS_PAST = ("Complete", "Complete", "Complete", "Arrived", "No Show", "Cancelled")
 STATUS_FUTURE = ("Confirmed", "Not Confirmed", "", "Confirmed", "Rescheduled")
 ALLERGENS = (
-    ("Penicillin", "Hives"), ("Peanuts", "Anaphylaxis"), ("Latex", "Rash"),
-    ("Sulfa drugs", "Itching"), ("Shellfish", "Swelling"), ("Aspirin", "Wheezing"),
+    ("Penicillin", "Hives"),
+    ("Peanuts", "Anaphylaxis"),
+    ("Latex", "Rash"),
+    ("Sulfa drugs", "Itching"),
+    ("Shellfish", "Swelling"),
+    ("Aspirin", "Wheezing"),
 )
 DRUGS = (
-    ("Lisinopril 10 MG Oral Tablet", "314076"), ("Metformin 500 MG Oral Tablet", "861007"),
-    ("Atorvastatin 20 MG Oral Tablet", "617310"), ("Amoxicillin 500 MG Oral Capsule", "308191"),
-    ("Levothyroxine 50 MCG Oral Tablet", "966224"), ("Albuterol 90 MCG Inhaler", "745679"),
+    ("Lisinopril 10 MG Oral Tablet", "314076"),
+    ("Metformin 500 MG Oral Tablet", "861007"),
+    ("Atorvastatin 20 MG Oral Tablet", "617310"),
+    ("Amoxicillin 500 MG Oral Capsule", "308191"),
+    ("Levothyroxine 50 MCG Oral Tablet", "966224"),
+    ("Albuterol 90 MCG Inhaler", "745679"),
 )
 PROBLEMS = (
-    ("Essential hypertension", "I10"), ("Type 2 diabetes mellitus", "E11.9"),
-    ("Hyperlipidemia", "E78.5"), ("Asthma", "J45.909"), ("Hypothyroidism", "E03.9"),
+    ("Essential hypertension", "I10"),
+    ("Type 2 diabetes mellitus", "E11.9"),
+    ("Hyperlipidemia", "E78.5"),
+    ("Asthma", "J45.909"),
+    ("Hypothyroidism", "E03.9"),
     ("Low back pain", "M54.5"),
 )
 
 
-def seed_store(store: Store, config: SandboxConfig, doc: OpenAPIDocument,
-               shapes: ContractShapes) -> None:
+def seed_store(
+    store: Store, config: SandboxConfig, doc: OpenAPIDocument, shapes: ContractShapes
+) -> None:
     """Fill ``store`` with the seeded practice; records follow the contract schemas."""
     anchor = config.anchor_date or dt.date.today()
     store.meta["anchor_date"] = anchor.isoformat()
@@ -65,8 +83,15 @@ def seed_store(store: Store, config: SandboxConfig, doc: OpenAPIDocument,
 
 
 class _Seeder:
-    def __init__(self, store: Store, config: SandboxConfig, doc: OpenAPIDocument,
-                 shapes: ContractShapes, fake: Faker, anchor: dt.date) -> None:
+    def __init__(
+        self,
+        store: Store,
+        config: SandboxConfig,
+        doc: OpenAPIDocument,
+        shapes: ContractShapes,
+        fake: Faker,
+        anchor: dt.date,
+    ) -> None:
         self.store, self.config, self.doc, self.fake, self.anchor = store, config, doc, fake, anchor
         self.shapes = shapes
         self.maker = ValueMaker(fake, shapes.resolve, anchor=anchor)
@@ -81,12 +106,14 @@ class _Seeder:
     def as_typed(self, schema: str, field_name: str, value: int) -> int | str:
         """An integer id as the contract types the field (text where it still says string)."""
         field_schema = (self.shapes.components.get(schema, {}).get("properties") or {}).get(
-            field_name) or {}
+            field_name
+        ) or {}
         return str(value) if primary_type(field_schema) == "string" else value
 
     def ts(self, days_before: int) -> str:
         moment = dt.datetime.combine(self.anchor, dt.time(9)) - dt.timedelta(
-            days=days_before, minutes=self.fake.random_int(0, 600))
+            days=days_before, minutes=self.fake.random_int(0, 600)
+        )
         return timestamp(moment)
 
     def new_id(self, resource: str) -> int:
@@ -115,18 +142,32 @@ class _Seeder:
         # One practice group id for the doctor and the user. It is an integer (the user's
         # contract says so); the Doctor contract still types it string until corrected.
         self.store.meta["practice_group"] = f.random_int(10_000, 99_999)
-        return self.put("doctors", self.full("Doctor", {
-            "id": doctor_id, "first_name": first, "last_name": last, "suffix": "MD",
-            "email": f"{first}.{last}@example.com".lower(), "specialty": "Family Medicine",
-            "job_title": "Provider/Staff (Private Practice)", "is_account_suspended": False,
-            "country": "US", "timezone": "US/Eastern", "npi_number": f.numerify("1#########"),
-            "group_npi_number": f.numerify("1#########"),
-            "practice_group": self.as_typed("Doctor", "practice_group",
-                                            self.store.meta["practice_group"]),
-            "practice_group_name": f"{last} Family Practice",
-            "website": f"https://www.{last.lower()}familypractice.example.com",
-            "profile_picture": "",
-        }))
+        return self.put(
+            "doctors",
+            self.full(
+                "Doctor",
+                {
+                    "id": doctor_id,
+                    "first_name": first,
+                    "last_name": last,
+                    "suffix": "MD",
+                    "email": f"{first}.{last}@example.com".lower(),
+                    "specialty": "Family Medicine",
+                    "job_title": "Provider/Staff (Private Practice)",
+                    "is_account_suspended": False,
+                    "country": "US",
+                    "timezone": "US/Eastern",
+                    "npi_number": f.numerify("1#########"),
+                    "group_npi_number": f.numerify("1#########"),
+                    "practice_group": self.as_typed(
+                        "Doctor", "practice_group", self.store.meta["practice_group"]
+                    ),
+                    "practice_group_name": f"{last} Family Practice",
+                    "website": f"https://www.{last.lower()}familypractice.example.com",
+                    "profile_picture": "",
+                },
+            ),
+        )
 
     def office(self, doctor: dict[str, Any], n: int) -> dict[str, Any]:
         f = self.fake
@@ -134,15 +175,30 @@ class _Seeder:
             {"index": i, "name": f"Exam Room {i}", "online_scheduling": i == 1}
             for i in range(1, 4 - min(n, 1))
         ]
-        return self.put("offices", self.full("Office", {
-            "id": self.new_id("offices"), "doctor": doctor["id"], "archived": False,
-            "name": "Main Office" if n == 0 else f"{f.city()} Clinic",
-            "address": f.street_address(), "city": f.city(), "state": f.state_abbr(False),
-            "zip_code": f.zipcode(), "country": "US", "phone_number": f.numerify("(###) ###-####"),
-            "fax_number": f.numerify("(###) ###-####"), "exam_rooms": rooms,
-            "start_time": "08:00:00", "end_time": "17:00:00", "online_scheduling": n == 0,
-            "tax_id_number_professional": f.numerify("##-#######"),
-        }))
+        return self.put(
+            "offices",
+            self.full(
+                "Office",
+                {
+                    "id": self.new_id("offices"),
+                    "doctor": doctor["id"],
+                    "archived": False,
+                    "name": "Main Office" if n == 0 else f"{f.city()} Clinic",
+                    "address": f.street_address(),
+                    "city": f.city(),
+                    "state": f.state_abbr(False),
+                    "zip_code": f.zipcode(),
+                    "country": "US",
+                    "phone_number": f.numerify("(###) ###-####"),
+                    "fax_number": f.numerify("(###) ###-####"),
+                    "exam_rooms": rooms,
+                    "start_time": "08:00:00",
+                    "end_time": "17:00:00",
+                    "online_scheduling": n == 0,
+                    "tax_id_number_professional": f.numerify("##-#######"),
+                },
+            ),
+        )
 
     def user(self, doctor: dict[str, Any]) -> None:
         permissions = {name: True for name in self.doc.x_permissions()}
@@ -166,31 +222,58 @@ class _Seeder:
         last = f.last_name()
         patient_id = self.new_id("patients")
         created = self.ts(f.random_int(30, 900))
-        return self.put("patients", self.full("Patient", {
-            "id": patient_id,
-            "chart_id": f"{last[:2].upper()}{first[:2].upper()}{patient_id % 1_000_000:06d}",
-            "first_name": first, "middle_name": f.random_element(["", f.first_name()]),
-            "last_name": last, "nick_name": "",
-            "date_of_birth": f.date_of_birth(minimum_age=2, maximum_age=92).isoformat(),
-            "gender": gender, "doctor": doctor["id"],
-            "email": f"{first}.{last}{f.random_int(1, 99)}@example.net".lower(),
-            "cell_phone": f.numerify("(###) ###-####"), "home_phone": f.numerify("(###) ###-####"),
-            "office_phone": "", "address": f.street_address(), "city": f.city(),
-            "state": f.state_abbr(False), "zip_code": f.zipcode(),
-            "social_security_number": f.ssn(),
-            "race": f.random_element(["white", "black", "asian", "other", "declined", "blank"]),
-            "ethnicity": f.random_element(["not_hispanic", "hispanic", "declined", "blank"]),
-            "preferred_language": f.random_element(["eng", "eng", "eng", "spa", "zho", "blank"]),
-            "patient_status": f.random_element(["A"] * 8 + ["I", "D"]),
-            "offices": [o["id"] for o in offices], "copay": decimal(f.random_element([0, 20, 35])),
-            "created_at": created, "updated_at": created,
-            "preferred_pharmacies": [], "patient_flags": [], "patient_flags_attached": [],
-            "custom_demographics": [], "patient_photo": "", "patient_photo_date": "",
-            "disable_sms_messages": False, "primary_care_physician": f"Dr. {doctor['last_name']}",
-        }))
+        return self.put(
+            "patients",
+            self.full(
+                "Patient",
+                {
+                    "id": patient_id,
+                    "chart_id": f"{last[:2].upper()}{first[:2].upper()}{patient_id % 1_000_000:06d}",
+                    "first_name": first,
+                    "middle_name": f.random_element(["", f.first_name()]),
+                    "last_name": last,
+                    "nick_name": "",
+                    "date_of_birth": f.date_of_birth(minimum_age=2, maximum_age=92).isoformat(),
+                    "gender": gender,
+                    "doctor": doctor["id"],
+                    "email": f"{first}.{last}{f.random_int(1, 99)}@example.net".lower(),
+                    "cell_phone": f.numerify("(###) ###-####"),
+                    "home_phone": f.numerify("(###) ###-####"),
+                    "office_phone": "",
+                    "address": f.street_address(),
+                    "city": f.city(),
+                    "state": f.state_abbr(False),
+                    "zip_code": f.zipcode(),
+                    "social_security_number": f.ssn(),
+                    "race": f.random_element(
+                        ["white", "black", "asian", "other", "declined", "blank"]
+                    ),
+                    "ethnicity": f.random_element(
+                        ["not_hispanic", "hispanic", "declined", "blank"]
+                    ),
+                    "preferred_language": f.random_element(
+                        ["eng", "eng", "eng", "spa", "zho", "blank"]
+                    ),
+                    "patient_status": f.random_element(["A"] * 8 + ["I", "D"]),
+                    "offices": [o["id"] for o in offices],
+                    "copay": decimal(f.random_element([0, 20, 35])),
+                    "created_at": created,
+                    "updated_at": created,
+                    "preferred_pharmacies": [],
+                    "patient_flags": [],
+                    "patient_flags_attached": [],
+                    "custom_demographics": [],
+                    "patient_photo": "",
+                    "patient_photo_date": "",
+                    "disable_sms_messages": False,
+                    "primary_care_physician": f"Dr. {doctor['last_name']}",
+                },
+            ),
+        )
 
-    def appointments(self, doctor: dict[str, Any], offices: list[dict[str, Any]],
-                     patients: list[dict[str, Any]]) -> None:
+    def appointments(
+        self, doctor: dict[str, Any], offices: list[dict[str, Any]], patients: list[dict[str, Any]]
+    ) -> None:
         f = self.fake
         taken: set[tuple[int, int, dt.datetime]] = set()
         for n in range(self.config.appointments):
@@ -207,53 +290,123 @@ class _Seeder:
             past = start.date() < self.anchor
             created = start - dt.timedelta(days=f.random_int(3, 40))
             appointment_id = str(self.new_id("appointments"))
-            self.put("appointments", self.full("Appointment", {
-                "id": appointment_id, "doctor": doctor["id"],
-                "office": office["id"], "exam_room": room, "patient": patient["id"],
-                "scheduled_time": timestamp(start), "duration": 30,
-                "status": f.random_element(STATUS_PAST if past else STATUS_FUTURE),
-                "reason": f.random_element(VISIT_REASONS), "notes": f.sentence(nb_words=6),
-                "created_at": timestamp(created), "updated_at": timestamp(created),
-                "deleted_flag": False, "is_walk_in": False, "allow_overlapping": False,
-                "appt_is_break": False, "recurring_appointment": False, "recurring_days": [],
-                "base_recurring_appointment": "", "recurrence_instance_key": None,
-                "is_virtual_base": False, "color": "", "custom_fields": [], "custom_vitals": [],
-                "billing_notes": [], "reminders": [], "status_transitions": [],
-                "icd9_codes": [], "icd10_codes": [f.random_element(PROBLEMS)[1]] if past else [],
-                "created_by": doctor["email"].split("@")[0],
-            }))
+            self.put(
+                "appointments",
+                self.full(
+                    "Appointment",
+                    {
+                        "id": appointment_id,
+                        "doctor": doctor["id"],
+                        "office": office["id"],
+                        "exam_room": room,
+                        "patient": patient["id"],
+                        "scheduled_time": timestamp(start),
+                        "duration": 30,
+                        "status": f.random_element(STATUS_PAST if past else STATUS_FUTURE),
+                        "reason": f.random_element(VISIT_REASONS),
+                        "notes": f.sentence(nb_words=6),
+                        "created_at": timestamp(created),
+                        "updated_at": timestamp(created),
+                        "deleted_flag": False,
+                        "is_walk_in": False,
+                        "allow_overlapping": False,
+                        "appt_is_break": False,
+                        "recurring_appointment": False,
+                        "recurring_days": [],
+                        "base_recurring_appointment": "",
+                        "recurrence_instance_key": None,
+                        "is_virtual_base": False,
+                        "color": "",
+                        "custom_fields": [],
+                        "custom_vitals": [],
+                        "billing_notes": [],
+                        "reminders": [],
+                        "status_transitions": [],
+                        "icd9_codes": [],
+                        "icd10_codes": [f.random_element(PROBLEMS)[1]] if past else [],
+                        "created_by": doctor["email"].split("@")[0],
+                    },
+                ),
+            )
             if past:  # a visit that happened has its note; notes are keyed by appointment
-                self.put("clinical_notes", key=appointment_id, record={
-                    "appointment": appointment_id,
-                    "patient": patient["id"], "archived": False, "clinical_note_sections": [],
-                    "signee": {"locked_by": doctor["email"].split("@")[0],
-                               "supervisor_locked_by": ""},
-                })
+                self.put(
+                    "clinical_notes",
+                    key=appointment_id,
+                    record={
+                        "appointment": appointment_id,
+                        "patient": patient["id"],
+                        "archived": False,
+                        "clinical_note_sections": [],
+                        "signee": {
+                            "locked_by": doctor["email"].split("@")[0],
+                            "supervisor_locked_by": "",
+                        },
+                    },
+                )
 
     def clinical(self, doctor: dict[str, Any], patient: dict[str, Any]) -> None:
         f = self.fake
         allergen, reaction = f.random_element(ALLERGENS)
-        self.put("allergies", self.full("PatientAllergy", {
-            "id": self.new_id("allergies"), "doctor": doctor["id"], "patient": patient["id"],
-            "description": allergen, "reaction": reaction, "status": "active",
-            "notes": "", "verification_status": "confirmed",
-        }))
+        self.put(
+            "allergies",
+            self.full(
+                "PatientAllergy",
+                {
+                    "id": self.new_id("allergies"),
+                    "doctor": doctor["id"],
+                    "patient": patient["id"],
+                    "description": allergen,
+                    "reaction": reaction,
+                    "status": "active",
+                    "notes": "",
+                    "verification_status": "confirmed",
+                },
+            ),
+        )
         drug, rxnorm = f.random_element(DRUGS)
-        self.put("medications", self.full("PatientDrug", {
-            "id": self.new_id("medications"), "doctor": doctor["id"], "patient": patient["id"],
-            "name": drug, "rxnorm": rxnorm, "status": "active",
-            "frequency": "once daily", "route": "oral", "dosage_quantity": "1",
-            "dosage_units": "tablet", "number_refills": f.random_int(0, 5),
-            "dispense_quantity": 30.0, "date_started_taking": self.ts(200)[:10],
-            "date_stopped_taking": "", "date_prescribed": self.ts(210)[:10],
-        }))
+        self.put(
+            "medications",
+            self.full(
+                "PatientDrug",
+                {
+                    "id": self.new_id("medications"),
+                    "doctor": doctor["id"],
+                    "patient": patient["id"],
+                    "name": drug,
+                    "rxnorm": rxnorm,
+                    "status": "active",
+                    "frequency": "once daily",
+                    "route": "oral",
+                    "dosage_quantity": "1",
+                    "dosage_units": "tablet",
+                    "number_refills": f.random_int(0, 5),
+                    "dispense_quantity": 30.0,
+                    "date_started_taking": self.ts(200)[:10],
+                    "date_stopped_taking": "",
+                    "date_prescribed": self.ts(210)[:10],
+                },
+            ),
+        )
         name, icd = f.random_element(PROBLEMS)
-        self.put("problems", self.full("PatientProblem", {
-            "id": self.new_id("problems"), "doctor": doctor["id"], "patient": patient["id"],
-            "name": name, "icd_code": icd, "icd_version": "10", "status": "active",
-            "date_diagnosis": self.ts(300)[:10], "date_onset": self.ts(320)[:10],
-            "date_changed": self.ts(100)[:10], "verification_status": "confirmed",
-        }))
+        self.put(
+            "problems",
+            self.full(
+                "PatientProblem",
+                {
+                    "id": self.new_id("problems"),
+                    "doctor": doctor["id"],
+                    "patient": patient["id"],
+                    "name": name,
+                    "icd_code": icd,
+                    "icd_version": "10",
+                    "status": "active",
+                    "date_diagnosis": self.ts(300)[:10],
+                    "date_onset": self.ts(320)[:10],
+                    "date_changed": self.ts(100)[:10],
+                    "verification_status": "confirmed",
+                },
+            ),
+        )
 
     def task(self, n: int, patients: list[dict[str, Any]]) -> None:
         f = self.fake
@@ -262,9 +415,21 @@ class _Seeder:
         title = "Review lab results"
         if patient:
             title = f"Call {patient['first_name']} {patient['last_name']} about results"
-        self.put("tasks", self.full("Task", {
-            "id": self.new_id("tasks"), "title": title, "status": f.random_int(1, 3),
-            "priority": f.random_element(["10", "20", "30"]), "archived": False,
-            "created_at": created, "updated_at": created, "associated_items": [], "notes": [],
-            "due_date": {"time": self.ts(-f.random_int(1, 14))},
-        }))
+        self.put(
+            "tasks",
+            self.full(
+                "Task",
+                {
+                    "id": self.new_id("tasks"),
+                    "title": title,
+                    "status": f.random_int(1, 3),
+                    "priority": f.random_element(["10", "20", "30"]),
+                    "archived": False,
+                    "created_at": created,
+                    "updated_at": created,
+                    "associated_items": [],
+                    "notes": [],
+                    "due_date": {"time": self.ts(-f.random_int(1, 14))},
+                },
+            ),
+        )

@@ -77,9 +77,16 @@ class FaultInjector:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def inject(self, route: str = "*", kind: FaultKind | str = FaultKind.SERVER_ERROR,
-               count: int | None = None, *, methods: Iterable[str] | None = None,
-               retry_after: int | None = None, seconds: float | None = None) -> Fault:
+    def inject(
+        self,
+        route: str = "*",
+        kind: FaultKind | str = FaultKind.SERVER_ERROR,
+        count: int | None = None,
+        *,
+        methods: Iterable[str] | None = None,
+        retry_after: int | None = None,
+        seconds: float | None = None,
+    ) -> Fault:
         """Fail the next ``count`` requests whose path matches ``route`` (None: until cleared).
 
         Options: ``methods`` to limit by HTTP method, ``retry_after`` (seconds, THROTTLE),
@@ -87,12 +94,17 @@ class FaultInjector:
         """
         fault_kind = FaultKind.parse(kind)
         if count is not None and count < 1:
-            raise InputError(f"Fault count must be 1 or more (or None for 'until cleared'), "
-                             f"not {count}.")
+            raise InputError(
+                f"Fault count must be 1 or more (or None for 'until cleared'), not {count}."
+            )
         fault = Fault(
-            id=next(self._ids), route=route, kind=fault_kind, remaining=count,
+            id=next(self._ids),
+            route=route,
+            kind=fault_kind,
+            remaining=count,
             methods=None if methods is None else frozenset(m.upper() for m in methods),
-            retry_after=retry_after, seconds=5.0 if seconds is None else float(seconds),
+            retry_after=retry_after,
+            seconds=5.0 if seconds is None else float(seconds),
         )
         with self._lock:
             self._faults.append(fault)
@@ -129,8 +141,10 @@ def parse_fault_flag(text: str) -> tuple[str, FaultKind, int | None]:
         text = head
     route, sep, kind = text.rpartition(":")
     if not sep or not route:
-        raise InputError(f"--fault {text!r} is not ROUTE_GLOB:KIND[:COUNT].",
-                         hint="Example: --fault '/api/patients*:server_error:3'.")
+        raise InputError(
+            f"--fault {text!r} is not ROUTE_GLOB:KIND[:COUNT].",
+            hint="Example: --fault '/api/patients*:server_error:3'.",
+        )
     return route, FaultKind.parse(kind), count
 
 
@@ -164,45 +178,68 @@ class FaultMiddleware:
         elif kind is FaultKind.WRONG_CONTENT_TYPE:
             await self.app(scope, receive, _retype(send, b"text/plain; charset=utf-8"))
         elif kind is FaultKind.REDIRECT_LOOP:
-            target = scope["path"] + (f"?{scope['query_string'].decode()}"
-                                      if scope.get("query_string") else "")
-            await _respond(send, 302, b"", b"text/html; charset=utf-8",
-                           [(b"location", target.encode())])
+            target = scope["path"] + (
+                f"?{scope['query_string'].decode()}" if scope.get("query_string") else ""
+            )
+            await _respond(
+                send, 302, b"", b"text/html; charset=utf-8", [(b"location", target.encode())]
+            )
         elif kind is FaultKind.THROTTLE:
             detail = "Request was throttled."
             extra: list[tuple[bytes, bytes]] = []
             if fault.retry_after is not None:
-                detail = (f"Request was throttled. Expected available in {fault.retry_after} "
-                          "seconds.")
+                detail = (
+                    f"Request was throttled. Expected available in {fault.retry_after} seconds."
+                )
                 extra.append((b"retry-after", str(fault.retry_after).encode()))
-            await _respond(send, 429, json.dumps({"detail": detail}).encode(),
-                           b"application/json", extra)
+            await _respond(
+                send, 429, json.dumps({"detail": detail}).encode(), b"application/json", extra
+            )
         elif kind is FaultKind.MALFORMED_JSON:
-            await _respond(send, 200, b'{"previous": null, "results": [{"id": 1, "first_na',
-                           b"application/json")
+            await _respond(
+                send,
+                200,
+                b'{"previous": null, "results": [{"id": 1, "first_na',
+                b"application/json",
+            )
         elif kind is FaultKind.HTML_200:
             await _respond(send, 200, LOGIN_PAGE, b"text/html; charset=utf-8")
         elif kind is FaultKind.UNAVAILABLE:
-            await _respond(send, 503, b"<html><body><h1>503 Service Unavailable</h1>"
-                           b"No server is available to handle this request.</body></html>",
-                           b"text/html; charset=utf-8")
+            await _respond(
+                send,
+                503,
+                b"<html><body><h1>503 Service Unavailable</h1>"
+                b"No server is available to handle this request.</body></html>",
+                b"text/html; charset=utf-8",
+            )
         else:  # SERVER_ERROR, TOKEN_ENDPOINT_ERROR: Django's stock 500 page
             await _respond(send, 500, b"<h1>Server Error (500)</h1>", b"text/html; charset=utf-8")
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: bytes,
-                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     all_headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status,
-                "headers": all_headers + list(headers or [])})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": all_headers + list(headers or []),
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def _retype(send: Send, content_type: bytes) -> Send:
     async def retyped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", [])
-                       if k.lower() != b"content-type"]
+            headers = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() != b"content-type"
+            ]
             message = {**message, "headers": [*headers, (b"content-type", content_type)]}
         await send(message)
 
@@ -222,7 +259,8 @@ async def _drop_connection(send: Send) -> None:
         cycle.disconnected = True  # tell uvicorn not to write its own 500 afterwards
         transport.abort()
         return
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-length", b"100000")]})
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"100000")]}
+    )
     await send({"type": "http.response.body", "body": b"{", "more_body": True})
     raise ConnectionResetError("sandbox fault: connection reset")

@@ -42,8 +42,13 @@ def decimal(value: float) -> str:
 class ValueMaker:
     """Produces values from one seeded Faker; not thread-safe, use :func:`with_faker`."""
 
-    def __init__(self, fake: Faker, resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]],
-                 refs: Mapping[str, Any] | None = None, anchor: dt.date | None = None) -> None:
+    def __init__(
+        self,
+        fake: Faker,
+        resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+        refs: Mapping[str, Any] | None = None,
+        anchor: dt.date | None = None,
+    ) -> None:
         self.fake = fake
         self.resolve = resolve
         self.refs = dict(refs or {})
@@ -77,13 +82,13 @@ class ValueMaker:
             return self.obj(schema, depth + 1)
         return self.string(name, schema)
 
-    def obj(self, schema: Mapping[str, Any], depth: int = 0,
-            skip: Collection[str] = ()) -> dict[str, Any]:
+    def obj(
+        self, schema: Mapping[str, Any], depth: int = 0, skip: Collection[str] = ()
+    ) -> dict[str, Any]:
         """Every property of ``schema`` but those in ``skip`` (the caller fills them)."""
         schema = self.resolve(schema)
         props = schema.get("properties") or {}
-        return {key: self.value(sub, key, depth) for key, sub in props.items()
-                if key not in skip}
+        return {key: self.value(sub, key, depth) for key, sub in props.items() if key not in skip}
 
     # -- by name -------------------------------------------------------------------------
     def integer(self, name: str) -> int:
@@ -105,8 +110,11 @@ class ValueMaker:
         fmt = schema.get("format")
         if "birth" in n or n in ("dob", "birthdate"):
             return f.date_of_birth(minimum_age=1, maximum_age=95).isoformat()
-        if fmt == "date-time" or n.endswith("_at") or n in ("datetime", "timestamp",
-                                                            "scheduled_time"):
+        if (
+            fmt == "date-time"
+            or n.endswith("_at")
+            or n in ("datetime", "timestamp", "scheduled_time")
+        ):
             return timestamp(self.moment())
         if "date" in n or fmt == "date":
             return self.moment().date().isoformat()
@@ -140,12 +148,27 @@ class ValueMaker:
             return f.random_element(["", "Jr.", "Sr.", "II", "III"])
         if "npi" in n:
             return f.numerify("1#########")
-        if n in ("website",) or n.endswith("url") or "photo" in n or n in ("pdf", "document",
-                                                                          "picture"):
+        if (
+            n in ("website",)
+            or n.endswith("url")
+            or "photo" in n
+            or n in ("pdf", "document", "picture")
+        ):
             return f"https://drchrono-sandbox.local/media/{f.uuid4()}.{_ext(n)}"
-        if n in ("copay", "price", "amount", "balance", "paid", "fee", "allowed", "adjustment",
-                 "billed", "ins_paid", "pt_paid", "expected_reimbursement") or n.endswith(
-                     ("_amount", "_price", "_balance", "_paid", "_fee")):
+        if n in (
+            "copay",
+            "price",
+            "amount",
+            "balance",
+            "paid",
+            "fee",
+            "allowed",
+            "adjustment",
+            "billed",
+            "ins_paid",
+            "pt_paid",
+            "expected_reimbursement",
+        ) or n.endswith(("_amount", "_price", "_balance", "_paid", "_fee")):
             return decimal(f.pyfloat(min_value=0, max_value=400, right_digits=2))
         if "color" in n:
             return f.hex_color()
@@ -156,10 +179,20 @@ class ValueMaker:
         if n in ("timezone",):
             return "US/Pacific"
         if n in ("name", "title", "specialty", "employer", "company") or n.endswith(
-                ("_company", "_name")):
+            ("_company", "_name")
+        ):
             return f.catch_phrase() if n != "specialty" else "General Practice"
-        if n in ("notes", "note", "description", "reason", "text", "body", "message",
-                 "comments", "instructions") or n.endswith(("_note", "_notes", "_text")):
+        if n in (
+            "notes",
+            "note",
+            "description",
+            "reason",
+            "text",
+            "body",
+            "message",
+            "comments",
+            "instructions",
+        ) or n.endswith(("_note", "_notes", "_text")):
             return f.sentence(nb_words=8)
         if n in ("doctor", "patient", "office", "practice_group", "appointment"):
             return str(f.random_int(10_000, 999_999))
@@ -199,8 +232,11 @@ def with_faker(seed: int, work: Callable[[Faker], Any]) -> Any:
         return work(_faker)
 
 
-def blank(schema: Mapping[str, Any], resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]],
-          depth: int = 0) -> Any:
+def blank(
+    schema: Mapping[str, Any],
+    resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    depth: int = 0,
+) -> Any:
     """What DrChrono stores for a field nobody set: "", false, [], nested blanks, null numbers."""
     schema = resolve(schema)
     kind = primary_type(schema)

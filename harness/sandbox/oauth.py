@@ -71,15 +71,18 @@ def parse_scopes(text: str | None) -> list[str] | None:
 def error_page(status: int, message: str) -> HTMLResponse:
     return HTMLResponse(
         f"<!DOCTYPE html><html><head><title>Error</title></head><body><h2>Error: "
-        f"{html.escape(message)}</h2></body></html>", status_code=status)
+        f"{html.escape(message)}</h2></body></html>",
+        status_code=status,
+    )
 
 
 def oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
     headers = dict(NO_STORE)
     if error == "invalid_client":
         headers["WWW-Authenticate"] = 'Basic realm="oauth"'
-    return JSONResponse({"error": error, "error_description": description}, status_code=status,
-                        headers=headers)
+    return JSONResponse(
+        {"error": error, "error_description": description}, status_code=status, headers=headers
+    )
 
 
 # -- authorize ------------------------------------------------------------------------------
@@ -106,26 +109,38 @@ async def authorize(request: Request) -> Response:
     challenge = params.get("code_challenge") or None
     method = (params.get("code_challenge_method") or "plain") if challenge else None
     if method not in (None, "plain", "S256"):
-        return back(error="invalid_request",
-                    error_description="Transform algorithm not supported.")
+        return back(error="invalid_request", error_description="Transform algorithm not supported.")
     if posted and "allow" not in params:
         return back(error="access_denied")
     if not posted and not ctx.config.auto_approve:
         return consent_page(client, params, scopes)
-    code = ctx.store.new_code(AuthCode(
-        client_id=client.client_id, redirect_uri=redirect_uri, scopes=scopes,
-        expires_at=ctx.store.clock() + ctx.config.code_ttl,
-        code_challenge=challenge, code_challenge_method=method,
-    ))
+    code = ctx.store.new_code(
+        AuthCode(
+            client_id=client.client_id,
+            redirect_uri=redirect_uri,
+            scopes=scopes,
+            expires_at=ctx.store.clock() + ctx.config.code_ttl,
+            code_challenge=challenge,
+            code_challenge_method=method,
+        )
+    )
     return back(code=code)
 
 
 def consent_page(client: Client, params: dict[str, str], scopes: list[str]) -> HTMLResponse:
-    keep = ("client_id", "redirect_uri", "response_type", "state", "scope",
-            "code_challenge", "code_challenge_method")
+    keep = (
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "state",
+        "scope",
+        "code_challenge",
+        "code_challenge_method",
+    )
     hidden = "".join(
         f'<input type="hidden" name="{k}" value="{html.escape(params[k], quote=True)}">'
-        for k in keep if k in params
+        for k in keep
+        if k in params
     )
     items = "".join(f"<li>{html.escape(s)}</li>" for s in scopes)
     return HTMLResponse(
@@ -202,8 +217,9 @@ async def token(request: Request) -> Response:
                 return oauth_error("invalid_scope", "Unknown scope requested.")
         # Within the grace period a spent token gets the same pair again; like
         # django-oauth-toolkit, expires_in still says the full lifetime.
-        result = ctx.store.rotate(value, client.client_id, scopes, ttl,
-                                  grace_s=ctx.config.refresh_grace_s)
+        result = ctx.store.rotate(
+            value, client.client_id, scopes, ttl, grace_s=ctx.config.refresh_grace_s
+        )
         if result is None:
             return oauth_error("invalid_grant", "Invalid or revoked refresh token.")
         if isinstance(result, str):

@@ -61,7 +61,8 @@ def since_filter(field_name: str) -> Callable[[Record, str], bool]:
 
     def keep(record: Record, value: str) -> bool:
         bound = parse_moment(value) or (
-            dt.datetime.combine(day, dt.time()) if (day := parse_day(value)) else None)
+            dt.datetime.combine(day, dt.time()) if (day := parse_day(value)) else None
+        )
         if bound is None:
             raise BadRequest({"since": ["Enter a valid date/time."]})
         return str(record.get(field_name) or "") >= timestamp(bound)
@@ -118,28 +119,71 @@ CLINICAL_FILTERS = {
 RESOURCES: dict[str, Resource] = {
     r.name: r
     for r in (
-        Resource("patients", "Patient", ("gender", "doctor"), PATIENT_FILTERS, 80_001_201,
-                 references={"doctor": "doctors"}),
-        Resource("appointments", "Appointment",
-                 ("doctor", "exam_room", "office", "patient", "scheduled_time"),
-                 {"patient": exact("patient"), "doctor": exact("doctor"),
-                  "office": exact("office"), "status": exact("status")},
-                 190_000_001, string_ids=True,
-                 references={"doctor": "doctors", "office": "offices", "patient": "patients"}),
+        Resource(
+            "patients",
+            "Patient",
+            ("gender", "doctor"),
+            PATIENT_FILTERS,
+            80_001_201,
+            references={"doctor": "doctors"},
+        ),
+        Resource(
+            "appointments",
+            "Appointment",
+            ("doctor", "exam_room", "office", "patient", "scheduled_time"),
+            {
+                "patient": exact("patient"),
+                "doctor": exact("doctor"),
+                "office": exact("office"),
+                "status": exact("status"),
+            },
+            190_000_001,
+            string_ids=True,
+            references={"doctor": "doctors", "office": "offices", "patient": "patients"},
+        ),
         Resource("doctors", "Doctor", filters={"doctor": exact("id")}),
         Resource("offices", "Office", filters={"doctor": exact("doctor")}),
         Resource("users", "UserProfile", filters={"doctor": exact("doctor")}),
-        Resource("clinical_notes", "ClinicalNote",
-                 filters={"patient": exact("patient"), "appointment": exact("appointment")}),
-        Resource("tasks", "Task", ("title", "status"),
-                 {"status": exact("status"), "category": exact("category"),
-                  "since": since_filter("updated_at")}, 5_400_001),
-        Resource("allergies", "PatientAllergy", ("doctor", "patient"), CLINICAL_FILTERS,
-                 6_700_001, references={"doctor": "doctors", "patient": "patients"}),
-        Resource("medications", "PatientDrug", ("doctor", "patient"), CLINICAL_FILTERS,
-                 7_100_001, references={"doctor": "doctors", "patient": "patients"}),
-        Resource("problems", "PatientProblem", ("doctor", "patient"), CLINICAL_FILTERS,
-                 8_200_001, references={"doctor": "doctors", "patient": "patients"}),
+        Resource(
+            "clinical_notes",
+            "ClinicalNote",
+            filters={"patient": exact("patient"), "appointment": exact("appointment")},
+        ),
+        Resource(
+            "tasks",
+            "Task",
+            ("title", "status"),
+            {
+                "status": exact("status"),
+                "category": exact("category"),
+                "since": since_filter("updated_at"),
+            },
+            5_400_001,
+        ),
+        Resource(
+            "allergies",
+            "PatientAllergy",
+            ("doctor", "patient"),
+            CLINICAL_FILTERS,
+            6_700_001,
+            references={"doctor": "doctors", "patient": "patients"},
+        ),
+        Resource(
+            "medications",
+            "PatientDrug",
+            ("doctor", "patient"),
+            CLINICAL_FILTERS,
+            7_100_001,
+            references={"doctor": "doctors", "patient": "patients"},
+        ),
+        Resource(
+            "problems",
+            "PatientProblem",
+            ("doctor", "patient"),
+            CLINICAL_FILTERS,
+            8_200_001,
+            references={"doctor": "doctors", "patient": "patients"},
+        ),
     )
 }
 
@@ -147,8 +191,13 @@ RESOURCES: dict[str, Resource] = {
 class Records:
     """Create/read/update/delete over the store for one resource, with DrChrono's rules."""
 
-    def __init__(self, store: Store, resource: Resource, schemas: Mapping[str, Any],
-                 resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        resource: Resource,
+        schemas: Mapping[str, Any],
+        resolve: Callable[[Mapping[str, Any]], Mapping[str, Any]],
+    ) -> None:
         self.store, self.resource, self.schemas, self.resolve = store, resource, schemas, resolve
 
     @property
@@ -192,8 +241,7 @@ class Records:
         for key, table in self.resource.references.items():
             value = cleaned.get(key)
             if value not in (None, "") and str(value) not in self.store.table(table):
-                errors.setdefault(key, []).append(
-                    f'Invalid pk "{value}" - object does not exist.')
+                errors.setdefault(key, []).append(f'Invalid pk "{value}" - object does not exist.')
         if errors:
             raise BadRequest(errors)
         return cleaned
@@ -257,8 +305,9 @@ class Records:
             record["patient_status"] = record.get("patient_status") or "A"
         return record
 
-    def check(self, record: Record, body: Mapping[str, Any], own_id: str | None,
-              reschedule: bool = True) -> None:
+    def check(
+        self, record: Record, body: Mapping[str, Any], own_id: str | None, reschedule: bool = True
+    ) -> None:
         """Conflicts DrChrono answers with 409, unless the body asks to allow them.
 
         An update that leaves time and room alone is not checked for overlaps again."""
@@ -267,7 +316,8 @@ class Records:
             if twin is not None:
                 raise Conflict(
                     "A patient with the same first name, last name and date of birth already "
-                    f"exists (id {twin}). Set allow_duplicates to create it anyway.")
+                    f"exists (id {twin}). Set allow_duplicates to create it anyway."
+                )
         if self.resource.name == "appointments":
             validate_room(self.store, record)
             allowed = truthy(body.get("allow_overlapping")) or record.get("appt_is_break")
@@ -292,7 +342,9 @@ class Records:
             if rid == own_id or other.get("status") == "Cancelled":
                 continue
             if (str(other.get("office")), str(other.get("exam_room"))) != (
-                    str(record.get("office")), str(record.get("exam_room"))):
+                str(record.get("office")),
+                str(record.get("exam_room")),
+            ):
                 continue
             o_start = parse_moment(str(other.get("scheduled_time") or ""))
             if o_start is None:
@@ -304,9 +356,11 @@ class Records:
 
 
 def patient_key(record: Record) -> tuple[str, str, str]:
-    return (str(record.get("first_name") or "").strip().casefold(),
-            str(record.get("last_name") or "").strip().casefold(),
-            str(record.get("date_of_birth") or ""))
+    return (
+        str(record.get("first_name") or "").strip().casefold(),
+        str(record.get("last_name") or "").strip().casefold(),
+        str(record.get("date_of_birth") or ""),
+    )
 
 
 def chart_id(record: Record) -> str:
@@ -319,8 +373,14 @@ def validate_room(store: Store, record: Record) -> None:
     office = store.table("offices").get(str(record.get("office")))
     rooms = [room.get("index") for room in (office or {}).get("exam_rooms") or []]
     if office is not None and record.get("exam_room") not in rooms:
-        raise BadRequest({"exam_room": [f"Exam room {record.get('exam_room')} does not exist in "
-                                        f"office {record.get('office')}."]})
+        raise BadRequest(
+            {
+                "exam_room": [
+                    f"Exam room {record.get('exam_room')} does not exist in "
+                    f"office {record.get('office')}."
+                ]
+            }
+        )
 
 
 def normal_time(value: Any) -> str:
@@ -373,13 +433,15 @@ def appointment_window(records: list[Record], query: Mapping[str, str]) -> list[
     date, date_range = query.get("date"), query.get("date_range")
     since, occurred = query.get("since"), query.get("occurred_since")
     if not any((date, date_range, since, occurred)):
-        raise BadRequest(["Must provide either 'since', 'occurred_since', 'date' or "
-                          "'date_range' parameter."])
+        raise BadRequest(
+            ["Must provide either 'since', 'occurred_since', 'date' or 'date_range' parameter."]
+        )
     if date:
         day = parse_day(date)
         if day is None:
-            raise BadRequest({"date": ["Date has wrong format. Use one of these formats "
-                                       "instead: YYYY-MM-DD."]})
+            raise BadRequest(
+                {"date": ["Date has wrong format. Use one of these formats instead: YYYY-MM-DD."]}
+            )
         records = [r for r in records if str(r.get("scheduled_time", ""))[:10] == day.isoformat()]
     if date_range:
         first, sep, last = date_range.partition("/")
@@ -387,10 +449,14 @@ def appointment_window(records: list[Record], query: Mapping[str, str]) -> list[
         if not sep or start is None or end is None or end < start:
             raise BadRequest({"date_range": ["Enter a date range as yyyy-mm-dd/yyyy-mm-dd."]})
         if (end - start).days > MAX_DATE_RANGE_DAYS:
-            raise BadRequest({"date_range": [
-                f"Date range cannot be longer than {MAX_DATE_RANGE_DAYS} days."]})
-        records = [r for r in records
-                   if start.isoformat() <= str(r.get("scheduled_time", ""))[:10] <= end.isoformat()]
+            raise BadRequest(
+                {"date_range": [f"Date range cannot be longer than {MAX_DATE_RANGE_DAYS} days."]}
+            )
+        records = [
+            r
+            for r in records
+            if start.isoformat() <= str(r.get("scheduled_time", ""))[:10] <= end.isoformat()
+        ]
     if since:
         records = [r for r in records if since_filter("updated_at")(r, since)]
     if occurred:

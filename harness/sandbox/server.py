@@ -52,8 +52,9 @@ def build_app(ctx: SandboxContext) -> ASGIApp:
 class Sandbox:
     """A DrChrono look-alike on ``http://host:port``; use as a context manager."""
 
-    def __init__(self, config: SandboxConfig | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+    def __init__(
+        self, config: SandboxConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.config = config or SandboxConfig()
         self.host = host
         self._requested_port = port
@@ -68,8 +69,9 @@ class Sandbox:
         self._register_client(store)
         self.refresh_token = self._ready_refresh_token(store)
         limiter = RateLimiter(self.config.hourly_limit, self.config.burst_limit)
-        self.ctx = SandboxContext(self.config, store, doc, shapes, self.client_id,
-                                  faults=FaultInjector(), limiter=limiter)
+        self.ctx = SandboxContext(
+            self.config, store, doc, shapes, self.client_id, faults=FaultInjector(), limiter=limiter
+        )
         self.app = build_app(self.ctx)
 
     # -- set-up ---------------------------------------------------------------------------
@@ -86,16 +88,19 @@ class Sandbox:
             client = store.clients.get(self.client_id)
             if client is None:
                 store.clients[self.client_id] = Client(
-                    self.client_id, digest(self.client_secret), list(self.config.redirect_uris))
+                    self.client_id, digest(self.client_secret), list(self.config.redirect_uris)
+                )
             elif client.secret_hash != digest(self.client_secret):
                 raise HarnessError(
                     f"The sandbox state file {store.path} holds a client this sandbox cannot "
                     "authenticate (it was written by another version).",
-                    hint="Delete the state file to start from fresh seeded data.")
+                    hint="Delete the state file to start from fresh seeded data.",
+                )
             else:
                 # Redirect URIs follow the configuration, so a restart can add one.
-                client.redirect_uris = list(dict.fromkeys(
-                    [*client.redirect_uris, *self.config.redirect_uris]))
+                client.redirect_uris = list(
+                    dict.fromkeys([*client.redirect_uris, *self.config.redirect_uris])
+                )
 
     def _ready_refresh_token(self, store: Store) -> str:
         """The seed's "already authorized" token; after it was rotated away, the next one."""
@@ -107,8 +112,13 @@ class Sandbox:
                 token = derive_secret(store.seed, f"refresh_token/{generation}", 40)
             store.meta["ready_generation"] = generation
             store.meta["ready_issued"] = True
-            store.issue(self.client_id, ALL_SCOPES, self.config.access_ttl, with_refresh=True,
-                        refresh_value=token)
+            store.issue(
+                self.client_id,
+                ALL_SCOPES,
+                self.config.access_ttl,
+                with_refresh=True,
+                refresh_value=token,
+            )
         store.save()
         return token
 
@@ -117,9 +127,15 @@ class Sandbox:
         if self._thread is not None:
             return self
         config = uvicorn.Config(
-            self.app, host=self.host, port=self._requested_port, log_config=None,
-            log_level="warning", access_log=False, lifespan="off",
-            timeout_graceful_shutdown=1, server_header=False,
+            self.app,
+            host=self.host,
+            port=self._requested_port,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            server_header=False,
         )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="drchrono-sandbox", daemon=True)
@@ -131,7 +147,8 @@ class Sandbox:
                 raise HarnessError(
                     f"The DrChrono sandbox could not listen on {self.host}:{self._requested_port}.",
                     hint="Another program probably uses that port; pick another with --port "
-                         "(0 picks a free one).")
+                    "(0 picks a free one).",
+                )
             time.sleep(0.01)
         self._server, self._thread = server, thread
         self._port = server.servers[0].sockets[0].getsockname()[1]
@@ -147,16 +164,21 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- facts -------------------------------------------------------------------------------
     @property
     def port(self) -> int:
         if self._port is None:
-            raise HarnessError("The sandbox is not running; use it as a context manager or "
-                               "call start() first.")
+            raise HarnessError(
+                "The sandbox is not running; use it as a context manager or call start() first."
+            )
         return self._port
 
     @property
@@ -186,10 +208,11 @@ class Sandbox:
         wanted = list(scopes) if scopes is not None else list(ALL_SCOPES)
         unknown = [s for s in wanted if s not in ALL_SCOPES]
         if unknown:
-            raise HarnessError(f"Unknown DrChrono scope(s) {', '.join(unknown)}.",
-                               hint=f"Known scopes: {' '.join(ALL_SCOPES)}.")
-        issued = self.store.issue(self.client_id, wanted, self.config.access_ttl,
-                                  with_refresh=True)
+            raise HarnessError(
+                f"Unknown DrChrono scope(s) {', '.join(unknown)}.",
+                hint=f"Known scopes: {' '.join(ALL_SCOPES)}.",
+            )
+        issued = self.store.issue(self.client_id, wanted, self.config.access_ttl, with_refresh=True)
         assert issued.refresh_token is not None
         return issued.refresh_token
 
@@ -227,8 +250,12 @@ class Sandbox:
             "id": str(uuid.UUID(int=self.store.seed % (1 << 128))),
             "name": "DrChrono sandbox",
             "values": [
-                {"key": k, "value": v, "type": "secret" if k in secret_keys else "default",
-                 "enabled": True}
+                {
+                    "key": k,
+                    "value": v,
+                    "type": "secret" if k in secret_keys else "default",
+                    "enabled": True,
+                }
                 for k, v in self.environment().items()
             ],
             "_postman_variable_scope": "environment",

@@ -35,7 +35,8 @@ class ContractShapes:
         # "schemas/Patient.json" -> "Patient": the components every "$ref" points at.
         prefix = f"{SCHEMAS_DIR}/"
         self.components: dict[str, Schema] = {
-            name[len(prefix):-len(".json")]: schema for name, schema in files.items()
+            name[len(prefix) : -len(".json")]: schema
+            for name, schema in files.items()
             if name.startswith(prefix) and name.count("/") == 1
         }
 
@@ -83,10 +84,12 @@ def load_shapes(directory: Path = CONTRACTS_DIR) -> ContractShapes:
         raise HarnessError(
             f"The sandbox could not read the contracts in {directory}: {exc}.",
             hint="Restore contracts/ from the repository, or regenerate it with "
-                 "`harness contracts import`.",
+            "`harness contracts import`.",
         ) from None
     operations = index.get("operations") if isinstance(index, dict) else None
     if not isinstance(operations, dict):
-        raise HarnessError(f"{directory / INDEX_FILE} is not a contract index (no 'operations').",
-                           hint="Regenerate it with `harness contracts import`.")
+        raise HarnessError(
+            f"{directory / INDEX_FILE} is not a contract index (no 'operations').",
+            hint="Regenerate it with `harness contracts import`.",
+        )
     return ContractShapes(operations, files)

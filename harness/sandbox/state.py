@@ -179,8 +179,15 @@ class Store:
         return code
 
     # -- tokens -------------------------------------------------------------------------
-    def issue(self, client_id: str, scopes: Iterable[str], ttl: int, *, with_refresh: bool,
-              refresh_value: str | None = None) -> IssuedTokens:
+    def issue(
+        self,
+        client_id: str,
+        scopes: Iterable[str],
+        ttl: int,
+        *,
+        with_refresh: bool,
+        refresh_value: str | None = None,
+    ) -> IssuedTokens:
         scope_list = list(scopes)
         access_value = secrets.token_urlsafe(30)
         refresh_plain = (refresh_value or secrets.token_urlsafe(30)) if with_refresh else None
@@ -194,8 +201,15 @@ class Store:
             self.save()
         return IssuedTokens(access_value, scope_list, refresh_plain)
 
-    def rotate(self, refresh_value: str, client_id: str, scopes: list[str] | None,
-               ttl: int, *, grace_s: float = 0.0) -> IssuedTokens | None | str:
+    def rotate(
+        self,
+        refresh_value: str,
+        client_id: str,
+        scopes: list[str] | None,
+        ttl: int,
+        *,
+        grace_s: float = 0.0,
+    ) -> IssuedTokens | None | str:
         """Spend a refresh token: revoke it and its access token, issue a new pair.
 
         Within ``grace_s`` seconds of that, presenting the spent token again returns the same
@@ -221,8 +235,9 @@ class Store:
                 self.rotations[r_hash] = Rotation(client_id, record.scopes, issued, now + grace_s)
             return issued
 
-    def _replay_rotation(self, r_hash: str, client_id: str,
-                         scopes: list[str] | None) -> IssuedTokens | None | str:
+    def _replay_rotation(
+        self, r_hash: str, client_id: str, scopes: list[str] | None
+    ) -> IssuedTokens | None | str:
         rotation = self.rotations.get(r_hash)
         if rotation is None or rotation.client_id != client_id:
             return None
@@ -246,7 +261,7 @@ class Store:
             if rotation is not None and client_id in (None, rotation.client_id):
                 del self.rotations[h]  # a spent token in its grace period: revoking ends it
                 return True
-            owner = (self.refresh.get(h) or self.access.get(h))
+            owner = self.refresh.get(h) or self.access.get(h)
             if owner is None or (client_id is not None and owner.client_id != client_id):
                 return False
             if h in self.refresh:

@@ -512,10 +512,17 @@ def _errored(suite: str, step: Step, message: str, cause: Cause) -> RequestResul
     return _not_sent(suite, step, message, Verdict.ERROR, cause)
 
 
-def _not_sent(suite: str, step: Step, message: str, verdict: Verdict, cause: Cause) -> RequestResult:
+def _not_sent(
+    suite: str, step: Step, message: str, verdict: Verdict, cause: Cause
+) -> RequestResult:
     method, url = _describe(step)
     return RequestResult(
-        suite=suite, name=step.name, method=method, url=url, verdict=verdict, cause=cause,
+        suite=suite,
+        name=step.name,
+        method=method,
+        url=url,
+        verdict=verdict,
+        cause=cause,
         message=message,
     )
 

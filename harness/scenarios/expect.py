@@ -95,7 +95,11 @@ def mismatches(
         found = []
         for index, want in enumerate(expected):
             match = next(
-                (i for i in unused if not mismatches(actual[i], want, path, key, replayed=replayed)),
+                (
+                    i
+                    for i in unused
+                    if not mismatches(actual[i], want, path, key, replayed=replayed)
+                ),
                 None,
             )
             if match is None:

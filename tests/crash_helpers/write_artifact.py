@@ -68,9 +68,15 @@ def write_report(kind: str, path: Path, label: str) -> None:
     summary = RunSummary()
     for index in range(ROWS):
         result = RequestResult(
-            suite=f"suite-{label}", name=f"{label}-{index}", method="GET",
-            url=f"http://127.0.0.1/api/{label}/{index}", index=index, status=200,
-            verdict=Verdict.PASSED, attempts=[Attempt(200, 1.0)], response_body="x" * 200,
+            suite=f"suite-{label}",
+            name=f"{label}-{index}",
+            method="GET",
+            url=f"http://127.0.0.1/api/{label}/{index}",
+            index=index,
+            status=200,
+            verdict=Verdict.PASSED,
+            attempts=[Attempt(200, 1.0)],
+            response_body="x" * 200,
         )
         summary.add(result)
         reporter.result(result)
@@ -86,8 +92,11 @@ def write_cassette(path: Path, label: str) -> None:
     requests = [Request("GET", f"http://127.0.0.1/api/{label}/{n}", None, {}) for n in range(ROWS)]
     body = json.dumps({"label": label, "pad": "y" * 200})
     responses = [
-        {"status": {"code": 200, "message": "OK"},
-         "headers": {"Content-Type": ["application/json"]}, "body": {"string": body}}
+        {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"Content-Type": ["application/json"]},
+            "body": {"string": body},
+        }
         for _ in range(ROWS)
     ]
     GuardedPersister().save_cassette(
