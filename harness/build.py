@@ -11,13 +11,22 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+import httpx
 
 from harness.collection import Body, KeyValue, RequestItem
 from harness.errors import InputError
+from harness.reporters.text import report_text
 from harness.variables import Resolver
 
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
+# RFC 9110 token characters: what a header name may be made of.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# What a header value may hold, as Node (so Newman) allows it: tab, printable ASCII and the
+# Latin-1 range, sent as one byte each. Anything else fails that request, as in Newman.
+_HEADER_VALUE_BAD_CHAR = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
+_SHOWN_URL_CHARS = 200  # a bad URL is quoted in the message, up to this much of it
 
 
 @dataclass
@@ -41,16 +50,28 @@ def build_request(
     allow_outside_files: bool = False,
 ) -> BuiltRequest:
     where = f"request '{item.full_name}'"
-    url = _build_url(item, resolver, where)
-    headers = [
-        (resolver.resolve(h.key, where), resolver.resolve(h.value, where))
-        for h in item.headers
-        if not h.disabled
-    ]
-    built = BuiltRequest(method=item.method, url=url, headers=headers)
-    if item.body is not None:
-        _attach_body(built, item.body, resolver, where, files_root, allow_outside_files)
-    _attach_auth(built, item, resolver, where)
+    try:
+        url = _build_url(item, resolver, where)
+        headers = [
+            (resolver.resolve(h.key, where), resolver.resolve(h.value, where))
+            for h in item.headers
+            if not h.disabled
+        ]
+        built = BuiltRequest(method=item.method, url=url, headers=headers)
+        if item.body is not None:
+            _attach_body(built, item.body, resolver, where, files_root, allow_outside_files)
+        _attach_auth(built, item, resolver, where)
+    except UnicodeEncodeError as exc:
+        # A JSON "\ud800" escape yields half a surrogate pair: text with no UTF-8 form to send.
+        raise InputError(
+            f"The {where} contains U+{ord(exc.object[exc.start]):04X}, half of a UTF-16 "
+            "surrogate pair, which is not a character and cannot be sent.",
+            hint="Fix the escape sequence in the collection or variable that holds it.",
+        ) from None
+    for name, value in built.headers:
+        _check_header(name, value, where)
+    if built.oauth2_params is not None:
+        _check_header("Authorization", built.oauth2_params.get("headerPrefix", ""), where)
     return built
 
 
@@ -71,9 +92,21 @@ def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
         raw += ("&" if "?" in raw else "?") + urlencode(query, safe="/:,")
     if "://" not in raw:
         raw = "http://" + raw  # Postman's default when the protocol is left out
-    if not urlsplit(raw).hostname:
+    shown = repr(raw[:_SHOWN_URL_CHARS]) + (" (cut short)" if len(raw) > _SHOWN_URL_CHARS else "")
+    try:
+        # httpx's parser is the one the sender uses: what passes here can be sent.
+        host = httpx.URL(raw).host
+    except httpx.InvalidURL as exc:
         raise InputError(
-            f"The URL of {where} resolves to {raw!r}, which has no host.",
+            f"The URL of {where} resolves to {shown}, which is not a valid URL ({report_text(str(exc))[:200]}).",
+            hint="Use forward slashes (a backslash is not a URL separator) and check the "
+            "variables the URL uses."
+            if "\\" in raw
+            else "Fix the URL in the collection, or the variables it uses.",
+        ) from None
+    if not host:
+        raise InputError(
+            f"The URL of {where} resolves to {shown}, which has no host.",
             hint="Check the base URL variable in the environment.",
         )
     return raw
@@ -173,7 +206,28 @@ def _sources(field: KeyValue) -> list[str]:
     return [field.src] if isinstance(field.src, str) else list(field.src)
 
 
+def _check_header(name: str, value: str, where: str) -> None:
+    if not _HEADER_NAME.fullmatch(name):
+        raise InputError(
+            f"Header name {name[:100]!r} of {where} is not a valid HTTP header name.",
+            hint="Use only letters, digits and !#$%&'*+-.^_`|~ in header names.",
+        )
+    bad = _HEADER_VALUE_BAD_CHAR.search(value)
+    if bad is not None:
+        raise InputError(
+            f"Header {name!r} of {where} contains {bad.group()!r} (U+{ord(bad.group()):04X}), "
+            "which an HTTP header cannot carry (header values are Latin-1, without control "
+            "characters, as in Newman).",
+            hint="Percent-encode the value, or put it in the body.",
+        )
+
+
 def _safe_path(src: str, root: Path, allow_outside: bool, where: str) -> Path:
+    if "\0" in src:
+        raise InputError(
+            f"{where} wants to upload {src[:200]!r}, a file name with a NUL byte in it.",
+            hint="Fix the file path (src) in the collection's body.",
+        )
     path = (root / src).resolve()
     if not allow_outside and not path.is_relative_to(root.resolve()):
         raise InputError(

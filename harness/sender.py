@@ -159,11 +159,20 @@ class Sender:
                 prefix = params.get("headerPrefix") or "Bearer"
                 headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
                 headers.append(("Authorization", f"{prefix} {token}".strip()))
+        # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
+        # build_request has checked that every value fits.
+        raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]
         if built.files is not None:
             return self.client.build_request(
-                built.method, url, headers=headers, data=dict(built.form or []), files=built.files
+                built.method,
+                url,
+                headers=raw_headers,
+                data=dict(built.form or []),
+                files=built.files,
             )
-        return self.client.build_request(built.method, url, headers=headers, content=built.content)
+        return self.client.build_request(
+            built.method, url, headers=raw_headers, content=built.content
+        )
 
     def _retry_wait(self, method: str, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying this response, or None to accept it as final."""

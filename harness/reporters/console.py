@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from harness.reporters.text import report_text
 from harness.results import RequestResult, RunSummary, Verdict
 
 _MARK = {
@@ -57,7 +58,7 @@ class ConsoleReporter:
     def start(self, info: object) -> None:
         name = getattr(info, "name", "run")
         target = getattr(info, "target", "")
-        self.console.print(f"[bold]{name}[/] against [cyan]{target}[/]")
+        self.console.print(f"[bold]{_shown(str(name))}[/] against [cyan]{_shown(str(target))}[/]")
         if self._progress is not None:
             self._progress.start()
             self._task = self._progress.add_task("running", total=getattr(info, "planned", None))
@@ -65,24 +66,24 @@ class ConsoleReporter:
     def result(self, result: RequestResult) -> None:
         if result.suite != self._suite:
             self._suite = result.suite
-            self.console.print(f"[bold]{escape(result.suite)}[/]")
+            self.console.print(f"[bold]{_shown(result.suite)}[/]")
         status = "" if result.status is None else str(result.status)
         line = (
-            f"  {_MARK[result.verdict]} {escape(result.name)}  "
+            f"  {_MARK[result.verdict]} {_shown(result.name)}  "
             f"[dim]{result.method} {status} {result.elapsed_ms:.0f} ms[/]"
         )
         retries = [a.note for a in result.attempts if a.note]
         if retries:
-            line += f"  [yellow]({escape('; '.join(retries))})[/]"
+            line += f"  [yellow]({_shown('; '.join(retries))})[/]"
         self.console.print(line)
         if result.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED):
             # Messages and names are data ("[REDACTED]", JSON lists): never rich markup.
             for text in _reasons(result):
-                self.console.print(f"      [red]{escape(text)}[/]")
+                self.console.print(f"      [red]{_shown(text)}[/]")
             if result.verdict is not Verdict.SKIPPED:
                 self._failures.append(_compact(result))
         if self.verbose and result.drift:
-            self.console.print(f"      [yellow]drift: {escape(', '.join(result.drift[:5]))}[/]")
+            self.console.print(f"      [yellow]drift: {_shown(', '.join(result.drift[:5]))}[/]")
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
@@ -110,12 +111,18 @@ class ConsoleReporter:
             self.console.print("[bold red]Failures[/]")
             for failed in self._failures:
                 self.console.print(
-                    f"  {failed.suite}/{failed.name}: {failed.cause.value}", markup=False
+                    report_text(f"  {failed.suite}/{failed.name}: {failed.cause.value}"),
+                    markup=False,
                 )
                 for text in _reasons(failed)[:3]:
-                    self.console.print(f"      {text}", markup=False)
+                    self.console.print(report_text(f"      {text}"), markup=False)
         verdict = "[bold green]PASSED[/]" if summary.ok else "[bold red]FAILED[/]"
         self.console.print(verdict)
+
+
+def _shown(text: str) -> str:
+    """Names and messages are data: never rich markup, never terminal control sequences."""
+    return escape(report_text(text))
 
 
 def _reasons(result: RequestResult) -> list[str]:

@@ -26,6 +26,7 @@ import jinja2
 from harness.atomicfile import atomic_writer
 from harness.cassettes.fields import SensitiveFields, load_phi_fields
 from harness.redaction import MASK as SECRET_MASK
+from harness.reporters.text import report_text
 from harness.results import Cause, RequestResult, RunSummary, Verdict
 
 PHI_MASK = "[PHI]"
@@ -45,6 +46,8 @@ _TEMPLATES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Every {{ value }} from the run; macro output (Markup) is built from such values already.
+    finalize=lambda value: report_text(value) if type(value) is str else value,
 )
 
 
@@ -87,7 +90,8 @@ class HtmlReporter:
         if not failing:
             for key in ("request_body", "response_body"):
                 self._body_chars += len(row[key]["text"]) if row[key] else 0
-        self._rows.write(json.dumps(row, ensure_ascii=False) + "\n")
+        # ASCII JSON: a lone surrogate in a name or URL must survive this UTF-8 temporary file.
+        self._rows.write(json.dumps(row) + "\n")
 
     def finish(self, summary: RunSummary) -> None:
         self._rows.seek(0)
@@ -191,7 +195,10 @@ def result_row(
 
 def _path_of(url: str) -> str:
     """The path and query: the host is the run's target, shown once in the header."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/x": the request errored on it; show it as it was written
+        return url
     if not parts.netloc:
         return url
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

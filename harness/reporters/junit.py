@@ -11,9 +11,10 @@ import re
 import tempfile
 from pathlib import Path
 from typing import IO
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax import saxutils
 
 from harness.atomicfile import atomic_writer
+from harness.reporters.text import report_text
 from harness.results import RequestResult, RunSummary, Verdict
 
 
@@ -40,8 +41,8 @@ class JUnitReporter:
         self._time += seconds
         self._suite_time += seconds
         # Jenkins reads dots in classname as packages: collection slug, then the folder path.
-        classname = quoteattr(".".join([_slug(self.name), *map(_slug, result.suite.split("/"))]))
-        case = f'    <testcase classname={classname} name={quoteattr(result.name)} time="{seconds:.3f}"'
+        classname = _xml_attr(".".join([_slug(self.name), *map(_slug, result.suite.split("/"))]))
+        case = f'    <testcase classname={classname} name={_xml_attr(result.name)} time="{seconds:.3f}"'
         inner = ""
         if result.verdict is Verdict.FAILED:
             self._counts[1] += 1
@@ -51,14 +52,14 @@ class JUnitReporter:
             inner = _element("error", result)
         elif result.verdict is Verdict.SKIPPED:
             self._counts[3] += 1
-            inner = f"      <skipped message={quoteattr(result.message)}/>\n"
+            inner = f"      <skipped message={_xml_attr(result.message)}/>\n"
         attempts = [a for a in result.attempts if a.note]
         if attempts:
             lines = "\n".join(
                 f"attempt {i + 1}: status {a.status} {a.note}"
                 for i, a in enumerate(result.attempts)
             )
-            inner += f"      <system-out>{escape(lines)}</system-out>\n"
+            inner += f"      <system-out>{_xml_text(lines)}</system-out>\n"
         self._cases.append(case + (">\n" + inner + "    </testcase>\n" if inner else "/>\n"))
 
     def _close_suite(self) -> None:
@@ -69,7 +70,7 @@ class JUnitReporter:
         errors = sum(1 for c in self._cases if "<error" in c)
         skipped = sum(1 for c in self._cases if "<skipped" in c)
         self._body.write(
-            f'  <testsuite name={quoteattr(self._suite)} tests="{tests}" failures="{failures}" '
+            f'  <testsuite name={_xml_attr(self._suite)} tests="{tests}" failures="{failures}" '
             f'errors="{errors}" skipped="{skipped}" time="{self._suite_time:.3f}">\n'
         )
         self._body.writelines(self._cases)
@@ -84,13 +85,23 @@ class JUnitReporter:
         with atomic_writer(self.path) as out:
             out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
             out.write(
-                f'<testsuites name={quoteattr(self.name)} tests="{tests}" failures="{failures}" '
+                f'<testsuites name={_xml_attr(self.name)} tests="{tests}" failures="{failures}" '
                 f'errors="{errors}" skipped="{skipped}" time="{summary.elapsed_s:.3f}">\n'
             )
             while chunk := self._body.read(1 << 16):
                 out.write(chunk)
             out.write("</testsuites>\n")
         self._body.close()
+
+
+def _xml_text(text: str) -> str:
+    """Element text: XML-escaped, and without the characters XML cannot hold at all."""
+    return saxutils.escape(report_text(text))
+
+
+def _xml_attr(text: str) -> str:
+    """An attribute value, quoted, with the same care as :func:`_xml_text`."""
+    return saxutils.quoteattr(report_text(text))
 
 
 def _slug(text: str) -> str:
@@ -105,6 +116,6 @@ def _element(tag: str, result: RequestResult) -> str:
     first = reasons[0] if reasons else result.cause.value
     detail = f"{result.method} {result.url} -> {result.status}\n" + "\n".join(reasons)
     return (
-        f"      <{tag} message={quoteattr(first)} type={quoteattr(result.cause.value)}>"
-        f"{escape(detail)}</{tag}>\n"
+        f"      <{tag} message={_xml_attr(first)} type={_xml_attr(result.cause.value)}>"
+        f"{_xml_text(detail)}</{tag}>\n"
     )
