@@ -46,3 +46,37 @@ class NestingLimitedLoader(yaml.SafeLoader):
 def safe_load(text: str) -> Any:
     """``yaml.safe_load`` with the nesting limit."""
     return yaml.load(text, Loader=NestingLimitedLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+class _LibyamlEventsLoader(NestingLimitedLoader):
+    """The same loader reading libyaml's events: for large documents (the 1 MB OpenAPI file).
+
+    libyaml's own loader composes in C, recursively and without a limit (a deep document crashes
+    the process); its parser is iterative and about three times faster than PyYAML's, so only
+    the events are taken from it and composing stays the guarded one above.
+    """
+
+    def __init__(self, stream: str) -> None:
+        from yaml._yaml import CParser
+
+        self._events = CParser(stream)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+
+    def check_event(self, *choices: Any) -> bool:
+        return bool(self._events.check_event(*choices))
+
+    def peek_event(self) -> Any:
+        return self._events.peek_event()
+
+    def get_event(self) -> Any:
+        return self._events.get_event()
+
+    def dispose(self) -> None:
+        self._events.dispose()
+
+
+FastNestingLimitedLoader: type[NestingLimitedLoader] = (
+    _LibyamlEventsLoader if yaml.__with_libyaml__ else NestingLimitedLoader
+)

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from harness.cassettes.safe_yaml import safe_load
 from harness.contracts import pointer
 from harness.contracts.bodies import BODY_SHAPES
 from harness.errors import InputError
@@ -39,11 +40,13 @@ def load_corrections(path: Path) -> list[Correction]:
     except OSError as exc:
         raise InputError(f"Cannot read corrections file {path}: {exc.strerror}.") from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_load(text)  # with the nesting limit every YAML loader here has
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"Corrections file {path}{line} is not valid YAML.") from None
+        problem = getattr(exc, "problem", None)
+        problem = f": {problem}" if problem else ""
+        raise InputError(f"Corrections file {path}{line} is not valid YAML{problem}.") from None
     return parse_corrections(data, str(path))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from harness.cassettes.safe_yaml import FastNestingLimitedLoader
 from harness.contracts import pointer
 from harness.contracts.bodies import BODY_SHAPES, SCHEMA_DIALECT
 from harness.contracts.convert import ConversionProblem, convert_schema
@@ -45,14 +46,16 @@ def load_openapi(path: Path) -> dict[str, Any]:
 
 
 def parse_openapi(text: str, source: str) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        # The nesting limit every YAML loader here has; libyaml's loader would crash on depth.
+        document = yaml.load(text, Loader=FastNestingLimitedLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None)
         raise InputError(
-            f"{source} is not valid YAML{where}, at JSON pointer /.",
+            f"{source} is not valid YAML{where}{f': {problem}' if problem else ''}, "
+            "at JSON pointer /.",
             hint="Give the path of DrChrono's OpenAPI 3.0 document (YAML or JSON).",
         ) from None
     if not isinstance(document, dict):
