@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from harness import __version__, paths
 from harness.collection import RequestItem
@@ -20,6 +23,7 @@ from harness.errors import EXIT_BAD_INPUT, EXIT_FAILED_CHECKS, EXIT_OK, HarnessE
 from harness.variables import parse_assignments
 
 EXIT_INTERNAL = 3
+_OFF = frozenset({"", "0", "no", "false", "off"})
 RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
 # Sub-commands that live with their feature; each module has register(subparsers).
 FEATURE_COMMANDS = (
@@ -236,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help()
         return EXIT_BAD_INPUT
+    stdout = sys.stdout
+    sys.stdout = _ReaderMayLeave(stdout)
     try:
         return int(args.func(args))
     except HarnessError as exc:
@@ -245,14 +251,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug in the harness, not in the user's input
-        if os.environ.get("HARNESS_DEBUG"):
-            raise
-        print(
-            f"internal error: {type(exc).__name__} in the harness itself. This is a bug; "
-            "run again with HARNESS_DEBUG=1 to see the traceback and report it.",
-            file=sys.stderr,
-        )
+        if debugging():
+            traceback.print_exc()
+        else:
+            print(
+                f"internal error: {type(exc).__name__} in the harness itself. This is a bug; "
+                "run again with HARNESS_DEBUG=1 to see the traceback and report it.",
+                file=sys.stderr,
+            )
         return EXIT_INTERNAL
+    finally:
+        sys.stdout.flush()  # while a closed pipe is still handled: Python's flush at exit is not
+        sys.stdout = stdout
+
+
+def debugging() -> bool:
+    """``HARNESS_DEBUG=1`` (or yes/true/on) shows tracebacks; unset, empty, 0, no, false, off do not."""
+    return os.environ.get("HARNESS_DEBUG", "").strip().lower() not in _OFF
+
+
+class _ReaderMayLeave(io.TextIOBase):
+    """Standard output for every command, that outlives its reader (``harness ... | head``).
+
+    Once the pipe is closed, what is still printed goes to /dev/null: the command finishes its
+    work (a run still writes its reports) and exits with its own code, without a traceback.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._discard_the_rest()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard_the_rest()
+
+    def _discard_the_rest(self) -> None:
+        # Point the descriptor at /dev/null, so that the buffered text, and Python's own flush
+        # at exit, go there instead of raising again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())
+        finally:
+            os.close(devnull)
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # read-only in io.TextIOBase too
+        return self._stream.encoding
+
+    def writable(self) -> bool:
+        return True
 
 
 if __name__ == "__main__":

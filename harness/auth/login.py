@@ -69,7 +69,13 @@ def login(
     say(request.url)
     if use_browser:
         open_url(request.url)
-    pasted = read_line("Redirected URL or code: ").strip()
+    try:
+        pasted = read_line("Redirected URL or code: ").strip()
+    except EOFError:  # stdin is empty or /dev/null (a script, CI): nobody can paste anything
+        raise AuthError(
+            "No authorization code was pasted: standard input ended before one was read.",
+            hint="Run `harness auth login` in a terminal, or pipe the redirected URL into it.",
+        ) from None
     code = code_from_paste(pasted, request)
     return manager.exchange_code(
         code, redirect_uri=request.redirect_uri, code_verifier=request.code_verifier
