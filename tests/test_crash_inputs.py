@@ -26,6 +26,7 @@ from harness import cli, paths
 from harness.build import build_request
 from harness.collection import KeyValue, RequestItem, Url
 from harness.errors import InputError
+from harness.reporters.text import report_text
 from harness.sender import Sender
 from harness.variables import Resolver, Scopes
 from tests.conftest import PROJECT, run_cli
@@ -142,8 +143,9 @@ def test_each_bad_request_is_its_own_error_in_every_report(bad_run: BadRun, name
     assert (row["verdict"], row["cause"]) == ("error", "bad input")
     assert expected in row["message"]
     assert row["attempts"] == []  # never sent
-    shown = name.replace("\x01", "\\x01").replace("\x1b", "\\x1b")  # escaped in text reports
-    assert f"request 'Bad/{shown}'" in bad_run.stdout or f"request 'Bad/{name}'" in row["message"]
+    assert f"request 'Bad/{name}'" in row["message"]
+    shown = report_text(name)  # control characters written as escapes in text reports
+    assert f"request 'Bad/{shown}'" in bad_run.stdout and expected in bad_run.stdout
     cases = {case.get("name"): case for case in ET.parse(bad_run.junit).getroot().iter("testcase")}
     error = cases[shown].find("error")
     assert error is not None and expected in (error.get("message") or "")
