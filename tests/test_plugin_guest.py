@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import paths
 from harness.cassettes import Scrubber, vcr_config_for
 from tests.conftest import run_cli
 
@@ -108,21 +109,21 @@ def test_unrelated_yaml_under_scenarios_is_not_collected(pytester: pytest.Pytest
     assert "load.yaml" not in result.stdout.str()
 
 
-# The README's example, verbatim in spirit: one's own test with the `drchrono` fixture.
-DRCHRONO_EXAMPLE = """
-def test_patients_are_listed_in_pages(drchrono):
-    response = drchrono.get("/api/patients", params={"page_size": 2})
-    page = response.json()
-    assert len(page["results"]) <= 2
+def readme_example() -> str:
+    """The README's `drchrono` fixture example, as a user copies it."""
+    readme = (paths.PROJECT_ROOT / "README.md").read_text()
+    start = readme.index("```python\ndef test_patients_are_listed_in_pages(drchrono):")
+    return readme[start + len("```python\n") : readme.index("```", start + 3)]
 
 
-def test_an_unknown_patient_is_a_404(drchrono):
-    drchrono.get("/api/patients/999999999", expect=[404])
-
+DRCHRONO_EXAMPLE = (
+    readme_example()
+    + """
 
 def test_an_unexpected_status_fails_with_the_harness_report(drchrono):
     drchrono.get("/api/patients/999999999")
 """
+)
 
 
 def test_the_drchrono_fixture_runs_against_the_sandbox_and_records_beside_the_test(
