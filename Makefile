@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 REPORTS := reports
 
-.PHONY: install run replay test lint
+.PHONY: install run replay test test-slow lint constraints
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions from constraints.txt (pyproject.toml has ranges): every install is the one CI tested.
+$(VENV)/.installed: pyproject.toml constraints.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
 install: $(VENV)/.installed
@@ -20,10 +21,26 @@ run: install
 replay: install
 	$(VENV)/bin/harness run --replay --junit $(REPORTS)/junit.xml --json $(REPORTS)/summary.json
 
+# The quick suite (slow tests deselected: fuzzing, many processes); CI runs test-slow too.
 test: install
-	$(PY) -m pytest -n 2
+	$(PY) -m pytest -n 2 -m "not slow"
+
+test-slow: install
+	$(PY) -m pytest -n 2 -m slow
 
 lint: install
 	$(VENV)/bin/ruff check harness tests benchmarks
 	$(VENV)/bin/ruff format --check harness tests benchmarks
 	$(VENV)/bin/mypy harness tests benchmarks
+
+# Re-resolve pyproject.toml's ranges in a scratch venv and rewrite constraints.txt's pins (its
+# comment header is kept). Review the diff, run `make test`, commit.
+constraints:
+	rm -rf .constraints-venv
+	python3 -m venv .constraints-venv
+	.constraints-venv/bin/pip install -q --upgrade pip
+	.constraints-venv/bin/pip install -q -e '.[dev]'
+	{ grep '^#' constraints.txt; .constraints-venv/bin/pip freeze --all --exclude-editable \
+	  | grep -v '^pip==' | LC_ALL=C sort -f; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .constraints-venv

@@ -62,7 +62,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         type=Path,
         metavar="PATH",
         help="collection JSON, scenario YAML files or directories "
-        f"(default {paths.DEFAULT_COLLECTION.relative_to(paths.PROJECT_ROOT)})",
+        "(default: the DrChrono collection shipped with the harness)",
     )
     run.add_argument(
         "-e",
@@ -131,13 +131,18 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     cassettes.add_argument(
         "--replay", action="store_true", help="replay from cassettes with the network blocked"
     )
-    run.add_argument("--cassette-dir", type=Path, default=paths.CASSETTES_DIR)
+    run.add_argument(
+        "--cassette-dir",
+        type=Path,
+        default=paths.CASSETTES_DIR,
+        help="where cassettes are recorded and replayed (default ./cassettes)",
+    )
     run.add_argument(
         "--contracts",
         type=Path,
         default=paths.CONTRACTS_DIR,
         dest="contracts_dir",
-        help="contracts directory (default contracts/)",
+        help="contracts directory (default: the DrChrono contracts shipped with the harness)",
     )
     run.add_argument("--no-contracts", action="store_true", help="skip contract checks")
     run.add_argument("--strict", action="store_true", help="fail on unknown fields (drift)")

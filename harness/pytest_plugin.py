@@ -1,10 +1,13 @@
 """pytest plugin: YAML scenarios and collection requests as ordinary pytest items.
 
-Registered as the ``drchrono_harness`` pytest11 entry point. Importing it has no side effects; it
-only adds options, collects ``*.yaml`` files under a ``scenarios/`` directory (or named on the
-command line), and, with ``--harness-collection``, the requests of a Postman collection. One
-harness :class:`~harness.runtime.Session` is opened lazily per pytest process (so per xdist
-worker) and closed at the end.
+Registered as the ``drchrono_harness`` pytest11 entry point (install ``drchrono-harness[pytest]``).
+It is a guest in every pytest run of the environment, so it changes nothing a project did not ask
+for: importing it has no side effects; scenario YAML is collected only under the directories the
+``harness_scenarios`` ini option names (or files named on the command line); the requests of a
+Postman collection only with ``--harness-collection``; pytest-recording's ``vcr_config`` is left
+alone (the harness scrubbing is the opt-in ``drchrono_vcr_config`` fixture). One harness
+:class:`~harness.runtime.Session` is opened lazily per pytest process (so per xdist worker) and
+per cassette location, and closed at the end. The ``drchrono`` fixture sends one's own requests.
 
 One scenario run (one data row) is one item: its steps chain (create, then read back what was
 created), so they cannot be selected, retried or distributed apart; the failure text lists every
@@ -15,11 +18,12 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from harness import paths
@@ -27,8 +31,12 @@ from harness.errors import HarnessError
 from harness.results import RequestResult, Verdict
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-SCENARIO_DIR_NAME = "scenarios"
-LIVE_ENVIRONMENT = paths.COLLECTIONS_DIR / "drchrono.postman_environment.json"
+SCENARIOS_INI = "harness_scenarios"
+# Scenario tags become pytest markers, except the names pytest gives a behaviour to: a tag is a
+# label in `harness run`, so `tags: [skip]` must not skip a scenario under pytest only.
+BEHAVIOUR_MARKERS = frozenset(
+    {"skip", "skipif", "xfail", "usefixtures", "filterwarnings", "parametrize"}
+)
 _BAD = (Verdict.FAILED, Verdict.ERROR)
 
 
@@ -70,12 +78,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=Path,
         default=paths.CONTRACTS_DIR,
         metavar="DIR",
-        help="contracts directory (default contracts/)",
+        help="contracts directory (default: the DrChrono contracts shipped with the harness)",
     )
     group.addoption(
         "--harness-no-contracts", action="store_true", help="skip JSON-schema contract checks"
     )
     group.addoption("--harness-strict", action="store_true", help="fail on unknown fields")
+    parser.addini(
+        SCENARIOS_INI,
+        type="paths",
+        default=[],
+        help="directories (or files) whose *.yaml/*.yml are harness scenarios; none by default",
+    )
     group.addoption(
         "--harness-token-store",
         type=Path,
@@ -97,7 +111,7 @@ def run_options(config: pytest.Config) -> Any:
     environment = config.getoption("harness_env")
     replay = target == "replay"
     if target == "live":
-        environment = environment or LIVE_ENVIRONMENT
+        environment = environment or paths.LIVE_ENVIRONMENT
         env_vars.setdefault("harness_target", "live")
     elif target == "sandbox":
         environment = environment or paths.SANDBOX_ENVIRONMENT
@@ -120,6 +134,8 @@ def run_options(config: pytest.Config) -> Any:
         else config.getoption("harness_contracts"),
         strict=bool(config.getoption("harness_strict")),
         token_store=config.getoption("harness_token_store"),
+        # Cassettes belong to the project under test, as pytest-recording's do.
+        cassette_dir=config.rootpath / paths.CASSETTES_DIR,
         workers=1,  # pytest-xdist parallelises across processes
     )
 
@@ -141,9 +157,10 @@ class HarnessState:
         self.config = config
         self._lock = threading.Lock()
         self._stack = ExitStack()
-        # One session per cassette group: scenario items record and replay their own cassettes
-        # (cassettes/scenarios/), exactly as `harness run scenarios/` does.
-        self._sessions: dict[str | None, Any] = {}
+        # One session per cassette location: scenario items record and replay their own cassettes
+        # (cassettes/scenarios/), exactly as `harness run scenarios/` does; the `drchrono`
+        # fixture's go beside the test module, as pytest-recording's do.
+        self._sessions: dict[tuple[Path | None, str | None], Any] = {}
         self._scenarios: Any = None
         self._requests: Any = None
         self._error: HarnessError | None = None
@@ -159,24 +176,25 @@ class HarnessState:
             )
         return self._collection
 
-    def session(self, cassette_group: str | None = None) -> Any:
+    def session(self, cassette_group: str | None = None, cassette_dir: Path | None = None) -> Any:
+        key = (cassette_dir, cassette_group)
         with self._lock:
             if self._error is not None:
                 raise self._error
-            if cassette_group not in self._sessions:
+            if key not in self._sessions:
                 from harness.runtime import open_session
 
                 options = dataclasses.replace(
                     run_options(self.config), cassette_group=cassette_group
                 )
+                if cassette_dir is not None:
+                    options = dataclasses.replace(options, cassette_dir=cassette_dir)
                 try:
-                    self._sessions[cassette_group] = self._stack.enter_context(
-                        open_session(options)
-                    )
+                    self._sessions[key] = self._stack.enter_context(open_session(options))
                 except HarnessError as exc:
                     self._error = exc
                     raise
-            return self._sessions[cassette_group]
+            return self._sessions[key]
 
     def scenarios(self) -> Any:
         session = self.session("scenarios")
@@ -259,15 +277,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _is_scenario_file(path: Path, config: pytest.Config) -> bool:
-    """YAML under a ``scenarios/`` directory of the project, or named on the command line."""
-    try:
-        relative = path.resolve().relative_to(config.rootpath.resolve())
-    except ValueError:
-        relative = None
-    if relative is not None and SCENARIO_DIR_NAME in relative.parts[:-1]:
-        return True
+    """YAML the project opted in: under a ``harness_scenarios`` path, or named on the command
+    line. Other YAML (CI configs, load-test plans) is not ours to parse."""
+    resolved = path.resolve()
+    for opted_in in config.getini(SCENARIOS_INI):
+        root = Path(opted_in).resolve()
+        if resolved == root or root in resolved.parents:
+            return True
     named = {Path(a.split("::")[0]).resolve() for a in config.args}
-    return path.resolve() in named
+    return resolved in named
 
 
 class _HarnessCollector(pytest.File):
@@ -283,12 +301,15 @@ class ScenarioFile(_HarnessCollector):
 
         scenarios = load_scenario_file(self.path, _state(self.config).collection())
         for scenario in scenarios:
-            for tag in scenario.tags:
+            markers = [tag for tag in scenario.tags if tag not in BEHAVIOUR_MARKERS]
+            for tag in markers:
                 self.config.addinivalue_line("markers", f"{tag}: scenario tag")
             for suite, row in scenario.runs:
                 item = ScenarioItem.from_parent(self, name=suite, scenario=scenario, row=row)
-                for tag in scenario.tags:
+                for tag in markers:
                     item.add_marker(tag)
+                # Every tag still selects with -k, as the CLI's report lists them.
+                item.extra_keyword_matches.update(scenario.tags)
                 yield item
 
 
@@ -425,16 +446,24 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return FolderScheduling(config, log)
 
 
-@pytest.fixture(scope="module")
-def vcr_config(pytestconfig: pytest.Config) -> dict[str, Any]:
-    """pytest-recording's settings with the harness scrubbing (no secrets or PHI in cassettes)."""
+@pytest.fixture(scope="session")
+def drchrono_vcr_config(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """The harness scrubbing as pytest-recording settings, for projects that opt in::
+
+        @pytest.fixture(scope="module")
+        def vcr_config(drchrono_vcr_config):
+            return drchrono_vcr_config
+
+    The plugin never overrides ``vcr_config`` itself: other projects' cassettes are theirs.
+    """
     from harness.cassettes import vcr_config_for
 
-    return dict(vcr_config_for(_scrubber(pytestconfig)))
+    return vcr_config_for(_scrubber(pytestconfig))
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
+    # Adds the serializer and matcher that drchrono_vcr_config names; changes no default.
     from harness.cassettes import configure_vcr
 
     configure_vcr(vcr, _scrubber(config))
@@ -449,8 +478,100 @@ def _scrubber(config: pytest.Config) -> Any:
         from harness.cassettes import Scrubber
 
         state = config.stash.get(_STATE, None)
-        session = state._sessions.get(None) if state is not None else None
+        session = state._sessions.get((None, None)) if state is not None else None
         secrets = session.secrets if session is not None else None
         scrubber = Scrubber(secrets=secrets)
         config.stash[_SCRUBBER] = scrubber
     return scrubber
+
+
+# --- the drchrono fixture: one's own requests, checked like the collection's -----------------
+
+
+class DrChronoClient:
+    """Sends one request at a time to DrChrono (the local sandbox by default) the way the
+    harness sends a collection's: OAuth token, retries, contract check, scrubbed cassette.
+
+    A response whose status is unexpected (default: not 2xx/3xx) or whose body breaks its
+    contract fails the test with the harness's report; otherwise it is returned.
+    """
+
+    def __init__(self, session: Any, sender: Any) -> None:
+        from harness.execute import RequestExecutor, RunnerConfig
+
+        self.session = session
+        self._sender = sender
+        self._executor = RequestExecutor(
+            tokens_for=session.tokens_for,
+            contracts=session.contracts,
+            secrets=session.secrets,
+            config=RunnerConfig(strict=session.options.strict),
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        json: object = None,
+        expect: Sequence[int] | None = None,
+    ) -> httpx.Response:
+        """``path`` is relative to the target's ``base_url`` (``/api/patients``) or a full URL;
+        ``expect`` lists the statuses that pass (default: any 2xx or 3xx)."""
+        import json as json_module
+
+        from harness.collection import Body, KeyValue, RequestItem, Url
+
+        url = "{{base_url}}" + path if path.startswith("/") else path
+        query = tuple(KeyValue(str(k), str(v)) for k, v in (params or {}).items())
+        body = (
+            None if json is None else Body(mode="raw", raw=json_module.dumps(json), language="json")
+        )
+        item = RequestItem(
+            name=f"{method.upper()} {path}",
+            folder_path=(),
+            method=method.upper(),
+            url=Url(raw=url, query=query),
+            headers=(),
+            body=body,
+            auth=self.session.collection.auth,
+        )
+        self.session.check_plan([item])
+        execution = self._executor.execute(
+            0, item, self._sender, self.session.scopes, expected=expect, suite="drchrono"
+        )
+        if execution.result.verdict is not Verdict.PASSED or execution.response is None:
+            # The harness's report is the failure text; the plugin's frames would only hide it.
+            pytest.fail("\n".join(describe_result(execution.result, "")), pytrace=False)
+        return execution.response
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture
+def drchrono(request: pytest.FixtureRequest) -> DrChronoClient:
+    """A :class:`DrChronoClient` for this test. The target follows ``--harness-target``
+    (sandbox by default); with pytest-recording's ``--record-mode`` or ``--harness-target
+    replay``, its cassette is ``cassettes/<module>/<test>.yaml`` beside the test file."""
+    module = request.node.path
+    try:
+        session = _state(request.config).session(
+            cassette_group=module.stem, cassette_dir=module.parent / paths.CASSETTES_DIR
+        )
+    except HarnessError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return DrChronoClient(session, session.sender_for(request.node.name))

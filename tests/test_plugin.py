@@ -44,6 +44,7 @@ steps:
 
 @pytest.fixture
 def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini("[pytest]\nharness_scenarios = scenarios\n")
     (pytester.path / "scenarios").mkdir()
     (pytester.path / "scenarios" / "flows.yaml").write_text(SCENARIOS)
     (pytester.path / "config").mkdir()
