@@ -98,7 +98,8 @@ def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
         host = httpx.URL(raw).host
     except httpx.InvalidURL as exc:
         raise InputError(
-            f"The URL of {where} resolves to {shown}, which is not a valid URL ({report_text(str(exc))[:200]}).",
+            f"The URL of {where} resolves to {shown}, which is not a valid URL "
+            f"({report_text(str(exc))[:200]}).",
             hint="Use forward slashes (a backslash is not a URL separator) and check the "
             "variables the URL uses."
             if "\\" in raw
