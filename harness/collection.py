@@ -90,11 +90,17 @@ class RequestItem:
 
     @property
     def expected_statuses(self) -> tuple[int, ...]:
-        """What the collection says to expect: its test script first, then saved examples."""
+        """What the collection says to expect; empty means "any 2xx or 3xx".
+
+        A status in the test script is an explicit expectation and may name any code. Saved
+        examples only document responses: a 4xx or 5xx example (API converters save one per
+        documented error) never makes that error acceptable, but 2xx/3xx examples say which
+        success is expected (201 rather than 200).
+        """
         if self.script.expected_statuses:
             return self.script.expected_statuses
-        codes = sorted({e.code for e in self.examples if e.code is not None})
-        return tuple(codes)
+        documented = {e.code for e in self.examples if e.code is not None}
+        return tuple(sorted(code for code in documented if 200 <= code < 400))
 
     @property
     def captures(self) -> tuple[Capture, ...]:
