@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.sandbox import FaultKind, Sandbox
-from tests.conftest import PROJECT, run_cli
+from tests.conftest import PROJECT, run_cli, secret_values_in_store
 
 SHIPPED = json.loads((PROJECT / "collections" / "drchrono.postman_collection.json").read_text())
 
@@ -111,3 +111,55 @@ def test_a_test_script_may_accept_an_error_explicitly(sandbox: Sandbox, tmp_path
     collection.write_text(json.dumps(document))
     code, output, _ = run(sandbox, tmp_path, collection, "--no-contracts")
     assert code == 0, output
+
+
+# --- refused or missing credentials stop the run once, with exit 2 ------------------------------
+
+
+def shipped_run(sb: Sandbox, tmp_path: Path, *extra: str) -> tuple[int, str, dict[str, Any]]:
+    return run(sb, tmp_path, PROJECT / "collections" / "drchrono.postman_collection.json", *extra)
+
+
+def assert_stopped_once(code: int, output: str, report: dict[str, Any], why: str) -> None:
+    assert code == 2, output
+    # Said for the request that met it (its line, the failures list) and as the run's error: not
+    # once per request.
+    assert output.count(why) == 3 and output.count("error: ") == 1, output
+    verdicts = [r["verdict"] for r in report["results"]]
+    assert verdicts[0] == "error" and set(verdicts[1:]) == {"skipped"}, verdicts
+
+
+def test_revoked_refresh_token_with_a_stored_access_token_stops_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    first, output, _ = shipped_run(sandbox, tmp_path, "--folder", "Doctors")
+    assert first == 0, output
+    for token in secret_values_in_store(tmp_path / "tokens.json"):
+        sandbox.revoke(token)  # DrChrono revokes the access token with its refresh token
+    before = sandbox.request_count("/o/token/")
+    code, output, report = shipped_run(
+        sandbox, tmp_path, "--folder", "Doctors", "--folder", "Offices"
+    )
+    assert_stopped_once(code, output, report, "invalid_grant")
+    assert "harness auth login" in output
+    assert sandbox.request_count("/o/token/") == before + 1
+
+
+def test_no_refresh_token_at_all_stops_once(sandbox: Sandbox, tmp_path: Path) -> None:
+    code, output, report = shipped_run(sandbox, tmp_path, "--env-var", "refresh_token=")
+    assert_stopped_once(code, output, report, "No refresh token is available")
+
+
+def test_revoked_refresh_token_under_workers_asks_the_token_endpoint_once(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    revoked = sandbox.issue_refresh_token()
+    sandbox.revoke(revoked)
+    code, output, report = shipped_run(
+        sandbox, tmp_path, "--env-var", f"refresh_token={revoked}", "--workers", "4"
+    )
+    assert code == 2, output
+    assert output.count("invalid_grant") == 3 and output.count("error: ") == 1, output
+    assert sandbox.request_count("/o/token/") == 1
+    assert {r["verdict"] for r in report["results"]} <= {"error", "skipped"}
+    assert [r["verdict"] for r in report["results"]].count("error") == 1
