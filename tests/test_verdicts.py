@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,67 @@ def test_revoked_refresh_token_under_workers_asks_the_token_endpoint_once(
     assert sandbox.request_count("/o/token/") == 1
     assert {r["verdict"] for r in report["results"]} <= {"error", "skipped"}
     assert [r["verdict"] for r in report["results"]].count("error") == 1
+
+
+# --- whatever the harness does not execute is in every report ----------------------------------
+
+
+def script(listen: str, *lines: str) -> dict[str, Any]:
+    return {"listen": listen, "script": {"exec": list(lines)}}
+
+
+def test_scripts_not_run_are_listed_in_every_report(tmp_path: Path) -> None:
+    document = copy.deepcopy(SHIPPED)
+    document["item"] = [f for f in document["item"] if f["name"] == "Doctors"]
+    document["event"] = [script("prerequest", "pm.variables.set('t', Date.now());")]
+    doctors = document["item"][0]
+    doctors["event"] = [script("test", "pm.expect(pm.response.responseTime).to.be.below(500);")]
+    listed, retrieved = doctors["item"]
+    listed["event"] = [
+        script(
+            "test",
+            'pm.test("ok", function () { pm.response.to.have.status(200); '
+            "pm.expect(pm.response.json().results).to.have.length(3); });",
+        )
+    ]
+    # A skipped test is not an expectation: were it applied, this run would fail on the 200.
+    retrieved["event"] = [
+        script("test", 'pm.test.skip("later", function () { pm.response.to.have.status(500); });')
+    ]
+    collection = tmp_path / "c.postman_collection.json"
+    collection.write_text(json.dumps(document))
+    junit, report, html = tmp_path / "j.xml", tmp_path / "s.json", tmp_path / "r.html"
+    result = run_cli(
+        "run",
+        str(collection),
+        "--no-contracts",
+        "--junit",
+        str(junit),
+        "--json",
+        str(report),
+        "--html",
+        str(html),
+        cwd=tmp_path,
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    expected = [
+        ("the collection", "pre-request script line 1: JavaScript the harness does not run"),
+        ("folder Doctors", "test script line 1: JavaScript the harness does not run"),
+        ("request Doctors/List doctors", "test script line 1: JavaScript the harness does not run"),
+        ("request Doctors/Retrieve doctor", "test script line 1: skipped by pm.test.skip"),
+    ]
+    for where, what in expected:
+        assert f"{where}: {what}" in result.stdout
+    assert "Not run (4)" in result.stdout
+    not_run = json.loads(report.read_text())["not_run"]
+    assert len(not_run) == len(expected)
+    for entry, (where, what) in zip(not_run, expected, strict=True):
+        assert entry["where"] == where and entry["what"].startswith(what)
+    suites = ET.parse(junit).getroot()
+    suite = next(s for s in suites if s.get("name") == "not run")
+    cases = [(c.get("name"), c.find("skipped")) for c in suite]
+    assert [name for name, _ in cases] == [where for where, _ in expected]
+    assert all(skipped is not None for _, skipped in cases)
+    assert suites.get("skipped") == "4" and suites.get("failures") == "0"
+    page = html.read_text()
+    assert "Not run (4)" in page and "folder Doctors: test script line 1" in page
