@@ -207,3 +207,27 @@ def test_scripts_not_run_are_listed_in_every_report(tmp_path: Path) -> None:
     assert suites.get("skipped") == "4" and suites.get("failures") == "0"
     page = html.read_text()
     assert "Not run (4)" in page and "folder Doctors: test script line 1" in page
+
+
+def test_scenario_runs_list_the_scripts_of_the_requests_they_send(tmp_path: Path) -> None:
+    document = copy.deepcopy(SHIPPED)
+    doctors = next(f for f in document["item"] if f["name"] == "Doctors")
+    doctors["item"][0]["event"][0]["script"]["exec"].append("pm.expect(1).to.eql(1);")
+    collection = tmp_path / "c.postman_collection.json"
+    collection.write_text(json.dumps(document))
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "scenarios:\n  - name: Doctors\n    steps:\n"
+        "      - name: List\n        request: Doctors/List doctors\n"
+    )
+    report = tmp_path / "s.json"
+    result = run_cli(
+        "run", str(collection), str(scenario), "--no-contracts", "--json", str(report), cwd=tmp_path
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert json.loads(report.read_text())["not_run"] == [
+        {
+            "where": "request Doctors/List doctors",
+            "what": "test script line 2: JavaScript the harness does not run",
+        }
+    ]
