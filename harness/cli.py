@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TextIO
 
 from harness import __version__, paths
-from harness.collection import RequestItem
 from harness.errors import EXIT_BAD_INPUT, EXIT_FAILED_CHECKS, EXIT_OK, HarnessError
 from harness.variables import parse_assignments
 
@@ -213,27 +212,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             summary = run_scenarios(session, scenario_sources, reporters)
         else:
-            plan = session.plan()
-            _warn_about_ignored_scripts(plan)
-            summary = session.run(plan, reporters)
+            summary = session.run(session.plan(), reporters)
     if summary.fatal is not None:
         print(f"error: {summary.fatal}", file=sys.stderr)
         return EXIT_BAD_INPUT  # a set-up problem: the credentials, not the API, need fixing
     return EXIT_OK if summary.ok else EXIT_FAILED_CHECKS
-
-
-def _warn_about_ignored_scripts(plan: Sequence[RequestItem]) -> None:
-    """Say once that JavaScript tests did not run, so nobody believes they passed."""
-    with_ignored = [item for item in plan if item.script.ignored_lines]
-    if with_ignored:
-        lines = sum(item.script.ignored_lines for item in with_ignored)
-        print(
-            f"note: {lines} test-script line(s) in {len(with_ignored)} request(s) are JavaScript "
-            f"the harness does not run (first: '{with_ignored[0].full_name}'). It reads "
-            "pm.response.to.have.status(...) and pm.*.set(name, pm.response.json()...) lines; "
-            "put other checks in contracts or YAML scenarios.",
-            file=sys.stderr,
-        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

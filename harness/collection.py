@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
-from harness.scripts import Capture, ScriptFacts, read_test_script
+from harness.results import NotRun
+from harness.scripts import Capture, ScriptFacts, ScriptNotRun, read_test_script, scripts_not_run
 
 SCHEMA_VERSIONS = {"v2.0.0": "2.0", "v2.1.0": "2.1"}
 AUTH_TYPES = {
@@ -90,11 +91,17 @@ class RequestItem:
 
     @property
     def expected_statuses(self) -> tuple[int, ...]:
-        """What the collection says to expect: its test script first, then saved examples."""
+        """What the collection says to expect; empty means "any 2xx or 3xx".
+
+        A status in the test script is an explicit expectation and may name any code. Saved
+        examples only document responses: a 4xx or 5xx example (API converters save one per
+        documented error) never makes that error acceptable, but 2xx/3xx examples say which
+        success is expected (201 rather than 200).
+        """
         if self.script.expected_statuses:
             return self.script.expected_statuses
-        codes = sorted({e.code for e in self.examples if e.code is not None})
-        return tuple(codes)
+        documented = {e.code for e in self.examples if e.code is not None}
+        return tuple(sorted(code for code in documented if 200 <= code < 400))
 
     @property
     def captures(self) -> tuple[Capture, ...]:
@@ -106,6 +113,7 @@ class Folder:
     name: str
     items: tuple[Folder | RequestItem, ...]
     description: str = ""
+    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # folder scripts: the harness runs none
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +125,39 @@ class Collection:
     auth: Auth | None
     source: Path
     description: str = ""
+    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # collection scripts: the harness runs none
 
     def requests(self) -> Iterator[RequestItem]:
         """Every request, depth first, in collection order."""
         yield from _walk(self.items)
+
+    def not_run(self, plan: Sequence[RequestItem]) -> list[NotRun]:
+        """The scripts a run of ``plan`` leaves unexecuted: the collection's, those of the folders
+        holding a planned request, and the requests' own, in collection order."""
+        if not plan:
+            return []
+        planned = {id(item) for item in plan}
+        found = [NotRun("the collection", s.describe()) for s in self.scripts_not_run]
+
+        def visit(items: Sequence[Folder | RequestItem], path: tuple[str, ...]) -> None:
+            for entry in items:
+                if isinstance(entry, RequestItem):
+                    if id(entry) in planned:
+                        found.extend(
+                            NotRun(f"request {entry.full_name}", s.describe())
+                            for s in entry.script.not_run
+                        )
+                    continue
+                inner = (*path, entry.name)
+                if any(id(item) in planned for item in _walk(entry.items)):
+                    found.extend(
+                        NotRun(f"folder {'/'.join(inner)}", s.describe())
+                        for s in entry.scripts_not_run
+                    )
+                    visit(entry.items, inner)
+
+        visit(self.items, ())
+        return found
 
     def select(self, names: Sequence[str]) -> list[RequestItem]:
         """Requests under the named folders or with the given names (Newman's ``--folder``).
@@ -280,6 +317,7 @@ def build_collection(document: Any, source: Path) -> Collection:
         auth=auth,
         source=source,
         description=_description(info.get("description")),
+        scripts_not_run=scripts_not_run(document.get("event")),
     )
 
 
@@ -312,7 +350,14 @@ class _Loader:
             effective = own_auth if own_auth is not None else inherited
             if "item" in entry:
                 children = self.items(entry["item"], (*folder_path, name), effective)
-                built.append(Folder(name, children, _description(entry.get("description"))))
+                built.append(
+                    Folder(
+                        name,
+                        children,
+                        _description(entry.get("description")),
+                        scripts_not_run(entry.get("event")),
+                    )
+                )
             elif "request" in entry:
                 built.append(self.request(entry, name, folder_path, effective, where))
             else:

@@ -52,3 +52,9 @@ class CassetteMissError(CassetteError):
 
 class AuthError(HarnessError):
     """Obtaining or refreshing a token failed in a way the user must fix (re-login, fix secret)."""
+
+    @property
+    def credentials_refused(self) -> bool:
+        """The credentials themselves are refused or missing: no retry and no later request of
+        the run can get a token, so the run stops at once (exit 2) instead of failing each one."""
+        return False

@@ -16,7 +16,13 @@ import httpx
 from harness.build import BuiltRequest, build_request
 from harness.checks import ContractChecker, judge
 from harness.collection import RequestItem
-from harness.errors import CassetteError, HarnessError, InputError, UnresolvedVariableError
+from harness.errors import (
+    AuthError,
+    CassetteError,
+    HarnessError,
+    InputError,
+    UnresolvedVariableError,
+)
 from harness.redaction import SecretRegistry
 from harness.results import Cause, RequestResult, Verdict
 from harness.sender import Sender, TokenSource
@@ -33,15 +39,11 @@ class RunnerConfig:
     allow_outside_files: bool = False
 
 
-# Token endpoint answers that no retry and no later request can change: the credentials are dead.
-FATAL_TOKEN_ERRORS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
-
-
 @dataclass
 class Execution:
     result: RequestResult
     response: httpx.Response | None = None
-    fatal: bool = False  # the run cannot go on (see FATAL_TOKEN_ERRORS)
+    fatal: bool = False  # the run cannot go on (see AuthError.credentials_refused)
 
 
 class RequestExecutor:
@@ -107,13 +109,14 @@ class RequestExecutor:
             return Execution(self._errored(result, Cause.INPUT, str(exc)))
         except HarnessError as exc:
             cause = Cause.CASSETTE if isinstance(exc, CassetteError) else Cause.AUTH
-            fatal = getattr(exc, "error_code", None) in FATAL_TOKEN_ERRORS
+            fatal = isinstance(exc, AuthError) and exc.credentials_refused
             return Execution(self._errored(result, cause, str(exc)), fatal=fatal)
         result.attempts = exchange.attempts
         response = exchange.response
         if response is None:
             return Execution(
-                self._errored(result, exchange.error_cause or Cause.CONNECTION, exchange.error)
+                self._errored(result, exchange.error_cause or Cause.CONNECTION, exchange.error),
+                fatal=exchange.credentials_refused,
             )
         result.status = response.status_code
         result.elapsed_ms = exchange.attempts[-1].elapsed_ms if exchange.attempts else 0.0

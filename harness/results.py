@@ -104,6 +104,21 @@ class RequestResult:
         }
 
 
+@dataclass(frozen=True)
+class NotRun:
+    """Something the harness did not execute (a script, or lines of one), so that no report
+    lets a verdict look as if it covered it."""
+
+    where: str  # "request Patients/Create patient", "folder Patients", "the collection"
+    what: str  # "test script lines 2-3: JavaScript the harness does not run"
+
+    def to_json(self) -> dict[str, str]:
+        return {"where": self.where, "what": self.what}
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
 @dataclass
 class RunSummary:
     total: int = 0
@@ -114,6 +129,7 @@ class RunSummary:
     elapsed_s: float = 0.0
     coverage: dict[str, Any] = field(default_factory=dict)
     fatal: str | None = None  # why the run stopped early for good (refused credentials)
+    not_run: list[NotRun] = field(default_factory=list)
 
     def add(self, result: RequestResult) -> None:
         self.total += 1

@@ -9,6 +9,7 @@ so reports are deterministic.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -26,6 +27,7 @@ from harness.sender import Sender, TokenSource
 from harness.variables import Scopes, placeholders
 
 FATAL_SKIP_MESSAGE = "not sent: DrChrono refused the credentials (see the first auth error)"
+FATAL_SEEN_MESSAGE = "DrChrono refused the credentials (see the first auth error)"
 
 
 class Reporter(Protocol):
@@ -156,6 +158,7 @@ class Runner:
         self._suite_suffix = ""
         # Set when DrChrono refuses the credentials themselves: nothing later can succeed.
         self.fatal: str | None = None
+        self._fatal_lock = threading.Lock()
         self.executor = RequestExecutor(
             tokens_for=tokens_for, contracts=contracts, secrets=secrets, config=config
         )
@@ -221,9 +224,21 @@ class Runner:
                 emitter.drop(i for i, _ in unit.items[position:])
                 return
             execution = self._run_one(index, item, sender)
-            emitter.emit(execution.result)
+            result = execution.result
             if execution.fatal:
-                self.fatal = execution.result.message
+                with self._fatal_lock:
+                    first = self.fatal is None
+                    if first:
+                        self.fatal = result.message
+                if not first:
+                    # Another unit met the same refusal at the same time (--workers): the
+                    # instruction is said once, by the first.
+                    result = (
+                        self._not_sent(index, item, FATAL_SKIP_MESSAGE)
+                        if not result.attempts
+                        else dataclasses.replace(result, message=FATAL_SEEN_MESSAGE)
+                    )
+            emitter.emit(result)
             if self.config.bail and execution.result.verdict in (Verdict.FAILED, Verdict.ERROR):
                 self._stop.set()
 

@@ -329,6 +329,7 @@ class Session:
         )
         summary = runner.run(items, info, rows)
         summary.fatal = runner.fatal
+        summary.not_run = self.collection.not_run(items)
         summary.coverage = self.coverage(runner.exercised)
         for reporter in reporters:
             reporter.finish(summary)

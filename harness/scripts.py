@@ -3,8 +3,10 @@
 Collections chain requests with one-liners such as
 ``pm.collectionVariables.set("patient_id", pm.response.json().id)`` and state expectations with
 ``pm.response.to.have.status(201)``. Reading those idioms keeps a collection runnable by both
-Postman/Newman and this harness. Any other script line is counted as ignored and reported, so
-nobody believes a check ran when it did not.
+Postman/Newman and this harness. Everything else (other lines, ``pm.test.skip`` blocks, pre-request
+and folder- or collection-level scripts) becomes a :class:`ScriptNotRun` that every report lists,
+so nobody believes a check ran when it did not. The same record suits a JavaScript engine later:
+scripts it is told not to run, or cannot, are reported the same way with another reason.
 """
 
 from __future__ import annotations
@@ -25,8 +27,20 @@ _SETTER = re.compile(
     re.VERBOSE,
 )
 _STATUS = re.compile(r"pm\.response\.to\.have\.status\(\s*(\d{3})\s*\)")
-_ONE_OF = re.compile(r"pm\.response\.code\)\.to\.be\.oneOf\(\s*\[([\d,\s]+)\]\s*\)")
-_NOISE = re.compile(r"^\s*(//.*|[{}();]*|pm\.test\(.*function\s*\(\)\s*\{|\}\);?)\s*$")
+_ONE_OF = re.compile(
+    r"(?:pm\.expect\(\s*)?pm\.response\.code\s*\)\.to\.be\.oneOf\(\s*\[([\d,\s]+)\]\s*\)"
+)
+# The pm.test wrapper around an idiom: its name and callback head carry no check of their own.
+_TEST_HEAD = re.compile(
+    r"""pm\.test\(\s*(?P<q>["'`]).*?(?P=q)\s*,\s*(?:function\s*\(\s*\)\s*\{|\(\s*\)\s*=>\s*\{?)"""
+)
+_SKIP_HEAD = re.compile(r"\bpm\.test\.skip\s*\(")
+_COMMENT = re.compile(r"^\s*//.*$|\s//.*$")
+_NOTHING_LEFT = re.compile(r"[\s{}();,]*")
+_QUOTED = re.compile(r"""(["'`])(?:\\.|(?!\1).)*\1""")
+
+NOT_EXECUTED = "JavaScript the harness does not run"
+SKIPPED_IN_SCRIPT = "skipped by pm.test.skip (its expectations are not applied)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,52 +53,122 @@ class Capture:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptNotRun:
+    """Lines of one script the harness did not execute, and why: reports list every one, so a
+    verdict never looks as if it covered them."""
+
+    event: str  # Postman's ``listen``: "test" or "prerequest"
+    lines: tuple[int, ...]  # 1-based line numbers within that script
+    reason: str
+
+    def describe(self) -> str:
+        kind = "pre-request script" if self.event == "prerequest" else f"{self.event} script"
+        label = "line" if len(self.lines) == 1 else "lines"
+        return f"{kind} {label} {_ranges(self.lines)}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class ScriptFacts:
     captures: tuple[Capture, ...] = ()
     expected_statuses: tuple[int, ...] = ()
-    ignored_lines: int = 0
+    not_run: tuple[ScriptNotRun, ...] = ()
 
 
 def read_test_script(events: Any) -> ScriptFacts:
-    """Extract captures and status expectations from an item's ``event`` list."""
-    lines = list(_test_lines(events))
+    """Extract captures and status expectations from a request's ``event`` list.
+
+    A line counts as read only when nothing but the idioms (and their ``pm.test`` wrapper) is on
+    it; anything else on the line, any pre-request script and anything inside ``pm.test.skip`` is
+    listed in ``not_run``.
+    """
     captures: list[Capture] = []
     statuses: list[int] = []
-    ignored = 0
-    for line in lines:
-        understood = False
-        for match in _SETTER.finditer(line):
-            understood = True
-            if match.group("header"):
-                captures.append(Capture(match["name"], "header", match["header"]))
-            elif match.group("json") is not None:
-                captures.append(Capture(match["name"], "json", _to_jmespath(match["json"])))
-            else:
-                captures.append(Capture(match["name"], "status"))
-        for match in _STATUS.finditer(line):
-            understood = True
-            statuses.append(int(match.group(1)))
-        for match in _ONE_OF.finditer(line):
-            understood = True
-            statuses.extend(int(code) for code in match.group(1).split(",") if code.strip())
-        if not understood and not _NOISE.match(line):
-            ignored += 1
-    return ScriptFacts(tuple(captures), tuple(dict.fromkeys(statuses)), ignored)
+    not_run: list[ScriptNotRun] = []
+    for event, lines in _scripts(events):
+        if event != "test":
+            not_run += _all_not_run(event, lines)
+            continue
+        unread: list[int] = []
+        skipped: list[int] = []
+        skip_depth = 0
+        for number, line in lines:
+            if skip_depth > 0 or _SKIP_HEAD.search(line):
+                skipped.append(number)
+                skip_depth = max(0, skip_depth + _paren_balance(line))
+                continue
+            rest = line
+            for match in _SETTER.finditer(line):
+                if match.group("header"):
+                    captures.append(Capture(match["name"], "header", match["header"]))
+                elif match.group("json") is not None:
+                    captures.append(Capture(match["name"], "json", _to_jmespath(match["json"])))
+                else:
+                    captures.append(Capture(match["name"], "status"))
+            for match in _STATUS.finditer(line):
+                statuses.append(int(match.group(1)))
+            for match in _ONE_OF.finditer(line):
+                statuses.extend(int(code) for code in match.group(1).split(",") if code.strip())
+            for pattern in (_SETTER, _STATUS, _ONE_OF, _TEST_HEAD):
+                rest = pattern.sub(" ", rest)
+            if not _NOTHING_LEFT.fullmatch(_COMMENT.sub("", rest)):
+                unread.append(number)
+        if unread:
+            not_run.append(ScriptNotRun(event, tuple(unread), NOT_EXECUTED))
+        if skipped:
+            not_run.append(ScriptNotRun(event, tuple(skipped), SKIPPED_IN_SCRIPT))
+    return ScriptFacts(tuple(captures), tuple(dict.fromkeys(statuses)), tuple(not_run))
 
 
-def _test_lines(events: Any) -> Iterable[str]:
+def scripts_not_run(events: Any) -> tuple[ScriptNotRun, ...]:
+    """Folder- and collection-level scripts: the harness runs none of them."""
+    found: list[ScriptNotRun] = []
+    for event, lines in _scripts(events):
+        found += _all_not_run(event, lines)
+    return tuple(found)
+
+
+def _all_not_run(event: str, lines: list[tuple[int, str]]) -> list[ScriptNotRun]:
+    numbers = tuple(n for n, line in lines if not _NOTHING_LEFT.fullmatch(_COMMENT.sub("", line)))
+    return [ScriptNotRun(event, numbers, NOT_EXECUTED)] if numbers else []
+
+
+def _scripts(events: Any) -> Iterable[tuple[str, list[tuple[int, str]]]]:
+    """(listen, numbered non-blank lines) for each script of an ``event`` list."""
     if not isinstance(events, list):
         return
     for event in events:
-        if not isinstance(event, dict) or event.get("listen") != "test":
+        if not isinstance(event, dict) or event.get("disabled") is True:
             continue
         script = event.get("script") or {}
         exec_lines = script.get("exec", []) if isinstance(script, dict) else []
         if isinstance(exec_lines, str):
             exec_lines = exec_lines.splitlines()
-        for line in exec_lines:
-            if isinstance(line, str) and line.strip():
-                yield line
+        if not isinstance(exec_lines, list):
+            continue
+        numbered = [
+            (number, line)
+            for number, line in enumerate(exec_lines, start=1)
+            if isinstance(line, str) and line.strip()
+        ]
+        if numbered:
+            yield str(event.get("listen", "")), numbered
+
+
+def _paren_balance(line: str) -> int:
+    """Open minus closed parentheses outside string literals: how far a call spans lines."""
+    code = _QUOTED.sub("", line)
+    return code.count("(") - code.count(")")
+
+
+def _ranges(numbers: Iterable[int]) -> str:
+    """(1, 2, 3, 5) -> "1-3, 5"."""
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 def _to_jmespath(accessor: str) -> str:

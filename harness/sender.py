@@ -52,6 +52,8 @@ class Exchange:
     error_cause: Cause | None = None
     error: str = ""
     token: str | None = None  # the access token the final attempt carried (never reported)
+    # The refresh after a 401 was refused for good (AuthError.credentials_refused): stop the run.
+    credentials_refused: bool = False
 
 
 def is_loopback(url: str) -> bool:
@@ -127,6 +129,7 @@ class Sender:
                         )
                         exchange.response = None
                         exchange.error_cause, exchange.error = Cause.AUTH, str(exc)
+                        exchange.credentials_refused = exc.credentials_refused
                         return exchange
                     exchange.attempts[-1] = Attempt(
                         401, exchange.attempts[-1].elapsed_ms, "401: refreshed the token, resending"

@@ -269,5 +269,5 @@ def test_javascript_the_harness_does_not_run_is_announced(tmp_path: Path) -> Non
     }
     path = write(tmp_path, "js.postman_collection.json", json.dumps(collection))
     result = run_cli("run", str(path), "--no-contracts")
-    assert "note: 2 test-script line(s) in 1 request(s) are JavaScript" in result.stderr
-    assert "'Users/Current user'" in result.stderr
+    assert "Not run (1)" in result.stdout
+    assert "request Users/Current user: test script lines 2-3: JavaScript" in result.stdout

@@ -189,3 +189,28 @@ def test_large_collection_loads(tmp_path: Path) -> None:
     path = write(tmp_path, {"info": {"name": "big", "schema": V21}, "item": items})
     assert path.stat().st_size > 10_000_000
     assert len(list(load_collection(path).requests())) == 340
+
+
+def test_not_run_lists_only_the_scripts_a_selection_leaves_unexecuted(tmp_path: Path) -> None:
+    def folder(name: str) -> dict[str, object]:
+        return {
+            "name": name,
+            "event": [{"listen": "test", "script": {"exec": ["// only a comment", "check();"]}}],
+            "item": [{"name": f"{name} request", "request": "http://h/x"}],
+        }
+
+    document = {
+        "info": {"name": "n", "schema": V21},
+        "event": [
+            {"listen": "prerequest", "script": {"exec": "setup();"}},
+            {"listen": "test", "disabled": True, "script": {"exec": ["off();"]}},
+        ],
+        "item": [folder("A"), folder("B")],
+    }
+    collection = load_collection(write(tmp_path, document))
+    not_run = collection.not_run(collection.select(["B"]))
+    assert [str(n) for n in not_run] == [
+        "the collection: pre-request script line 1: JavaScript the harness does not run",
+        "folder B: test script line 2: JavaScript the harness does not run",
+    ]
+    assert collection.not_run([]) == []

@@ -58,6 +58,14 @@ log = logging.getLogger("harness.auth")
 _REACTIVE_REJECTION_WINDOW_S = 60.0
 
 
+class MissingRefreshTokenError(AuthError):
+    """No refresh token anywhere (store, environment) for a grant that needs a person."""
+
+    @property
+    def credentials_refused(self) -> bool:
+        return True  # nothing later in the run can produce one
+
+
 @dataclass(frozen=True)
 class AppliedToken:
     """Where the access token goes on a request: a header or a query parameter."""
@@ -100,6 +108,9 @@ class TokenManager:
         self._outage = EndpointOutage()
         # Pending markers this manager left after a refresh with no clear answer: not a crash.
         self._unanswered: set[PendingRefresh] = set()
+        # Refresh tokens (by fingerprint) the endpoint refused for good, with its answer: asking
+        # again with the same token (another worker, the next request) cannot succeed.
+        self._refused: dict[str, TokenEndpointError] = {}
         for value in (settings.client_secret, settings.password, self._seed):
             secrets.add(value)
 
@@ -322,7 +333,7 @@ class TokenManager:
                 scope=self.settings.scope or None,
             )
         else:
-            raise AuthError(
+            raise MissingRefreshTokenError(
                 f"No refresh token is available for the OAuth 2.0 token {self.settings.token_name!r}"
                 f" (store: {self._store.describe()}), so no access token can be obtained without "
                 "a person.",
@@ -336,6 +347,9 @@ class TokenManager:
 
     def _refresh(self, current: StoredToken | None, refresh_token: str) -> StoredToken:
         s = self.settings
+        refused = self._refused.get(fingerprint(refresh_token))
+        if refused is not None:
+            raise refused
         base = current or self._from_seed()
         interrupted = base.pending
         if interrupted is not None:
@@ -378,20 +392,24 @@ class TokenManager:
             # The server refused with an OAuth error: it issued nothing and spent nothing, so
             # take our marker back (an older, interrupted one stays: it may explain the error).
             self._store.put(base)
+            refusal = err
             if interrupted is not None and err.error_code == "invalid_grant":
                 how = (
                     "got no clear answer"
                     if interrupted in self._unanswered
                     else "was interrupted (the process died)"
                 )
-                raise TokenEndpointError(
+                refusal = TokenEndpointError(
                     f"{err.message} A refresh started at {_iso(interrupted.started_at)} {how} "
                     "after the request may have reached the server, which then rotated the "
                     "refresh token; the new one was never stored.",
                     error_code=err.error_code,
                     hint=err.hint,
-                ) from None
-            raise
+                )
+            if refusal.credentials_refused:
+                with self._guard:
+                    self._refused[fingerprint(refresh_token)] = refusal
+            raise refusal from None
         except AuthError:
             self._unanswered.add(marker)  # the outcome is unknown: the marker stays
             raise

@@ -28,12 +28,20 @@ _LOGIN_HINT = (
 )
 
 
+# Token endpoint answers that no retry and no later request can change: the credentials are dead.
+REFUSED_CREDENTIALS_CODES = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+
+
 class TokenEndpointError(AuthError):
     """The token endpoint answered with an RFC 6749 error code (``invalid_grant``, ...)."""
 
     def __init__(self, message: str, *, error_code: str, hint: str | None = None) -> None:
         self.error_code = error_code
         super().__init__(message, hint=hint)
+
+    @property
+    def credentials_refused(self) -> bool:
+        return self.error_code in REFUSED_CREDENTIALS_CODES
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,13 @@ class ConsoleReporter:
                 )
                 for text in _reasons(failed)[:3]:
                     self.console.print(report_text(f"      {text}"), markup=False)
+        if summary.not_run:
+            self.console.print(f"[bold yellow]Not run ({len(summary.not_run)})[/]")
+            for entry in summary.not_run:
+                self.console.print(report_text(f"  {entry}"), markup=False)
         verdict = "[bold green]PASSED[/]" if summary.ok else "[bold red]FAILED[/]"
+        if summary.not_run:
+            verdict += " [yellow](the scripts under 'Not run' were not executed)[/]"
         self.console.print(verdict)
 
 

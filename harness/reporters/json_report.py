@@ -42,6 +42,8 @@ class JsonReporter:
                 "ok": summary.ok,
             },
             "coverage": {k: v for k, v in summary.coverage.items() if k != "text"},
+            # What the harness did not execute: no verdict in "results" covers it.
+            "not_run": [entry.to_json() for entry in summary.not_run],
         }
         self._rows.seek(0)
         with atomic_writer(self.path) as out:

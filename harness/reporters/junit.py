@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 from xml.sax import saxutils
 
 from harness.atomicfile import atomic_writer
 from harness.reporters.text import report_text
-from harness.results import RequestResult, RunSummary, Verdict
+from harness.results import NotRun, RequestResult, RunSummary, Verdict
 
 
 class JUnitReporter:
@@ -80,6 +81,7 @@ class JUnitReporter:
 
     def finish(self, summary: RunSummary) -> None:
         self._close_suite()
+        self._not_run_suite(summary.not_run)
         tests, failures, errors, skipped = self._counts
         self._body.seek(0)
         with atomic_writer(self.path) as out:
@@ -92,6 +94,24 @@ class JUnitReporter:
                 out.write(chunk)
             out.write("</testsuites>\n")
         self._body.close()
+
+    def _not_run_suite(self, not_run: Sequence[NotRun]) -> None:
+        """A skipped test case per script the harness did not execute, so CI shows them."""
+        if not not_run:
+            return
+        classname = _xml_attr(f"{_slug(self.name)}.not_run")
+        self._body.write(
+            f'  <testsuite name="not run" tests="{len(not_run)}" failures="0" errors="0" '
+            f'skipped="{len(not_run)}" time="0.000">\n'
+        )
+        for entry in not_run:
+            self._body.write(
+                f'    <testcase classname={classname} name={_xml_attr(entry.where)} time="0.000">\n'
+                f"      <skipped message={_xml_attr(entry.what)}/>\n    </testcase>\n"
+            )
+        self._body.write("  </testsuite>\n")
+        self._counts[0] += len(not_run)
+        self._counts[3] += len(not_run)
 
 
 def _xml_text(text: str) -> str:

@@ -120,6 +120,15 @@ def run_scenarios(session: Any, sources: list[Path], reporters: Sequence[Reporte
                 future.result()
     summary.elapsed_s = time.perf_counter() - started
     summary.coverage = session.coverage(executor.exercised)
+    # The collection requests the steps send: their scripts' unread lines did not run either.
+    used = [
+        step.request
+        for scenario in scenarios
+        for outer in scenario.steps
+        for step in (outer, *outer.cleanup)
+        if step.request is not None
+    ]
+    summary.not_run = session.collection.not_run(used)
     for reporter in reporters:
         reporter.finish(summary)
     return summary
