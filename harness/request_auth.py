@@ -17,25 +17,29 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import secrets as random_source
 import string
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 import httpx
 
 from harness.errors import InputError
 
+if TYPE_CHECKING:  # imported lazily at run time
+    from joserfc.jwk import ECKey, RSAKey
+
 # Postman's auth types that this module signs; bearer/basic/apikey/oauth2 are built in harness.build.
-SIGNED_AUTH_TYPES = frozenset({"digest", "oauth1", "hawk", "ntlm", "awsv4", "jwt"})
+SIGNED_AUTH_TYPES = frozenset({"digest", "oauth1", "hawk", "ntlm", "awsv4", "jwt", "asap"})
 # Postman auth types without a signer here: a request using one fails alone, with this message.
 UNSUPPORTED_AUTH_TYPES = {
     "edgegrid": "Akamai EdgeGrid's only Python signer (edgegrid-python) is built on requests",
     "akamai": "Akamai EdgeGrid's only Python signer (edgegrid-python) is built on requests",
-    "asap": "no maintained Python ASAP signer fits httpx",
 }
 
 
@@ -106,7 +110,8 @@ def auth_for(
     ``where`` names the request for messages; ``header_names`` are the request's own headers (the
     AWS signature covers them, as postman-runtime's does).
     """
-    text = {k: "" if v is None else str(v) for k, v in params.items()}
+    # A null parameter counts as absent, as postman-runtime's defaults (``_.isNil``) treat it.
+    text = {k: str(v) for k, v in params.items() if v is not None}
     if auth_type in UNSUPPORTED_AUTH_TYPES:
         raise RequestAuthError(
             f"The {auth_type} auth of {where} is not supported by the harness "
@@ -122,6 +127,7 @@ def auth_for(
         "hawk": _hawk,
         "ntlm": _ntlm,
         "jwt": _jwt,
+        "asap": _asap,
     }
     builder = builders.get(auth_type)
     if builder is None:
@@ -447,7 +453,7 @@ class _JwtSigner(httpx.Auth):
 def _jwt(params: dict[str, str], where: str) -> RequestAuth:
     from joserfc import jws
     from joserfc.errors import JoseError
-    from joserfc.jwk import ECKey, OctKey, RSAKey
+    from joserfc.jwk import OctKey
 
     algorithm = params.get("algorithm", "")
     if algorithm not in _JWT_HMAC + _JWT_ASYMMETRIC:
@@ -477,10 +483,8 @@ def _jwt(params: dict[str, str], where: str) -> RequestAuth:
                     "ignore"
                 )  # short secrets are the user's choice, as in Postman
                 key = OctKey.import_key(secret)
-        elif algorithm.startswith("ES"):
-            key = ECKey.import_key(params["privateKey"])
         else:
-            key = RSAKey.import_key(params["privateKey"])
+            key = _signing_key(params["privateKey"], algorithm, "jwt", where)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             token = jws.serialize_compact(protected, body, key, algorithms=[algorithm])
@@ -493,13 +497,98 @@ def _jwt(params: dict[str, str], where: str) -> RequestAuth:
     )
 
 
-def _json_object(text: str, what: str, where: str) -> dict[str, Any]:
+def _json_object(text: str, what: str, where: str, auth_type: str = "jwt") -> dict[str, Any]:
     if not text.strip():
         return {}
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _bad("jwt", where, f"the {what} is not valid JSON ({exc.msg})") from None
+        raise _bad(auth_type, where, f"the {what} is not valid JSON ({exc.msg})") from None
     if not isinstance(value, dict):
-        raise _bad("jwt", where, f"the {what} is not a JSON object")
+        raise _bad(auth_type, where, f"the {what} is not a JSON object")
     return value
+
+
+def _signing_key(text: str, algorithm: str, auth_type: str, where: str) -> RSAKey | ECKey:
+    """A joserfc key from a PEM private key, as jose's importPKCS8 reads it in postman-runtime.
+
+    Also accepted: a PEM whose line breaks were lost (Postman's text field flattens them), and
+    ASAP's ``data:application/pkcs8;kid=...;base64,...`` form.
+    """
+    from cryptography.hazmat.primitives import serialization
+    from joserfc.jwk import ECKey, RSAKey
+
+    text = unquote(text.strip().strip('"'))
+    if text.startswith("data:"):
+        body = text.rpartition("base64,")[2]
+    else:
+        body = re.sub(r"-----(BEGIN|END) [A-Z ]+-----|\s", "", text)
+    try:
+        private = serialization.load_der_private_key(base64.b64decode(body), password=None)
+    except (ValueError, TypeError) as exc:
+        raise _bad(
+            auth_type, where, f"the private key is not an unencrypted PEM key ({exc})"
+        ) from None
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    try:
+        return ECKey.import_key(pem) if algorithm.startswith("ES") else RSAKey.import_key(pem)
+    except ValueError as exc:
+        raise _bad(auth_type, where, f"the private key does not fit {algorithm} ({exc})") from None
+
+
+# --- ASAP (Atlassian service-to-service) --------------------------------------------------------
+
+
+class _AsapSigner(httpx.Auth):
+    """A fresh ASAP token per send: postman-runtime's claims, a new jti and iat each time."""
+
+    def __init__(self, params: dict[str, str], claims: dict[str, Any], key: RSAKey | ECKey) -> None:
+        self.params = params
+        self.claims = claims
+        self.key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        from joserfc import jws
+
+        p, claims = self.params, dict(self.claims)
+        now = int(time.time())
+        issuer = claims.get("iss") or p.get("iss")
+        # jose's SignJWT setters, in postman-runtime's order: claims given win, except exp.
+        claims["iat"] = claims.get("iat") or now
+        claims["iss"] = issuer
+        claims["sub"] = claims.get("sub") or p.get("sub") or issuer
+        claims["jti"] = claims.get("jti") or str(uuid.uuid4())
+        claims["aud"] = claims.get("aud") or p.get("aud")
+        expiry = int(p["exp"]) if p.get("exp", "").isdigit() and int(p["exp"]) else 3600
+        claims["exp"] = int(claims["exp"]) if claims.get("exp") else now + expiry
+        algorithm = p.get("alg") or "RS256"
+        protected = {"alg": algorithm, "kid": claims.get("kid") or p.get("kid")}
+        body = json.dumps(claims, separators=(",", ":"), ensure_ascii=False).encode()
+        token = jws.serialize_compact(protected, body, self.key, algorithms=[algorithm])
+        request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+
+def _asap(params: dict[str, str], where: str) -> RequestAuth:
+    algorithm = params.get("alg") or "RS256"  # ASAP has no symmetric algorithms
+    if algorithm not in _JWT_ASYMMETRIC:
+        raise _bad("asap", where, f"algorithm {algorithm!r} is not one of {list(_JWT_ASYMMETRIC)}")
+    claims = _json_object(params.get("claims", ""), "claims", where, "asap")
+    missing = [
+        name
+        for name, value in (
+            ("kid", claims.get("kid") or params.get("kid")),
+            ("iss", claims.get("iss") or params.get("iss")),
+            ("aud", claims.get("aud") or params.get("aud")),
+            ("privateKey", params.get("privateKey")),
+        )
+        if not value
+    ]
+    if missing:
+        _require({}, missing, "asap", where)
+    key = _signing_key(params["privateKey"], algorithm, "asap", where)
+    return RequestAuth(_AsapSigner(params, claims, key), [params["privateKey"]])
