@@ -1,8 +1,9 @@
 """Request signing for the Postman auth types beyond bearer/basic/apikey/oauth2.
 
-Each type is handed to a well-kept library where one fits httpx (httpx's own DigestAuth, Authlib's
-OAuth 1 client, joserfc for JWT, mohawk for Hawk, pyspnego for NTLM, httpx-auth for AWS SigV4);
-the libraries are imported only when a collection uses the type, so start-up stays fast. Parameter
+Each type is handed to a well-kept library (httpx's own DigestAuth, Authlib's RFC 5849 base string
+and signatures for OAuth 1, joserfc for JWT and ASAP, mohawk for Hawk, pyspnego for NTLM,
+httpx-auth for AWS SigV4, Akamai's edgegrid-python for EdgeGrid); they are imported only when a
+collection uses the type, so start-up stays fast. Parameter
 names and defaults follow postman-runtime's ``lib/authorizer/*.js``. Signing happens in
 ``auth_flow``, after the request is final, so the signature covers the URL and body that are sent.
 
@@ -35,14 +36,12 @@ if TYPE_CHECKING:  # imported lazily at run time
     from joserfc.jwk import ECKey, RSAKey
 
 # Postman's auth types that this module signs; bearer/basic/apikey/oauth2 are built in harness.build.
-SIGNED_AUTH_TYPES = frozenset({"digest", "oauth1", "hawk", "ntlm", "awsv4", "jwt", "asap"})
-# Postman auth types without a signer here: a request using one fails alone, with this message.
-UNSUPPORTED_AUTH_TYPES = {
-    "edgegrid": "Akamai EdgeGrid's only Python signer (edgegrid-python) is built on requests",
-    "akamai": "Akamai EdgeGrid's only Python signer (edgegrid-python) is built on requests",
-}
+SIGNED_AUTH_TYPES = frozenset(
+    {"digest", "oauth1", "hawk", "ntlm", "awsv4", "jwt", "asap", "edgegrid", "akamai"}
+)
 
 
+# Postman's name for EdgeGrid is "edgegrid"; "akamai" is accepted as the same type.
 class RequestAuthError(InputError):
     """One request's auth cannot be applied (unsupported type, bad parameter); the run goes on."""
 
@@ -112,13 +111,6 @@ def auth_for(
     """
     # A null parameter counts as absent, as postman-runtime's defaults (``_.isNil``) treat it.
     text = {k: str(v) for k, v in params.items() if v is not None}
-    if auth_type in UNSUPPORTED_AUTH_TYPES:
-        raise RequestAuthError(
-            f"The {auth_type} auth of {where} is not supported by the harness "
-            f"({UNSUPPORTED_AUTH_TYPES[auth_type]}); this request was not sent.",
-            hint="Sign this request another way (for example a pre-computed header), or remove "
-            "its auth; the other requests still run.",
-        )
     if auth_type == "awsv4":
         return _awsv4(text, where, header_names)
     builders: dict[str, Callable[[dict[str, str], str], RequestAuth]] = {
@@ -128,10 +120,17 @@ def auth_for(
         "ntlm": _ntlm,
         "jwt": _jwt,
         "asap": _asap,
+        "edgegrid": _edgegrid,
+        "akamai": _edgegrid,
     }
     builder = builders.get(auth_type)
     if builder is None:
-        raise RequestAuthError(f"The auth type {auth_type!r} of {where} is not known.")
+        raise RequestAuthError(
+            f"The {auth_type} auth of {where} is not supported by the harness; this request was "
+            "not sent.",
+            hint="Sign this request another way (for example a pre-computed header), or remove "
+            "its auth; the other requests still run.",
+        )
     return builder(text, where)
 
 
@@ -592,3 +591,54 @@ def _asap(params: dict[str, str], where: str) -> RequestAuth:
         _require({}, missing, "asap", where)
     key = _signing_key(params["privateKey"], algorithm, "asap", where)
     return RequestAuth(_AsapSigner(params, claims, key), [params["privateKey"]])
+
+
+# --- Akamai EdgeGrid ----------------------------------------------------------------------------
+
+
+class _EdgeGridSigner(httpx.Auth):
+    """Akamai's own EdgeGrid header signer (edgegrid-python), fed postman-runtime's inputs."""
+
+    requires_request_body = True
+
+    def __init__(self, params: dict[str, str]) -> None:
+        self.params = params
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        from akamai.edgegrid.edgegrid import EdgeGridAuthHeaders, eg_timestamp, new_nonce
+
+        p = self.params
+        signer = EdgeGridAuthHeaders(
+            p["clientToken"],
+            p["clientSecret"],
+            p["accessToken"],
+            headers_to_sign=[h.strip() for h in p.get("headersToSign", "").split(",") if h.strip()],
+            max_body=int(p["maxBodySize"]) if p.get("maxBodySize", "").isdigit() else 131072,
+        )
+        url = request.url
+        if p.get("baseURL"):  # postman-runtime signs the baseURL's host when one is given
+            base = httpx.URL(p["baseURL"] if "://" in p["baseURL"] else "https://" + p["baseURL"])
+            url = url.copy_with(host=base.host, port=base.port)
+        # The signer reads url, method, headers and body, and may add its User-Agent suffix
+        # (AKAMAI_CLI variables) to the headers it is given: hand it a copy.
+        view = _SigningView(
+            str(url), request.method, httpx.Headers(request.headers), request.content
+        )
+        view.headers.pop("host", None)  # let the signer take the host from the URL
+        request.headers["Authorization"] = signer.make_auth_header(
+            view, p.get("timestamp") or eg_timestamp(), p.get("nonce") or new_nonce()
+        )
+        yield request
+
+
+class _SigningView:
+    """The request attributes edgegrid-python's signer reads (it expects a requests request)."""
+
+    def __init__(self, url: str, method: str, headers: httpx.Headers, body: bytes) -> None:
+        self.url, self.method, self.headers, self.body = url, method, headers, body
+
+
+def _edgegrid(params: dict[str, str], where: str) -> RequestAuth:
+    _require(params, ["accessToken", "clientToken", "clientSecret"], "edgegrid", where)
+    secrets = [params["clientSecret"], params["accessToken"], params["clientToken"]]
+    return RequestAuth(_EdgeGridSigner(params), secrets)
