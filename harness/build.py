@@ -18,6 +18,7 @@ import httpx
 from harness.collection import Body, KeyValue, RequestItem
 from harness.errors import InputError
 from harness.reporters.text import report_text
+from harness.request_auth import RequestAuth, auth_for
 from harness.variables import Resolver
 
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
@@ -40,6 +41,7 @@ class BuiltRequest:
     files: list[tuple[str, tuple[str, bytes]]] | None = None
     form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
     oauth2_params: dict[str, str] | None = None  # resolved oauth2 attributes (effective auth)
+    auth: RequestAuth | None = None  # signs the request as it is sent (oauth1, digest, hawk, ...)
 
 
 def build_request(
@@ -194,6 +196,10 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
             _default_header(built, key, value)
     elif auth.type == "oauth2":
         built.oauth2_params = {k: "" if v is None else str(v) for k, v in params.items()}
+    else:
+        built.auth = auth_for(
+            auth.type, params, where, header_names=[name for name, _ in built.headers]
+        )
 
 
 def _default_header(built: BuiltRequest, name: str, value: str) -> None:

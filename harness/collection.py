@@ -23,7 +23,6 @@ AUTH_TYPES = {
     "noauth", "bearer", "basic", "apikey", "oauth2", "oauth1", "digest", "hawk", "awsv4", "ntlm",
     "akamai", "edgegrid", "jwt", "asap",
 }  # fmt: skip
-SUPPORTED_AUTH_TYPES = {"noauth", "bearer", "basic", "apikey", "oauth2"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -483,12 +482,8 @@ class _Loader:
             raise self.fail(where, "'auth' is not an object with a 'type'")
         kind = str(raw["type"])
         if kind not in AUTH_TYPES:
-            raise self.fail(where, f"auth type {kind!r} is not a Postman auth type")
-        if kind not in SUPPORTED_AUTH_TYPES:
-            raise self.fail(
-                where,
-                f"auth type {kind!r} is not supported (supported: {', '.join(sorted(SUPPORTED_AUTH_TYPES))})",
-            )
+            # postman-runtime has no handler for it: it warns and sends the request unsigned.
+            return Auth(type="noauth")
         params = raw.get(kind, {})
         # v2.1 stores attributes as [{key, value, type}], v2.0 as a plain object.
         if isinstance(params, list):

@@ -98,6 +98,8 @@ class RequestExecutor:
             return Execution(result)
         except HarnessError as exc:
             return Execution(self._errored(result, Cause.INPUT, str(exc)))
+        if built.auth is not None:
+            built.auth.report_to(self.secrets.add)
         result.url = self.secrets.redact(built.url)
         tokens: TokenSource | None = None
         try:

@@ -99,7 +99,7 @@ class Sender:
                     note = f"rate limiter held it {waited:.2f}s"
             started = time.perf_counter()
             try:
-                response = self.client.send(self._request(built, exchange.token))
+                response = self.client.send(self._request(built, exchange.token), auth=built.auth)
                 response.read()
             except httpx.TimeoutException:
                 exchange.attempts.append(Attempt(None, _ms(started), _join(note, "timed out")))

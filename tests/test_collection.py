@@ -109,15 +109,6 @@ def test_v20_object_auth_string_headers_and_url_objects(tmp_path: Path) -> None:
             json.dumps({"info": {"name": "x", "schema": V21}, "item": [{"name": "bad"}]}),
             "bad: the item has neither",
         ),
-        (
-            json.dumps(
-                {
-                    "info": {"name": "x", "schema": V21},
-                    "item": [{"name": "r", "request": {"url": "u", "auth": {"type": "hawk"}}}],
-                }
-            ),
-            "auth type 'hawk' is not supported",
-        ),
     ],
 )
 def test_bad_collections_name_the_file_and_problem(
