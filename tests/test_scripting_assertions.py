@@ -70,7 +70,32 @@ from tests.scripting_support import json_response, messages, run_test
         ("pm.response.to.be.error", "expected response code to be 4XX or 5XX but found 200"),
         (
             "pm.response.to.have.jsonBody('id', 6)",
-            "expected { id: 5 } to have nested property 'id' of 6, but got 5",
+            'expected response body json at "id" to contain 6 but got 5',
+        ),
+        (
+            "pm.response.to.have.jsonBody('name')",
+            "expected { id: 5 } in response to contain property 'name'",
+        ),
+        (
+            "pm.response.to.not.have.header('Content-Type')",
+            "expected response to not have header with key 'Content-Type'",
+        ),
+        (
+            "pm.response.to.have.header('content-type', 'text/html')",
+            "expected 'content-type' response header to be 'text/html' but got 'application/json'",
+        ),
+        ("pm.response.to.not.be.success", "expected response code to not be 2XX"),
+        (
+            "pm.response.to.be.notFound",
+            "expected response to have status reason 'NOT FOUND' but got 'OK'",
+        ),
+        (
+            "pm.response.to.have.body({id: 6})",
+            "expected response body json to equal { id: 6 } but got { id: 5 }",
+        ),
+        (
+            "pm.response.to.have.body(/zz/)",
+            "expected response body text to match /zz/ but got '{\"id\": 5}'",
         ),
     ],
 )
@@ -139,9 +164,11 @@ def test_json_schema_is_checked_by_the_project_validator() -> None:
     outcome = run_test(code, json_response({"id": 5}))
     found = messages(outcome)
     assert found["good schema"] == ""
-    assert found["schema"].startswith("expected data to satisfy schema but found following errors")
-    assert "'name' is a required property" in found["schema"]
-    assert "5 is not of type 'string'" in found["schema"]
+    # Newman's wording (Ajv's): one line after the colon, errors joined by ", ".
+    assert found["schema"] == (
+        "expected data to satisfy schema but found following errors: \n"
+        "data should have required property 'name', data.id should be string"
+    )
     assert found["later failure keeps the schema message"] == found["schema"]
 
 
@@ -153,5 +180,30 @@ def test_response_status_class_and_client_error() -> None:
     )
     assert messages(outcome) == {
         "4xx": "",
-        "not ok": "expected response code to be 200 but found 404",
+        "not ok": "expected response to have status reason 'OK' but got 'NOT FOUND'",
     }
+
+
+def test_json_property_checks_the_body_parses() -> None:
+    from harness.scripting import ScriptResponse
+
+    html = ScriptResponse(200, "OK", (("Content-Type", "text/html"),), b"<html>", 1.0)
+    outcome = run_test("pm.test('json', () => pm.response.to.be.json);", html)
+    assert messages(outcome)["json"].startswith(
+        "expected response body to be a valid json but got error "
+    )
+
+
+def test_json_schema_messages_for_nested_and_array_data() -> None:
+    code = """
+    const schema = {type: "array", items: {type: "object", required: ["name"],
+        properties: {age: {type: "integer", minimum: 0}, tags: {type: "array", maxItems: 1}}}};
+    pm.test("s", () => pm.expect([{name: "a", age: -1}, {age: 1.5, tags: [1, 2]}]).to.have.jsonSchema(schema));
+    pm.test("not", () => pm.expect({}).to.not.have.jsonSchema({type: "object"}));
+    """
+    found = messages(run_test(code))
+    assert found["s"].endswith(
+        "data[0].age should be >= 0, data[1] should have required property 'name', "
+        "data[1].age should be integer, data[1].tags should NOT have more than 1 items"
+    )
+    assert found["not"] == "expected data to not satisfy schema"

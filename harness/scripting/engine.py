@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -41,6 +41,7 @@ from harness.variables import OS_ENV_PREFIX, Scopes
 
 if TYPE_CHECKING:
     import quickjs
+    from jsonschema import ValidationError
 
 # Our prelude (and any required library) is evaluated after this many blank lines, so a stack
 # frame with a smaller line number is in the user's script: that is the line we report.
@@ -507,6 +508,7 @@ def _module_file(target: Path) -> Path | None:
 
 
 def _schema_errors(schema: Any, data: Any) -> list[str]:
+    """Errors in Ajv's words, as Newman prints them: ``data.age should be integer``."""
     from jsonschema import SchemaError
     from jsonschema.validators import validator_for
 
@@ -514,8 +516,53 @@ def _schema_errors(schema: Any, data: Any) -> list[str]:
         validator_class = validator_for(schema)
         validator_class.check_schema(schema)
     except SchemaError as exc:
-        return [f"the schema is not valid: {exc.message}"]
+        return [f"schema is invalid: {exc.message}"]
     return [
-        f"{'/'.join(map(str, error.absolute_path)) or 'data'}: {error.message}"
+        _data_path(error.absolute_path) + " " + _ajv_message(error)
         for error in validator_class(schema).iter_errors(data)
     ]
+
+
+def _data_path(parts: Iterable[str | int]) -> str:
+    path = "data"
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_$][\w$]*", part):
+            path += f".{part}"
+        else:
+            path += f"['{part}']"
+    return path
+
+
+def _ajv_message(error: ValidationError) -> str:
+    keyword, value = error.validator, error.validator_value
+    if keyword == "type":
+        return f"should be {','.join(value) if isinstance(value, list) else value}"
+    if keyword == "required":
+        missing = re.match(r"'(.*)' is a required property", error.message)
+        return f"should have required property '{missing.group(1) if missing else value}'"
+    simple = {
+        "enum": "should be equal to one of the allowed values",
+        "const": "should be equal to constant",
+        "additionalProperties": "should NOT have additional properties",
+        "anyOf": "should match some schema in anyOf",
+        "oneOf": "should match exactly one schema in oneOf",
+        "not": "should NOT be valid",
+        "uniqueItems": "should NOT have duplicate items",
+    }
+    if keyword in simple:
+        return simple[keyword]
+    bounded = {
+        "minimum": f"should be >= {value}",
+        "maximum": f"should be <= {value}",
+        "exclusiveMinimum": f"should be > {value}",
+        "exclusiveMaximum": f"should be < {value}",
+        "minLength": f"should NOT be shorter than {value} characters",
+        "maxLength": f"should NOT be longer than {value} characters",
+        "minItems": f"should NOT have fewer than {value} items",
+        "maxItems": f"should NOT have more than {value} items",
+        "pattern": f'should match pattern "{value}"',
+        "format": f'should match format "{value}"',
+    }
+    return bounded.get(str(keyword), error.message)

@@ -249,30 +249,50 @@ __flagProperty("empty", function (v) {
   throw new AssertionError(".empty was passed non-string primitive " + __inspect(v));
 }, "expected #{this} to be empty", "expected #{this} not to be empty");
 
-// ---- response assertions (pm.response.to.*), which share names with Chai's `ok` and `json` ----
+// ---- response assertions (pm.response.to.*), with chai-postman's wording ----
+// They share names with Chai's `ok` and `json`, which apply when the object is not a response.
+function __jsonError(response) {
+  try { response.json(); return undefined; } catch (e) {
+    return e.name === "JSONError" && e.message ? String(e.message).split("\n")[0] : e.name + ": " + e.message;
+  }
+}
 function __statusClass(low, high, label) {
   return function () {
     var code = this._obj.code;
-    return this.assert(code >= low && code <= high, "expected response code to be " + label + " but found #{act}", "expected response code to not be " + label + " but found #{act}", undefined, code);
+    return this.assert(code >= low && code <= high, "expected response code to be " + label + " but found #{act}", "expected response code to not be " + label, undefined, code);
+  };
+}
+function __statusReason(code, reason) {
+  return function () {
+    var actualReason = String(this._obj.status).toUpperCase();
+    this.assert(actualReason === reason.toUpperCase(), "expected response to have status reason #{exp} but got #{act}", "expected response to not have status reason #{act}", reason.toUpperCase(), actualReason);
+    return this.assert(this._obj.code === code, "expected response to have status code #{exp} but got #{act}", "expected response to not have status code #{act}", code, this._obj.code);
   };
 }
 var __responseFlags = {
-  ok: function () {
-    return this.assert(this._obj.code === 200, "expected response code to be 200 but found #{act}", "expected response code to not be 200 but found #{act}", undefined, this._obj.code);
-  },
+  ok: __statusReason(200, "OK"),
+  accepted: __statusReason(202, "Accepted"),
+  withoutContent: __statusReason(204, "No Content"),
+  badRequest: __statusReason(400, "Bad Request"),
+  unauthorised: __statusReason(401, "Unauthorised"),
+  unauthorized: __statusReason(401, "Unauthorized"),
+  forbidden: __statusReason(403, "Forbidden"),
+  notFound: __statusReason(404, "Not Found"),
+  notAcceptable: __statusReason(406, "Acceptable"),
+  rateLimited: __statusReason(429, "Too Many Requests"),
+  info: __statusClass(100, 199, "1XX"),
   success: __statusClass(200, 299, "2XX"),
+  redirection: __statusClass(300, 399, "3XX"),
   clientError: __statusClass(400, 499, "4XX"),
   serverError: __statusClass(500, 599, "5XX"),
   error: __statusClass(400, 599, "4XX or 5XX"),
-  info: __statusClass(100, 199, "1XX"),
-  redirection: __statusClass(300, 399, "3XX"),
   json: function () {
-    var type = this._obj.headers.get("Content-Type") || "";
-    return this.assert(/json/i.test(type), "expected response to have content type 'application/json' but got #{act}", "expected response to not have content type 'application/json' but got #{act}", undefined, type);
+    var error = __jsonError(this._obj);
+    return this.assert(error === undefined, "expected response body to be a valid json but got error " + error, "expected response body not to be a valid json");
   },
   withBody: function () {
     var text = this._obj.text();
-    return this.assert(text.length > 0, "expected response to have content in body", "expected response to not have content in body but got #{act}", undefined, text);
+    return this.assert(text.length > 0, "expected response to have content in body", "expected response to not have content in body");
   },
 };
 Object.keys(__responseFlags).forEach(function (name) {
@@ -284,45 +304,57 @@ Object.keys(__responseFlags).forEach(function (name) {
     return this;
   });
 });
-Assertion.prototype.status = function (expected) {
-  var r = this._obj;
-  if (typeof expected === "number") {
-    return this.assert(r.code === expected, "expected response to have status code #{exp} but got #{act}", "expected response to not have status code #{act}", expected, r.code);
-  }
-  return this.assert(r.status === expected, "expected response to have status reason #{exp} but got #{act}", "expected response to not have status reason #{act}", expected, r.status);
+Assertion.prototype.statusCode = function (code) {
+  return this.assert(this._obj.code === Number(code), "expected response to have status code #{exp} but got #{act}", "expected response to not have status code #{act}", Number(code), this._obj.code);
+};
+Assertion.prototype.code = Assertion.prototype.statusCode;
+Assertion.prototype.statusReason = function (reason) {
+  return this.assert(this._obj.status === String(reason), "expected response to have status reason #{exp} but got #{act}", "expected response to not have status reason #{act}", String(reason), this._obj.status);
+};
+Assertion.prototype.status = function (codeOrReason) {
+  return typeof codeOrReason === "number" ? this.statusCode(codeOrReason) : this.statusReason(codeOrReason);
+};
+Assertion.prototype.statusCodeClass = function (klass) {
+  return __statusClass(klass * 100, klass * 100 + 99, klass + "XX").call(this);
 };
 Assertion.prototype.header = function (key, value) {
-  var r = this._obj, has = r.headers.has(key);
-  if (arguments.length < 2) {
-    return this.assert(has, "expected response to have header with key #{exp}", "expected response to not have header with key #{exp}", key);
-  }
+  var r = this._obj, what = r.__pmResponse ? "response" : "request", has = r.headers.has(key);
+  this.assert(has, "expected " + what + " to have header with key '" + key + "'", "expected " + what + " to not have header with key '" + key + "'");
+  if (arguments.length < 2) return this;
   var actual = r.headers.get(key);
-  return this.assert(has && actual === value, "expected '" + key + "' response header to be #{exp} but got #{act}", "expected '" + key + "' response header to not be #{exp}", value, actual);
+  return this.assert(actual === value, "expected '" + key + "' " + what + " header to be #{exp} but got #{act}", "expected '" + key + "' " + what + " header to not be #{act}", value, actual);
 };
 Assertion.prototype.body = function (expected) {
   var r = this._obj, text = r.text();
   if (arguments.length === 0) return __responseFlags.withBody.call(this);
+  if (expected !== null && typeof expected === "object" && !(expected instanceof RegExp)) {
+    var parsed;
+    try { parsed = r.json(); } catch (e) { parsed = undefined; }
+    return this.assert(__deepEqual(parsed, expected), "expected response body json to equal #{exp} but got #{act}", "expected response body json to not equal #{exp} but got #{act}", expected, parsed);
+  }
   if (expected instanceof RegExp) {
-    return this.assert(expected.test(text), "expected response body text to match #{exp} but got #{act}", "expected response body text #{act} to not match #{exp}", expected, text);
+    return this.assert(expected.exec(text) !== null, "expected response body text to match #{exp} but got #{act}", "expected response body text #{act} to not match #{exp}", expected, text);
   }
-  if (typeof expected === "string") {
-    return this.assert(text === expected, "expected response body to equal #{exp} but got #{act}", "expected response body to not equal #{exp}", expected, text);
-  }
-  var parsed;
-  try { parsed = JSON.parse(text); } catch (e) { parsed = undefined; }
-  return this.assert(__deepEqual(parsed, expected), "expected response body json to equal #{exp} but got #{act}", "expected response body json to not equal #{exp}", expected, parsed);
+  return this.assert(text === expected, "expected response body to equal #{exp} but got #{act}", "expected response body to not equal #{exp}", expected, text);
 };
+function __pathGet(obj, path) {
+  var parts = String(path).replace(/\[(\w+)\]/g, ".$1").split("."), cur = obj;
+  for (var i = 0; i < parts.length; i++) {
+    if (cur === null || cur === undefined || Object(cur) !== cur || !(parts[i] in cur)) return { has: false };
+    cur = cur[parts[i]];
+  }
+  return { has: true, value: cur };
+}
 Assertion.prototype.jsonBody = function (path, value) {
-  var r = this._obj, parsed, error;
-  try { parsed = JSON.parse(r.text()); } catch (e) { error = e; }
+  var error = __jsonError(this._obj);
   if (arguments.length === 0) {
-    return this.assert(error === undefined, "expected response body to be a valid json but got error #{act}", "expected response body not to be a valid json", undefined, error && error.message);
+    return this.assert(error === undefined, "expected response body to be a valid json but got error " + error, "expected response body not to be a valid json");
   }
-  if (typeof path === "object") {
-    return this.assert(__deepEqual(parsed, path), "expected response body json to equal #{exp} but got #{act}", "expected response body json to not equal #{exp}", path, parsed);
-  }
-  var inner = new Assertion(parsed, this._msg); inner._flags = { not: this._flags.not, nested: true };
-  return arguments.length > 1 ? inner.property(path, value) : inner.property(path);
+  if (typeof path !== "string") return this;
+  var body = error === undefined ? this._obj.json() : undefined, found = __pathGet(body, path);
+  this.assert(found.has, "expected #{act} in response to contain property #{exp}", "expected #{act} in response to not contain property #{exp}", path, body);
+  if (arguments.length < 2) return this;
+  return this.assert(__deepEqual(found.value, value), "expected response body json at \"" + path + "\" to contain #{exp} but got #{act}", "expected response body json at \"" + path + "\" to not contain #{exp} but got #{act}", value, found.value);
 };
 // Checked by the host after the script, with the project's JSON-schema validator; a failure is
 // then charged to the test that made the assertion.
@@ -336,11 +368,6 @@ Assertion.prototype.jsonSchema = function (schema) {
     negate: !!this._flags.not, stack: new Error("jsonSchema").stack,
   });
   return this;
-};
-Assertion.prototype.statusCode = Assertion.prototype.status;
-Assertion.prototype.code = function (c) { return this.status(c); };
-Assertion.prototype.statusCodeClass = function (klass) {
-  return __statusClass(klass * 100, klass * 100 + 99, klass + "XX").call(this);
 };
 
 function expect(value, message) { return new Assertion(value, message); }
@@ -513,7 +540,9 @@ function __makeResponse(data) {
     text: function () { return text; },
     json: function () {
       try { return JSON.parse(text); } catch (e) {
-        throw new SyntaxError("JSONError: " + e.message + " (the response body is not JSON)");
+        var error = new SyntaxError(e.message);
+        error.name = "JSONError";
+        throw error;
       }
     },
     reason: function () { return data.reason; },
