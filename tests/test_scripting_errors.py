@@ -80,3 +80,10 @@ def test_no_file_system_network_or_process_access() -> None:
     });
     """
     assert messages(run_test(code)) == {"sandboxed": ""}
+
+
+def test_an_endless_chain_of_promise_jobs_stops_at_the_time_limit() -> None:
+    runner = ScriptRunner(limits=ScriptLimits(timeout_s=0.2))
+    code = "function again() { return Promise.resolve().then(again); }\nagain();"
+    (failure,) = run_test(code, runner=runner).failures
+    assert failure.kind == "timeout"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -162,6 +163,8 @@ class ScriptRunner:
             self._settle(context)
         except (quickjs.JSException, quickjs.StackOverflow) as exc:
             failures.append(_failure(script, str(exc), self.limits))
+        except _PromiseJobsTimeout:
+            failures.append(_failure(script, "InternalError: interrupted", self.limits))
         try:
             result = json.loads(context.eval("__finish()"))
         except (quickjs.JSException, quickjs.StackOverflow):
@@ -204,11 +207,19 @@ class ScriptRunner:
         )
 
     def _settle(self, context: quickjs.Context) -> None:
-        """Run promise jobs and queued ``pm.sendRequest`` calls until nothing is left to do."""
+        """Run promise jobs and queued ``pm.sendRequest`` calls until nothing is left to do.
+
+        Each job has the engine's time limit; the wall time of all of them together (not counting
+        the sending) has it too, so an endless chain of short promise jobs also stops.
+        """
         sent = 0
+        spent = 0.0
         while True:
+            started = time.monotonic()
             while context.execute_pending_job():
-                pass
+                if spent + time.monotonic() - started > self.limits.timeout_s:
+                    raise _PromiseJobsTimeout
+            spent += time.monotonic() - started
             queued = json.loads(context.eval("__takeSends()"))
             if not queued:
                 return
@@ -270,6 +281,10 @@ def _schema_failure(check: dict[str, Any]) -> str | None:
     if not errors:
         return None
     return "expected data to satisfy schema but found following errors: \n" + ", ".join(errors)
+
+
+class _PromiseJobsTimeout(Exception):
+    """The script's promise jobs together ran longer than its time limit."""
 
 
 def _merge(before: ScriptOutcome, after: ScriptOutcome) -> ScriptOutcome:
