@@ -48,6 +48,15 @@ from tests.scripting_support import json_response, messages, run_test
         ("pm.expect(null).to.exist", "expected null to exist"),
         ("pm.expect('abc').to.include('z')", "expected 'abc' to include 'z'"),
         ("pm.expect([1, 2]).to.not.include(2)", "expected [ 1, 2 ] to not include 2"),
+        ("pm.expect({a: 1}).to.include({b: 2})", "expected { a: 1 } to have property 'b'"),
+        (
+            "pm.expect({a: 1}).to.include({a: 2})",
+            "expected { a: 1 } to have property 'a' of 2, but got 1",
+        ),
+        (
+            "pm.expect({a: 1}).to.not.include({a: 1})",
+            "expected { a: 1 } to not have property 'a' of 1",
+        ),
         ("pm.expect({a: 1}).to.have.keys('a', 'b')", "expected { a: 1 } to have keys 'a', and 'b'"),
         (
             "pm.expect([1, 2]).to.have.members([1, 3])",
@@ -131,6 +140,9 @@ def test_passing_chains_pass() -> None:
         pm.expect(undefined).to.not.exist;
         pm.expect(2).to.be.oneOf([1, 2]);
         pm.expect({x: [1]}).to.deep.equal({x: [1]});
+        pm.expect({a: 1, b: 2}).to.include({a: 1});
+        pm.expect({a: 1}).to.not.include({a: 2});
+        pm.expect({a: {b: 1}}).to.deep.include({a: {b: 1}});
     });
     """
     outcome = run_test(code)

@@ -111,9 +111,17 @@ function __include(expected) {
   if (typeof obj === "string") found = obj.indexOf(expected) !== -1;
   else if (Array.isArray(obj)) found = obj.some(function (v) { return deep ? __deepEqual(v, expected) : v === expected; });
   else if (obj !== null && typeof obj === "object" && expected !== null && typeof expected === "object") {
-    found = Object.keys(expected).every(function (k) {
-      return deep ? __deepEqual(obj[k], expected[k]) : obj[k] === expected[k];
+    // An object includes another when it has each of its properties (Chai words it so).
+    var self = this, negate = !!this._flags.not;
+    var keys = Object.keys(expected), matches = keys.map(function (k) {
+      return __has(obj, k) && (deep ? __deepEqual(obj[k], expected[k]) : obj[k] === expected[k]);
     });
+    var first = negate ? 0 : matches.indexOf(false);
+    if (negate ? keys.length === 0 || matches.indexOf(false) !== -1 : first === -1) return this;
+    var key = keys[first], label = (deep ? "deep property " : "property ") + __inspect(key);
+    if (negate) return self.assert(true, "", "expected #{this} to not have " + label + " of #{exp}", expected[key]);
+    if (!__has(obj, key)) return self.assert(false, "expected #{this} to have " + label, "");
+    return self.assert(false, "expected #{this} to have " + label + " of #{exp}, but got #{act}", "", expected[key], obj[key]);
   } else {
     throw new AssertionError("object tested must be an array, a map, an object, a set, a string, or a weakset, but " + __typeName(obj) + " given");
   }
