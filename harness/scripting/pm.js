@@ -6,7 +6,7 @@
 "use strict";
 var __state = {
   tests: [], console: [], next: undefined, skip: false, pending: [], asyncErrors: [],
-  changes: [], sends: [], schemaChecks: [], currentTest: null, testCount: 0,
+  changes: [], sends: [], inFlight: [], schemaChecks: [], currentTest: null, testCount: 0,
 };
 var __scopes, __osEnv, __envOverrides;
 
