@@ -79,6 +79,12 @@ class Scopes:
             environment_overrides=self.environment_overrides,
         )
 
+    def from_os(self, name: str) -> bool:
+        """Whether :meth:`lookup` takes ``name``'s value from a ``DRCHRONO_*`` OS variable."""
+        if name in self.local or name in self.data or name in self.environment_overrides:
+            return False
+        return os_env_name(name) in self.os_environ
+
     def defined(self, name: str) -> bool:
         return name.startswith("$") or self.lookup(name) is not None
 

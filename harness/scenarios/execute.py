@@ -153,6 +153,10 @@ class _Run:
                 *base.environment_overrides,
             )
         }
+        for name, value in self.scope_values.items():
+            if base.from_os(name):
+                # Nobody declared an OS value fit to print: mask it wherever it ends up.
+                self.session.secrets.add(value)
 
     def context(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.scope_values, **helpers(), **values}

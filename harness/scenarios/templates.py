@@ -8,7 +8,6 @@ send ``"patient": ""`` to DrChrono.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import threading
 import uuid
@@ -79,12 +78,13 @@ def helpers() -> dict[str, Any]:
         "unique_chart_id": unique_chart_id,
         "uuid": lambda: str(uuid.uuid4()),
         "fake": _FAKE,
-        "env": dict(os.environ),
     }
 
 
 _FAKE = _Fake()
-HELPER_NAMES = frozenset({"today", "date", "date_range", "unique_chart_id", "uuid", "fake", "env"})
+# No "env": a template must not read the OS environment (it would send any variable, or all of
+# them, to the server and into cassettes). OS values reach templates only as DRCHRONO_* variables.
+HELPER_NAMES = frozenset({"today", "date", "date_range", "unique_chart_id", "uuid", "fake"})
 
 _environment = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
