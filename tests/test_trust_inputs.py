@@ -89,3 +89,169 @@ def test_an_os_supplied_variable_is_masked_in_reports(tmp_path: Path) -> None:
     text = report.read_text()
     assert "marker=" in text
     assert "os-value-77431" not in text + done.stdout + done.stderr
+
+
+# --- Blocker 2: cassette names from user text stay inside --cassette-dir ----------------------
+
+
+def scenario_file(path: Path, *names: str) -> Path:
+    body = "".join(
+        f"  - name: {json.dumps(name)}\n    steps:\n      - request: Patients/List patients\n"
+        for name in names
+    )
+    return write(path, "scenarios:\n" + body)
+
+
+def files_under(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_scenario_name_cannot_write_outside_the_cassette_dir(tmp_path: Path) -> None:
+    scenario = scenario_file(tmp_path / "s" / "evil.yaml", "_/../../../victim")
+    cassettes = tmp_path / "a" / "b" / "cassettes"
+    done = run_cli(
+        "run",
+        str(scenario),
+        "-e",
+        SANDBOX_ENV,
+        "--no-contracts",
+        "--record",
+        "all",
+        "--cassette-dir",
+        str(cassettes),
+        timeout=60,
+    )
+    assert done.code in (0, 1), done.stdout + done.stderr
+    written = files_under(tmp_path) - {scenario}
+    assert written and all(p.is_relative_to(cassettes) for p in written), written
+    assert (cassettes / "scenarios" / "victim.yaml").is_file()
+
+
+def test_names_that_share_a_cassette_are_refused_before_sending(tmp_path: Path) -> None:
+    scenario = scenario_file(tmp_path / "clash.yaml", "Foo Bar", "foo/bar")
+    cassettes = tmp_path / "cassettes"
+    done = run_cli(
+        "run",
+        str(scenario),
+        "-e",
+        SANDBOX_ENV,
+        "--no-contracts",
+        "--record",
+        "all",
+        "--cassette-dir",
+        str(cassettes),
+        timeout=60,
+    )
+    assert done.code == 2, done.stdout + done.stderr
+    assert "'foo/bar' and 'Foo Bar' would share the cassette" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not files_under(cassettes) - {cassettes / "scenarios" / "_environment.json"}
+
+
+def test_a_user_name_never_maps_onto_the_token_cassette(tmp_path: Path) -> None:
+    scenario = scenario_file(tmp_path / "oauth.yaml", "_oauth")
+    cassettes = tmp_path / "cassettes"
+    done = run_cli(
+        "run",
+        str(scenario),
+        "-e",
+        SANDBOX_ENV,
+        "--no-contracts",
+        "--record",
+        "all",
+        "--cassette-dir",
+        str(cassettes),
+        timeout=60,
+    )
+    assert done.code == 0, done.stdout + done.stderr
+    user = (cassettes / "scenarios" / "oauth.yaml").read_text()
+    token = (cassettes / "scenarios" / "_oauth.yaml").read_text()
+    assert "/api/patients" in user and "/api/patients" not in token
+
+
+def test_collection_folders_that_share_a_cassette_are_refused(tmp_path: Path) -> None:
+    def folder(name: str) -> dict[str, object]:
+        request = {"method": "GET", "url": "{{base_url}}/api/doctors"}
+        return {"name": name, "item": [{"name": "List", "request": request}]}
+
+    collection = tmp_path / "c.postman_collection.json"
+    collection.write_text(
+        json.dumps(
+            {
+                "info": {
+                    "name": "Clash",
+                    "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+                },
+                "item": [folder("_/../../victim"), folder("Victim")],
+            }
+        )
+    )
+    cassettes = tmp_path / "cassettes"
+    done = run_cli(
+        "run",
+        str(collection),
+        "-e",
+        SANDBOX_ENV,
+        "--no-contracts",
+        "--record",
+        "all",
+        "--cassette-dir",
+        str(cassettes),
+        timeout=60,
+    )
+    assert done.code == 2, done.stdout + done.stderr
+    assert "would share the cassette" in done.stderr and "'_/../../victim'" in done.stderr
+    assert files_under(tmp_path) - {collection} <= files_under(cassettes)
+
+
+# --- Caps: alias bombs and huge template values ------------------------------------------------
+
+
+def test_a_yaml_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    lines = ['      a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 9):
+        refs = ",".join([f"*a{level - 1}"] * 9)
+        lines.append(f"      a{level}: &a{level} [{refs}]")
+    scenario = write(
+        tmp_path / "bomb.yaml",
+        "scenarios:\n  - name: Bomb\n    variables:\n"
+        + "\n".join(lines)
+        + "\n    steps:\n      - request: Patients/List patients\n",
+    )
+    done = run_cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts", timeout=60)
+    assert done.code == 2, done.stdout + done.stderr
+    assert f"{scenario}:" in done.stderr and "100,000 values" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_template_value_is_capped(tmp_path: Path) -> None:
+    scenario = write(
+        tmp_path / "huge.yaml",
+        """
+        scenarios:
+          - name: Huge
+            steps:
+              - request: Patients/List patients
+                query: {q: "{{ 'a' * 10**9 }}"}
+          - name: Loops
+            steps:
+              - request: Patients/List patients
+                query: {q: "{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}"}
+        """,
+    )
+    report = tmp_path / "report.json"
+    done = run_cli(
+        "run",
+        str(scenario),
+        "-e",
+        SANDBOX_ENV,
+        "--no-contracts",
+        "--json",
+        str(report),
+        timeout=60,
+    )
+    # A value that cannot be rendered fails its step (as an undefined name does), not the run.
+    assert done.code == 1, done.stdout + done.stderr
+    messages = [r["message"] for r in json.loads(report.read_text())["results"]]
+    assert f"{scenario}:4:" in messages[0] and "1,000,000 characters" in messages[0]
+    assert f"{scenario}:8:" in messages[1] and "1,000,000 characters" in messages[1]

@@ -86,7 +86,60 @@ _FAKE = _Fake()
 # them, to the server and into cassettes). OS values reach templates only as DRCHRONO_* variables.
 HELPER_NAMES = frozenset({"today", "date", "date_range", "unique_chart_id", "uuid", "fake"})
 
-_environment = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+# One rendered value (a body, a URL) is never near this; a template that is, is a mistake or an
+# attack ('a' * 10**9 asked for 5 GB). Checked while rendering, before the memory is taken.
+MAX_TEMPLATE_OUTPUT = 1_000_000
+_MAX_POWER_BITS = 4096
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, plus limits on what one template may build: repetition (``*``), powers
+    (``**``) and the rendered text. Intercepted operators are also never constant-folded at
+    compile time, so the syntax check cannot be made to allocate either."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            for sequence, count in ((left, right), (right, left)):
+                if (
+                    isinstance(sequence, (str, list, tuple))
+                    and isinstance(count, int)
+                    and len(sequence) * count > MAX_TEMPLATE_OUTPUT
+                ):
+                    raise TemplateProblem(
+                        f"the value would be longer than {MAX_TEMPLATE_OUTPUT:,} characters or "
+                        "items (the limit for one templated value)"
+                    )
+        elif (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and right > 0
+            and left.bit_length() * right > _MAX_POWER_BITS
+        ):
+            raise TemplateProblem(f"the number {left} ** {right} is too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
+_environment = _BoundedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def _bounded_render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
+    """Render chunk by chunk and stop as soon as the text passes :data:`MAX_TEMPLATE_OUTPUT`
+    (a loop inside a loop would otherwise build gigabytes first)."""
+    chunks: list[str] = []
+    size = 0
+    for chunk in template.generate(**context):
+        size += len(chunk)
+        if size > MAX_TEMPLATE_OUTPUT:
+            raise TemplateProblem(
+                f"the rendered text is longer than {MAX_TEMPLATE_OUTPUT:,} characters "
+                "(the limit for one templated value)"
+            )
+        chunks.append(chunk)
+    return "".join(chunks)
 
 
 def is_template(value: str) -> bool:
@@ -138,7 +191,7 @@ def render_text(value: str, context: Mapping[str, Any]) -> Any:
             if isinstance(result, jinja2.Undefined):
                 result._fail_with_undefined_error()
             return result
-        return _environment.from_string(value).render(**context)
+        return _bounded_render(_environment.from_string(value), context)
     except jinja2.UndefinedError as exc:
         raise TemplateProblem(f"{exc.message} (in {value!r})") from None
     except jinja2.TemplateSyntaxError as exc:
