@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from harness.collection import Body, KeyValue, RequestItem
+from harness.collection import Body, KeyValue, RequestItem, named_input_file
 from harness.errors import InputError
 from harness.variables import Resolver
 
@@ -174,14 +174,15 @@ def _sources(field: KeyValue) -> list[str]:
 
 
 def _safe_path(src: str, root: Path, allow_outside: bool, where: str) -> Path:
-    path = (root / src).resolve()
-    if not allow_outside and not path.is_relative_to(root.resolve()):
-        raise InputError(
-            f"{where} wants to upload {src!r}, which is outside the working directory {root}.",
-            hint="Move the file under the working directory, or pass --allow-outside-files "
-            "if you trust this collection.",
-        )
-    return path
+    return named_input_file(
+        src,
+        base=root,
+        roots={"the working directory": root},
+        allow_outside=allow_outside,
+        refusal=f"{where} wants to upload",
+        hint="Move the file under the working directory, or pass --allow-outside-files "
+        "if you trust this collection.",
+    )
 
 
 def _read(path: Path, where: str) -> bytes:

@@ -255,3 +255,66 @@ def test_a_template_value_is_capped(tmp_path: Path) -> None:
     messages = [r["message"] for r in json.loads(report.read_text())["results"]]
     assert f"{scenario}:4:" in messages[0] and "1,000,000 characters" in messages[0]
     assert f"{scenario}:8:" in messages[1] and "1,000,000 characters" in messages[1]
+
+
+# --- Input size caps, one data-row reader, one rule for files named inside inputs --------------
+
+
+def test_an_oversized_collection_is_refused_naming_the_limit(tmp_path: Path) -> None:
+    collection = tmp_path / "big.postman_collection.json"
+    collection.write_text('{"info": {"name": "big"}, "item": [], "pad": "' + "x" * 1_200_000 + '"}')
+    done = run_cli("run", str(collection), env={"HARNESS_MAX_INPUT_MB": "1"}, timeout=60)
+    assert done.code == 2, done.stdout + done.stderr
+    assert f"The collection file {collection} is larger than 1 MB" in done.stderr
+    assert "HARNESS_MAX_INPUT_MB" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_too_many_iteration_rows_are_refused_naming_the_limit(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text("n\n" + "".join(f"{i}\n" for i in range(6)))
+    done = run_cli(
+        "run",
+        "-e",
+        SANDBOX_ENV,
+        "--no-contracts",
+        "-d",
+        str(rows),
+        env={"HARNESS_MAX_DATA_ROWS": "5"},
+        timeout=60,
+    )
+    assert done.code == 2, done.stdout + done.stderr
+    assert f"{rows} has more than 5 rows" in done.stderr and "HARNESS_MAX_DATA_ROWS" in done.stderr
+
+
+def test_scenario_data_uses_the_same_reader_and_limits(tmp_path: Path) -> None:
+    (tmp_path / "rows.csv").write_text("n\n1,extra\n")
+    scenario = write(
+        tmp_path / "data.yaml",
+        """
+        scenarios:
+          - name: Data
+            data: rows.csv
+            steps: [Patients/List patients]
+        """,
+    )
+    done = run_cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts", timeout=60)
+    assert done.code == 2, done.stdout + done.stderr
+    assert f"{scenario}:3:" in done.stderr and "more cells than the header" in done.stderr
+
+
+def test_scenario_data_outside_the_allowed_directories_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "private.csv").write_text("secret\nleak-me-123456\n")
+    work = tmp_path / "work"
+    scenario = write(
+        work / "scenarios" / "s.yaml",
+        """
+        scenarios:
+          - name: Outside
+            data: ../../private.csv
+            steps: [Patients/List patients]
+        """,
+    )
+    done = run_cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts", cwd=work, timeout=60)
+    assert done.code == 2, done.stdout + done.stderr
+    assert f"{scenario}:3:" in done.stderr and "outside the working directory" in done.stderr
+    assert "leak-me-123456" not in done.stdout + done.stderr

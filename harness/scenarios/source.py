@@ -166,12 +166,7 @@ def load_yaml(text: str, file: Path) -> Any:
 
 
 def read_yaml_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(
-            f"Scenario file {path} does not exist.", hint="Check the path you passed."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read scenario file {path}: {exc}.") from None
+    from harness.collection import read_input_text
+
+    text = read_input_text(path, what="scenario file", hint="Check the path you passed.")
     return load_yaml(text, path)
