@@ -318,3 +318,36 @@ def test_scenario_data_outside_the_allowed_directories_is_refused(tmp_path: Path
     assert done.code == 2, done.stdout + done.stderr
     assert f"{scenario}:3:" in done.stderr and "outside the working directory" in done.stderr
     assert "leak-me-123456" not in done.stdout + done.stderr
+
+
+# --- Stray temp files of killed writers ----------------------------------------------------------
+
+
+def test_stale_temp_files_of_dead_writers_are_removed_on_the_next_write(tmp_path: Path) -> None:
+    import os
+    import time
+
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = out / ".report.json.999999999.k3j2.tmp"  # no process has that id
+    unowned_old = out / ".report.json.ab12cd.tmp"  # an older writer's name, an hour old
+    alive = out / f".report.json.{os.getpid()}.zz99.tmp"  # a writer that is still running
+    other = out / ".other.json.999999999.k3j2.tmp"  # another file's temp: not ours to judge
+    for temp in (dead, unowned_old, alive, other):
+        temp.write_text("half a report")
+    hour_ago = time.time() - 7200
+    os.utime(unowned_old, (hour_ago, hour_ago))
+    scenario = scenario_file(tmp_path / "s.yaml", "Write a report")
+    done = run_cli(
+        "run",
+        str(scenario),
+        "-e",
+        SANDBOX_ENV,
+        "--no-contracts",
+        "--json",
+        str(out / "report.json"),
+        timeout=60,
+    )
+    assert done.code == 0, done.stdout + done.stderr
+    assert (out / "report.json").is_file()
+    assert {p.name for p in out.iterdir()} == {"report.json", alive.name, other.name}
