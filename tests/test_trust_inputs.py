@@ -7,7 +7,10 @@ import json
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from harness import paths
+from harness.scenarios.templates import TemplateProblem, check_syntax, render_text
 from tests.conftest import run_cli
 
 SANDBOX_ENV = str(paths.SANDBOX_ENVIRONMENT)
@@ -351,3 +354,28 @@ def test_stale_temp_files_of_dead_writers_are_removed_on_the_next_write(tmp_path
     assert done.code == 0, done.stdout + done.stderr
     assert (out / "report.json").is_file()
     assert {p.name for p in out.iterdir()} == {"report.json", alive.name, other.name}
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ 'a' * 10**9 }}",
+        "{{ [0] * 10**9 }}",
+        "{{ 'a'.ljust(10**9) }}",
+        "{{ 'a' | center(10**9) }}",
+        "{{ '{:>1000000000}'.format(1) }}",
+        "{{ '%1000000000s' % 1 }}",
+        "{{ '%1000000000s' | format(1) }}",
+        "x{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}",
+    ],
+)
+def test_every_way_to_build_a_huge_value_is_refused_before_allocating(template: str) -> None:
+    with pytest.raises(TemplateProblem, match="1,000,000"):
+        check_syntax(template)
+        render_text(template, {})
+
+
+def test_ordinary_padding_and_formatting_still_work() -> None:
+    text = "{{ 'ab'.ljust(4) }}|{{ 'x' | center(3) }}|{{ '{:>3}'.format(1) }}|{{ '%03d' % 7 }}"
+    assert render_text(text, {}) == "ab  | x |  1|007"
+    assert render_text("{{ 2 ** 10 * 3 }}", {}) == 3072

@@ -97,7 +97,7 @@ class _BoundedEnvironment(SandboxedEnvironment):
     (``**``) and the rendered text. Intercepted operators are also never constant-folded at
     compile time, so the syntax check cannot be made to allocate either."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
@@ -111,6 +111,8 @@ class _BoundedEnvironment(SandboxedEnvironment):
                         f"the value would be longer than {MAX_TEMPLATE_OUTPUT:,} characters or "
                         "items (the limit for one templated value)"
                     )
+        elif operator == "%" and isinstance(left, str):
+            _refuse_large_widths(left)
         elif (
             operator == "**"
             and isinstance(left, int)
@@ -122,8 +124,57 @@ class _BoundedEnvironment(SandboxedEnvironment):
             raise TemplateProblem(f"the number {left} ** {right} is too large for a template")
         return super().call_binop(context, operator, left, right)
 
+    def wrap_str_format(self, value: Any) -> Any:
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            _refuse_large_widths(owner)
+        return super().wrap_str_format(value)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        # Methods of text and lists that pad take their size as a number ('a'.ljust(n)); str.format
+        # (see wrap_str_format) and % take it inside the text ('{:>999999999}').
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, (str, list, tuple)):
+            _refuse_large_sizes(args, kwargs.values())
+        return super().call(__context, __obj, *args, **kwargs)
+
+
+def _refuse_large_sizes(*values: Any) -> None:
+    for group in values:
+        for value in group:
+            if isinstance(value, int) and value > MAX_TEMPLATE_OUTPUT:
+                raise TemplateProblem(
+                    f"the size {value} is larger than {MAX_TEMPLATE_OUTPUT:,}, the limit for one "
+                    "templated value"
+                )
+
+
+# A run of more digits than MAX_TEMPLATE_OUTPUT has is a width above it.
+_LARGE_WIDTH = re.compile(rf"\d{{{len(str(MAX_TEMPLATE_OUTPUT)) + 1},}}")
+
+
+def _refuse_large_widths(text: str) -> None:
+    if ("{" in text or "%" in text) and _LARGE_WIDTH.search(text):
+        raise TemplateProblem(
+            f"a width in {text[:40]!r} is larger than {MAX_TEMPLATE_OUTPUT:,}, the limit for one "
+            "templated value"
+        )
+
+
+def _bounded_filter(name: str, apply: Callable[..., Any]) -> Callable[..., Any]:
+    def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_large_sizes(args, kwargs.values())
+        if name == "format" and isinstance(value, str):
+            _refuse_large_widths(value)
+        return apply(value, *args, **kwargs)
+
+    return bounded
+
 
 _environment = _BoundedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+# Filters whose numeric argument is an output width ('a' | center(999999999)).
+for _name in ("center", "indent", "wordwrap", "truncate", "format"):
+    _environment.filters[_name] = _bounded_filter(_name, _environment.filters[_name])
 
 
 def _bounded_render(template: jinja2.Template, context: Mapping[str, Any]) -> str:
