@@ -4,16 +4,45 @@ and oversized or hostile input is refused with a clear message instead of hangin
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from harness import paths
 from harness.scenarios.templates import TemplateProblem, check_syntax, render_text
-from tests.conftest import run_cli
+from tests.conftest import CliResult, run_cli
 
 SANDBOX_ENV = str(paths.SANDBOX_ENVIRONMENT)
+
+
+class InProcessCli(Protocol):
+    def __call__(
+        self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    ) -> CliResult: ...
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> InProcessCli:
+    """``harness ARGS`` in this process (a subprocess costs seconds of imports per test); kept
+    for the tests whose failure would hang or exhaust memory, which use :func:`run_cli`."""
+    from harness.cli import main
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CliResult:
+        with monkeypatch.context() as patch:
+            for name in [n for n in os.environ if n.startswith("DRCHRONO_")]:
+                patch.delenv(name)
+            for name, value in {"CI": "1", "NO_COLOR": "1", **(env or {})}.items():
+                patch.setenv(name, value)
+            patch.chdir(cwd or paths.PROJECT_ROOT)
+            capsys.readouterr()
+            code = main(list(args))
+            out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
 
 
 def write(path: Path, text: str) -> Path:
@@ -25,7 +54,7 @@ def write(path: Path, text: str) -> Path:
 # --- Blocker 1: templates cannot read the OS environment -------------------------------------
 
 
-def test_a_template_cannot_read_the_os_environment(tmp_path: Path) -> None:
+def test_a_template_cannot_read_the_os_environment(tmp_path: Path, cli: InProcessCli) -> None:
     scenario = write(
         tmp_path / "leak.yaml",
         """
@@ -37,7 +66,7 @@ def test_a_template_cannot_read_the_os_environment(tmp_path: Path) -> None:
         """,
     )
     report = tmp_path / "report.json"
-    done = run_cli(
+    done = cli(
         "run",
         str(scenario),
         "-e",
@@ -46,7 +75,6 @@ def test_a_template_cannot_read_the_os_environment(tmp_path: Path) -> None:
         "--json",
         str(report),
         env={"HARNESS_TEST_OS_SECRET": "os-secret-value-42"},
-        timeout=60,
     )
     assert done.code == 2, done.stdout + done.stderr
     assert f"{scenario}:4:" in done.stderr and "'env'" in done.stderr
@@ -54,7 +82,7 @@ def test_a_template_cannot_read_the_os_environment(tmp_path: Path) -> None:
     assert not report.exists() or "os-secret-value-42" not in report.read_text()
 
 
-def test_an_os_supplied_variable_is_masked_in_reports(tmp_path: Path) -> None:
+def test_an_os_supplied_variable_is_masked_in_reports(tmp_path: Path, cli: InProcessCli) -> None:
     environment = tmp_path / "env.json"
     environment.write_text(
         json.dumps(
@@ -77,7 +105,7 @@ def test_an_os_supplied_variable_is_masked_in_reports(tmp_path: Path) -> None:
         """,
     )
     report = tmp_path / "report.json"
-    done = run_cli(
+    done = cli(
         "run",
         str(scenario),
         "-e",
@@ -86,7 +114,6 @@ def test_an_os_supplied_variable_is_masked_in_reports(tmp_path: Path) -> None:
         "--json",
         str(report),
         env={"DRCHRONO_MARKER": "os-value-77431"},
-        timeout=60,
     )
     assert done.code == 0, done.stdout + done.stderr
     text = report.read_text()
@@ -109,10 +136,12 @@ def files_under(root: Path) -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file()}
 
 
-def test_a_scenario_name_cannot_write_outside_the_cassette_dir(tmp_path: Path) -> None:
+def test_a_scenario_name_cannot_write_outside_the_cassette_dir(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     scenario = scenario_file(tmp_path / "s" / "evil.yaml", "_/../../../victim")
     cassettes = tmp_path / "a" / "b" / "cassettes"
-    done = run_cli(
+    done = cli(
         "run",
         str(scenario),
         "-e",
@@ -122,7 +151,6 @@ def test_a_scenario_name_cannot_write_outside_the_cassette_dir(tmp_path: Path) -
         "all",
         "--cassette-dir",
         str(cassettes),
-        timeout=60,
     )
     assert done.code in (0, 1), done.stdout + done.stderr
     written = files_under(tmp_path) - {scenario}
@@ -130,10 +158,12 @@ def test_a_scenario_name_cannot_write_outside_the_cassette_dir(tmp_path: Path) -
     assert (cassettes / "scenarios" / "victim.yaml").is_file()
 
 
-def test_names_that_share_a_cassette_are_refused_before_sending(tmp_path: Path) -> None:
+def test_names_that_share_a_cassette_are_refused_before_sending(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     scenario = scenario_file(tmp_path / "clash.yaml", "Foo Bar", "foo/bar")
     cassettes = tmp_path / "cassettes"
-    done = run_cli(
+    done = cli(
         "run",
         str(scenario),
         "-e",
@@ -143,7 +173,6 @@ def test_names_that_share_a_cassette_are_refused_before_sending(tmp_path: Path) 
         "all",
         "--cassette-dir",
         str(cassettes),
-        timeout=60,
     )
     assert done.code == 2, done.stdout + done.stderr
     assert "'foo/bar' and 'Foo Bar' would share the cassette" in done.stderr
@@ -151,10 +180,10 @@ def test_names_that_share_a_cassette_are_refused_before_sending(tmp_path: Path) 
     assert not files_under(cassettes) - {cassettes / "scenarios" / "_environment.json"}
 
 
-def test_a_user_name_never_maps_onto_the_token_cassette(tmp_path: Path) -> None:
+def test_a_user_name_never_maps_onto_the_token_cassette(tmp_path: Path, cli: InProcessCli) -> None:
     scenario = scenario_file(tmp_path / "oauth.yaml", "_oauth")
     cassettes = tmp_path / "cassettes"
-    done = run_cli(
+    done = cli(
         "run",
         str(scenario),
         "-e",
@@ -164,7 +193,6 @@ def test_a_user_name_never_maps_onto_the_token_cassette(tmp_path: Path) -> None:
         "all",
         "--cassette-dir",
         str(cassettes),
-        timeout=60,
     )
     assert done.code == 0, done.stdout + done.stderr
     user = (cassettes / "scenarios" / "oauth.yaml").read_text()
@@ -172,7 +200,9 @@ def test_a_user_name_never_maps_onto_the_token_cassette(tmp_path: Path) -> None:
     assert "/api/patients" in user and "/api/patients" not in token
 
 
-def test_collection_folders_that_share_a_cassette_are_refused(tmp_path: Path) -> None:
+def test_collection_folders_that_share_a_cassette_are_refused(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     def folder(name: str) -> dict[str, object]:
         request = {"method": "GET", "url": "{{base_url}}/api/doctors"}
         return {"name": name, "item": [{"name": "List", "request": request}]}
@@ -190,7 +220,7 @@ def test_collection_folders_that_share_a_cassette_are_refused(tmp_path: Path) ->
         )
     )
     cassettes = tmp_path / "cassettes"
-    done = run_cli(
+    done = cli(
         "run",
         str(collection),
         "-e",
@@ -200,7 +230,6 @@ def test_collection_folders_that_share_a_cassette_are_refused(tmp_path: Path) ->
         "all",
         "--cassette-dir",
         str(cassettes),
-        timeout=60,
     )
     assert done.code == 2, done.stdout + done.stderr
     assert "would share the cassette" in done.stderr and "'_/../../victim'" in done.stderr
@@ -263,19 +292,23 @@ def test_a_template_value_is_capped(tmp_path: Path) -> None:
 # --- Input size caps, one data-row reader, one rule for files named inside inputs --------------
 
 
-def test_an_oversized_collection_is_refused_naming_the_limit(tmp_path: Path) -> None:
+def test_an_oversized_collection_is_refused_naming_the_limit(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     collection = tmp_path / "big.postman_collection.json"
     collection.write_text('{"info": {"name": "big"}, "item": [], "pad": "' + "x" * 1_200_000 + '"}')
-    done = run_cli("run", str(collection), env={"HARNESS_MAX_INPUT_MB": "1"}, timeout=60)
+    done = cli("run", str(collection), env={"HARNESS_MAX_INPUT_MB": "1"})
     assert done.code == 2, done.stdout + done.stderr
     assert f"The collection file {collection} is larger than 1 MB" in done.stderr
     assert "HARNESS_MAX_INPUT_MB" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_too_many_iteration_rows_are_refused_naming_the_limit(tmp_path: Path) -> None:
+def test_too_many_iteration_rows_are_refused_naming_the_limit(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     rows = tmp_path / "rows.csv"
     rows.write_text("n\n" + "".join(f"{i}\n" for i in range(6)))
-    done = run_cli(
+    done = cli(
         "run",
         "-e",
         SANDBOX_ENV,
@@ -283,13 +316,12 @@ def test_too_many_iteration_rows_are_refused_naming_the_limit(tmp_path: Path) ->
         "-d",
         str(rows),
         env={"HARNESS_MAX_DATA_ROWS": "5"},
-        timeout=60,
     )
     assert done.code == 2, done.stdout + done.stderr
     assert f"{rows} has more than 5 rows" in done.stderr and "HARNESS_MAX_DATA_ROWS" in done.stderr
 
 
-def test_scenario_data_uses_the_same_reader_and_limits(tmp_path: Path) -> None:
+def test_scenario_data_uses_the_same_reader_and_limits(tmp_path: Path, cli: InProcessCli) -> None:
     (tmp_path / "rows.csv").write_text("n\n1,extra\n")
     scenario = write(
         tmp_path / "data.yaml",
@@ -300,12 +332,14 @@ def test_scenario_data_uses_the_same_reader_and_limits(tmp_path: Path) -> None:
             steps: [Patients/List patients]
         """,
     )
-    done = run_cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts", timeout=60)
+    done = cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts")
     assert done.code == 2, done.stdout + done.stderr
     assert f"{scenario}:3:" in done.stderr and "more cells than the header" in done.stderr
 
 
-def test_scenario_data_outside_the_allowed_directories_is_refused(tmp_path: Path) -> None:
+def test_scenario_data_outside_the_allowed_directories_is_refused(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     (tmp_path / "private.csv").write_text("secret\nleak-me-123456\n")
     work = tmp_path / "work"
     scenario = write(
@@ -317,7 +351,7 @@ def test_scenario_data_outside_the_allowed_directories_is_refused(tmp_path: Path
             steps: [Patients/List patients]
         """,
     )
-    done = run_cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts", cwd=work, timeout=60)
+    done = cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts", cwd=work)
     assert done.code == 2, done.stdout + done.stderr
     assert f"{scenario}:3:" in done.stderr and "outside the working directory" in done.stderr
     assert "leak-me-123456" not in done.stdout + done.stderr
@@ -326,7 +360,9 @@ def test_scenario_data_outside_the_allowed_directories_is_refused(tmp_path: Path
 # --- Stray temp files of killed writers ----------------------------------------------------------
 
 
-def test_stale_temp_files_of_dead_writers_are_removed_on_the_next_write(tmp_path: Path) -> None:
+def test_stale_temp_files_of_dead_writers_are_removed_on_the_next_write(
+    tmp_path: Path, cli: InProcessCli
+) -> None:
     import os
     import time
 
@@ -341,7 +377,7 @@ def test_stale_temp_files_of_dead_writers_are_removed_on_the_next_write(tmp_path
     hour_ago = time.time() - 7200
     os.utime(unowned_old, (hour_ago, hour_ago))
     scenario = scenario_file(tmp_path / "s.yaml", "Write a report")
-    done = run_cli(
+    done = cli(
         "run",
         str(scenario),
         "-e",
@@ -349,7 +385,6 @@ def test_stale_temp_files_of_dead_writers_are_removed_on_the_next_write(tmp_path
         "--no-contracts",
         "--json",
         str(out / "report.json"),
-        timeout=60,
     )
     assert done.code == 0, done.stdout + done.stderr
     assert (out / "report.json").is_file()
