@@ -1,10 +1,17 @@
-"""Write files so that a crash leaves the old file or the new one, never half of either."""
+"""Write files so that a crash leaves the old file or the new one, never half of either.
+
+The temporary file is named ``.NAME.PID.RANDOM.tmp`` beside its target. A writer killed before
+its rename leaves one behind; the next write of the same file removes those whose process is
+gone, so reports, cassettes and state files do not collect stray ``.tmp`` files.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -14,7 +21,10 @@ from typing import IO
 def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[IO[str]]:
     """Yield a text file beside ``path``; on success fsync it and rename it over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale_temps(path)
+    fd, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -41,3 +51,39 @@ def _fsync_dir(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+# Temp files named without a process id (older versions) are removed once they are this old.
+_UNOWNED_TEMP_AGE_S = 3600.0
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Remove the temp files of ``path`` left by writers that no longer run; return them."""
+    removed: list[Path] = []
+    prefix = f".{path.name}."
+    for name in glob.glob(glob.escape(prefix) + "*.tmp", root_dir=path.parent, include_hidden=True):
+        temp = path.parent / name
+        owner, dot, _ = name[len(prefix) : -len(".tmp")].partition(".")
+        stale = False
+        if dot and owner.isdigit():
+            stale = not _process_alive(int(owner))
+        else:
+            with contextlib.suppress(OSError):
+                stale = time.time() - temp.stat().st_mtime > _UNOWNED_TEMP_AGE_S
+        if stale:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+                removed.append(temp)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it now
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except (ProcessLookupError, OverflowError):  # gone, or a number no process ever had
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True

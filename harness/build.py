@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from harness.collection import Body, KeyValue, RequestItem
+from harness.collection import Body, KeyValue, RequestItem, named_input_file
 from harness.errors import InputError
 from harness.reporters.text import report_text
 from harness.request_auth import RequestAuth, auth_for
@@ -230,19 +230,15 @@ def _check_header(name: str, value: str, where: str) -> None:
 
 
 def _safe_path(src: str, root: Path, allow_outside: bool, where: str) -> Path:
-    if "\0" in src:
-        raise InputError(
-            f"{where} wants to upload {src[:200]!r}, a file name with a NUL byte in it.",
-            hint="Fix the file path (src) in the collection's body.",
-        )
-    path = (root / src).resolve()
-    if not allow_outside and not path.is_relative_to(root.resolve()):
-        raise InputError(
-            f"{where} wants to upload {src!r}, which is outside the working directory {root}.",
-            hint="Move the file under the working directory, or pass --allow-outside-files "
-            "if you trust this collection.",
-        )
-    return path
+    return named_input_file(
+        src,
+        base=root,
+        roots={"the working directory": root},
+        allow_outside=allow_outside,
+        refusal=f"{where} wants to upload",
+        hint="Move the file under the working directory, or pass --allow-outside-files "
+        "if you trust this collection.",
+    )
 
 
 def _read(path: Path, where: str) -> bytes:

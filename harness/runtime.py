@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,14 @@ from harness.hostmap import DRCHRONO_HOSTS, HostMappingTransport
 from harness.ratelimit import DRCHRONO_LIMITS, RateLimiter
 from harness.redaction import SecretRegistry
 from harness.results import RunSummary
-from harness.runner import Reporter, RunInfo, Runner, preflight, request_variables
+from harness.runner import (
+    Reporter,
+    RunInfo,
+    Runner,
+    plan_units,
+    preflight,
+    request_variables,
+)
 from harness.sender import RetryPolicy, Sender, TokenSource, is_loopback
 from harness.variables import (
     Resolver,
@@ -54,6 +62,13 @@ RECORDED_ENVIRONMENT = "_environment.json"
 # Where the recording ran is not worth keeping (replays ignore hosts), nor whose app it was.
 NOT_RECORDED_VARIABLES = {"base_url", "auth_base_url", "client_id", TARGET_VARIABLE}
 SANDBOX_ANCHOR_DAY = datetime.date(2026, 1, 5)
+# The harness's own cassettes (token traffic). User names map to stems of [a-z0-9-] only, so no
+# folder or scenario, whatever it is called, can map onto one of these.
+OAUTH_CASSETTE = "_oauth"
+SCENARIO_AUTH_CASSETTE = "_scenario_auth"
+# Long enough for any sensible name; a longer one is cut and made unique with a digest, so that
+# a 10 000-character folder name is not an OS error ("File name too long").
+MAX_CASSETTE_STEM = 80
 
 
 @dataclass
@@ -138,7 +153,9 @@ class Session:
             )
         self._token_managers: dict[tuple[str, str, str], TokenSource] = {}
         self._token_lock = threading.Lock()
-        self._senders: dict[str, Sender] = {}
+        self._senders: dict[tuple[str, bool], Sender] = {}
+        self._cassette_owners: dict[str, tuple[str, bool]] = {}
+        self._cassette_lock = threading.Lock()
         self._store = self._open_token_store()
 
     # --- target set-up ---------------------------------------------------------------------
@@ -161,8 +178,34 @@ class Session:
                 self.scopes.environment_overrides[name] = value
 
     def _cassette_group_dir(self) -> Path:
-        group = self.options.cassette_group or _slug(self.collection.name)
-        return self.options.cassette_dir / group
+        group = self.options.cassette_group or cassette_stem(self.collection.name)
+        return inside(self.options.cassette_dir, group)
+
+    def cassette_path(self, name: str, *, internal: bool = False) -> Path:
+        """The cassette of unit ``name`` (a folder or scenario run): a file in the group directory.
+
+        Two different names that map to the same file are refused: sharing one cassette would
+        mix their recordings, and one would overwrite the other.
+        """
+        stem = name if internal else cassette_stem(name)
+        owner = (name, internal)
+        path = inside(self._cassette_group_dir(), f"{stem}.yaml")
+        with self._cassette_lock:
+            earlier = self._cassette_owners.setdefault(stem, owner)
+        if earlier != owner:
+            raise InputError(
+                f"'{name}' and '{earlier[0]}' would share the cassette {path}: names are "
+                "recorded as lowercase letters, digits and '-'.",
+                hint="Rename one of them so that they differ in more than case, spaces and "
+                "punctuation.",
+            )
+        return path
+
+    def check_cassette_names(self, names: Iterable[str]) -> None:
+        """Refuse clashing cassette names before anything is sent (only when cassettes are used)."""
+        if self.options.record_mode is not None or self.options.replay:
+            for name in names:
+                self.cassette_path(name)
 
     def _save_recorded_environment(self) -> None:
         """Keep the non-secret variables of the recording (doctor_id, office_id...) beside its
@@ -225,7 +268,7 @@ class Session:
 
     # --- transports ------------------------------------------------------------------------
 
-    def _transport(self, cassette_name: str) -> httpx.BaseTransport:
+    def _transport(self, cassette_name: str, *, internal: bool) -> httpx.BaseTransport:
         if self.options.record_mode is None and not self.options.replay:
             return self._base_transport
         from harness.cassettes import CassetteTransport, RecordMode, Scrubber
@@ -236,31 +279,33 @@ class Session:
             self._scrubber = Scrubber(secrets=self.secrets, origins=origins)
         mode = RecordMode.NONE if self.options.replay else RecordMode(self.options.record_mode)
         # Unit cassettes are named after their folder; token traffic has its own "_oauth" file.
-        stem = cassette_name if cassette_name.startswith("_") else _slug(cassette_name)
-        path = self._cassette_group_dir() / f"{stem}.yaml"
+        path = self.cassette_path(cassette_name, internal=internal)
         transport = CassetteTransport(
             path, mode=mode, inner=self._base_transport, scrubber=self._scrubber
         )
         self.stack.callback(transport.close)
         return transport
 
-    def _client(self, cassette_name: str) -> httpx.Client:
+    def _client(self, cassette_name: str, *, internal: bool = False) -> httpx.Client:
         client = httpx.Client(
-            transport=self._transport(cassette_name),
+            transport=self._transport(cassette_name, internal=internal),
             timeout=httpx.Timeout(self.options.timeout_request),
             follow_redirects=True,
         )
         self.stack.callback(client.close)
         return client
 
-    def sender_for(self, unit: str) -> Sender:
-        if unit not in self._senders:
-            self._senders[unit] = Sender(
-                self._client(unit),
+    def sender_for(self, unit: str, *, internal: bool = False) -> Sender:
+        """The sender of unit ``unit``; ``internal`` for the harness's own traffic (its cassette
+        keeps its ``_name``), never for a name that came from a collection or scenario."""
+        key = (unit, internal)
+        if key not in self._senders:
+            self._senders[key] = Sender(
+                self._client(unit, internal=internal),
                 policy=RetryPolicy(retries=self.options.retries),
                 limiter=self.rate_limiter,
             )
-        return self._senders[unit]
+        return self._senders[key]
 
     def tokens_for(self, params: Mapping[str, str]) -> TokenSource:
         from harness.auth import OAuth2Settings, TokenManager
@@ -280,7 +325,7 @@ class Session:
                 manager = TokenManager(
                     OAuth2Settings.from_postman(params),
                     store=self._store,
-                    client=self._client("_oauth"),
+                    client=self._client(OAUTH_CASSETTE, internal=True),
                     secrets=self.secrets,
                     refresh_token=refresh or None,
                 )
@@ -301,6 +346,7 @@ class Session:
         rows = (
             load_iteration_data(self.options.iteration_data) if self.options.iteration_data else []
         )
+        self.check_cassette_names(unit.name for unit in plan_units(items))
         # Every row must define what the plan needs; check them all before sending anything.
         for row in rows or [{}]:
             self.scopes.data = dict(row)
@@ -379,8 +425,27 @@ def resolve_oauth2_params(
     return params
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "unnamed"
+def cassette_stem(name: str) -> str:
+    """A file stem for user text: ``Patient registration [1]`` -> ``patient-registration-1``.
+
+    Only ``[a-z0-9-]``, so it is one plain file name (no ``/``, ``..`` or leading ``_``).
+    """
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "unnamed"
+    if len(stem) > MAX_CASSETTE_STEM:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem[:MAX_CASSETTE_STEM].rstrip('-')}-{digest}"
+    return stem
+
+
+def inside(directory: Path, name: str) -> Path:
+    """``directory / name``, refused unless it resolves to a file inside ``directory``."""
+    path = directory / name
+    if path.resolve().parent != directory.resolve():
+        raise InputError(
+            f"{name!r} does not name a file directly inside {directory}.",
+            hint="Use a plain file name (no '/', '..' or symbolic link out of the directory).",
+        )
+    return path
 
 
 __all__ = ["RunOptions", "Session", "open_session", "os_env_name", "resolve_oauth2_params"]

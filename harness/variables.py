@@ -8,6 +8,7 @@ Scopes, weakest first: globals < collection < environment < data (iteration row)
 from __future__ import annotations
 
 import functools
+import io
 import os
 import random
 import re
@@ -78,6 +79,12 @@ class Scopes:
             os_environ=self.os_environ,
             environment_overrides=self.environment_overrides,
         )
+
+    def from_os(self, name: str) -> bool:
+        """Whether :meth:`lookup` takes ``name``'s value from a ``DRCHRONO_*`` OS variable."""
+        if name in self.local or name in self.data or name in self.environment_overrides:
+            return False
+        return os_env_name(name) in self.os_environ
 
     def defined(self, name: str) -> bool:
         return name.startswith("$") or self.lookup(name) is not None
@@ -207,40 +214,64 @@ def load_variable_file(path: Path | str, *, what: str = "environment") -> dict[s
 
 
 def load_iteration_data(path: Path | str) -> list[dict[str, str]]:
-    """Newman-style iteration data: a CSV file with a header row, or a JSON list of objects."""
-    import csv
-
-    from harness.collection import read_input_text
-
-    source = Path(path)
-    text = read_input_text(
-        source,
+    """Newman-style iteration data for ``harness run -d``: every value as text."""
+    rows = read_data_rows(
+        Path(path),
         what="iteration data file",
         hint="Give --iteration-data a CSV file with a header row, or a JSON list of objects.",
     )
+    return [{name: _scalar_text(value) for name, value in row.items()} for row in rows]
+
+
+def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]]:
+    """Rows of a data file: CSV with a header row (cells are text) or a JSON list of objects
+    (values keep their JSON type). The one reader for ``harness run -d`` and scenario ``data:``;
+    more than ``HARNESS_MAX_DATA_ROWS`` rows are refused before they are all built."""
+    import csv
+
+    from harness.collection import (
+        DEFAULT_MAX_DATA_ROWS,
+        MAX_DATA_ROWS_VARIABLE,
+        input_limit,
+        parse_json,
+        read_input_text,
+    )
+
+    text = read_input_text(source, what=what, hint=hint)
+    max_rows = input_limit(MAX_DATA_ROWS_VARIABLE, DEFAULT_MAX_DATA_ROWS)
+    too_many = InputError(
+        f"The {what} {source} has more than {max_rows:,} rows, the limit for one run.",
+        hint=f"Split it, or set {MAX_DATA_ROWS_VARIABLE} to a larger number of rows.",
+    )
+    rows: list[dict[str, Any]] = []
     if source.suffix.lower() == ".csv":
         try:
-            rows = [dict(row) for row in csv.DictReader(text.splitlines())]
+            for row in csv.DictReader(io.StringIO(text)):
+                if None in row:
+                    raise InputError(
+                        f"{source}: row {len(rows) + 1} has more cells than the header has "
+                        "columns.",
+                        hint="Give every row the same number of comma-separated cells as the "
+                        "header.",
+                    )
+                if len(rows) == max_rows:
+                    raise too_many
+                rows.append({name: cell or "" for name, cell in row.items()})
         except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
             raise InputError(
-                f"The iteration data file {source} is not CSV that can be read: {exc}.",
+                f"The {what} {source} is not CSV that can be read: {exc}.",
                 hint="Keep each cell under 128 KiB and check the quoting.",
             ) from None
-        if any(None in row for row in rows):
-            raise InputError(
-                f"{source}: a row has more cells than the header has columns.",
-                hint="Give every row the same number of comma-separated cells as the header.",
-            )
-        return [{k: v or "" for k, v in row.items()} for row in rows]
-    from harness.collection import parse_json
-
-    document = parse_json(text, source, what="iteration data")
+        return rows
+    document = parse_json(text, source, what=what)
     if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
         raise InputError(
-            f"{source} is not a list of objects, which is what JSON iteration data must be.",
+            f"{source} is not a list of objects, which is what JSON data files must be.",
             hint='Write it as [{"name": "value"}, ...], one object per iteration.',
         )
-    return [{str(k): _scalar_text(v) for k, v in row.items()} for row in document]
+    if len(document) > max_rows:
+        raise too_many
+    return [{str(name): value for name, value in row.items()} for row in document]
 
 
 def _scalar_text(value: Any) -> str:

@@ -182,7 +182,7 @@ def test_single_scenario_form_and_data_files(tmp_path: Path) -> None:
             "scenarios:\n  - name: A\n    data: missing.csv\n    steps: [Patients/List patients]\n",
             3,
             11,
-            "cannot read the data file",
+            "data file",
         ),
         ("scenarios:\n  - name: A\n    name: B\n", 3, 5, "appears twice"),
         ("scenarios:\n  - name: A\n    steps: [\n", 4, 1, "not valid YAML"),

@@ -21,6 +21,7 @@ from harness.collection import Auth, Body, KeyValue, RequestItem, Url
 from harness.errors import HarnessError
 from harness.execute import Execution, RequestExecutor, RunnerConfig
 from harness.results import Attempt, Cause, Check, RequestResult, Verdict
+from harness.runtime import SCENARIO_AUTH_CASSETTE
 from harness.scenarios.expect import as_text, capture_values, check_all, check_json
 from harness.scenarios.model import UNSET, CaptureSpec, Scenario, Step
 from harness.scenarios.templates import TemplateProblem, helpers, render
@@ -113,7 +114,7 @@ class ScenarioExecutor:
                 manager = TokenManager(
                     settings,
                     store=TokenStore.in_memory(),
-                    client=self.session.sender_for("_scenario_auth").client,
+                    client=self.session.sender_for(SCENARIO_AUTH_CASSETTE, internal=True).client,
                     secrets=self.session.secrets,
                     refresh_token=refresh_token,
                 )
@@ -153,6 +154,10 @@ class _Run:
                 *base.environment_overrides,
             )
         }
+        for name, value in self.scope_values.items():
+            if base.from_os(name):
+                # Nobody declared an OS value fit to print: mask it wherever it ends up.
+                self.session.secrets.add(value)
 
     def context(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {**self.scope_values, **helpers(), **values}

@@ -7,9 +7,7 @@ files. Nothing is rendered yet; rendering needs the run's variables.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import json
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from harness.collection import MAX_JSON_NESTING, Collection, JSONNestingError, loads_json
+from harness.collection import Collection, named_input_file
 from harness.errors import InputError
 from harness.scenarios.model import (
     UNSET,
@@ -38,6 +36,7 @@ from harness.scenarios.source import (
     read_yaml_file,
 )
 from harness.scenarios.templates import TemplateProblem, check_syntax, is_template
+from harness.variables import read_data_rows
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 SCENARIO_KEYS = ("name", "description", "tags", "targets", "variables", "data", "steps", "cleanup")
@@ -292,31 +291,25 @@ class _FileParser:
         return tuple(rows)
 
     def data_file(self, name: str, at: Location) -> list[dict[str, Any]]:
-        path = (self.file.parent / name).resolve()
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise ScenarioError(at, f"cannot read the data file {path} ({exc.strerror})") from None
-        except UnicodeDecodeError:
-            raise ScenarioError(at, f"data file {path} is not UTF-8 text") from None
-        if path.suffix.lower() == ".csv":
-            try:
-                return [dict(row) for row in csv.DictReader(text.splitlines())]
-            except csv.Error as exc:  # e.g. a cell over the csv module's 128 KiB limit
-                raise ScenarioError(at, f"data file {path} is not readable CSV ({exc})") from None
-        if path.suffix.lower() == ".json":
-            try:
-                rows = loads_json(text, max_nesting=MAX_JSON_NESTING)
-            except json.JSONDecodeError as exc:
-                raise ScenarioError(
-                    at, f"data file {path} is not valid JSON (line {exc.lineno}: {exc.msg})"
-                ) from None
-            except JSONNestingError as exc:
-                raise ScenarioError(at, f"data file {path} cannot be read: its {exc}") from None
-            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-                raise ScenarioError(at, f"data file {path} must hold a list of objects")
-            return rows
-        raise ScenarioError(at, f"data file {path} must be .csv or .json (like Newman's -d)")
+            path = named_input_file(
+                name,
+                base=self.file.parent,
+                roots={
+                    "the working directory": Path.cwd(),
+                    "the scenario file's directory": self.file.parent,
+                },
+                allow_outside=False,
+                refusal="'data' names the file",
+                hint="Keep data files beside the scenario file or under the working directory.",
+            )
+            return read_data_rows(
+                path,
+                what="data file",
+                hint="Give 'data:' a CSV file with a header row or a JSON list of objects.",
+            )
+        except InputError as exc:
+            raise ScenarioError(at, exc.message, hint=exc.hint) from None
 
     # --- steps -----------------------------------------------------------------------------
 

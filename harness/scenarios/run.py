@@ -77,6 +77,7 @@ def run_scenarios(session: Any, sources: list[Path], reporters: Sequence[Reporte
     for scenario in scenarios:
         check_names(scenario, session.scopes)
     runs = plan(scenarios)
+    session.check_cassette_names(planned_run.suite for planned_run in runs)
     executor = ScenarioExecutor(session)
     summary = RunSummary()
     started = time.perf_counter()

@@ -71,9 +71,46 @@ class ScenarioError(InputError):
         )
 
 
+# Values in a scenario file once every alias (*name) is expanded: a hand-written file has a few
+# thousand. Aliases of aliases grow exponentially ("billion laughs"): nine lines make 10**9
+# values, which every later walk over the data (checks, rendering, reports) would visit.
+MAX_EXPANDED_VALUES = 100_000
+
+
+def _refuse_alias_bombs(root: yaml.Node, file: Path) -> None:
+    """Count the values ``root`` stands for with aliases expanded; refuse past the limit."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(key) + size(value) for key, value in node.value)
+        else:
+            total = 1
+        if total > MAX_EXPANDED_VALUES:
+            raise ScenarioError(
+                Location.of(node.start_mark, file),
+                f"this value expands to more than {MAX_EXPANDED_VALUES:,} values through YAML "
+                "aliases (*name), the limit for a scenario file",
+                hint="Repeat fewer aliases, or put large data in a data file ('data: rows.csv').",
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
 def _make_loader(file: Path) -> type[yaml.SafeLoader]:
     class Loader(NestingLimitedLoader):
-        pass
+        def get_single_node(self) -> yaml.Node | None:
+            node = super().get_single_node()
+            if node is not None:
+                _refuse_alias_bombs(node, file)
+            return node
 
     def mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LocatedDict:
         built = LocatedDict()
@@ -129,12 +166,7 @@ def load_yaml(text: str, file: Path) -> Any:
 
 
 def read_yaml_file(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(
-            f"Scenario file {path} does not exist.", hint="Check the path you passed."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"Cannot read scenario file {path}: {exc}.") from None
+    from harness.collection import read_input_text
+
+    text = read_input_text(path, what="scenario file", hint="Check the path you passed.")
     return load_yaml(text, path)
