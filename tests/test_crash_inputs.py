@@ -204,7 +204,9 @@ def test_deeply_nested_openapi_document_is_an_input_error(tmp_path: Path) -> Non
     done = run_cli("contracts", "import", str(deep), "--out", str(tmp_path / "out"))
     assert done.code == 2, done.stderr
     assert done.stderr.startswith(f"error: {deep} is not valid YAML (line 3, column ")
-    assert "nested more than 100 deep" in done.stderr
+    # Our guard says "nested more than 100 deep"; PyYAML 6.0.4's libyaml stops first at its own
+    # limit ("exceeded maximum nesting depth"): either is the clear error this test wants.
+    assert "nested more than 100 deep" in done.stderr or "maximum nesting depth" in done.stderr
     assert not (tmp_path / "out").exists()
 
 
