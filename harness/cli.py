@@ -171,6 +171,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"Give one collection at a time (got {', '.join(map(str, collections))}).",
             hint="Run the harness once per collection.",
         )
+    if args.replay and not any(args.cassette_dir.glob("*/*.yaml")):
+        # Cassettes are the user's, in the directory they run in: none there means none recorded.
+        raise HarnessError(
+            f"--replay: no cassettes in {args.cassette_dir}/ (looked for "
+            f"{args.cassette_dir}/<collection or scenarios>/*.yaml).",
+            hint="Record them first with `harness run --record` (against the sandbox or live "
+            "DrChrono), or point --cassette-dir at recorded cassettes.",
+        )
     environment = args.environment
     if environment is None and not args.replay:
         environment = paths.SANDBOX_ENVIRONMENT

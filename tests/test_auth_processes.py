@@ -24,6 +24,9 @@ from harness.auth.crash import CRASH_EXIT_CODE
 from harness.redaction import SecretRegistry
 from harness.sandbox import Sandbox, SandboxConfig
 
+# Many processes sharing one token store: slow on 2 cores. `make test-slow` (and CI) runs it.
+pytestmark = pytest.mark.slow
+
 WORKER = r"""
 import hashlib, json, os, sys, time
 import httpx

@@ -21,6 +21,9 @@ from harness.sandbox import Sandbox
 from tests.conftest import PROJECT, run_cli
 from tests.crash_helpers.write_artifact import CRASH_CODE, ROWS
 
+# Many processes killed mid-write: slow on 2 cores. `make test-slow` (and CI) runs it.
+pytestmark = pytest.mark.slow
+
 KINDS = {"json": "out.json", "junit": "out.xml", "html": "out.html", "cassette": "c.yaml"}
 CRASHES = ["write", "fsync", "replace"]
 

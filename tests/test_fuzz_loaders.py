@@ -38,6 +38,9 @@ from harness.errors import HarnessError, InputError
 from harness.scenarios.loader import load_scenario_file
 from harness.variables import load_iteration_data, load_variable_file
 
+# Hypothesis fuzzing of every loader: minutes on 2 cores. `make test-slow` (and CI) runs it.
+pytestmark = pytest.mark.slow
+
 HANG_GUARD_S = 20  # a loader that takes this long on one small input is hung, not slow
 MUTATION_DEPTH = 40  # nesting a mutation adds (far deeper input has its own tests below)
 

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from harness import paths
+from tests.conftest import run_cli
 
 # The [pytest] extra (and what only it brings): a CLI user has none of these.
 PYTEST_ONLY = ("pytest", "_pytest", "pytest_recording", "xdist", "pluggy", "iniconfig", "py")
@@ -115,3 +116,11 @@ def test_the_wheel_runs_and_replays_in_an_empty_directory_without_pytest(tmp_pat
     assert '"failed": 0' in (work / "replayed.json").read_text(), replayed.stdout
     # Nothing but what was asked for was written: reports and ./cassettes.
     assert sorted(p.name for p in work.iterdir()) == ["cassettes", "recorded.json", "replayed.json"]
+
+
+def test_replay_in_a_directory_without_cassettes_says_to_record_first(tmp_path: Path) -> None:
+    result = run_cli("run", "--replay", cwd=tmp_path)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "--replay: no cassettes in cassettes/" in result.stderr
+    assert "harness run --record" in result.stderr
+    assert list(tmp_path.iterdir()) == []
