@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from harness.reporters.masking import mask_message
 from harness.results import RequestResult, RunSummary, Verdict
 
 _MARK = {
@@ -119,10 +120,10 @@ class ConsoleReporter:
 
 
 def _reasons(result: RequestResult) -> list[str]:
-    reasons = [result.message] if result.message else []
+    reasons = [mask_message(result.message)] if result.message else []
     for check in result.failed_checks:
         where = f" at {check.json_path}" if check.json_path else ""
-        reasons.append(f"{check.name}{where}: {check.message}")
+        reasons.append(f"{check.name}{where}: {mask_message(check.message)}")
     return reasons
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +24,19 @@ import jinja2
 
 from harness.atomicfile import atomic_writer
 from harness.cassettes.fields import SensitiveFields, load_phi_fields
-from harness.redaction import MASK as SECRET_MASK
+from harness.reporters.masking import (
+    FORM_PAIR,
+    PHI_MASK,
+    mask_headers,
+    mask_json,
+    mask_message,
+    mask_text,
+    mask_url,
+    phi_values_in,
+)
 from harness.results import Cause, RequestResult, RunSummary, Verdict
 
-PHI_MASK = "[PHI]"
+__all__ = ["PHI_MASK", "HtmlReporter", "mask_json", "mask_text", "mask_url", "render_body"]
 DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut with a note
 # Bodies of passing requests shown in one report, in characters: past this a long run's report
 # would be too big to open, so later passing requests show headers only. Failures always keep theirs.
@@ -144,7 +152,8 @@ def result_row(
     failed = [c for c in result.checks if not c.passed]
     passed = [c for c in result.checks if c.passed]
     shown = (failed + passed)[:_MAX_CHECKS]
-    url = mask_query(result.url, fields)
+    url = mask_url(result.url, fields)
+    known = _known_phi(result, fields)
     return {
         "suite": result.suite,
         "name": result.name,
@@ -157,9 +166,14 @@ def result_row(
         "cause": "" if result.cause is Cause.OK else result.cause.value,
         "retries": max(0, len(result.attempts) - 1),
         "operation": result.operation,
-        "message": result.message,
+        "message": mask_message(result.message, fields),
         "checks": [
-            {"name": c.name, "passed": c.passed, "message": c.message, "json_path": c.json_path}
+            {
+                "name": c.name,
+                "passed": c.passed,
+                "message": mask_message(c.message, fields),
+                "json_path": c.json_path,
+            }
             for c in shown
         ],
         "checks_failed": len(failed),
@@ -171,9 +185,13 @@ def result_row(
         "drift": result.drift[:_MAX_DRIFT],
         "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
         "request_headers": mask_headers(result.request_headers, fields),
-        "request_body": render_body(result.request_body, fields, limit=body_limit, keep=bodies),
+        "request_body": render_body(
+            result.request_body, fields, limit=body_limit, keep=bodies, known=known
+        ),
         "response_headers": mask_headers(result.response_headers, fields),
-        "response_body": render_body(result.response_body, fields, limit=body_limit, keep=bodies),
+        "response_body": render_body(
+            result.response_body, fields, limit=body_limit, keep=bodies, known=known
+        ),
         "search": " ".join(
             str(part)
             for part in (
@@ -183,10 +201,25 @@ def result_row(
                 url,
                 result.status or "",
                 "" if result.cause is Cause.OK else result.cause.value,
-                result.message,
+                mask_message(result.message, fields),
             )
         ).lower(),
     }
+
+
+def _known_phi(result: RequestResult, fields: SensitiveFields) -> set[str]:
+    """PHI values this exchange carries under PHI keys (JSON bodies, form body, query), so that
+    the same values are masked where they reappear in free text (an HTML error page)."""
+    known: set[str] = set()
+    for body in (result.request_body, result.response_body):
+        data = _parse_json(body) if body else None
+        if data is not None:
+            known |= phi_values_in(data, fields)
+    for text in (result.request_body or "", urlsplit(result.url).query):
+        for match in FORM_PAIR.finditer(text):
+            if fields.phi_kind(unquote_plus(match["key"])) is not None and match["value"]:
+                known.add(unquote_plus(match["value"]))
+    return known
 
 
 def _path_of(url: str) -> str:
@@ -198,7 +231,12 @@ def _path_of(url: str) -> str:
 
 
 def render_body(
-    text: str | None, fields: SensitiveFields, *, limit: int, keep: bool = True
+    text: str | None,
+    fields: SensitiveFields,
+    *,
+    limit: int,
+    keep: bool = True,
+    known: Iterable[str] = (),
 ) -> dict[str, Any] | None:
     """A body as shown: PHI masked, JSON pretty-printed, cut at ``limit`` characters with a note."""
     if text is None:
@@ -212,7 +250,7 @@ def render_body(
         shown, is_json = json.dumps(mask_json(data, fields), indent=2, ensure_ascii=False), True
     else:
         # Cut first (bounded regex work); mask_text also masks a value cut in half at the end.
-        shown, is_json = mask_text(text[: limit + 1], fields), False
+        shown, is_json = mask_text(text[: limit + 1], fields, known), False
     note = ""
     if len(shown) > limit:
         total = len(shown) if is_json else len(text)
@@ -232,93 +270,6 @@ def _parse_json(text: str) -> Any:
 
 def _size(chars: int) -> str:
     return f"{chars / 1024:.0f} KiB" if chars < 1024 * 1024 else f"{chars / 1024 / 1024:.1f} MiB"
-
-
-def mask_json(value: Any, fields: SensitiveFields, parent: str | None = None) -> Any:
-    """A copy of ``value`` with every PHI (and secret) field's value replaced, at any depth."""
-    if isinstance(value, dict):
-        masked: dict[str, Any] = {}
-        for key, item in value.items():
-            if fields.is_secret_key(key):
-                masked[key] = _mask_all(item, SECRET_MASK)
-            elif fields.phi_kind(key, parent) is not None:
-                masked[key] = _mask_all(item, PHI_MASK)
-            else:
-                masked[key] = mask_json(item, fields, key)
-        return masked
-    if isinstance(value, list):
-        return [mask_json(item, fields, parent) for item in value]
-    return value
-
-
-def _mask_all(value: Any, mask: str) -> Any:
-    """Mask every leaf but keep the shape (a list of contacts stays a list), null and "" as is."""
-    if isinstance(value, dict):
-        return {key: _mask_all(item, mask) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mask_all(item, mask) for item in value]
-    if value is None or value == "":
-        return value
-    return mask
-
-
-# "key": "value" or "key": 123 in text that is not parseable JSON (cut, or a JSON-ish error page);
-# a string cut short by truncation (no closing quote) is matched to the end too.
-_JSON_PAIR = re.compile(
-    r'"(?P<key>[^"\\]{1,100})"\s*:\s*(?P<value>"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|true|false)'
-)
-# key=value in form bodies and query strings.
-_FORM_PAIR = re.compile(r"(?P<lead>^|[?&;\s])(?P<key>[^=&;\s?]{1,100})=(?P<value>[^&;\s]*)")
-
-
-def mask_text(text: str, fields: SensitiveFields) -> str:
-    """Mask PHI in a body that is not JSON: JSON-like pairs and form-encoded pairs."""
-
-    def json_pair(match: re.Match[str]) -> str:
-        mask = _mask_for(match["key"], fields, form=False)
-        if mask is None:
-            return match[0]
-        start, end = match.span("value")
-        return match[0][: start - match.start()] + f'"{mask}"' + match[0][end - match.start() :]
-
-    return _mask_form(_JSON_PAIR.sub(json_pair, text), fields)
-
-
-def mask_query(url: str, fields: SensitiveFields) -> str:
-    """The URL with the values of PHI and secret query parameters masked."""
-    head, sep, query = url.partition("?")
-    return head + sep + _mask_form(query, fields) if sep else url
-
-
-def _mask_form(text: str, fields: SensitiveFields) -> str:
-    def form_pair(match: re.Match[str]) -> str:
-        mask = _mask_for(unquote_plus(match["key"]), fields, form=True)
-        if mask is None or not match["value"]:
-            return match[0]
-        return f"{match['lead']}{match['key']}={mask}"
-
-    return _FORM_PAIR.sub(form_pair, text)
-
-
-def _mask_for(key: str, fields: SensitiveFields, *, form: bool) -> str | None:
-    if fields.is_secret_key(key) or (form and fields.is_weak_secret_key(key)):
-        return SECRET_MASK
-    if fields.phi_kind(key) is not None:
-        return PHI_MASK
-    return None
-
-
-def mask_headers(
-    headers: Mapping[str, str] | None, fields: SensitiveFields
-) -> list[tuple[str, str]] | None:
-    """Header pairs; secret headers masked (again: they arrive masked) and query strings in
-    values such as Location masked."""
-    if headers is None:
-        return None
-    return [
-        (name, SECRET_MASK if name.lower() in fields.secret_headers else mask_query(value, fields))
-        for name, value in headers.items()
-    ]
 
 
 # --- coverage -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import IO
 from xml.sax.saxutils import escape, quoteattr
 
 from harness.atomicfile import atomic_writer
+from harness.reporters.masking import mask_message, mask_url
 from harness.results import RequestResult, RunSummary, Verdict
 
 
@@ -51,7 +52,7 @@ class JUnitReporter:
             inner = _element("error", result)
         elif result.verdict is Verdict.SKIPPED:
             self._counts[3] += 1
-            inner = f"      <skipped message={quoteattr(result.message)}/>\n"
+            inner = f"      <skipped message={quoteattr(mask_message(result.message))}/>\n"
         attempts = [a for a in result.attempts if a.note]
         if attempts:
             lines = "\n".join(
@@ -98,12 +99,12 @@ def _slug(text: str) -> str:
 
 
 def _element(tag: str, result: RequestResult) -> str:
-    reasons = [result.message] if result.message else []
+    reasons = [mask_message(result.message)] if result.message else []
     for check in result.failed_checks:
         where = f" at {check.json_path}" if check.json_path else ""
-        reasons.append(f"{check.name}{where}: {check.message}")
+        reasons.append(f"{check.name}{where}: {mask_message(check.message)}")
     first = reasons[0] if reasons else result.cause.value
-    detail = f"{result.method} {result.url} -> {result.status}\n" + "\n".join(reasons)
+    detail = f"{result.method} {mask_url(result.url)} -> {result.status}\n" + "\n".join(reasons)
     return (
         f"      <{tag} message={quoteattr(first)} type={quoteattr(result.cause.value)}>"
         f"{escape(detail)}</{tag}>\n"
