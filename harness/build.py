@@ -31,6 +31,8 @@ class BuiltRequest:
     files: list[tuple[str, tuple[str, bytes]]] | None = None
     form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
     oauth2_params: dict[str, str] | None = None  # resolved oauth2 attributes (effective auth)
+    # What the auth block puts on the wire: secrets by construction, whatever the variable's name.
+    auth_secrets: list[str] = field(default_factory=list)
 
 
 def build_request(
@@ -148,12 +150,17 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
         for k, v in auth.params.items()
     }
     if auth.type == "bearer":
+        built.auth_secrets.append(str(params.get("token", "")))
         _default_header(built, "Authorization", f"Bearer {params.get('token', '')}")
     elif auth.type == "basic":
         pair = f"{params.get('username', '')}:{params.get('password', '')}".encode()
-        _default_header(built, "Authorization", "Basic " + base64.b64encode(pair).decode())
+        encoded = base64.b64encode(pair).decode()
+        # Not the user name: a plain word such as "drchrono" would be masked inside every URL.
+        built.auth_secrets += [str(params.get("password", "")), encoded]
+        _default_header(built, "Authorization", "Basic " + encoded)
     elif auth.type == "apikey":
         key, value = str(params.get("key", "")), str(params.get("value", ""))
+        built.auth_secrets.append(value)
         if params.get("in") == "query":
             built.url += ("&" if "?" in built.url else "?") + urlencode([(key, value)])
         else:

@@ -96,6 +96,8 @@ class RequestExecutor:
             return Execution(result)
         except HarnessError as exc:
             return Execution(self._errored(result, Cause.INPUT, str(exc)))
+        for secret in built.auth_secrets:
+            self.secrets.add(secret)
         result.url = self.secrets.redact(built.url)
         tokens: TokenSource | None = None
         try:

@@ -60,7 +60,7 @@ _SECRET_NAME_PARTS = (
     "otp",
 )
 # ...or is exactly one of these short names (as substrings they would hit "keyboard", "design").
-_SECRET_NAMES = frozenset({"key", "sig", "signature", "pin", "pwd", "pass", "session", "auth"})
+_SECRET_NAMES = frozenset({"sig", "signature", "pin", "pwd", "pass", "session", "auth"})
 # Names that contain a secret word but hold no secret: the token's type, lifetime or endpoint.
 _NOT_SECRET_SUFFIXES = ("type", "expiresin", "expires", "expiry", "url", "uri", "name", "count")
 # Header names holding credentials (beyond the listed ones): any "auth" but the server's challenge.
