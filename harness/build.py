@@ -50,6 +50,9 @@ def build_request(
         if not h.disabled
     ]
     built = BuiltRequest(method=item.method, url=url, headers=headers)
+    password = _userinfo_password(url)
+    if password:
+        built.auth_secrets.append(password)  # http://user:PASSWORD@host is a credential too
     if item.body is not None:
         _attach_body(built, item.body, resolver, where, files_root, allow_outside_files)
     _attach_auth(built, item, resolver, where)
@@ -167,6 +170,13 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
             _default_header(built, key, value)
     elif auth.type == "oauth2":
         built.oauth2_params = {k: "" if v is None else str(v) for k, v in params.items()}
+
+
+def _userinfo_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:  # a malformed host; the sender reports it
+        return None
 
 
 def _default_header(built: BuiltRequest, name: str, value: str) -> None:

@@ -138,7 +138,9 @@ class Session:
             self._load_recorded_environment()
             self._fill_replay_placeholders()
         if options.record_mode is not None:
-            self._save_recorded_environment()
+            # Written when the session closes: by then the run has shown which values it used
+            # as credentials (query keys, auth blocks) and which were patient data.
+            stack.callback(self._save_recorded_environment)
         self.contracts = self._load_contracts()
         self.rate_limiter = RateLimiter.parse(
             options.rate_limit if options.rate_limit is not None else self._default_rate_limit()
@@ -183,12 +185,14 @@ class Session:
 
         Only what replay needs is kept, and it is committed, so nothing secret or personal: not
         a variable Postman marks secret, nor one whose name says secret, nor one an auth block
-        uses (replay fills those with stand-ins), nor a value the run knows as a secret or that
-        looks like a credential or patient data (the cassette scanner's rules). Values under
-        patient-data names (``last_name``) are written as their pseudonyms: replay matches PHI
-        query values by presence, and a cassette holds the same pseudonym.
+        uses (replay fills those with stand-ins), nor a value the run used as a credential
+        anywhere (a query ``key``, a password in a URL), nor one that looks like a credential or
+        patient data (the cassette scanner's rules). Patient values (under PHI names, or seen in
+        PHI fields during the run) are written as their pseudonyms: replay matches PHI query
+        values by presence, and the cassettes hold the same pseudonyms.
         """
         from harness.cassettes.scan import scan_text
+        from harness.cassettes.scrub import PLACEHOLDER
 
         path = self._cassette_group_dir() / RECORDED_ENVIRONMENT
         if self.options.record_mode == "once" and path.exists():
@@ -202,12 +206,16 @@ class Session:
             value = self.scopes.lookup(name)
             if value is None or is_secret_name(name) or fields.is_secret_key(name):
                 continue
-            if self.secrets.find_in(value):
+            if self.secrets.find_in(value) or scrubber.is_known_secret(value):
                 continue
             if fields.phi_kind(name) is not None:
                 value = str(scrubber.scrub_json({name: value})[name])
-            elif scan_text(f"{name}: {value}", fields, RECORDED_ENVIRONMENT):
-                continue  # shaped like a credential, an SSN or a real e-mail: not needed anyway
+            else:
+                value = scrubber.scrub_text(value)  # patient values the run saw: pseudonyms
+            if PLACEHOLDER.search(value) or scan_text(
+                f"{name}: {value}", fields, RECORDED_ENVIRONMENT
+            ):
+                continue  # held a secret, or shaped like a credential, an SSN, a real e-mail
             values[name] = value
         document = {
             "name": "recorded environment (non-secret values only)",

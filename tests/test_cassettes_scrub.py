@@ -125,7 +125,7 @@ def test_placeholders_and_pseudonyms_are_left_alone_so_scrubbing_is_idempotent()
     patient = {
         "first_name": "Ada",
         "last_name": "Lovelace",
-        "date_of_birth": "1815-12-10",
+        "date_of_birth": "1985-12-10",
         "email": "ada@math.org",
         "access_token": "tok-abcdef-123",
     }
@@ -145,7 +145,7 @@ def test_phi_is_pseudonymised_with_formats_kept_and_ids_kept() -> None:
         "chart_id": "LOAD000001",
         "first_name": "Ada",
         "last_name": "Lovelace",
-        "date_of_birth": "1815-12-10",
+        "date_of_birth": "1985-12-10",
         "social_security_number": "123-45-6789",
         "cell_phone": "+1 (212) 555-9876",
         "email": "ada@math.org",
@@ -165,7 +165,7 @@ def test_phi_is_pseudonymised_with_formats_kept_and_ids_kept() -> None:
     assert re.fullmatch(r"[A-Z]{4}\d{6}", out["chart_id"]) and out["chart_id"] != "LOAD000001"
     assert out["first_name"] != "Ada" and is_name_word(out["first_name"])
     dt.date.fromisoformat(out["date_of_birth"])
-    assert out["date_of_birth"] != "1815-12-10"
+    assert out["date_of_birth"] != "1985-12-10"
     assert re.fullmatch(r"000-\d\d-\d{4}", out["social_security_number"])
     assert re.fullmatch(r"\+1 \(0\d\d\) \d{3}-\d{4}", out["cell_phone"])
     assert out["email"].endswith("@pseudonym.example")

@@ -104,6 +104,8 @@ def secret_by_name(key: str) -> bool:
         return True
     if name.endswith(_NOT_SECRET_SUFFIXES):
         return False
+    if name.endswith(("pass", "pwd", "pw")):  # dbpass, adminpwd, smtp_pw
+        return True
     return any(part in name for part in _SECRET_NAME_PARTS)
 
 
@@ -168,7 +170,9 @@ class SensitiveFields:
             return True
         if lower in _NOT_SECRET_HEADERS:
             return False
-        return secret_by_name(lower) or "auth" in normalised_name(lower)
+        name = normalised_name(lower)
+        authorising = "auth" in name and ("author" not in name or "authoriz" in name)
+        return secret_by_name(lower) or authorising
 
     def is_sensitive_key(self, key: str) -> bool:
         """Secret or PHI: a key whose value may never be shown or compared verbatim."""

@@ -4,9 +4,9 @@ A pseudonym is derived from the real value with HMAC under a salt, so it says no
 value without the salt. Every kind is shaped so that a scanner can later tell a pseudonym from a
 real value by a marker no real value can carry: names are four syllables with a check syllable,
 SSNs start with area 000 (never issued, not even as an ITIN), phone numbers start with 0 (no North
-American area code or exchange does), ZIP codes start with 000 (never assigned), e-mails use the
-reserved ``pseudonym.example`` domain. Dates and identifiers keep their shape but cannot be told
-apart from real ones.
+American area code or exchange does), ZIP codes start with 000 (never assigned), dates fall in the 1800s
+(no living patient's), e-mails use the reserved ``pseudonym.example`` domain. Identifiers keep
+their shape and cannot be told apart from real ones.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ _SYLLABLES = (
 _NAME_WORD = re.compile(r"^[A-Z][a-z]{7}$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
 _US_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-_FIRST_BIRTH_DAY = dt.date(1930, 1, 1)
-_BIRTH_DAY_SPAN = 80 * 365
+# Fake dates fall in the 1800s: no patient alive was born then, so the year is the marker.
+_FIRST_BIRTH_DAY = dt.date(1800, 1, 1)
+_BIRTH_DAY_SPAN = 99 * 365
 _MAX_ATTEMPTS = 64
 
 
@@ -206,6 +207,10 @@ def looks_pseudonymous(kind: str, value: str) -> bool | None:
         return value.endswith(" Company") and is_name_word(value.split()[0])
     if kind == "url":
         return PSEUDONYM_DOMAIN in value
+    if kind == "date":
+        iso, us = _ISO_DATE.match(value), _US_DATE.match(value)
+        year = iso.group(1) if iso else us.group(3) if us else None
+        return None if year is None else year.startswith("18")
     if kind == "text":
         return value.startswith("[scrubbed text ")
     return None

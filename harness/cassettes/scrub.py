@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
@@ -94,6 +94,7 @@ VOLATILE_RESPONSE_HEADERS = frozenset(
 _LOADED_MARK = "_harness_loaded"
 _URL_HEADERS = frozenset({"location", "content-location"})
 
+_MAX_NESTED_JSON = 1 << 20  # JSON text inside a JSON string is parsed up to this many chars
 # Deeper JSON is refused rather than walked (the walk recurses once per level).
 MAX_SCRUB_NESTING = 200
 
@@ -174,6 +175,28 @@ def _free_text_forms(kind: str, real: str) -> list[str]:
         if len(local) >= _MIN_FREE_TEXT_LENGTH:
             forms.append("(?i:" + re.escape(local) + r")(?![\w.-]*@)")
     return forms
+
+
+def _whole_token(form: str) -> str:
+    """A free-text form matched only as a whole token: not inside a word, number, date or id."""
+    return rf"(?<![\w-]){form}(?![\w-])"
+
+
+def free_text_pattern(values: Iterable[tuple[str, str]]) -> re.Pattern[str] | None:
+    """One pattern finding each ``(kind, real value)`` in free text, in any spelling the
+    scrubber knows (whole tokens; names in any case; digits in any punctuation; both date
+    orders; an e-mail's local part). The reporters mask with it what the scrubber replaces."""
+    alternatives = sorted(
+        (
+            (len(real), _whole_token(form))
+            for kind, real in values
+            if kind in _FREE_TEXT_KINDS
+            for form in _free_text_forms(kind, real)
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    return re.compile("|".join(a for _, a in alternatives)) if alternatives else None
 
 
 def _text_key(kind: str, text: str) -> str:
@@ -395,6 +418,10 @@ class Scrubber:
 
     # Secrets the last guard looks for ---------------------------------------------------------
 
+    def is_known_secret(self, value: str) -> bool:
+        """Whether ``value`` was registered or met under a secret key during this session."""
+        return value in self.secrets or value in self._placeholders.known()
+
     def leaked_secrets(self, text: str) -> list[str]:
         """Registered secrets present in ``text`` (the caller must never print them)."""
         return self.secrets.find_in(text)
@@ -446,6 +473,14 @@ class Scrubber:
             return [self._scrub_node(item, parent) for item in node]
         if isinstance(node, str) and _URL_WITH_PARAMS.match(node):
             return self.scrub_url(node)  # pagination links repeat the (sensitive) query
+        if isinstance(node, str) and node[:1] in ("{", "[") and len(node) <= _MAX_NESTED_JSON:
+            # JSON inside a string (an echoed request body, a queued job's payload): its keys
+            # say what is secret or PHI just as the outer document's do.
+            try:
+                inner = loads_json(node, max_nesting=MAX_SCRUB_NESTING)
+            except ValueError:
+                return node
+            return json.dumps(self._scrub_node(inner, parent), ensure_ascii=False)
         return node
 
     def _scrub_member(self, key: str, value: Any, parent: str | None) -> Any:
@@ -548,7 +583,7 @@ class Scrubber:
                 local = real.partition("@")[0]
                 patient.setdefault(_text_key("", local), (kind, fake.partition("@")[0]))
             # Whole tokens only: not inside a word, a longer number, a date or an identifier.
-            alternatives.extend((len(real), rf"(?<![\w-]){f}(?![\w-])") for f in forms)
+            alternatives.extend((len(real), _whole_token(f)) for f in forms)
         if not alternatives:
             pattern = None
         else:

@@ -13,7 +13,7 @@ import itertools
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,15 +24,17 @@ import jinja2
 
 from harness.atomicfile import atomic_writer
 from harness.cassettes.fields import SensitiveFields, load_phi_fields
+from harness.cassettes.scrub import free_text_pattern
 from harness.reporters.masking import (
     FORM_PAIR,
     PHI_MASK,
+    KnownPhi,
+    known_phi,
     mask_headers,
     mask_json,
     mask_message,
     mask_text,
     mask_url,
-    phi_values_in,
 )
 from harness.results import Cause, RequestResult, RunSummary, Verdict
 
@@ -42,6 +44,7 @@ DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut wi
 # would be too big to open, so later passing requests show headers only. Failures always keep theirs.
 DEFAULT_BODY_BUDGET = 32 * 1024 * 1024
 _BUDGET_NOTE = "Body not kept: the report's budget for passing requests' bodies is spent."
+_MAX_KNOWN_PHI = 20_000  # patient values remembered for free-text masking (bounded memory)
 _MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
 _MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
 _MAX_DRIFT = 50
@@ -78,6 +81,9 @@ class HtmlReporter:
         self._groups: list[Counter[str]] = []
         self._suite: str | None = None
         self._causes: Counter[str] = Counter()
+        # Patient values seen so far in the run: masked where they reappear in free text later
+        # (a plain-text body or an error page quoting a name from an earlier response).
+        self._known = KnownValues()
 
     def start(self, info: object) -> None:
         self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
@@ -91,7 +97,9 @@ class HtmlReporter:
             self._causes[result.cause.value] += 1
         failing = result.verdict in (Verdict.FAILED, Verdict.ERROR)
         keep = failing or self._body_chars < self.body_budget
-        row = result_row(result, self.fields, body_limit=self.body_limit, bodies=keep)
+        row = result_row(
+            result, self.fields, body_limit=self.body_limit, bodies=keep, known=self._known
+        )
         if not failing:
             for key in ("request_body", "response_body"):
                 self._body_chars += len(row[key]["text"]) if row[key] else 0
@@ -147,13 +155,18 @@ def result_row(
     *,
     body_limit: int = DEFAULT_BODY_LIMIT,
     bodies: bool = True,
+    known: KnownValues | None = None,
 ) -> dict[str, Any]:
-    """The masked, size-bounded facts of one result that the template renders."""
+    """The masked, size-bounded facts of one result that the template renders. ``known``: the
+    run's patient values so far; this exchange's are added to it."""
     failed = [c for c in result.checks if not c.passed]
     passed = [c for c in result.checks if c.passed]
     shown = (failed + passed)[:_MAX_CHECKS]
     url = mask_url(result.url, fields)
-    known = _known_phi(result, fields)
+    known = known if known is not None else KnownValues()
+    if len(known.values) < _MAX_KNOWN_PHI:
+        _add_known_phi(result, fields, known.values)
+    known_pattern = known.pattern()
     return {
         "suite": result.suite,
         "name": result.name,
@@ -186,11 +199,11 @@ def result_row(
         "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
         "request_headers": mask_headers(result.request_headers, fields),
         "request_body": render_body(
-            result.request_body, fields, limit=body_limit, keep=bodies, known=known
+            result.request_body, fields, limit=body_limit, keep=bodies, known=known_pattern
         ),
         "response_headers": mask_headers(result.response_headers, fields),
         "response_body": render_body(
-            result.response_body, fields, limit=body_limit, keep=bodies, known=known
+            result.response_body, fields, limit=body_limit, keep=bodies, known=known_pattern
         ),
         "search": " ".join(
             str(part)
@@ -207,24 +220,42 @@ def result_row(
     }
 
 
-def _known_phi(result: RequestResult, fields: SensitiveFields) -> set[str]:
-    """PHI values this exchange carries under PHI keys (JSON bodies, form body, query), so that
-    the same values are masked where they reappear in free text (an HTML error page)."""
-    known: set[str] = set()
+class KnownValues:
+    """Patient values seen in a run, and the free-text pattern for them (rebuilt on growth)."""
+
+    def __init__(self) -> None:
+        self.values: set[tuple[str, str]] = set()
+        self._pattern: KnownPhi = None
+        self._size = 0
+
+    def pattern(self) -> KnownPhi:
+        if len(self.values) != self._size and len(self.values) <= _MAX_KNOWN_PHI:
+            self._pattern, self._size = free_text_pattern(self.values), len(self.values)
+        return self._pattern
+
+
+def _add_known_phi(
+    result: RequestResult, fields: SensitiveFields, known: set[tuple[str, str]]
+) -> None:
+    """Add the patient values this exchange carries under PHI keys (JSON bodies, form body,
+    query) to ``known``, so they are masked where they reappear in free text."""
     for body in (result.request_body, result.response_body):
         data = _parse_json(body) if body else None
         if data is not None:
-            known |= phi_values_in(data, fields)
-    for text in (result.request_body or "", urlsplit(result.url).query):
+            known_phi(data, fields, known)
+    for text in (result.request_body or "", result.url.partition("?")[2]):
         for match in FORM_PAIR.finditer(text):
-            if fields.phi_kind(unquote_plus(match["key"])) is not None and match["value"]:
-                known.add(unquote_plus(match["value"]))
-    return known
+            kind = fields.phi_kind(unquote_plus(match["key"]))
+            if kind is not None and match["value"]:
+                known.add((kind, unquote_plus(match["value"])))
 
 
 def _path_of(url: str) -> str:
     """The path and query: the host is the run's target, shown once in the header."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "user:[REDACTED]@host" reads as a malformed IPv6 host
+        return url
     if not parts.netloc:
         return url
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -236,7 +267,7 @@ def render_body(
     *,
     limit: int,
     keep: bool = True,
-    known: Iterable[str] = (),
+    known: KnownPhi = None,
 ) -> dict[str, Any] | None:
     """A body as shown: PHI masked, JSON pretty-printed, cut at ``limit`` characters with a note."""
     if text is None:
@@ -247,7 +278,10 @@ def render_body(
         return {"text": "", "json": False, "note": "empty body"}
     data = _parse_json(text)
     if data is not None:
-        shown, is_json = json.dumps(mask_json(data, fields), indent=2, ensure_ascii=False), True
+        shown, is_json = (
+            json.dumps(mask_json(data, fields, known=known), indent=2, ensure_ascii=False),
+            True,
+        )
     else:
         # Cut first (bounded regex work); mask_text also masks a value cut in half at the end.
         shown, is_json = mask_text(text[: limit + 1], fields, known), False

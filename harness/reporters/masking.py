@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote_plus
 
 from harness.cassettes.fields import SensitiveFields, load_phi_fields, secret_values_in
 from harness.redaction import MASK as SECRET_MASK
 
 PHI_MASK = "[PHI]"
+_TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 
 # "key": "value" or "key": 123 in text that is not parseable JSON (cut, or a JSON-ish error page);
 # a string cut short by truncation (no closing quote) is matched to the end too.
@@ -45,17 +46,20 @@ def default_fields() -> SensitiveFields:
 
 
 def mask_url(url: str, fields: SensitiveFields | None = None) -> str:
-    """The URL with its userinfo password and the values of secret and PHI parameters masked."""
+    """The URL with its userinfo password and the values of secret and PHI parameters masked.
+
+    Plain string work, not ``urlsplit``: a URL whose password was already redacted to
+    ``[REDACTED]`` reads as a malformed IPv6 host to the standard library.
+    """
     fields = fields or default_fields()
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if parts.password:
-        netloc = netloc.replace(f":{parts.password}@", f":{SECRET_MASK}@", 1)
-    query = _mask_form(parts.query, fields) if parts.query else parts.query
-    fragment = _mask_form(parts.fragment, fields) if "=" in parts.fragment else parts.fragment
-    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
-        return url  # unchanged: keep the caller's exact spelling
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    url = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{SECRET_MASK}@", url, count=1)
+    rest, hash_sign, fragment = url.partition("#")
+    head, question, query = rest.partition("?")
+    if question:
+        query = _mask_form(query, fields)
+    if "=" in fragment:
+        fragment = _mask_form(fragment, fields)
+    return head + question + query + hash_sign + fragment
 
 
 def mask_message(text: str, fields: SensitiveFields | None = None) -> str:
@@ -68,49 +72,61 @@ def mask_message(text: str, fields: SensitiveFields | None = None) -> str:
     return mask_text(text, fields)
 
 
-def mask_json(value: Any, fields: SensitiveFields, parent: str | None = None) -> Any:
-    """A copy of ``value`` with every PHI (and secret) field's value replaced, at any depth."""
+KnownPhi = re.Pattern[str] | None  # the exchange's own patient values, from free_text_pattern
+
+
+def mask_json(
+    value: Any, fields: SensitiveFields, parent: str | None = None, known: KnownPhi = None
+) -> Any:
+    """A copy of ``value`` with every PHI (and secret) field's value replaced, at any depth, and
+    strings masked as free text (JSON or form text inside them, known PHI, PHI shapes)."""
     if isinstance(value, dict):
         masked: dict[str, Any] = {}
         for key, item in value.items():
-            if fields.is_secret_key(key):
+            if _is_secret_member(key, item, fields):
                 masked[key] = _mask_all(item, SECRET_MASK)
             elif fields.phi_kind(key, parent) is not None:
                 masked[key] = _mask_all(item, PHI_MASK)
             else:
-                masked[key] = mask_json(item, fields, key)
+                masked[key] = mask_json(item, fields, key, known)
         return masked
     if isinstance(value, list):
-        return [mask_json(item, fields, parent) for item in value]
+        return [mask_json(item, fields, parent, known) for item in value]
     if isinstance(value, str):
-        return _mask_secret_shapes(value)
+        return mask_text(value, fields, known)
     return value
 
 
-def phi_values_in(value: Any, fields: SensitiveFields, parent: str | None = None) -> set[str]:
-    """The string values under PHI keys in a JSON document (to mask them in free text too)."""
-    found: set[str] = set()
+def _is_secret_member(key: str, value: Any, fields: SensitiveFields) -> bool:
+    if fields.is_secret_key(key) or fields.is_secret_header(key):
+        return True
+    return (
+        fields.is_weak_secret_key(key)
+        and isinstance(value, str)
+        and _TOKEN_LIKE.fullmatch(value) is not None
+    )
+
+
+def known_phi(value: Any, fields: SensitiveFields, found: set[tuple[str, str]]) -> None:
+    """Add ``(kind, value)`` for the values under PHI keys in a JSON document to ``found``."""
+    _collect_phi(value, fields, None, None, found)
+
+
+def _collect_phi(
+    value: Any,
+    fields: SensitiveFields,
+    parent: str | None,
+    kind: str | None,
+    found: set[tuple[str, str]],
+) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if fields.phi_kind(key, parent) is not None:
-                found.update(_leaves(item))
-            else:
-                found.update(phi_values_in(item, fields, key))
+            _collect_phi(item, fields, key, kind or fields.phi_kind(key, parent), found)
     elif isinstance(value, list):
         for item in value:
-            found.update(phi_values_in(item, fields, parent))
-    return found
-
-
-def _leaves(value: Any) -> Iterable[str]:
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    elif isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
-        yield str(value)
+            _collect_phi(item, fields, parent, kind, found)
+    elif kind is not None and isinstance(value, (str, int)) and not isinstance(value, bool):
+        found.add((kind, str(value)))
 
 
 def _mask_all(value: Any, mask: str) -> Any:
@@ -130,7 +146,7 @@ def _mask_secret_shapes(text: str) -> str:
     return text
 
 
-def mask_text(text: str, fields: SensitiveFields, known: Iterable[str] = ()) -> str:
+def mask_text(text: str, fields: SensitiveFields, known: KnownPhi = None) -> str:
     """Mask a body that is not JSON: JSON-like and form-encoded pairs, the ``known`` PHI values
     (as whole words, in any case), and anything shaped like an e-mail, SSN, phone or date."""
 
@@ -142,10 +158,8 @@ def mask_text(text: str, fields: SensitiveFields, known: Iterable[str] = ()) -> 
         return match[0][: start - match.start()] + f'"{mask}"' + match[0][end - match.start() :]
 
     text = _mask_form(_JSON_PAIR.sub(json_pair, _mask_secret_shapes(text)), fields)
-    words = sorted({v for v in known if len(v) >= 3}, key=len, reverse=True)
-    if words:
-        pattern = "|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words)
-        text = re.sub(pattern, PHI_MASK, text, flags=re.IGNORECASE)
+    if known is not None:
+        text = known.sub(PHI_MASK, text)
     return _PHI_SHAPES.sub(PHI_MASK, text)
 
 
