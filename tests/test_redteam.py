@@ -478,3 +478,57 @@ def test_pseudonyms_are_stable_under_the_team_key(monkeypatch: pytest.MonkeyPatc
     assert first == second
     monkeypatch.delenv("HARNESS_PSEUDONYM_KEY")
     assert Scrubber(SecretRegistry()).scrub_json({"last_name": "Bramblewick"}) != first
+
+
+# --- every reporter masks a failing request's URL and message the same way ----------------------
+
+
+def test_json_junit_and_console_mask_failing_urls_and_messages(tmp_path: Path) -> None:
+    import io
+
+    from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
+    from harness.results import Cause, Check, RequestResult, RunSummary, Verdict
+    from harness.runner import RunInfo
+
+    url = (
+        "http://clinic:pw-Zq8xW2vR7tY@127.0.0.1:9/api/patients?access_token=qaccess-tok-55"
+        "&apikey=qapikey-a1s2d3&last_name=Bramblewick&date_of_birth=1961-07-04"
+        "&social_security_number=123-45-6789&email=q%40gmail.com&page=2"
+    )
+    failed = RequestResult(
+        suite="Leaks",
+        name="Search",
+        method="GET",
+        url=url,
+        status=500,
+        verdict=Verdict.FAILED,
+        cause=Cause.STATUS,
+        message=f"GET {url} failed",
+        checks=[Check("status", False, "expected 200, got 500 for last_name=Bramblewick")],
+    )
+    out = io.StringIO()
+    reporters = [
+        JsonReporter(tmp_path / "s.json"),
+        JUnitReporter(tmp_path / "j.xml"),
+        ConsoleReporter(out),
+    ]
+    summary = RunSummary()
+    summary.add(failed)
+    for reporter in reporters:
+        reporter.start(RunInfo("redteam", "live", 1, "c.json"))
+        reporter.result(failed)
+        reporter.finish(summary)
+    texts = {
+        "json": (tmp_path / "s.json").read_text(),
+        "junit": (tmp_path / "j.xml").read_text(),
+        "console": out.getvalue(),
+    }
+    planted = ["pw-Zq8xW2vR7tY", "qaccess-tok-55", "qapikey-a1s2d3", "Bramblewick", "1961-07-04"]
+    planted += ["123-45-6789", "q%40gmail.com"]
+    for name, text in texts.items():
+        assert [p for p in planted if p in text] == [], name
+    row = json.loads(texts["json"])["results"][0]
+    assert row["url"].startswith("http://clinic:[REDACTED]@127.0.0.1:9/api/patients?")
+    assert "access_token=[REDACTED]" in row["url"] and "last_name=[PHI]" in row["url"]
+    assert row["url"].endswith("&page=2")  # what is not sensitive stays readable
+    assert "access_token=[REDACTED]" in texts["junit"]
