@@ -488,7 +488,7 @@ def test_json_junit_and_console_mask_failing_urls_and_messages(tmp_path: Path) -
 
     from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
     from harness.results import Cause, Check, RequestResult, RunSummary, Verdict
-    from harness.runner import RunInfo
+    from harness.runner import Reporter, RunInfo
 
     url = (
         "http://clinic:pw-Zq8xW2vR7tY@127.0.0.1:9/api/patients?access_token=qaccess-tok-55"
@@ -507,7 +507,7 @@ def test_json_junit_and_console_mask_failing_urls_and_messages(tmp_path: Path) -
         checks=[Check("status", False, "expected 200, got 500 for last_name=Bramblewick")],
     )
     out = io.StringIO()
-    reporters = [
+    reporters: list[Reporter] = [
         JsonReporter(tmp_path / "s.json"),
         JUnitReporter(tmp_path / "j.xml"),
         ConsoleReporter(out),
