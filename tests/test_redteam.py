@@ -532,3 +532,15 @@ def test_json_junit_and_console_mask_failing_urls_and_messages(tmp_path: Path) -
     assert "access_token=[REDACTED]" in row["url"] and "last_name=[PHI]" in row["url"]
     assert row["url"].endswith("&page=2")  # what is not sensitive stays readable
     assert "access_token=[REDACTED]" in texts["junit"]
+
+
+def test_unknown_ssns_and_real_e_mails_in_free_text_are_pseudonymised() -> None:
+    scrubber = Scrubber(SecretRegistry(), salt=b"k")
+    text = "Wrong SSN 321-54-9876 (or 321 54 9876) for dee.walsh@realmail.org; see user@127.0.0.1"
+    out = scrubber.scrub_text(text)
+    for real in ("321-54-9876", "321 54 9876", "dee.walsh@realmail.org"):
+        assert real not in out
+    assert "user@127.0.0.1" in out and "@pseudonym.example" in out
+    from harness.cassettes.scan import scan_text
+
+    assert scan_text(out, load_phi_fields(), "x") == []

@@ -93,6 +93,33 @@ SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+# Patient data recognisable by its shape alone, wherever it is (the scrubber pseudonymises it in
+# free text; the scanner flags it). An SSN with one separator throughout: 123-45-6789,
+# 123 45 6789, 123.45.6789. An e-mail address, real unless on a reserved domain.
+SSN_SHAPE = re.compile(r"(?<![\w.-])(\d{3})([-. ])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+EMAIL_SHAPE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# Reserved for documentation and testing (RFC 2606 / 6761), or our pseudonyms' own domain.
+_RESERVED_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
+_RESERVED_EMAIL_TLDS = (".example", ".test", ".invalid", ".localhost")
+_IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+def is_reserved_email_domain(domain: str) -> bool:
+    """A domain no patient's address can be on (``pseudonym.example``, ``example.com``...); an IP
+    address too: ``user@127.0.0.1`` is URL userinfo, not an e-mail."""
+    domain = domain.lower()
+    return (
+        domain in _RESERVED_EMAIL_DOMAINS
+        or domain.endswith(_RESERVED_EMAIL_TLDS)
+        or any(domain.endswith("." + d) for d in _RESERVED_EMAIL_DOMAINS)
+        or _IP_ADDRESS.fullmatch(domain) is not None
+    )
+
+
+def is_pseudonymous_ssn(text: str) -> bool:
+    return text[:3] == "000"
+
+
 def normalised_name(key: str) -> str:
     return _NORMALISE.sub("", key.lower())
 

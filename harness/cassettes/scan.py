@@ -28,8 +28,15 @@ from urllib.parse import unquote_plus
 import yaml
 
 from harness.cassettes.errors import CassetteError
-from harness.cassettes.fields import SensitiveFields, secret_values_in
-from harness.cassettes.pseudonyms import PSEUDONYM_DOMAIN, looks_pseudonymous
+from harness.cassettes.fields import (
+    EMAIL_SHAPE,
+    SSN_SHAPE,
+    SensitiveFields,
+    is_pseudonymous_ssn,
+    is_reserved_email_domain,
+    secret_values_in,
+)
+from harness.cassettes.pseudonyms import looks_pseudonymous
 from harness.cassettes.scrub import PLACEHOLDER, is_placeholder
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
@@ -43,12 +50,7 @@ _CREDENTIALS = re.compile(r"\b(Bearer|Basic|Token)\s+([^\s\"'<,\\][^\s\"',\\]{7,
 _AUTH_PARAM = re.compile(r"^[A-Za-z_-]+=(\"|$)")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 # 123-45-6789, 123 45 6789, 123.45.6789 (one separator throughout). Area 000 marks a pseudonym.
-_SSN = re.compile(r"(?<![\w.-])(\d{3})([-. ])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
-# Reserved for documentation and testing (RFC 2606 / 6761): never a patient's real address.
-_FAKE_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
-_FAKE_EMAIL_TLDS = (".example", ".test", ".invalid", ".localhost")
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 # A body string of base64 only (VCR.py writes undecodable bodies so, and some servers send it).
 _BASE64 = re.compile(r"[A-Za-z0-9+/\s]{24,}={0,2}")
@@ -79,16 +81,6 @@ def mask(value: str) -> str:
     """A prefix short enough to say nothing: at most a quarter of the value, never over 4 chars."""
     shown = max(1, min(4, len(value) // 4))
     return f"{value[:shown]}… ({len(value)} chars)"
-
-
-def _fake_email_domain(domain: str) -> bool:
-    domain = domain.lower()
-    return (
-        domain == PSEUDONYM_DOMAIN
-        or domain in _FAKE_EMAIL_DOMAINS
-        or domain.endswith(_FAKE_EMAIL_TLDS)
-        or any(domain.endswith("." + d) for d in _FAKE_EMAIL_DOMAINS)
-    )
 
 
 class _LineScanner:
@@ -132,11 +124,11 @@ class _LineScanner:
             yield from (finding(c, w, v) for c, w, v in self._check_pair(key, value))
         for label, value in secret_values_in(line):
             yield finding("secret", f"{label.replace('_', ' ')} in clear", value)
-        for match in _SSN.finditer(line):
-            if match.group(1) != "000":
+        for match in SSN_SHAPE.finditer(line):
+            if not is_pseudonymous_ssn(match.group(0)):
                 yield finding("phi", "social security number pattern", match.group(0))
-        for match in _EMAIL.finditer(line):
-            if not _fake_email_domain(match.group(1)):
+        for match in EMAIL_SHAPE.finditer(line):
+            if not is_reserved_email_domain(match.group(1)):
                 yield finding("phi", "e-mail address on a real domain", match.group(0))
 
     def _pairs(self, line: str) -> Iterator[tuple[str, str]]:

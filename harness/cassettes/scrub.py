@@ -25,7 +25,15 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 from vcr.request import Request
 
 from harness.cassettes.errors import CassetteError
-from harness.cassettes.fields import SensitiveFields, load_phi_fields, secret_values_in
+from harness.cassettes.fields import (
+    EMAIL_SHAPE,
+    SSN_SHAPE,
+    SensitiveFields,
+    is_pseudonymous_ssn,
+    is_reserved_email_domain,
+    load_phi_fields,
+    secret_values_in,
+)
 from harness.cassettes.origins import OriginMap
 from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
 from harness.collection import JSONNestingError, loads_json
@@ -394,10 +402,27 @@ class Scrubber:
         text = self.origins.rewrite(text)
         for label, value in secret_values_in(text):
             text = text.replace(value, self._placeholder(label, value))
+        text = self._scrub_phi_shapes(text)
         pattern, secrets, patient = self._text_pattern()
         if pattern is None:
             return text
         return pattern.sub(lambda m: self._text_replacement(m, secrets, patient), text)
+
+    def _scrub_phi_shapes(self, text: str) -> str:
+        """SSNs and real e-mail addresses in free text, known or not (the scanner's shapes)."""
+        if "@" in text:
+            text = EMAIL_SHAPE.sub(
+                lambda m: (
+                    m[0] if is_reserved_email_domain(m[1]) else self._pseudonym("email", m[0])
+                ),
+                text,
+            )
+        if any(c.isdigit() for c in text):
+            text = SSN_SHAPE.sub(
+                lambda m: m[0] if is_pseudonymous_ssn(m[0]) else self._pseudonym("ssn", m[0]),
+                text,
+            )
+        return text
 
     def _text_replacement(
         self, match: re.Match[str], secrets: dict[str, str], patient: dict[str, tuple[str, str]]
