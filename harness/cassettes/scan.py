@@ -20,7 +20,7 @@ import gzip
 import json
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote_plus
@@ -301,13 +301,11 @@ def cassette_files(paths: Iterable[Path]) -> list[Path]:
     return _files(paths, lambda p: p.suffix.lower() in CASSETTE_SUFFIXES)
 
 
-def _files(paths: Iterable[Path], wanted: object) -> list[Path]:
+def _files(paths: Iterable[Path], wanted: Callable[[Path], bool]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and wanted(p))  # type: ignore[operator]
-            )
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and wanted(p)))
         elif path.is_file():
             files.append(path)
         else:
