@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -42,6 +42,8 @@ class BuiltRequest:
     form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
     oauth2_params: dict[str, str] | None = None  # resolved oauth2 attributes (effective auth)
     auth: RequestAuth | None = None  # signs the request as it is sent (oauth1, digest, hawk, ...)
+    # What the auth block puts on the wire: secrets by construction, whatever the variable's name.
+    auth_secrets: list[str] = field(default_factory=list)
 
 
 def build_request(
@@ -60,6 +62,9 @@ def build_request(
             if not h.disabled
         ]
         built = BuiltRequest(method=item.method, url=url, headers=headers)
+        password = _userinfo_password(url)
+        if password:
+            built.auth_secrets.append(password)  # http://user:PASSWORD@host is a credential too
         if item.body is not None:
             _attach_body(built, item.body, resolver, where, files_root, allow_outside_files)
         _attach_auth(built, item, resolver, where)
@@ -184,12 +189,17 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
         for k, v in auth.params.items()
     }
     if auth.type == "bearer":
+        built.auth_secrets.append(str(params.get("token", "")))
         _default_header(built, "Authorization", f"Bearer {params.get('token', '')}")
     elif auth.type == "basic":
         pair = f"{params.get('username', '')}:{params.get('password', '')}".encode()
-        _default_header(built, "Authorization", "Basic " + base64.b64encode(pair).decode())
+        encoded = base64.b64encode(pair).decode()
+        # Not the user name: a plain word such as "drchrono" would be masked inside every URL.
+        built.auth_secrets += [str(params.get("password", "")), encoded]
+        _default_header(built, "Authorization", "Basic " + encoded)
     elif auth.type == "apikey":
         key, value = str(params.get("key", "")), str(params.get("value", ""))
+        built.auth_secrets.append(value)
         if params.get("in") == "query":
             built.url += ("&" if "?" in built.url else "?") + urlencode([(key, value)])
         else:
@@ -200,6 +210,13 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
         built.auth = auth_for(
             auth.type, params, where, header_names=[name for name, _ in built.headers]
         )
+
+
+def _userinfo_password(url: str) -> str | None:
+    try:
+        return urlsplit(url).password
+    except ValueError:  # a malformed host; the sender reports it
+        return None
 
 
 def _default_header(built: BuiltRequest, name: str, value: str) -> None:

@@ -100,6 +100,8 @@ class RequestExecutor:
             return Execution(self._errored(result, Cause.INPUT, str(exc)))
         if built.auth is not None:
             built.auth.report_to(self.secrets.add)
+        for secret in built.auth_secrets:
+            self.secrets.add(secret)
         result.url = self.secrets.redact(built.url)
         tokens: TokenSource | None = None
         try:

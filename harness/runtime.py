@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -46,6 +46,9 @@ from harness.variables import (
     os_env_name,
     placeholders,
 )
+
+if TYPE_CHECKING:
+    from harness.cassettes import Scrubber
 
 TARGET_VARIABLE = "harness_target"
 SANDBOX_VARIABLES = (
@@ -95,12 +98,17 @@ class RunOptions:
     allow_outside_files: bool = False
 
 
-def load_scopes(collection: Collection, options: RunOptions) -> Scopes:
+def load_scopes(
+    collection: Collection, options: RunOptions, secret_names: set[str] | None = None
+) -> Scopes:
+    """The run's variable scopes; names Postman marks secret are added to ``secret_names``."""
     scopes = Scopes(collection=dict(collection.variables))
     if options.globals_file is not None:
-        scopes.globals = load_variable_file(options.globals_file, what="globals")
+        scopes.globals = load_variable_file(
+            options.globals_file, what="globals", secret_names=secret_names
+        )
     if options.environment is not None:
-        scopes.environment = load_variable_file(options.environment)
+        scopes.environment = load_variable_file(options.environment, secret_names=secret_names)
     scopes.environment_overrides = dict(options.env_vars)
     return scopes
 
@@ -131,16 +139,23 @@ class Session:
         self.stack = stack
         self.secrets = SecretRegistry()
         self.collection = load_collection(options.collection)
-        self.scopes = load_scopes(self.collection, options)
+        # Postman's "type": "secret" is a secret whatever the variable's name ("cs", "dbpass").
+        self.secret_names: set[str] = set()
+        self.scopes = load_scopes(self.collection, options, self.secret_names)
+        for name in self.secret_names:
+            self.secrets.add(self.scopes.lookup(name))
         self.target = target_of(self.scopes, options)
         self.sandbox: Any = None
+        self._scrubber: Scrubber | None = None
         if self.target == "sandbox":
             self._start_sandbox()
         elif self.target == "replay":
             self._load_recorded_environment()
             self._fill_replay_placeholders()
         if options.record_mode is not None:
-            self._save_recorded_environment()
+            # Written when the session closes: by then the run has shown which values it used
+            # as credentials (query keys, auth blocks) and which were patient data.
+            stack.callback(self._save_recorded_environment)
         self.contracts = self._load_contracts()
         self.rate_limiter = RateLimiter.parse(
             options.rate_limit if options.rate_limit is not None else self._default_rate_limit()
@@ -208,17 +223,43 @@ class Session:
                 self.cassette_path(name)
 
     def _save_recorded_environment(self) -> None:
-        """Keep the non-secret variables of the recording (doctor_id, office_id...) beside its
-        cassettes: a replay sends the same paths, with no sandbox or account to ask."""
+        """Keep the plain variables of the recording (doctor_id, office_id...) beside its
+        cassettes: a replay sends the same paths, with no sandbox or account to ask.
+
+        Only what replay needs is kept, and it is committed, so nothing secret or personal: not
+        a variable Postman marks secret, nor one whose name says secret, nor one an auth block
+        uses (replay fills those with stand-ins), nor a value the run used as a credential
+        anywhere (a query ``key``, a password in a URL), nor one that looks like a credential or
+        patient data (the cassette scanner's rules). Patient values (under PHI names, or seen in
+        PHI fields during the run) are written as their pseudonyms: replay matches PHI query
+        values by presence, and the cassettes hold the same pseudonyms.
+        """
+        from harness.cassettes.scan import scan_text
+        from harness.cassettes.scrub import PLACEHOLDER
+
         path = self._cassette_group_dir() / RECORDED_ENVIRONMENT
         if self.options.record_mode == "once" and path.exists():
             return
+        scrubber = self._recording_scrubber()
+        fields = scrubber.fields
         names = set(self.scopes.environment) | set(self.scopes.environment_overrides)
-        values = {
-            name: value
-            for name in sorted(names - NOT_RECORDED_VARIABLES)
-            if not is_secret_name(name) and (value := self.scopes.lookup(name)) is not None
-        }
+        withheld = NOT_RECORDED_VARIABLES | self.secret_names | self._auth_variable_names()
+        values: dict[str, str] = {}
+        for name in sorted(names - withheld):
+            value = self.scopes.lookup(name)
+            if value is None or is_secret_name(name) or fields.is_secret_key(name):
+                continue
+            if self.secrets.find_in(value) or scrubber.is_known_secret(value):
+                continue
+            if fields.phi_kind(name) is not None:
+                value = str(scrubber.scrub_json({name: value})[name])
+            else:
+                value = scrubber.scrub_text(value)  # patient values the run saw: pseudonyms
+            if PLACEHOLDER.search(value) or scan_text(
+                f"{name}: {value}", fields, RECORDED_ENVIRONMENT
+            ):
+                continue  # held a secret, or shaped like a credential, an SSN, a real e-mail
+            values[name] = value
         document = {
             "name": "recorded environment (non-secret values only)",
             "values": [{"key": k, "value": v, "enabled": True} for k, v in values.items()],
@@ -231,16 +272,19 @@ class Session:
             for name, value in load_variable_file(path, what="recorded environment").items():
                 self.scopes.environment.setdefault(name, value)
 
-    def _fill_replay_placeholders(self) -> None:
-        """Cassettes hold no secrets, so replay needs none: give auth variables stand-in values."""
-        auth_names = {
+    def _auth_variable_names(self) -> set[str]:
+        """Variables any auth block of the collection uses: credentials whatever their names."""
+        return {
             name
             for item in self.collection.requests()
             if item.auth is not None
             for value in item.auth.params.values()
             for name in placeholders(str(value))
-        } | {"refresh_token"}
-        for name in auth_names:
+        }
+
+    def _fill_replay_placeholders(self) -> None:
+        """Cassettes hold no secrets, so replay needs none: give auth variables stand-in values."""
+        for name in self._auth_variable_names() | {"refresh_token"}:
             if self.scopes.lookup(name) is None:
                 self.scopes.environment_overrides[name] = REPLAY_PLACEHOLDER
 
@@ -271,20 +315,26 @@ class Session:
     def _transport(self, cassette_name: str, *, internal: bool) -> httpx.BaseTransport:
         if self.options.record_mode is None and not self.options.replay:
             return self._base_transport
-        from harness.cassettes import CassetteTransport, RecordMode, Scrubber
+        from harness.cassettes import CassetteTransport, RecordMode
 
-        if not hasattr(self, "_scrubber"):
-            # The sandbox's random port would change every recorded URL: write a stable origin.
-            origins = {self.sandbox.base_url: SANDBOX_ORIGIN} if self.sandbox is not None else None
-            self._scrubber = Scrubber(secrets=self.secrets, origins=origins)
         mode = RecordMode.NONE if self.options.replay else RecordMode(self.options.record_mode)
         # Unit cassettes are named after their folder; token traffic has its own "_oauth" file.
         path = self.cassette_path(cassette_name, internal=internal)
         transport = CassetteTransport(
-            path, mode=mode, inner=self._base_transport, scrubber=self._scrubber
+            path, mode=mode, inner=self._base_transport, scrubber=self._recording_scrubber()
         )
         self.stack.callback(transport.close)
         return transport
+
+    def _recording_scrubber(self) -> Scrubber:
+        """The session's one scrubber (cassettes and the recorded environment share pseudonyms)."""
+        from harness.cassettes import Scrubber
+
+        if self._scrubber is None:
+            # The sandbox's random port would change every recorded URL: write a stable origin.
+            origins = {self.sandbox.base_url: SANDBOX_ORIGIN} if self.sandbox is not None else None
+            self._scrubber = Scrubber(secrets=self.secrets, origins=origins)
+        return self._scrubber
 
     def _client(self, cassette_name: str, *, internal: bool = False) -> httpx.Client:
         client = httpx.Client(
@@ -318,7 +368,7 @@ class Session:
         with self._token_lock:
             manager = self._token_managers.get(key)
             if manager is None:
-                for name in ("clientSecret", "refreshToken"):
+                for name in ("clientId", "clientSecret", "refreshToken"):
                     self.secrets.add(params.get(name))
                 refresh = self.scopes.lookup("refresh_token")
                 self.secrets.add(refresh)

@@ -182,8 +182,11 @@ DYNAMIC_VARIABLES: dict[str, Callable[[], str]] = {
 # Postman environment and globals files
 
 
-def load_variable_file(path: Path | str, *, what: str = "environment") -> dict[str, str]:
-    """Read a Postman environment or globals export into a name -> value mapping."""
+def load_variable_file(
+    path: Path | str, *, what: str = "environment", secret_names: set[str] | None = None
+) -> dict[str, str]:
+    """Read a Postman environment or globals export into a name -> value mapping; the names
+    Postman marks ``"type": "secret"`` are added to ``secret_names`` when given."""
     from harness.collection import parse_json, read_input_text
 
     source = Path(path)
@@ -210,6 +213,8 @@ def load_variable_file(path: Path | str, *, what: str = "environment") -> dict[s
             continue
         value = entry.get("value")
         found[str(entry["key"])] = "" if value is None else str(value)
+        if secret_names is not None and entry.get("type") == "secret":
+            secret_names.add(str(entry["key"]))
     return found
 
 

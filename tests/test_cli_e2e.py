@@ -45,7 +45,9 @@ def test_record_then_replay_offline_and_no_secret_in_any_file(
     written = sorted(cassettes.rglob("*.yaml"))
     assert len(written) >= 5  # one per folder, plus the token traffic
 
-    secrets = {sandbox.client_secret, sandbox.refresh_token} | secret_values_in_store(store)
+    # The client id too: every value an auth block puts on the wire is a credential.
+    secrets = {sandbox.client_id, sandbox.client_secret, sandbox.refresh_token}
+    secrets |= secret_values_in_store(store)
     sandbox.stop()  # replay must not need the server
     replayed = run_cli(
         "run",
@@ -61,8 +63,9 @@ def test_record_then_replay_offline_and_no_secret_in_any_file(
     assert json.loads((tmp_path / "rep.json").read_text())["summary"]["passed"] == 17
 
     inputs = {store, sandbox_env}  # the token store and the environment hold them by design
+    assert any(p.name == "_environment.json" for p in tmp_path.rglob("*"))
     artifacts = [p for p in tmp_path.rglob("*") if p.is_file() and p not in inputs]
-    assert len(secrets) >= 4  # client secret, seed refresh token, access and rotated refresh
+    assert len(secrets) >= 5  # client id and secret, seed refresh token, access, rotated refresh
     texts = [p.read_text(errors="replace") for p in artifacts]
     texts += [recorded.stdout, recorded.stderr, replayed.stdout, replayed.stderr]
     for secret in secrets:

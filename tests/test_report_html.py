@@ -33,8 +33,8 @@ from harness.reporters.html import (
     HtmlReporter,
     coverage_lines,
     mask_json,
-    mask_query,
     mask_text,
+    mask_url,
     render_body,
 )
 from harness.results import Attempt, Cause, Check, RequestResult, RunSummary, Verdict
@@ -464,10 +464,10 @@ def test_mask_text_handles_json_like_and_cut_bodies() -> None:
     assert mask_text("code=abc123&state=x&email=a%40b.c", fields) == (
         "code=[REDACTED]&state=x&email=[PHI]"
     )
-    assert mask_query(f"{TARGET}/api/patients?first_name=Zeb&doctor=7", fields) == (
+    assert mask_url(f"{TARGET}/api/patients?first_name=Zeb&doctor=7", fields) == (
         f"{TARGET}/api/patients?first_name=[PHI]&doctor=7"
     )
-    assert mask_query(f"{TARGET}/api/patients", fields) == f"{TARGET}/api/patients"
+    assert mask_url(f"{TARGET}/api/patients", fields) == f"{TARGET}/api/patients"
 
 
 def test_render_body_truncates_after_masking() -> None:

@@ -1,7 +1,15 @@
-"""Which keys are secret and which are patient data: loaded from ``phi_fields.yaml`` (data, not code)."""
+"""Which keys are secret and which are patient data: loaded from ``phi_fields.yaml`` (data, not code).
+
+This is the one rule set: the scrubber (what is replaced before a cassette is written), the scanner
+(what ``harness cassettes scan`` flags), the reporters' masking and the recorded environment all ask
+a :class:`SensitiveFields`. The listed names come from the YAML file; on top of them, name rules
+catch the spellings users invent (``X-Auth-Token``, ``otp_secret``, ``birth_date``) and value
+rules catch credentials whatever their key (private keys, cloud API keys).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +40,125 @@ KINDS = frozenset(
 )
 
 
+# Key names are compared with case, "-", "_", "." and spaces removed: "X-Auth-Token" -> "xauthtoken".
+_NORMALISE = re.compile(r"[\s_.-]+")
+# A key whose normalised name contains one of these holds a credential...
+_SECRET_NAME_PARTS = (
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "passphrase",
+    "apikey",
+    "accesskey",
+    "privatekey",
+    "clientkey",
+    "signingkey",
+    "sessionid",
+    "sessionkey",
+    "credential",
+    "otp",
+)
+# ...or is exactly one of these short names (as substrings they would hit "keyboard", "design").
+_SECRET_NAMES = frozenset({"sig", "signature", "pin", "pwd", "pass", "session", "auth"})
+# Names that contain a secret word but hold no secret: the token's type, lifetime or endpoint.
+_NOT_SECRET_SUFFIXES = ("type", "expiresin", "expires", "expiry", "url", "uri", "name", "count")
+# Header names holding credentials (beyond the listed ones): any "auth" but the server's challenge.
+_NOT_SECRET_HEADERS = frozenset({"www-authenticate", "authentication-info"})
+# PHI under names the list does not spell out: (words any of which, kind). Words are the key's
+# parts split at "_", "-", "." and camelCase humps; keys ending in a non-PHI word are skipped.
+_PHI_WORDS: tuple[tuple[frozenset[str], str], ...] = (
+    (frozenset({"dob", "birthdate", "birthday", "dateofbirth"}), "date"),
+    (frozenset({"ssn", "socialsecurity", "socialsecuritynumber", "itin"}), "ssn"),
+    (frozenset({"phone", "mobile", "cell", "fax", "telephone", "tel"}), "phone"),
+    (frozenset({"email", "mail"}), "email"),
+    (frozenset({"zip", "zipcode", "postal", "postalcode", "postcode"}), "zip"),
+    (frozenset({"mrn", "medicalrecordnumber"}), "identifier"),
+)
+_NOT_PHI_LAST_WORDS = frozenset(
+    {"id", "type", "verified", "count", "status", "enabled", "format", "url", "uri", "ok"}
+)
+_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Credentials recognisable by their value alone, wherever they are.
+SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "private_key",
+        re.compile(
+            r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"
+            r"(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|[A-Za-z0-9+/=\s\\n]*)"
+        ),
+    ),
+    ("aws_key", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")),
+    ("google_key", re.compile(r"(?<![\w-])AIza[0-9A-Za-z_-]{35}(?![\w-])")),
+)
+
+
+# Patient data recognisable by its shape alone, wherever it is (the scrubber pseudonymises it in
+# free text; the scanner flags it). An SSN with one separator throughout: 123-45-6789,
+# 123 45 6789, 123.45.6789. An e-mail address, real unless on a reserved domain.
+SSN_SHAPE = re.compile(r"(?<![\w.-])(\d{3})([-. ])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
+EMAIL_SHAPE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# Reserved for documentation and testing (RFC 2606 / 6761), or our pseudonyms' own domain.
+_RESERVED_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
+_RESERVED_EMAIL_TLDS = (".example", ".test", ".invalid", ".localhost")
+_IP_ADDRESS = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+def is_reserved_email_domain(domain: str) -> bool:
+    """A domain no patient's address can be on (``pseudonym.example``, ``example.com``...); an IP
+    address too: ``user@127.0.0.1`` is URL userinfo, not an e-mail."""
+    domain = domain.lower()
+    return (
+        domain in _RESERVED_EMAIL_DOMAINS
+        or domain.endswith(_RESERVED_EMAIL_TLDS)
+        or any(domain.endswith("." + d) for d in _RESERVED_EMAIL_DOMAINS)
+        or _IP_ADDRESS.fullmatch(domain) is not None
+    )
+
+
+def is_pseudonymous_ssn(text: str) -> bool:
+    return text[:3] == "000"
+
+
+def normalised_name(key: str) -> str:
+    return _NORMALISE.sub("", key.lower())
+
+
+def secret_by_name(key: str) -> bool:
+    """Whether a key's name alone says it holds a credential (``passwd``, ``X-Auth-Token``)."""
+    name = normalised_name(key)
+    if name in _SECRET_NAMES:
+        return True
+    if name.endswith(_NOT_SECRET_SUFFIXES):
+        return False
+    if name.endswith(("pass", "pwd", "pw")):  # dbpass, adminpwd, smtp_pw
+        return True
+    return any(part in name for part in _SECRET_NAME_PARTS)
+
+
+def phi_kind_by_name(key: str) -> str | None:
+    """The pseudonym kind a key's words suggest (``birth_date``, ``mobile``, ``postalCode``)."""
+    words = [w.lower() for w in _WORDS.findall(key)]
+    if not words or words[-1] in _NOT_PHI_LAST_WORDS:
+        return None
+    joined = "".join(words)
+    if joined in ("patientname", "fullname", "patientfullname", "legalname"):
+        return "name"
+    if "street" in words or joined.endswith(("streetaddress", "homeaddress", "mailingaddress")):
+        return "street"
+    for names, kind in _PHI_WORDS:
+        if joined in names or any(w in names for w in words):
+            return kind
+    if "birth" in words and "date" in words:
+        return "date"
+    return None
+
+
+def secret_values_in(text: str) -> list[tuple[str, str]]:
+    """``(label, value)`` for every credential recognisable by its shape in ``text``."""
+    return [(label, m.group(0)) for label, p in SECRET_VALUE_PATTERNS for m in p.finditer(text)]
+
+
 @dataclass(frozen=True)
 class SensitiveFields:
     """Lower-cased key names: secrets get placeholders, PHI gets pseudonyms of ``phi[key]`` kind."""
@@ -45,23 +172,42 @@ class SensitiveFields:
     coded_keys: frozenset[str] = frozenset()
 
     def phi_kind(self, key: str, parent: str | None = None) -> str | None:
-        key = key.lower()
+        original, key = key, key.lower()
         if parent is not None:
             nested = self.phi.get(f"{parent.lower()}.{key}")
             if nested is not None:
                 return nested
-        return self.phi.get(key)
+        listed = self.phi.get(key)
+        if listed is not None or key in self.coded_keys:
+            return listed
+        return phi_kind_by_name(original)
 
     def is_secret_key(self, key: str) -> bool:
-        return key.lower() in self.secret_keys
+        lower = key.lower()
+        if lower in self.secret_keys:
+            return True
+        return lower not in self.weak_secret_keys and secret_by_name(lower)
 
     def is_weak_secret_key(self, key: str) -> bool:
         return key.lower() in self.weak_secret_keys
 
+    def is_secret_header(self, name: str) -> bool:
+        lower = name.lower()
+        if lower in self.secret_headers:
+            return True
+        if lower in _NOT_SECRET_HEADERS:
+            return False
+        name = normalised_name(lower)
+        authorising = "auth" in name and ("author" not in name or "authoriz" in name)
+        return secret_by_name(lower) or authorising
+
     def is_sensitive_key(self, key: str) -> bool:
         """Secret or PHI: a key whose value may never be shown or compared verbatim."""
-        key = key.lower()
-        return key in self.secret_keys or key in self.weak_secret_keys or key in self.phi
+        return (
+            self.is_secret_key(key)
+            or self.is_weak_secret_key(key)
+            or self.phi_kind(key) is not None
+        )
 
 
 def load_phi_fields(path: Path | None = None) -> SensitiveFields:

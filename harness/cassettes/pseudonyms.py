@@ -2,10 +2,11 @@
 
 A pseudonym is derived from the real value with HMAC under a salt, so it says nothing about the
 value without the salt. Every kind is shaped so that a scanner can later tell a pseudonym from a
-real value: names are four syllables with a check syllable, SSNs start with 9 (never issued),
-phones end in the fictional 555-01xx range, ZIP codes start with 00 (unassigned), e-mails use the
-reserved ``pseudonym.example`` domain. Dates and identifiers keep their shape but cannot be told
-apart from real ones.
+real value by a marker no real value can carry: names are four syllables with a check syllable,
+SSNs start with area 000 (never issued, not even as an ITIN), phone numbers start with 0 (no North
+American area code or exchange does), ZIP codes start with 000 (never assigned), dates fall in the 1800s
+(no living patient's), e-mails use the reserved ``pseudonym.example`` domain. Identifiers keep
+their shape and cannot be told apart from real ones.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ _SYLLABLES = (
 _NAME_WORD = re.compile(r"^[A-Z][a-z]{7}$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(.*)$")
 _US_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-_FIRST_BIRTH_DAY = dt.date(1930, 1, 1)
-_BIRTH_DAY_SPAN = 80 * 365
+# Fake dates fall in the 1800s: no patient alive was born then, so the year is the marker.
+_FIRST_BIRTH_DAY = dt.date(1800, 1, 1)
+_BIRTH_DAY_SPAN = 99 * 365
 _MAX_ATTEMPTS = 64
 
 
@@ -88,6 +90,16 @@ def is_name_word(word: str) -> bool:
     return check == _check_syllable(a, b, c)
 
 
+def _digits_of(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+def relayout_digits(digits: str, layout: str) -> str:
+    """``layout`` with its digits replaced, in order, by ``digits`` ("(787) 555-0142" shape kept)."""
+    supply = iter(digits)
+    return re.sub(r"\d", lambda _: next(supply, "0"), layout)
+
+
 def _substitute_digits(value: str, d: _Digest) -> str:
     return re.sub(r"\d", lambda _: str(d.take(10)), value)
 
@@ -113,33 +125,27 @@ def _date(value: str, d: _Digest) -> str:
 
 
 def _ssn(value: str, d: _Digest) -> str:
-    digits = "9" + d.digits(8)
-    if re.fullmatch(r"\d{3}-\d{2}-\d{4}", value):
-        return f"{digits[:3]}-{digits[3:5]}-{digits[5:]}"
-    if re.fullmatch(r"\d{9}", value):
-        return digits
-    return (
-        "9" + _substitute_digits(value, d)[1:]
-        if value[:1].isdigit()
-        else _substitute_digits(value, d)
-    )
+    digits = "000" + d.digits(6)
+    if sum(c.isdigit() for c in value) == 9:
+        return relayout_digits(digits, value)
+    return _substitute_digits(value, d)
 
 
 def _phone(value: str, d: _Digest) -> str:
     count = sum(c.isdigit() for c in value)
     if count < 7:
         return _substitute_digits(value, d)
-    # Fictional range: the last seven digits are 555-01xx; the area code is any valid one.
-    prefix = str(2 + d.take(8)) + d.digits(count - 8) if count > 7 else ""
-    new_digits = iter(prefix + "55501" + d.digits(2))
-    return re.sub(r"\d", lambda _: next(new_digits), value)
+    # The marker: the number proper (after a leading country code 1) starts with 0, which no
+    # North American area code or exchange does.
+    country = "1" if count == 11 and _digits_of(value).startswith("1") else ""
+    return relayout_digits(country + "0" + d.digits(count - 1 - len(country)), value)
 
 
 def _zip(value: str, d: _Digest) -> str:
     match = re.fullmatch(r"(\d{5})(-\d{4})?", value)
     if not match:
         return _substitute_digits(value, d)
-    return "00" + d.digits(3) + ("-" + d.digits(4) if match.group(2) else "")
+    return "000" + d.digits(2) + ("-" + d.digits(4) if match.group(2) else "")
 
 
 def _words(value: str, d: _Digest) -> str:
@@ -184,12 +190,14 @@ def looks_pseudonymous(kind: str, value: str) -> bool | None:
     if kind == "email":
         return value.lower().endswith("@" + PSEUDONYM_DOMAIN)
     if kind == "ssn":
-        return value.startswith("9")
+        return _digits_of(value).startswith("000")
     if kind == "phone":
-        digits = re.sub(r"\D", "", value)
-        return len(digits) < 7 or digits[-7:-2] == "55501"
+        digits = _digits_of(value)
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]
+        return len(digits) < 7 or digits.startswith("0")
     if kind == "zip":
-        return value.startswith("00") or not value[:1].isdigit()
+        return value.startswith("000") or not value[:1].isdigit()
     if kind == "street":
         parts = value.split()
         return (
@@ -199,6 +207,10 @@ def looks_pseudonymous(kind: str, value: str) -> bool | None:
         return value.endswith(" Company") and is_name_word(value.split()[0])
     if kind == "url":
         return PSEUDONYM_DOMAIN in value
+    if kind == "date":
+        iso, us = _ISO_DATE.match(value), _US_DATE.match(value)
+        year = iso.group(1) if iso else us.group(3) if us else None
+        return None if year is None else year.startswith("18")
     if kind == "text":
         return value.startswith("[scrubbed text ")
     return None

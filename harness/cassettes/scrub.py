@@ -18,16 +18,24 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from vcr.request import Request
 
 from harness.cassettes.errors import CassetteError
-from harness.cassettes.fields import SensitiveFields, load_phi_fields
+from harness.cassettes.fields import (
+    EMAIL_SHAPE,
+    SSN_SHAPE,
+    SensitiveFields,
+    is_pseudonymous_ssn,
+    is_reserved_email_domain,
+    load_phi_fields,
+    secret_values_in,
+)
 from harness.cassettes.origins import OriginMap
-from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous
+from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
 from harness.collection import JSONNestingError, loads_json
 from harness.redaction import SecretRegistry
 
@@ -35,7 +43,7 @@ PLACEHOLDER = re.compile(r"<[a-z0-9_-]+:\d+>")
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 _URL_WITH_PARAMS = re.compile(r"^(https?://|/)\S*[?#]\S*=")
 # Real values of these kinds are also replaced where they turn up in free text (an error
-# message quoting a name). Dates and short values are left alone: they would hit timestamps.
+# message quoting a name), as whole tokens only: never inside a longer word, number or date.
 _FREE_TEXT_KINDS = frozenset(
     {
         "given_name",
@@ -47,9 +55,22 @@ _FREE_TEXT_KINDS = frozenset(
         "phone",
         "company",
         "identifier",
+        "city",
+        "date",
     }
 )
+# Words match in any case ("SMITH" for "Smith"); digit kinds in any punctuation ("123 45 6789").
+_CASELESS_KINDS = frozenset({"given_name", "family_name", "name", "street", "company", "city"})
+_DIGIT_KINDS = frozenset({"ssn", "phone"})
 _MIN_FREE_TEXT_LENGTH = 4
+# A value of digits only is replaced in free text only when this long: "2026" or "10023" as an
+# insurance group number would otherwise rewrite every timestamp and cursor holding those digits.
+_MIN_FREE_TEXT_DIGITS = 7
+_DIGIT_SEPARATORS = r"[ .()/-]{0,2}"
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_US_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+# Key environment variable for stable pseudonyms (see Scrubber); random salt when unset.
+PSEUDONYM_KEY_VARIABLE = "HARNESS_PSEUDONYM_KEY"
 # Shorter secrets are only replaced where they are keyed: "abc" would shred free text.
 _MIN_SECRET_TEXT_LENGTH = 6
 
@@ -81,6 +102,7 @@ VOLATILE_RESPONSE_HEADERS = frozenset(
 _LOADED_MARK = "_harness_loaded"
 _URL_HEADERS = frozenset({"location", "content-location"})
 
+_MAX_NESTED_JSON = 1 << 20  # JSON text inside a JSON string is parsed up to this many chars
 # Deeper JSON is refused rather than walked (the walk recurses once per level).
 MAX_SCRUB_NESTING = 200
 
@@ -118,6 +140,81 @@ def guess_kind(key: str) -> str | None:
 def _is_id_key(key: str) -> bool:
     key = key.lower()
     return key == "id" or key.endswith("_id") or key in {"patient", "doctor", "office"}
+
+
+def default_salt() -> bytes:
+    """The pseudonym key: ``HARNESS_PSEUDONYM_KEY`` when set, else random bytes.
+
+    With the team's key (kept outside the repository, like any credential) the same patient gets
+    the same pseudonym on every re-recording, so cassette diffs show real changes only; without
+    the key, a pseudonym cannot be linked to its value by anyone who guesses candidate values.
+    """
+    key = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
+    return key.encode("utf-8") if key else os.urandom(32)
+
+
+def _day_of(value: str) -> tuple[str, str, str] | None:
+    """(year, month, day) of an ISO or US date, for matching a date written either way."""
+    iso = _ISO_DAY.fullmatch(value)
+    if iso:
+        return iso.group(1), iso.group(2), iso.group(3)
+    us = _US_DAY.fullmatch(value)
+    if us:
+        return us.group(3), us.group(1), us.group(2)
+    return None
+
+
+def _free_text_forms(kind: str, real: str) -> list[str]:
+    """Regex alternatives that find ``real`` in free text (whole tokens, its other spellings)."""
+    if kind == "date":
+        day = _day_of(real[:10])
+        if day is None:
+            return []
+        year, month, num = day
+        return [rf"{year}-{month}-{num}", rf"{month}/{num}/{year}"]
+    digits = re.sub(r"\D", "", real)
+    if kind in _DIGIT_KINDS and len(digits) >= _MIN_FREE_TEXT_DIGITS:
+        return [_DIGIT_SEPARATORS.join(digits)]
+    if len(real) < _MIN_FREE_TEXT_LENGTH or (real.isdigit() and len(real) < _MIN_FREE_TEXT_DIGITS):
+        return []
+    forms = [("(?i:" + re.escape(real) + ")") if kind in _CASELESS_KINDS else re.escape(real)]
+    if kind == "email":
+        local = real.partition("@")[0]
+        if len(local) >= _MIN_FREE_TEXT_LENGTH:
+            forms.append("(?i:" + re.escape(local) + r")(?![\w.-]*@)")
+    return forms
+
+
+def _whole_token(form: str) -> str:
+    """A free-text form matched only as a whole token: not inside a word, number, date or id."""
+    return rf"(?<![\w-]){form}(?![\w-])"
+
+
+def free_text_pattern(values: Iterable[tuple[str, str]]) -> re.Pattern[str] | None:
+    """One pattern finding each ``(kind, real value)`` in free text, in any spelling the
+    scrubber knows (whole tokens; names in any case; digits in any punctuation; both date
+    orders; an e-mail's local part). The reporters mask with it what the scrubber replaces."""
+    alternatives = sorted(
+        (
+            (len(real), _whole_token(form))
+            for kind, real in values
+            if kind in _FREE_TEXT_KINDS
+            for form in _free_text_forms(kind, real)
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    return re.compile("|".join(a for _, a in alternatives)) if alternatives else None
+
+
+def _text_key(kind: str, text: str) -> str:
+    """The lookup key of a free-text match: one key for all spellings of one value."""
+    if kind == "date":
+        day = _day_of(text[:10])
+        return "date:" + "".join(day) if day else text
+    if kind in _DIGIT_KINDS:
+        return f"{kind}:" + re.sub(r"\D", "", text)
+    return "text:" + text.casefold()
 
 
 class _Placeholders:
@@ -162,13 +259,13 @@ class Scrubber:
     ) -> None:
         self.secrets = secrets if secrets is not None else SecretRegistry()
         self.fields = phi_fields if phi_fields is not None else load_phi_fields()
-        # A random salt by default: a pseudonym then says nothing about the real value.
-        # Pass a fixed salt (kept secret) to get the same pseudonyms on every re-recording.
-        self.pseudonyms = PseudonymTable(salt if salt is not None else os.urandom(32))
+        self.pseudonyms = PseudonymTable(salt if salt is not None else default_salt())
         self.origins = OriginMap(origins)
         self._placeholders = _Placeholders()
-        self._text_pattern_cache: tuple[tuple[int, ...], re.Pattern[str] | None, dict[str, str]]
-        self._text_pattern_cache = ((-1,), None, {})
+        self._text_pattern_cache: tuple[
+            tuple[int, ...],
+            tuple[re.Pattern[str] | None, dict[str, str], dict[str, tuple[str, str]]],
+        ] = ((-1,), (None, {}, {}))
         self._cache_lock = threading.Lock()
 
     # VCR.py hooks -----------------------------------------------------------------------------
@@ -276,7 +373,7 @@ class Scrubber:
         if lower == "set-cookie":
             first, sep, attributes = value.partition(";")
             return self._scrub_cookie(first.strip()) + sep + attributes
-        if lower in self.fields.secret_headers:
+        if self.fields.is_secret_header(lower):
             return value if is_placeholder(value) else self._placeholder(lower, value)
         if lower in _URL_HEADERS:
             return self.scrub_text(self.scrub_url(value))
@@ -299,17 +396,56 @@ class Scrubber:
         return self._map_strings(structured, self.scrub_text, None)
 
     def scrub_text(self, text: str) -> str:
-        """Replace every known secret and every known patient value wherever it occurs (and
-        recorded origins by their canonical ones)."""
+        """Replace every known secret, every credential recognisable by its shape, and every
+        known patient value (as a whole token, in any spelling) wherever it occurs; and recorded
+        origins by their canonical ones."""
         text = self.origins.rewrite(text)
-        pattern, replacements = self._text_pattern()
+        for label, value in secret_values_in(text):
+            text = text.replace(value, self._placeholder(label, value))
+        text = self._scrub_phi_shapes(text)
+        pattern, secrets, patient = self._text_pattern()
         if pattern is None:
             return text
-        return pattern.sub(
-            lambda m: replacements[m.group(0)] or self._placeholder("secret", m.group(0)), text
-        )
+        return pattern.sub(lambda m: self._text_replacement(m, secrets, patient), text)
+
+    def _scrub_phi_shapes(self, text: str) -> str:
+        """SSNs and real e-mail addresses in free text, known or not (the scanner's shapes)."""
+        if "@" in text:
+            text = EMAIL_SHAPE.sub(
+                lambda m: (
+                    m[0] if is_reserved_email_domain(m[1]) else self._pseudonym("email", m[0])
+                ),
+                text,
+            )
+        if any(c.isdigit() for c in text):
+            text = SSN_SHAPE.sub(
+                lambda m: m[0] if is_pseudonymous_ssn(m[0]) else self._pseudonym("ssn", m[0]),
+                text,
+            )
+        return text
+
+    def _text_replacement(
+        self, match: re.Match[str], secrets: dict[str, str], patient: dict[str, tuple[str, str]]
+    ) -> str:
+        found = match.group(0)
+        if found in secrets:
+            return secrets[found] or self._placeholder("secret", found)
+        for key in (_text_key("date", found), _text_key("ssn", found), _text_key("phone", found)):
+            if key in patient:
+                kind, fake = patient[key]
+                return _respell(kind, fake, found)
+        kind, fake = patient.get(_text_key("", found), ("", found))
+        if fake is found:
+            return found
+        if found.isupper() and not fake.isupper():
+            return fake.upper()
+        return fake
 
     # Secrets the last guard looks for ---------------------------------------------------------
+
+    def is_known_secret(self, value: str) -> bool:
+        """Whether ``value`` was registered or met under a secret key during this session."""
+        return value in self.secrets or value in self._placeholders.known()
 
     def leaked_secrets(self, text: str) -> list[str]:
         """Registered secrets present in ``text`` (the caller must never print them)."""
@@ -346,8 +482,8 @@ class Scrubber:
         if not value:
             return None
         lower = key.lower()
-        if lower in self.fields.secret_keys or (
-            lower in self.fields.weak_secret_keys and (not in_json or _TOKEN_LIKE.fullmatch(value))
+        if self.fields.is_secret_key(lower) or (
+            self.fields.is_weak_secret_key(lower) and (not in_json or _TOKEN_LIKE.fullmatch(value))
         ):
             return value if is_placeholder(value) else self._placeholder(lower, value)
         kind = self.fields.phi_kind(key, parent)
@@ -362,9 +498,20 @@ class Scrubber:
             return [self._scrub_node(item, parent) for item in node]
         if isinstance(node, str) and _URL_WITH_PARAMS.match(node):
             return self.scrub_url(node)  # pagination links repeat the (sensitive) query
+        if isinstance(node, str) and node[:1] in ("{", "[") and len(node) <= _MAX_NESTED_JSON:
+            # JSON inside a string (an echoed request body, a queued job's payload): its keys
+            # say what is secret or PHI just as the outer document's do.
+            try:
+                inner = loads_json(node, max_nesting=MAX_SCRUB_NESTING)
+            except ValueError:
+                return node
+            return json.dumps(self._scrub_node(inner, parent), ensure_ascii=False)
         return node
 
     def _scrub_member(self, key: str, value: Any, parent: str | None) -> Any:
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if numeric and self.fields.is_secret_key(key):  # a numeric PIN is a secret too
+            return self._placeholder(key.lower(), str(value))
         if isinstance(value, str):
             replacement = self._scrub_scalar(key, value, parent=parent, in_json=True)
             return self._scrub_node(value, key) if replacement is None else replacement
@@ -428,37 +575,59 @@ class Scrubber:
             return node if coded else function(node)
         return node
 
-    def _text_pattern(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    def _text_pattern(
+        self,
+    ) -> tuple[re.Pattern[str] | None, dict[str, str], dict[str, tuple[str, str]]]:
         registered = self.secrets.values()
-        secrets = {
-            real: fake
-            for real, fake in self._placeholders.known().items()
-            if len(real) >= _MIN_SECRET_TEXT_LENGTH
-        }
-        patient = {
-            real: fake
-            for (kind, real), fake in self.pseudonyms.items()
-            if kind in _FREE_TEXT_KINDS and len(real) >= _MIN_FREE_TEXT_LENGTH
-        }
-        version = (len(registered), len(secrets), len(patient))
+        placeholders = self._placeholders.known()
+        known = self.pseudonyms.items()
+        version = (len(registered), len(placeholders), len(known))
         with self._cache_lock:
-            cached_version, cached_pattern, cached_replacements = self._text_pattern_cache
+            cached_version, cached = self._text_pattern_cache
             if cached_version == version:
-                return cached_pattern, cached_replacements
+                return cached
         # A registered secret seen for the first time outside a keyed field gets its placeholder
         # when it is found (in `scrub_text`), so that keyed fields keep their telling labels.
-        replacements = {**patient, **{v: "" for v in registered}, **secrets}
-        if not replacements:
+        secrets = {v: "" for v in registered}
+        secrets.update(
+            (real, fake)
+            for real, fake in placeholders.items()
+            if len(real) >= _MIN_SECRET_TEXT_LENGTH
+        )
+        patient: dict[str, tuple[str, str]] = {}
+        alternatives: list[tuple[int, str]] = [(len(v), re.escape(v)) for v in secrets]
+        for (kind, real), fake in known:
+            if kind not in _FREE_TEXT_KINDS:
+                continue
+            forms = _free_text_forms(kind, real)
+            if not forms:
+                continue
+            key_kind = kind if kind in _DIGIT_KINDS or kind == "date" else ""
+            patient.setdefault(_text_key(key_kind, real), (kind, fake))
+            if kind == "email":
+                local = real.partition("@")[0]
+                patient.setdefault(_text_key("", local), (kind, fake.partition("@")[0]))
+            # Whole tokens only: not inside a word, a longer number, a date or an identifier.
+            alternatives.extend((len(real), _whole_token(f)) for f in forms)
+        if not alternatives:
             pattern = None
         else:
-            ordered = sorted(replacements, key=len, reverse=True)  # longest first: whole values
-            alternatives = [
-                rf"(?<!\w){re.escape(v)}(?!\w)" if v in patient else re.escape(v) for v in ordered
-            ]
-            pattern = re.compile("|".join(alternatives))
+            alternatives.sort(key=lambda pair: pair[0], reverse=True)  # longest first: whole values
+            pattern = re.compile("|".join(a for _, a in alternatives))
+        result = (pattern, secrets, patient)
         with self._cache_lock:
-            self._text_pattern_cache = (version, pattern, replacements)
-        return pattern, replacements
+            self._text_pattern_cache = (version, result)
+        return result
+
+
+def _respell(kind: str, fake: str, found: str) -> str:
+    """The pseudonym ``fake`` written the way the real value was found (digits, date order)."""
+    if kind == "date":
+        day = _day_of(fake[:10])
+        if day is not None and _US_DAY.fullmatch(found):
+            return f"{day[1]}/{day[2]}/{day[0]}"
+        return fake[:10]
+    return relayout_digits(re.sub(r"\D", "", fake), found)
 
 
 def headers_of(mapping: Mapping[str, Any]) -> dict[str, str]:

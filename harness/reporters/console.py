@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from harness.reporters.masking import mask_message
 from harness.reporters.text import report_text
 from harness.results import RequestResult, RunSummary, Verdict
 
@@ -132,10 +133,10 @@ def _shown(text: str) -> str:
 
 
 def _reasons(result: RequestResult) -> list[str]:
-    reasons = [result.message] if result.message else []
+    reasons = [mask_message(result.message)] if result.message else []
     for check in result.failed_checks:
         where = f" at {check.json_path}" if check.json_path else ""
-        reasons.append(f"{check.name}{where}: {check.message}")
+        reasons.append(f"{check.name}{where}: {mask_message(check.message)}")
     return reasons
 
 

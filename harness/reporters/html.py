@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -25,16 +24,28 @@ import jinja2
 
 from harness.atomicfile import atomic_writer
 from harness.cassettes.fields import SensitiveFields, load_phi_fields
-from harness.redaction import MASK as SECRET_MASK
+from harness.cassettes.scrub import free_text_pattern
+from harness.reporters.masking import (
+    FORM_PAIR,
+    PHI_MASK,
+    KnownPhi,
+    known_phi,
+    mask_headers,
+    mask_json,
+    mask_message,
+    mask_text,
+    mask_url,
+)
 from harness.reporters.text import report_text
 from harness.results import Cause, RequestResult, RunSummary, Verdict
 
-PHI_MASK = "[PHI]"
+__all__ = ["PHI_MASK", "HtmlReporter", "mask_json", "mask_text", "mask_url", "render_body"]
 DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut with a note
 # Bodies of passing requests shown in one report, in characters: past this a long run's report
 # would be too big to open, so later passing requests show headers only. Failures always keep theirs.
 DEFAULT_BODY_BUDGET = 32 * 1024 * 1024
 _BUDGET_NOTE = "Body not kept: the report's budget for passing requests' bodies is spent."
+_MAX_KNOWN_PHI = 20_000  # patient values remembered for free-text masking (bounded memory)
 _MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
 _MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
 _MAX_DRIFT = 50
@@ -73,6 +84,9 @@ class HtmlReporter:
         self._groups: list[Counter[str]] = []
         self._suite: str | None = None
         self._causes: Counter[str] = Counter()
+        # Patient values seen so far in the run: masked where they reappear in free text later
+        # (a plain-text body or an error page quoting a name from an earlier response).
+        self._known = KnownValues()
 
     def start(self, info: object) -> None:
         self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
@@ -86,7 +100,9 @@ class HtmlReporter:
             self._causes[result.cause.value] += 1
         failing = result.verdict in (Verdict.FAILED, Verdict.ERROR)
         keep = failing or self._body_chars < self.body_budget
-        row = result_row(result, self.fields, body_limit=self.body_limit, bodies=keep)
+        row = result_row(
+            result, self.fields, body_limit=self.body_limit, bodies=keep, known=self._known
+        )
         if not failing:
             for key in ("request_body", "response_body"):
                 self._body_chars += len(row[key]["text"]) if row[key] else 0
@@ -143,12 +159,18 @@ def result_row(
     *,
     body_limit: int = DEFAULT_BODY_LIMIT,
     bodies: bool = True,
+    known: KnownValues | None = None,
 ) -> dict[str, Any]:
-    """The masked, size-bounded facts of one result that the template renders."""
+    """The masked, size-bounded facts of one result that the template renders. ``known``: the
+    run's patient values so far; this exchange's are added to it."""
     failed = [c for c in result.checks if not c.passed]
     passed = [c for c in result.checks if c.passed]
     shown = (failed + passed)[:_MAX_CHECKS]
-    url = mask_query(result.url, fields)
+    url = mask_url(result.url, fields)
+    known = known if known is not None else KnownValues()
+    if len(known.values) < _MAX_KNOWN_PHI:
+        _add_known_phi(result, fields, known.values)
+    known_pattern = known.pattern()
     return {
         "suite": result.suite,
         "name": result.name,
@@ -161,9 +183,14 @@ def result_row(
         "cause": "" if result.cause is Cause.OK else result.cause.value,
         "retries": max(0, len(result.attempts) - 1),
         "operation": result.operation,
-        "message": result.message,
+        "message": mask_message(result.message, fields),
         "checks": [
-            {"name": c.name, "passed": c.passed, "message": c.message, "json_path": c.json_path}
+            {
+                "name": c.name,
+                "passed": c.passed,
+                "message": mask_message(c.message, fields),
+                "json_path": c.json_path,
+            }
             for c in shown
         ],
         "checks_failed": len(failed),
@@ -175,9 +202,13 @@ def result_row(
         "drift": result.drift[:_MAX_DRIFT],
         "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
         "request_headers": mask_headers(result.request_headers, fields),
-        "request_body": render_body(result.request_body, fields, limit=body_limit, keep=bodies),
+        "request_body": render_body(
+            result.request_body, fields, limit=body_limit, keep=bodies, known=known_pattern
+        ),
         "response_headers": mask_headers(result.response_headers, fields),
-        "response_body": render_body(result.response_body, fields, limit=body_limit, keep=bodies),
+        "response_body": render_body(
+            result.response_body, fields, limit=body_limit, keep=bodies, known=known_pattern
+        ),
         "search": " ".join(
             str(part)
             for part in (
@@ -187,17 +218,47 @@ def result_row(
                 url,
                 result.status or "",
                 "" if result.cause is Cause.OK else result.cause.value,
-                result.message,
+                mask_message(result.message, fields),
             )
         ).lower(),
     }
+
+
+class KnownValues:
+    """Patient values seen in a run, and the free-text pattern for them (rebuilt on growth)."""
+
+    def __init__(self) -> None:
+        self.values: set[tuple[str, str]] = set()
+        self._pattern: KnownPhi = None
+        self._size = 0
+
+    def pattern(self) -> KnownPhi:
+        if len(self.values) != self._size and len(self.values) <= _MAX_KNOWN_PHI:
+            self._pattern, self._size = free_text_pattern(self.values), len(self.values)
+        return self._pattern
+
+
+def _add_known_phi(
+    result: RequestResult, fields: SensitiveFields, known: set[tuple[str, str]]
+) -> None:
+    """Add the patient values this exchange carries under PHI keys (JSON bodies, form body,
+    query) to ``known``, so they are masked where they reappear in free text."""
+    for body in (result.request_body, result.response_body):
+        data = _parse_json(body) if body else None
+        if data is not None:
+            known_phi(data, fields, known)
+    for text in (result.request_body or "", result.url.partition("?")[2]):
+        for match in FORM_PAIR.finditer(text):
+            kind = fields.phi_kind(unquote_plus(match["key"]))
+            if kind is not None and match["value"]:
+                known.add((kind, unquote_plus(match["value"])))
 
 
 def _path_of(url: str) -> str:
     """The path and query: the host is the run's target, shown once in the header."""
     try:
         parts = urlsplit(url)
-    except ValueError:  # "http://[::1/x": the request errored on it; show it as it was written
+    except ValueError:  # "http://[::1/x" (the request errored on it), or "user:[REDACTED]@host"
         return url
     if not parts.netloc:
         return url
@@ -205,7 +266,12 @@ def _path_of(url: str) -> str:
 
 
 def render_body(
-    text: str | None, fields: SensitiveFields, *, limit: int, keep: bool = True
+    text: str | None,
+    fields: SensitiveFields,
+    *,
+    limit: int,
+    keep: bool = True,
+    known: KnownPhi = None,
 ) -> dict[str, Any] | None:
     """A body as shown: PHI masked, JSON pretty-printed, cut at ``limit`` characters with a note."""
     if text is None:
@@ -216,10 +282,13 @@ def render_body(
         return {"text": "", "json": False, "note": "empty body"}
     data = _parse_json(text)
     if data is not None:
-        shown, is_json = json.dumps(mask_json(data, fields), indent=2, ensure_ascii=False), True
+        shown, is_json = (
+            json.dumps(mask_json(data, fields, known=known), indent=2, ensure_ascii=False),
+            True,
+        )
     else:
         # Cut first (bounded regex work); mask_text also masks a value cut in half at the end.
-        shown, is_json = mask_text(text[: limit + 1], fields), False
+        shown, is_json = mask_text(text[: limit + 1], fields, known), False
     note = ""
     if len(shown) > limit:
         total = len(shown) if is_json else len(text)
@@ -239,93 +308,6 @@ def _parse_json(text: str) -> Any:
 
 def _size(chars: int) -> str:
     return f"{chars / 1024:.0f} KiB" if chars < 1024 * 1024 else f"{chars / 1024 / 1024:.1f} MiB"
-
-
-def mask_json(value: Any, fields: SensitiveFields, parent: str | None = None) -> Any:
-    """A copy of ``value`` with every PHI (and secret) field's value replaced, at any depth."""
-    if isinstance(value, dict):
-        masked: dict[str, Any] = {}
-        for key, item in value.items():
-            if fields.is_secret_key(key):
-                masked[key] = _mask_all(item, SECRET_MASK)
-            elif fields.phi_kind(key, parent) is not None:
-                masked[key] = _mask_all(item, PHI_MASK)
-            else:
-                masked[key] = mask_json(item, fields, key)
-        return masked
-    if isinstance(value, list):
-        return [mask_json(item, fields, parent) for item in value]
-    return value
-
-
-def _mask_all(value: Any, mask: str) -> Any:
-    """Mask every leaf but keep the shape (a list of contacts stays a list), null and "" as is."""
-    if isinstance(value, dict):
-        return {key: _mask_all(item, mask) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mask_all(item, mask) for item in value]
-    if value is None or value == "":
-        return value
-    return mask
-
-
-# "key": "value" or "key": 123 in text that is not parseable JSON (cut, or a JSON-ish error page);
-# a string cut short by truncation (no closing quote) is matched to the end too.
-_JSON_PAIR = re.compile(
-    r'"(?P<key>[^"\\]{1,100})"\s*:\s*(?P<value>"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|true|false)'
-)
-# key=value in form bodies and query strings.
-_FORM_PAIR = re.compile(r"(?P<lead>^|[?&;\s])(?P<key>[^=&;\s?]{1,100})=(?P<value>[^&;\s]*)")
-
-
-def mask_text(text: str, fields: SensitiveFields) -> str:
-    """Mask PHI in a body that is not JSON: JSON-like pairs and form-encoded pairs."""
-
-    def json_pair(match: re.Match[str]) -> str:
-        mask = _mask_for(match["key"], fields, form=False)
-        if mask is None:
-            return match[0]
-        start, end = match.span("value")
-        return match[0][: start - match.start()] + f'"{mask}"' + match[0][end - match.start() :]
-
-    return _mask_form(_JSON_PAIR.sub(json_pair, text), fields)
-
-
-def mask_query(url: str, fields: SensitiveFields) -> str:
-    """The URL with the values of PHI and secret query parameters masked."""
-    head, sep, query = url.partition("?")
-    return head + sep + _mask_form(query, fields) if sep else url
-
-
-def _mask_form(text: str, fields: SensitiveFields) -> str:
-    def form_pair(match: re.Match[str]) -> str:
-        mask = _mask_for(unquote_plus(match["key"]), fields, form=True)
-        if mask is None or not match["value"]:
-            return match[0]
-        return f"{match['lead']}{match['key']}={mask}"
-
-    return _FORM_PAIR.sub(form_pair, text)
-
-
-def _mask_for(key: str, fields: SensitiveFields, *, form: bool) -> str | None:
-    if fields.is_secret_key(key) or (form and fields.is_weak_secret_key(key)):
-        return SECRET_MASK
-    if fields.phi_kind(key) is not None:
-        return PHI_MASK
-    return None
-
-
-def mask_headers(
-    headers: Mapping[str, str] | None, fields: SensitiveFields
-) -> list[tuple[str, str]] | None:
-    """Header pairs; secret headers masked (again: they arrive masked) and query strings in
-    values such as Location masked."""
-    if headers is None:
-        return None
-    return [
-        (name, SECRET_MASK if name.lower() in fields.secret_headers else mask_query(value, fields))
-        for name, value in headers.items()
-    ]
 
 
 # --- coverage -----------------------------------------------------------------------------------

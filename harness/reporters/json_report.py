@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.atomicfile import atomic_writer
+from harness.reporters.masking import mask_message, mask_url
 from harness.results import RequestResult, RunSummary
 
 
@@ -26,7 +27,13 @@ class JsonReporter:
         self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
 
     def result(self, result: RequestResult) -> None:
-        self._rows.write(("," if self._count else "") + "\n    " + json.dumps(result.to_json()))
+        row = result.to_json()
+        # Query values, userinfo and keyed values in messages, as the HTML report masks them.
+        row["url"] = mask_url(result.url)
+        row["message"] = mask_message(result.message)
+        for check in row["checks"]:
+            check["message"] = mask_message(check["message"])
+        self._rows.write(("," if self._count else "") + "\n    " + json.dumps(row))
         self._count += 1
 
     def finish(self, summary: RunSummary) -> None:

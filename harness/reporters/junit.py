@@ -15,6 +15,7 @@ from typing import IO
 from xml.sax import saxutils
 
 from harness.atomicfile import atomic_writer
+from harness.reporters.masking import mask_message, mask_url
 from harness.reporters.text import report_text
 from harness.results import NotRun, RequestResult, RunSummary, Verdict
 
@@ -53,7 +54,7 @@ class JUnitReporter:
             inner = _element("error", result)
         elif result.verdict is Verdict.SKIPPED:
             self._counts[3] += 1
-            inner = f"      <skipped message={_xml_attr(result.message)}/>\n"
+            inner = f"      <skipped message={_xml_attr(mask_message(result.message))}/>\n"
         attempts = [a for a in result.attempts if a.note]
         if attempts:
             lines = "\n".join(
@@ -129,12 +130,12 @@ def _slug(text: str) -> str:
 
 
 def _element(tag: str, result: RequestResult) -> str:
-    reasons = [result.message] if result.message else []
+    reasons = [mask_message(result.message)] if result.message else []
     for check in result.failed_checks:
         where = f" at {check.json_path}" if check.json_path else ""
-        reasons.append(f"{check.name}{where}: {check.message}")
+        reasons.append(f"{check.name}{where}: {mask_message(check.message)}")
     first = reasons[0] if reasons else result.cause.value
-    detail = f"{result.method} {result.url} -> {result.status}\n" + "\n".join(reasons)
+    detail = f"{result.method} {mask_url(result.url)} -> {result.status}\n" + "\n".join(reasons)
     return (
         f"      <{tag} message={_xml_attr(first)} type={_xml_attr(result.cause.value)}>"
         f"{_xml_text(detail)}</{tag}>\n"
