@@ -321,3 +321,20 @@ def test_harness_debug_shows_the_traceback_and_still_exits_3(
     assert cli.main(["cassettes", "show", "x.yaml"]) == cli.EXIT_INTERNAL  # was an uncaught raise
     err = capsys.readouterr().err
     assert "Traceback" in err and "KeyError: 'bug'" in err
+
+
+def test_masking_and_scanning_a_long_unbroken_value_does_not_hang() -> None:
+    # Was quadratic: the e-mail and userinfo patterns retried a run of letters with no "@" from
+    # every position, so a 200 KB URL hung the reporters and a base64 body would hang recording.
+    script = (
+        "from harness.cassettes import fields, scan\n"
+        "from harness.reporters import masking\n"
+        "text = 'http://h/api/' + 'a' * 1_000_000\n"
+        "masking.mask_url(text); masking.mask_message(text)\n"
+        "fields.EMAIL_SHAPE.findall(text)\n"
+        "scan.scan_text(text, masking.default_fields(), 'x.yaml')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr

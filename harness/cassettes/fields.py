@@ -97,7 +97,11 @@ SECRET_VALUE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # free text; the scanner flags it). An SSN with one separator throughout: 123-45-6789,
 # 123 45 6789, 123.45.6789. An e-mail address, real unless on a reserved domain.
 SSN_SHAPE = re.compile(r"(?<![\w.-])(\d{3})([-. ])(\d{2})\2(\d{4})(?![\w-]|\.\d)")
-EMAIL_SHAPE = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# The look-behind and the bounded local part keep a search linear: without them a long run of
+# letters with no "@" (a base64 body, a 200 KB URL) is retried from every position (quadratic).
+EMAIL_SHAPE = re.compile(
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
 # Reserved for documentation and testing (RFC 2606 / 6761), or our pseudonyms' own domain.
 _RESERVED_EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "localhost")
 _RESERVED_EMAIL_TLDS = (".example", ".test", ".invalid", ".localhost")

@@ -29,10 +29,13 @@ _JSON_PAIR = re.compile(
 # key=value in form bodies and query strings.
 FORM_PAIR = re.compile(r"(?P<lead>^|[?&;\s])(?P<key>[^=&;\s?]{1,100})=(?P<value>[^&;\s]*)")
 # scheme://user:password@host in free text (a connection error quoting its URL).
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)(?P<user>[^\s/@:]*):(?P<pw>[^\s/@]+)@")
+# Look-behinds and bounded runs keep every search here linear on long text (see EMAIL_SHAPE).
+_URL_USERINFO = re.compile(
+    r"(?<![\w+.-])(?P<scheme>[a-zA-Z][\w+.-]{0,31}://)(?P<user>[^\s/@:]*):(?P<pw>[^\s/@]+)@"
+)
 # Patient data recognisable by its shape in free text (an error page, a plain-text body).
 _PHI_SHAPES = re.compile(
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"  # e-mail
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"  # e-mail
     r"|(?<![\w.-])\d{3}([-. ])\d{2}\1\d{4}(?![\w-])"  # SSN, any separator
     r"|(?<![\w-])(?:\+?1[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}(?![\w-])"  # phone
     r"|(?<![\w/-])\d{1,2}/\d{1,2}/\d{4}(?![\w/-])"  # US date
