@@ -35,8 +35,7 @@ from _common import (
 )
 
 from harness.reporters import JsonReporter, JUnitReporter
-from harness.results import RunSummary
-from harness.runner import Reporter
+from harness.results import Reporter, RunSummary
 from harness.runtime import RunOptions, Session, open_session
 
 PER_FOLDER = 100

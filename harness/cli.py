@@ -160,7 +160,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
-    from harness.runner import Reporter
+    from harness.results import Reporter
     from harness.runtime import RunOptions, open_session
 
     sources: list[Path] = list(args.sources) or [paths.DEFAULT_COLLECTION]

@@ -37,7 +37,6 @@ SCENARIOS_INI = "harness_scenarios"
 BEHAVIOUR_MARKERS = frozenset(
     {"skip", "skipif", "xfail", "usefixtures", "filterwarnings", "parametrize"}
 )
-_BAD = (Verdict.FAILED, Verdict.ERROR)
 
 
 # --- options --------------------------------------------------------------------------------
@@ -354,7 +353,7 @@ class ScenarioItem(_HarnessItem):
         self.results = executor.run(self.scenario, self.name, self.row, lambda r: None)
         for result in self.results:
             self.user_properties.append(("step", f"{result.verdict.value}: {result.name}"))
-        if any(r.verdict in _BAD for r in self.results):
+        if any(r.verdict.is_bad for r in self.results):
             raise HarnessFailure(scenario_report(self.scenario, self.name, self.results))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -381,7 +380,7 @@ class RequestNode(_HarnessItem):
             session.scopes.local.update(capture(response, self.request.captures))
         if result.verdict is Verdict.SKIPPED:
             pytest.skip(result.message)
-        if result.verdict in _BAD:
+        if result.verdict.is_bad:
             raise HarnessFailure(
                 f"{self.request.full_name}\n" + "\n".join(describe_result(result, "  "))
             )
@@ -401,7 +400,7 @@ _MARK = {
 
 
 def scenario_report(scenario: Any, suite: str, results: list[RequestResult]) -> str:
-    failed = next((r for r in results if r.verdict in _BAD), None)
+    failed = next((r for r in results if r.verdict.is_bad), None)
     head = f"Scenario '{suite}' ({scenario.location})"
     if failed is not None:
         head += f" failed at step '{failed.name}' ({failed.cause.value})"
@@ -420,7 +419,7 @@ def describe_result(result: RequestResult, indent: str) -> list[str]:
     for check in result.failed_checks:
         where = f" at {check.json_path}" if check.json_path else ""
         lines.append(f"{indent}      {check.name}{where}: {check.message}")
-    if result.verdict in _BAD:
+    if result.verdict.is_bad:
         notes = [a.note for a in result.attempts if a.note]
         lines += [f"{indent}      attempt: {note}" for note in notes]
     return lines

@@ -15,35 +15,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from harness.checks import ContractChecker, capture
 from harness.collection import RequestItem
 from harness.errors import UnresolvedVariableError
 from harness.execute import Execution, RequestExecutor, RunnerConfig
 from harness.redaction import SecretRegistry
-from harness.results import Cause, RequestResult, RunSummary, Verdict
+from harness.results import Cause, Reporter, RequestResult, RunInfo, RunSummary, Verdict
 from harness.sender import Sender, TokenSource
 from harness.variables import Scopes, placeholders
 
 FATAL_SKIP_MESSAGE = "not sent: DrChrono refused the credentials (see the first auth error)"
 FATAL_SEEN_MESSAGE = "DrChrono refused the credentials (see the first auth error)"
-
-
-class Reporter(Protocol):
-    def start(self, info: RunInfo) -> None: ...
-
-    def result(self, result: RequestResult) -> None: ...
-
-    def finish(self, summary: RunSummary) -> None: ...
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    name: str
-    target: str  # "sandbox", "live", "replay"
-    planned: int
-    source: str
 
 
 @dataclass
@@ -239,7 +222,7 @@ class Runner:
                         else dataclasses.replace(result, message=FATAL_SEEN_MESSAGE)
                     )
             emitter.emit(result)
-            if self.config.bail and execution.result.verdict in (Verdict.FAILED, Verdict.ERROR):
+            if self.config.bail and execution.result.verdict.is_bad:
                 self._stop.set()
 
     def _run_one(self, index: int, item: RequestItem, sender: Sender) -> Execution:

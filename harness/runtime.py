@@ -27,10 +27,8 @@ from harness.execute import RunnerConfig
 from harness.hostmap import DRCHRONO_HOSTS, HostMappingTransport
 from harness.ratelimit import DRCHRONO_LIMITS, RateLimiter
 from harness.redaction import SecretRegistry
-from harness.results import RunSummary
+from harness.results import Reporter, RunInfo, RunSummary
 from harness.runner import (
-    Reporter,
-    RunInfo,
     Runner,
     plan_units,
     preflight,

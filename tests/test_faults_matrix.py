@@ -20,8 +20,7 @@ import pytest
 
 from harness.auth.outage import EndpointOutage
 from harness.errors import AuthError
-from harness.results import RequestResult, RunSummary, Verdict
-from harness.runner import RunInfo
+from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 from harness.runtime import RunOptions, open_session
 from harness.sandbox import FaultKind, Sandbox, SandboxConfig
 from tests.conftest import run_cli, secret_values_in_store

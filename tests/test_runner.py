@@ -13,8 +13,8 @@ import pytest
 from harness.collection import Body, RequestItem, Url
 from harness.errors import UnresolvedVariableError
 from harness.redaction import SecretRegistry
-from harness.results import RequestResult, RunSummary, Verdict
-from harness.runner import RunInfo, Runner, RunnerConfig, plan_units, preflight
+from harness.results import RequestResult, RunInfo, RunSummary, Verdict
+from harness.runner import Runner, RunnerConfig, plan_units, preflight
 from harness.scripts import Capture, ScriptFacts
 from harness.sender import RetryPolicy, Sender
 from harness.variables import Scopes

@@ -9,6 +9,7 @@ opens anywhere, with no network.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -27,7 +28,7 @@ from harness.atomicfile import atomic_writer
 from harness.cassettes.fields import SensitiveFields, load_phi_fields
 from harness.redaction import MASK as SECRET_MASK
 from harness.reporters.text import report_text
-from harness.results import Cause, RequestResult, RunSummary, Verdict
+from harness.results import Cause, RequestResult, RunInfo, RunSummary, Verdict
 
 PHI_MASK = "[PHI]"
 DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut with a note
@@ -74,8 +75,8 @@ class HtmlReporter:
         self._suite: str | None = None
         self._causes: Counter[str] = Counter()
 
-    def start(self, info: object) -> None:
-        self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
+    def start(self, info: RunInfo) -> None:
+        self._info = dataclasses.asdict(info)
 
     def result(self, result: RequestResult) -> None:
         if result.suite != self._suite or not self._groups:
@@ -84,7 +85,7 @@ class HtmlReporter:
         self._groups[-1][result.verdict.value] += 1
         if result.cause is not Cause.OK:
             self._causes[result.cause.value] += 1
-        failing = result.verdict in (Verdict.FAILED, Verdict.ERROR)
+        failing = result.verdict.is_bad
         keep = failing or self._body_chars < self.body_budget
         row = result_row(result, self.fields, body_limit=self.body_limit, bodies=keep)
         if not failing:
@@ -131,7 +132,7 @@ class SuiteGroup:
 
     @property
     def not_passed(self) -> int:
-        return self.counts[Verdict.FAILED.value] + self.counts[Verdict.ERROR.value]
+        return sum(n for verdict, n in self.counts.items() if Verdict(verdict).is_bad)
 
 
 # --- rows: what one result shows, masked and bounded ------------------------------------------

@@ -6,13 +6,14 @@ the end, so memory does not grow with the number of requests.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
 from typing import IO, Any
 
 from harness.atomicfile import atomic_writer
-from harness.results import RequestResult, RunSummary
+from harness.results import RequestResult, RunInfo, RunSummary
 
 
 class JsonReporter:
@@ -22,8 +23,8 @@ class JsonReporter:
         self._count = 0
         self._info: dict[str, Any] = {}
 
-    def start(self, info: object) -> None:
-        self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
+    def start(self, info: RunInfo) -> None:
+        self._info = dataclasses.asdict(info)
 
     def result(self, result: RequestResult) -> None:
         self._rows.write(("," if self._count else "") + "\n    " + json.dumps(result.to_json()))

@@ -30,7 +30,6 @@ from harness.variables import Resolver, Scopes
 
 Emit = Callable[[RequestResult], None]
 CLEANUP_PREFIX = "cleanup: "
-_BAD = (Verdict.FAILED, Verdict.ERROR)
 
 
 class StepFailed(Exception):
@@ -181,7 +180,7 @@ class _Run:
                 continue
             result = self.step(step, self.values, cleanup=False)
             self.record(result)
-            if result.verdict in _BAD:
+            if result.verdict.is_bad:
                 self.failed = True
         self.cleanups()
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.results import RequestResult, RunSummary, Verdict
-from harness.runner import Reporter, RunInfo
+from harness.results import Reporter, RequestResult, RunInfo, RunSummary
 from harness.scenarios.check import check_names
 from harness.scenarios.execute import ScenarioExecutor
 from harness.scenarios.loader import load_scenarios
@@ -104,9 +103,7 @@ def run_scenarios(session: Any, sources: list[Path], reporters: Sequence[Reporte
                 planned_run.row,
                 lambda r: emitter.emit(position, r),
             )
-            if session.options.bail and any(
-                r.verdict in (Verdict.FAILED, Verdict.ERROR) for r in results
-            ):
+            if session.options.bail and any(r.verdict.is_bad for r in results):
                 stop.set()
         finally:
             emitter.finish(position)
