@@ -36,7 +36,7 @@ from _common import (
 
 from harness.reporters import JsonReporter, JUnitReporter
 from harness.results import Reporter, RunSummary
-from harness.runtime import RunOptions, Session, open_session
+from harness.session import RunOptions, Session, open_session
 
 PER_FOLDER = 100
 LIMIT_MIB = 100.0

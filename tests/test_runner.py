@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import httpx
 import pytest
 
 from harness.collection import Body, RequestItem, Url
+from harness.collection_plan import collection_waves, plan_units, preflight
 from harness.errors import UnresolvedVariableError
+from harness.exchange import ExchangeRunner, ExchangeSettings
 from harness.redaction import SecretRegistry
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
-from harness.runner import Runner, RunnerConfig, plan_units, preflight
+from harness.scheduler import Scheduler
 from harness.scripts import Capture, ScriptFacts
-from harness.sender import RetryPolicy, Sender
+from harness.sender import RetryPolicy, Sender, TokenSource
 from harness.variables import Scopes
 
 
@@ -56,17 +59,50 @@ class Collect:
         pass
 
 
+class NoOAuth:
+    """These plans send no OAuth: asking for a token is a test bug."""
+
+    def tokens_for(self, params: Mapping[str, str]) -> TokenSource:
+        raise AssertionError("no OAuth in these tests")
+
+    def with_refresh_token(self, token: str) -> NoOAuth:
+        return self
+
+
+class Runner:
+    """A collection plan through the scheduler, as ``Session.run`` does, over a mock transport."""
+
+    def __init__(self, handler, reporter: Collect, *, workers: int, bail: bool) -> None:
+        client = httpx.Client(transport=httpx.MockTransport(handler))
+        self.sender = Sender(client, policy=RetryPolicy(retries=0))
+        self.reporter = reporter
+        self.workers, self.bail = workers, bail
+
+    def run(
+        self,
+        items: list[RequestItem],
+        info: RunInfo,
+        data_rows: Sequence[Mapping[str, str]] = (),
+    ) -> RunSummary:
+        exchange = ExchangeRunner(
+            tokens=NoOAuth(),
+            contracts=None,
+            secrets=SecretRegistry(),
+            settings=ExchangeSettings(files_root=Path.cwd()),
+        )
+        waves = collection_waves(
+            items,
+            data_rows,
+            exchange=exchange,
+            scopes=Scopes(environment={"base": "http://127.0.0.1"}, os_environ={}),
+            sender_for=lambda unit: self.sender,
+        )
+        scheduler = Scheduler([self.reporter], workers=self.workers, bail=self.bail)
+        return scheduler.run(info, waves)
+
+
 def runner(handler, reporter: Collect, *, workers: int = 1, bail: bool = False) -> Runner:
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    return Runner(
-        scopes=Scopes(environment={"base": "http://127.0.0.1"}, os_environ={}),
-        sender_for=lambda unit: Sender(client, policy=RetryPolicy(retries=0)),
-        tokens_for=lambda params: None,  # type: ignore[arg-type,return-value]
-        contracts=None,
-        secrets=SecretRegistry(),
-        reporters=[reporter],
-        config=RunnerConfig(workers=workers, bail=bail, files_root=Path.cwd()),
-    )
+    return Runner(handler, reporter, workers=workers, bail=bail)
 
 
 ITEMS = [
@@ -178,7 +214,7 @@ def test_iteration_data_runs_the_plan_once_per_row() -> None:
 
 
 def test_default_rate_limit_is_drchronos_for_drchrono_and_none_on_loopback(tmp_path: Path) -> None:
-    from harness.runtime import RunOptions, open_session
+    from harness.session import RunOptions, open_session
 
     def env(base_url: str) -> Path:
         path = tmp_path / f"{abs(hash(base_url))}.json"
@@ -190,5 +226,5 @@ def test_default_rate_limit_is_drchronos_for_drchrono_and_none_on_loopback(tmp_p
         ("http://127.0.0.1:8765", None),
     ):
         with open_session(RunOptions(environment=env(base_url), contracts_dir=None)) as session:
-            limiter = session.rate_limiter
+            limiter = session.transports.rate_limiter
             assert (limiter.windows if limiter else None) == expected

@@ -1,0 +1,185 @@
+"""Where a run goes: the in-process sandbox, live DrChrono, or a replay of cassettes.
+
+Also the recorded environment kept beside a recording (non-secret values a replay needs) and the
+stand-in values a replay gives auth variables. The only module that imports the sandbox.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.atomicfile import atomic_write_text
+from harness.collection import Collection
+from harness.errors import InputError
+from harness.ratelimit import DRCHRONO_LIMITS
+from harness.run_context import SandboxControl
+from harness.sender import is_loopback
+from harness.session.options import RunOptions
+from harness.variables import Scopes, is_secret_name, load_variable_file, placeholders
+
+if TYPE_CHECKING:
+    from harness.sandbox import Sandbox
+
+TARGET_VARIABLE = "harness_target"
+SANDBOX_VARIABLES = (
+    "base_url",
+    "auth_base_url",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "redirect_uri",
+)
+REPLAY_PLACEHOLDER = "replayed-from-cassette"
+RECORDED_ENVIRONMENT = "_environment.json"
+# Where the recording ran is not worth keeping (replays ignore hosts), nor whose app it was.
+NOT_RECORDED_VARIABLES = {"base_url", "auth_base_url", "client_id", TARGET_VARIABLE}
+SANDBOX_ANCHOR_DAY = datetime.date(2026, 1, 5)
+
+
+def load_scopes(collection: Collection, options: RunOptions) -> Scopes:
+    scopes = Scopes(collection=dict(collection.variables))
+    if options.globals_file is not None:
+        scopes.globals = load_variable_file(options.globals_file, what="globals")
+    if options.environment is not None:
+        scopes.environment = load_variable_file(options.environment)
+    scopes.environment_overrides = dict(options.env_vars)
+    return scopes
+
+
+def target_of(scopes: Scopes, options: RunOptions) -> str:
+    if options.replay:
+        return "replay"
+    target = (scopes.lookup(TARGET_VARIABLE) or "live").lower()
+    if target not in ("sandbox", "live"):
+        raise InputError(
+            f"{TARGET_VARIABLE}={target!r} in the environment is neither 'sandbox' nor 'live'.",
+            hint="Use collections/sandbox.postman_environment.json or drchrono.postman_environment.json.",
+        )
+    return target
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    kind: str  # "sandbox", "live" or "replay"
+    sandbox: SandboxControl | None = None
+
+
+def open_target(
+    collection: Collection,
+    scopes: Scopes,
+    options: RunOptions,
+    stack: contextlib.ExitStack,
+    cassette_group_dir: Path,
+) -> RunTarget:
+    """Pick the target, start the sandbox if it is one, and fill in the variables it implies."""
+    kind = target_of(scopes, options)
+    sandbox: SandboxControl | None = None
+    if kind == "sandbox":
+        sandbox = start_sandbox(stack, scopes, options)
+    elif kind == "replay":
+        _load_recorded_environment(cassette_group_dir, scopes)
+        _fill_replay_placeholders(collection, scopes)
+    if options.record_mode is not None:
+        _save_recorded_environment(cassette_group_dir, scopes, options)
+    return RunTarget(kind, sandbox)
+
+
+class _SandboxAdapter:
+    """The :class:`SandboxControl` of an in-process :class:`harness.sandbox.Sandbox`."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+
+    @property
+    def base_url(self) -> str:
+        return self._sandbox.base_url
+
+    def environment(self) -> dict[str, str]:
+        return self._sandbox.environment()
+
+    def expire_access_tokens(self) -> None:
+        self._sandbox.expire_access_tokens()
+
+    def issue_refresh_token(self, scopes: Sequence[str] | None = None) -> str:
+        return self._sandbox.issue_refresh_token(scopes=None if scopes is None else list(scopes))
+
+    def revoke(self, token: str) -> bool:
+        return self._sandbox.revoke(token)
+
+    def inject_fault(self, args: Mapping[str, Any]) -> None:
+        self._sandbox.faults.inject(**args)
+
+    def clear_faults(self) -> None:
+        self._sandbox.faults.clear()
+
+
+def start_sandbox(
+    stack: contextlib.ExitStack, scopes: Scopes, options: RunOptions
+) -> SandboxControl:
+    from harness.sandbox import Sandbox, SandboxConfig
+
+    # A fixed seed and anchor day make the sandbox's data, and so recordings, repeatable.
+    sandbox = Sandbox(
+        SandboxConfig(seed=0, anchor_date=SANDBOX_ANCHOR_DAY), host="127.0.0.1", port=0
+    )
+    stack.enter_context(sandbox)
+    values = sandbox.environment()
+    # Sandbox values beat the file (it has none) but not --env-var.
+    for name, value in values.items():
+        scopes.environment[name] = value
+        if name in SANDBOX_VARIABLES and name not in options.env_vars:
+            # OS DRCHRONO_* variables are for live DrChrono; they must not steer the sandbox.
+            scopes.environment_overrides[name] = value
+    return _SandboxAdapter(sandbox)
+
+
+def _save_recorded_environment(group_dir: Path, scopes: Scopes, options: RunOptions) -> None:
+    """Keep the non-secret variables of the recording (doctor_id, office_id...) beside its
+    cassettes: a replay sends the same paths, with no sandbox or account to ask."""
+    path = group_dir / RECORDED_ENVIRONMENT
+    if options.record_mode == "once" and path.exists():
+        return
+    names = set(scopes.environment) | set(scopes.environment_overrides)
+    values = {
+        name: value
+        for name in sorted(names - NOT_RECORDED_VARIABLES)
+        if not is_secret_name(name) and (value := scopes.lookup(name)) is not None
+    }
+    document = {
+        "name": "recorded environment (non-secret values only)",
+        "values": [{"key": k, "value": v, "enabled": True} for k, v in values.items()],
+    }
+    atomic_write_text(path, json.dumps(document, indent=2) + "\n")
+
+
+def _load_recorded_environment(group_dir: Path, scopes: Scopes) -> None:
+    path = group_dir / RECORDED_ENVIRONMENT
+    if path.exists():
+        for name, value in load_variable_file(path, what="recorded environment").items():
+            scopes.environment.setdefault(name, value)
+
+
+def _fill_replay_placeholders(collection: Collection, scopes: Scopes) -> None:
+    """Cassettes hold no secrets, so replay needs none: give auth variables stand-in values."""
+    auth_names = {
+        name
+        for item in collection.requests()
+        if item.auth is not None
+        for value in item.auth.params.values()
+        for name in placeholders(str(value))
+    } | {"refresh_token"}
+    for name in auth_names:
+        if scopes.lookup(name) is None:
+            scopes.environment_overrides[name] = REPLAY_PLACEHOLDER
+
+
+def default_rate_limit(target: str, scopes: Scopes) -> str:
+    """DrChrono's limits for DrChrono; none for the sandbox (in-process or on loopback)."""
+    base_url = scopes.lookup("base_url") or ""
+    return DRCHRONO_LIMITS if target == "live" and not is_loopback(base_url) else "none"
