@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -17,6 +18,9 @@ from harness.errors import UnresolvedVariableError
 from harness.exchange import ExchangeRunner, ExchangeSettings
 from harness.redaction import SecretRegistry
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
+from harness.scenarios.model import Scenario
+from harness.scenarios.steps import ScenarioExecutor
+from harness.scenarios.units import ScenarioUnit
 from harness.scheduler import Scheduler
 from harness.scripts import Capture, ScriptFacts
 from harness.sender import RetryPolicy, Sender, TokenSource
@@ -228,3 +232,49 @@ def test_default_rate_limit_is_drchronos_for_drchrono_and_none_on_loopback(tmp_p
         with open_session(RunOptions(environment=env(base_url), contracts_dir=None)) as session:
             limiter = session.transports.rate_limiter
             assert (limiter.windows if limiter else None) == expected
+
+
+def test_bail_under_workers_starts_no_scenario_after_a_step_failed() -> None:
+    """--bail --workers 2 on scenarios A, B, C: A's first step fails while B runs; C has not
+    started, so it never starts (before #13 it started once B finished, as A was still busy).
+    A, already started, still runs its cleanup."""
+    b_started, a_failed, b_done = threading.Event(), threading.Event(), threading.Event()
+    started: list[str] = []
+
+    def step(suite: str, name: str, verdict: Verdict) -> RequestResult:
+        return RequestResult(suite=suite, name=name, method="GET", url="u", verdict=verdict)
+
+    class Steps:
+        def run(self, scenario: object, suite: str, row: object, emit) -> list[RequestResult]:
+            started.append(suite)
+            if suite == "A":
+                assert b_started.wait(5)
+                emit(step("A", "create", Verdict.FAILED))
+                a_failed.set()
+                assert b_done.wait(5)
+                emit(step("A", "cleanup: delete", Verdict.PASSED))
+            elif suite == "B":
+                b_started.set()
+                assert a_failed.wait(5)
+                emit(step("B", "list", Verdict.PASSED))
+                b_done.set()
+            else:
+                emit(step(suite, "list", Verdict.PASSED))
+            return []
+
+    executor = cast(ScenarioExecutor, Steps())
+    units = [
+        ScenarioUnit(cast(Scenario, None), suite, {}, position, executor)
+        for position, suite in enumerate("ABC")
+    ]
+    reporter = Collect()
+    summary = Scheduler([reporter], workers=2, bail=True).run(
+        RunInfo("s", "test", 3, None), [units]
+    )
+    assert sorted(started) == ["A", "B"]
+    assert [(r.suite, r.name, r.index) for r in reporter.results] == [
+        ("A", "create", 0),
+        ("A", "cleanup: delete", 1),
+        ("B", "list", 2),
+    ]
+    assert summary.total == 3 and summary.failed == 1
