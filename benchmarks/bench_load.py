@@ -24,8 +24,8 @@ from _common import machine, table, timed, verdict, write_environment
 
 from harness import paths
 from harness.collection import load_collection
-from harness.runner import plan_units
-from harness.runtime import RunOptions, open_session
+from harness.collection_plan import plan_units
+from harness.session import RunOptions, open_session
 
 FOLDERS, PER_FOLDER = 30, 10
 EXAMPLE_RECORDS = 15  # records in each saved example's list body (about 35 KB)

@@ -35,9 +35,8 @@ from _common import (
 )
 
 from harness.reporters import JsonReporter, JUnitReporter
-from harness.results import RunSummary
-from harness.runner import Reporter
-from harness.runtime import RunOptions, Session, open_session
+from harness.results import Reporter, RunSummary
+from harness.session import RunOptions, Session, open_session
 
 PER_FOLDER = 100
 LIMIT_MIB = 100.0

@@ -25,7 +25,7 @@ from _common import machine, table, timed, verdict
 
 from harness import paths
 from harness.results import RunSummary
-from harness.runtime import RunOptions, open_session
+from harness.session import RunOptions, open_session
 
 
 def shipped_cassettes() -> Path | None:

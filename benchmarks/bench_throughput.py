@@ -45,7 +45,7 @@ from _common import (
 
 from harness import paths
 from harness.auth import TokenStore
-from harness.runtime import RunOptions, Session, open_session
+from harness.session import RunOptions, Session, open_session
 
 FOLDERS = 24
 WORKERS = 8

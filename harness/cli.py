@@ -160,8 +160,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
-    from harness.runner import Reporter
-    from harness.runtime import RunOptions, open_session
+    from harness.results import Reporter
+    from harness.session import RunOptions, open_session
 
     sources: list[Path] = list(args.sources) or [paths.DEFAULT_COLLECTION]
     collections = [s for s in sources if s.suffix.lower() == ".json"]
@@ -216,9 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         reporters.append(HtmlReporter(args.html))
     with open_session(options) as session:
         if scenario_sources:
-            from harness.scenarios.run import run_scenarios
-
-            summary = run_scenarios(session, scenario_sources, reporters)
+            summary = session.run_scenarios(scenario_sources, reporters)
         else:
             summary = session.run(session.plan(), reporters)
     if summary.fatal is not None:

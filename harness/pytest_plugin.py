@@ -6,7 +6,7 @@ for: importing it has no side effects; scenario YAML is collected only under the
 ``harness_scenarios`` ini option names (or files named on the command line); the requests of a
 Postman collection only with ``--harness-collection``; pytest-recording's ``vcr_config`` is left
 alone (the harness scrubbing is the opt-in ``drchrono_vcr_config`` fixture). One harness
-:class:`~harness.runtime.Session` is opened lazily per pytest process (so per xdist worker) and
+:class:`~harness.session.Session` is opened lazily per pytest process (so per xdist worker) and
 per cassette location, and closed at the end. The ``drchrono`` fixture sends one's own requests.
 
 One scenario run (one data row) is one item: its steps chain (create, then read back what was
@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -30,6 +30,15 @@ from harness import paths
 from harness.errors import HarnessError
 from harness.results import RequestResult, Verdict
 
+if TYPE_CHECKING:
+    from harness.cassettes import Scrubber
+    from harness.collection import Collection, RequestItem
+    from harness.run_context import RunContext
+    from harness.scenarios.model import Scenario
+    from harness.scenarios.steps import ScenarioExecutor
+    from harness.sender import Sender
+    from harness.session import RunOptions, Session
+
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 SCENARIOS_INI = "harness_scenarios"
 # Scenario tags become pytest markers, except the names pytest gives a behaviour to: a tag is a
@@ -37,7 +46,6 @@ SCENARIOS_INI = "harness_scenarios"
 BEHAVIOUR_MARKERS = frozenset(
     {"skip", "skipif", "xfail", "usefixtures", "filterwarnings", "parametrize"}
 )
-_BAD = (Verdict.FAILED, Verdict.ERROR)
 
 
 # --- options --------------------------------------------------------------------------------
@@ -99,9 +107,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def run_options(config: pytest.Config) -> Any:
+def run_options(config: pytest.Config) -> RunOptions:
     """The :class:`RunOptions` the command-line options describe (same defaults as the CLI)."""
-    from harness.runtime import RunOptions
+    from harness.session import RunOptions
     from harness.variables import parse_assignments
 
     env_vars = parse_assignments(
@@ -160,13 +168,13 @@ class HarnessState:
         # One session per cassette location: scenario items record and replay their own cassettes
         # (cassettes/scenarios/), exactly as `harness run scenarios/` does; the `drchrono`
         # fixture's go beside the test module, as pytest-recording's do.
-        self._sessions: dict[tuple[Path | None, str | None], Any] = {}
-        self._scenarios: Any = None
-        self._requests: Any = None
+        self._sessions: dict[tuple[Path | None, str | None], Session] = {}
+        self._scenarios: ScenarioExecutor | None = None
+        self._requests_checked = False
         self._error: HarnessError | None = None
-        self._collection: Any = None
+        self._collection: Collection | None = None
 
-    def collection(self) -> Any:
+    def collection(self) -> Collection:
         """The collection scenarios reference (loaded without opening a session)."""
         if self._collection is None:
             from harness.collection import load_collection
@@ -176,13 +184,15 @@ class HarnessState:
             )
         return self._collection
 
-    def session(self, cassette_group: str | None = None, cassette_dir: Path | None = None) -> Any:
+    def session(
+        self, cassette_group: str | None = None, cassette_dir: Path | None = None
+    ) -> Session:
         key = (cassette_dir, cassette_group)
         with self._lock:
             if self._error is not None:
                 raise self._error
             if key not in self._sessions:
-                from harness.runtime import open_session
+                from harness.session import open_session
 
                 options = dataclasses.replace(
                     run_options(self.config), cassette_group=cassette_group
@@ -196,34 +206,29 @@ class HarnessState:
                     raise
             return self._sessions[key]
 
-    def scenarios(self) -> Any:
+    def scenarios(self) -> ScenarioExecutor:
         session = self.session("scenarios")
         with self._lock:
             if self._scenarios is None:
-                from harness.scenarios.execute import ScenarioExecutor
+                from harness.scenarios.steps import ScenarioExecutor
 
                 self._scenarios = ScenarioExecutor(session)
             return self._scenarios
 
-    def requests(self) -> Any:
+    def requests(self) -> Session:
+        """The session collection items run in, its plan checked once."""
         session = self.session()
         with self._lock:
-            if self._requests is None:
-                from harness.execute import RequestExecutor, RunnerConfig
-
+            if not self._requests_checked:
                 session.check_plan(list(session.collection.requests()))
-                self._requests = RequestExecutor(
-                    tokens_for=session.tokens_for,
-                    contracts=session.contracts,
-                    secrets=session.secrets,
-                    config=RunnerConfig(strict=session.options.strict),
-                )
-            return self._requests
+                self._requests_checked = True
+            return session
 
     def close(self) -> None:
         self._stack.close()
         self._sessions.clear()
-        self._scenarios = self._requests = None
+        self._scenarios = None
+        self._requests_checked = False
 
 
 _STATE = pytest.StashKey[HarnessState]()
@@ -244,7 +249,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def harness_session(pytestconfig: pytest.Config) -> Iterator[Any]:
+def harness_session(pytestconfig: pytest.Config) -> Iterator[RunContext]:
     """The harness :class:`Session` of this pytest process (sandbox started when targeted)."""
     try:
         yield _state(pytestconfig).session()
@@ -334,7 +339,7 @@ class _HarnessItem(pytest.Item):
 
 
 class ScenarioItem(_HarnessItem):
-    def __init__(self, *, scenario: Any, row: Any, **kwargs: Any) -> None:
+    def __init__(self, *, scenario: Scenario, row: Mapping[str, object], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.scenario = scenario
         self.row = row
@@ -354,7 +359,7 @@ class ScenarioItem(_HarnessItem):
         self.results = executor.run(self.scenario, self.name, self.row, lambda r: None)
         for result in self.results:
             self.user_properties.append(("step", f"{result.verdict.value}: {result.name}"))
-        if any(r.verdict in _BAD for r in self.results):
+        if any(r.verdict.is_bad for r in self.results):
             raise HarnessFailure(scenario_report(self.scenario, self.name, self.results))
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -362,26 +367,19 @@ class ScenarioItem(_HarnessItem):
 
 
 class RequestNode(_HarnessItem):
-    def __init__(self, *, request: Any, **kwargs: Any) -> None:
+    def __init__(self, *, request: RequestItem, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.request = request
 
     def runtest(self) -> None:
-        from harness.checks import capture
+        from harness.collection_plan import run_and_capture, unit_name
 
-        state = _state(self.config)
-        executor = state.requests()
-        session = state.session()
-        unit = self.request.folder_path[0] if self.request.folder_path else "(root)"
-        execution = executor.execute(0, self.request, session.sender_for(unit), session.scopes)
-        result, response = execution.result, execution.response
-        if response is not None and (
-            result.verdict is Verdict.PASSED or response.status_code < 400
-        ):
-            session.scopes.local.update(capture(response, self.request.captures))
+        session = _state(self.config).requests()
+        sender = session.sender_for(unit_name(self.request))
+        result = run_and_capture(session.exchange, 0, self.request, sender, session.scopes).result
         if result.verdict is Verdict.SKIPPED:
             pytest.skip(result.message)
-        if result.verdict in _BAD:
+        if result.verdict.is_bad:
             raise HarnessFailure(
                 f"{self.request.full_name}\n" + "\n".join(describe_result(result, "  "))
             )
@@ -400,8 +398,8 @@ _MARK = {
 }
 
 
-def scenario_report(scenario: Any, suite: str, results: list[RequestResult]) -> str:
-    failed = next((r for r in results if r.verdict in _BAD), None)
+def scenario_report(scenario: Scenario, suite: str, results: list[RequestResult]) -> str:
+    failed = next((r for r in results if r.verdict.is_bad), None)
     head = f"Scenario '{suite}' ({scenario.location})"
     if failed is not None:
         head += f" failed at step '{failed.name}' ({failed.cause.value})"
@@ -420,7 +418,7 @@ def describe_result(result: RequestResult, indent: str) -> list[str]:
     for check in result.failed_checks:
         where = f" at {check.json_path}" if check.json_path else ""
         lines.append(f"{indent}      {check.name}{where}: {check.message}")
-    if result.verdict in _BAD:
+    if result.verdict.is_bad:
         notes = [a.note for a in result.attempts if a.note]
         lines += [f"{indent}      attempt: {note}" for note in notes]
     return lines
@@ -469,18 +467,18 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     configure_vcr(vcr, _scrubber(config))
 
 
-_SCRUBBER = pytest.StashKey[Any]()
+_SCRUBBER = pytest.StashKey["Scrubber"]()
 
 
-def _scrubber(config: pytest.Config) -> Any:
+def _scrubber(config: pytest.Config) -> Scrubber:
+    """The open session's scrubber (it knows the run's secrets), else a plain one."""
     scrubber = config.stash.get(_SCRUBBER, None)
     if scrubber is None:
         from harness.cassettes import Scrubber
 
         state = config.stash.get(_STATE, None)
         session = state._sessions.get((None, None)) if state is not None else None
-        secrets = session.secrets if session is not None else None
-        scrubber = Scrubber(secrets=secrets)
+        scrubber = session.transports.scrubber if session is not None else Scrubber()
         config.stash[_SCRUBBER] = scrubber
     return scrubber
 
@@ -496,17 +494,9 @@ class DrChronoClient:
     contract fails the test with the harness's report; otherwise it is returned.
     """
 
-    def __init__(self, session: Any, sender: Any) -> None:
-        from harness.execute import RequestExecutor, RunnerConfig
-
+    def __init__(self, session: Session, sender: Sender) -> None:
         self.session = session
         self._sender = sender
-        self._executor = RequestExecutor(
-            tokens_for=session.tokens_for,
-            contracts=session.contracts,
-            secrets=session.secrets,
-            config=RunnerConfig(strict=session.options.strict),
-        )
 
     def request(
         self,
@@ -538,7 +528,7 @@ class DrChronoClient:
             auth=self.session.collection.auth,
         )
         self.session.check_plan([item])
-        execution = self._executor.execute(
+        execution = self.session.exchange.run(
             0, item, self._sender, self.session.scopes, expected=expect, suite="drchrono"
         )
         if execution.result.verdict is not Verdict.PASSED or execution.response is None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 class Verdict(str, enum.Enum):
@@ -17,6 +17,11 @@ class Verdict(str, enum.Enum):
     FAILED = "failed"  # a check failed: contract, status, assertion
     ERROR = "error"  # the request could not get a verdict from its checks: timeout, reset, auth
     SKIPPED = "skipped"
+
+    @property
+    def is_bad(self) -> bool:
+        """A verdict that fails the run (and stops it under ``--bail``)."""
+        return self is Verdict.FAILED or self is Verdict.ERROR
 
 
 class Cause(str, enum.Enum):
@@ -145,3 +150,23 @@ class RunSummary:
     @property
     def ok(self) -> bool:
         return self.failed == 0 and self.errors == 0
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run is, for the reporters' headers: given to :meth:`Reporter.start`."""
+
+    name: str
+    target: str  # "sandbox", "live", "replay"
+    planned: int
+    source: str | None  # the collection or scenario files; None when not from files
+
+
+class Reporter(Protocol):
+    """Receives a run's results in plan order: ``start``, ``result`` per request, ``finish``."""
+
+    def start(self, info: RunInfo) -> None: ...
+
+    def result(self, result: RequestResult) -> None: ...
+
+    def finish(self, summary: RunSummary) -> None: ...

@@ -20,10 +20,9 @@ import pytest
 
 from harness.auth.outage import EndpointOutage
 from harness.errors import AuthError
-from harness.results import RequestResult, RunSummary, Verdict
-from harness.runner import RunInfo
-from harness.runtime import RunOptions, open_session
+from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 from harness.sandbox import FaultKind, Sandbox, SandboxConfig
+from harness.session import RunOptions, open_session
 from tests.conftest import run_cli, secret_values_in_store
 
 RETRIES = 2  # --retries 2: at most 3 attempts per request

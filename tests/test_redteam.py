@@ -487,8 +487,7 @@ def test_json_junit_and_console_mask_failing_urls_and_messages(tmp_path: Path) -
     import io
 
     from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
-    from harness.results import Cause, Check, RequestResult, RunSummary, Verdict
-    from harness.runner import Reporter, RunInfo
+    from harness.results import Cause, Check, Reporter, RequestResult, RunInfo, RunSummary, Verdict
 
     url = (
         "http://clinic:pw-Zq8xW2vR7tY@127.0.0.1:9/api/patients?access_token=qaccess-tok-55"

@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -37,7 +36,7 @@ from harness.reporters.html import (
     mask_url,
     render_body,
 )
-from harness.results import Attempt, Cause, Check, RequestResult, RunSummary, Verdict
+from harness.results import Attempt, Cause, Check, RequestResult, RunInfo, RunSummary, Verdict
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -141,7 +140,7 @@ def write_report(
     results = sample_results() if results is None else results
     reporter = HtmlReporter(path, **reporter_options)
     reporter.start(
-        SimpleNamespace(name="DrChrono API", target=TARGET, planned=len(results), source="c.json")
+        RunInfo(name="DrChrono API", target=TARGET, planned=len(results), source="c.json")
     )
     summary = RunSummary(elapsed_s=1.25, coverage=coverage or {})
     for result in results:
@@ -327,7 +326,7 @@ def test_old_report_is_kept_until_the_run_finishes(tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     path.write_text("previous report", encoding="utf-8")
     reporter = HtmlReporter(path)
-    reporter.start(SimpleNamespace(name="run", target=TARGET, planned=4, source=None))
+    reporter.start(RunInfo(name="run", target=TARGET, planned=4, source=None))
     summary = RunSummary()
     for result in sample_results():
         reporter.result(result)
@@ -344,7 +343,7 @@ def test_empty_and_partial_runs_say_so(tmp_path: Path) -> None:
     assert "No requests ran." in empty
 
     reporter = HtmlReporter(tmp_path / "bail.html")
-    reporter.start(SimpleNamespace(name="run", target=TARGET, planned=10, source=None))
+    reporter.start(RunInfo(name="run", target=TARGET, planned=10, source=None))
     first = sample_results()[1]
     reporter.result(first)
     summary = RunSummary()

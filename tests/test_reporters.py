@@ -8,8 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
-from harness.results import Attempt, Cause, Check, RequestResult, RunSummary, Verdict
-from harness.runner import RunInfo
+from harness.results import Attempt, Cause, Check, RequestResult, RunInfo, RunSummary, Verdict
 
 INFO = RunInfo("DrChrono API", "sandbox", 4, "c.json")
 

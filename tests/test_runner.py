@@ -5,18 +5,25 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
 
 from harness.collection import Body, RequestItem, Url
+from harness.collection_plan import collection_waves, plan_units, preflight
 from harness.errors import UnresolvedVariableError
+from harness.exchange import ExchangeRunner, ExchangeSettings
 from harness.redaction import SecretRegistry
-from harness.results import RequestResult, RunSummary, Verdict
-from harness.runner import RunInfo, Runner, RunnerConfig, plan_units, preflight
+from harness.results import RequestResult, RunInfo, RunSummary, Verdict
+from harness.scenarios.model import Scenario
+from harness.scenarios.steps import ScenarioExecutor
+from harness.scenarios.units import ScenarioUnit
+from harness.scheduler import Scheduler
 from harness.scripts import Capture, ScriptFacts
-from harness.sender import RetryPolicy, Sender
+from harness.sender import RetryPolicy, Sender, TokenSource
 from harness.variables import Scopes
 
 
@@ -56,17 +63,50 @@ class Collect:
         pass
 
 
+class NoOAuth:
+    """These plans send no OAuth: asking for a token is a test bug."""
+
+    def tokens_for(self, params: Mapping[str, str]) -> TokenSource:
+        raise AssertionError("no OAuth in these tests")
+
+    def with_refresh_token(self, token: str) -> NoOAuth:
+        return self
+
+
+class Runner:
+    """A collection plan through the scheduler, as ``Session.run`` does, over a mock transport."""
+
+    def __init__(self, handler, reporter: Collect, *, workers: int, bail: bool) -> None:
+        client = httpx.Client(transport=httpx.MockTransport(handler))
+        self.sender = Sender(client, policy=RetryPolicy(retries=0))
+        self.reporter = reporter
+        self.workers, self.bail = workers, bail
+
+    def run(
+        self,
+        items: list[RequestItem],
+        info: RunInfo,
+        data_rows: Sequence[Mapping[str, str]] = (),
+    ) -> RunSummary:
+        exchange = ExchangeRunner(
+            tokens=NoOAuth(),
+            contracts=None,
+            secrets=SecretRegistry(),
+            settings=ExchangeSettings(files_root=Path.cwd()),
+        )
+        waves = collection_waves(
+            items,
+            data_rows,
+            exchange=exchange,
+            scopes=Scopes(environment={"base": "http://127.0.0.1"}, os_environ={}),
+            sender_for=lambda unit: self.sender,
+        )
+        scheduler = Scheduler([self.reporter], workers=self.workers, bail=self.bail)
+        return scheduler.run(info, waves)
+
+
 def runner(handler, reporter: Collect, *, workers: int = 1, bail: bool = False) -> Runner:
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    return Runner(
-        scopes=Scopes(environment={"base": "http://127.0.0.1"}, os_environ={}),
-        sender_for=lambda unit: Sender(client, policy=RetryPolicy(retries=0)),
-        tokens_for=lambda params: None,  # type: ignore[arg-type,return-value]
-        contracts=None,
-        secrets=SecretRegistry(),
-        reporters=[reporter],
-        config=RunnerConfig(workers=workers, bail=bail, files_root=Path.cwd()),
-    )
+    return Runner(handler, reporter, workers=workers, bail=bail)
 
 
 ITEMS = [
@@ -178,7 +218,7 @@ def test_iteration_data_runs_the_plan_once_per_row() -> None:
 
 
 def test_default_rate_limit_is_drchronos_for_drchrono_and_none_on_loopback(tmp_path: Path) -> None:
-    from harness.runtime import RunOptions, open_session
+    from harness.session import RunOptions, open_session
 
     def env(base_url: str) -> Path:
         path = tmp_path / f"{abs(hash(base_url))}.json"
@@ -190,5 +230,51 @@ def test_default_rate_limit_is_drchronos_for_drchrono_and_none_on_loopback(tmp_p
         ("http://127.0.0.1:8765", None),
     ):
         with open_session(RunOptions(environment=env(base_url), contracts_dir=None)) as session:
-            limiter = session.rate_limiter
+            limiter = session.transports.rate_limiter
             assert (limiter.windows if limiter else None) == expected
+
+
+def test_bail_under_workers_starts_no_scenario_after_a_step_failed() -> None:
+    """--bail --workers 2 on scenarios A, B, C: A's first step fails while B runs; C has not
+    started, so it never starts (before #13 it started once B finished, as A was still busy).
+    A, already started, still runs its cleanup."""
+    b_started, a_failed, b_done = threading.Event(), threading.Event(), threading.Event()
+    started: list[str] = []
+
+    def step(suite: str, name: str, verdict: Verdict) -> RequestResult:
+        return RequestResult(suite=suite, name=name, method="GET", url="u", verdict=verdict)
+
+    class Steps:
+        def run(self, scenario: object, suite: str, row: object, emit) -> list[RequestResult]:
+            started.append(suite)
+            if suite == "A":
+                assert b_started.wait(5)
+                emit(step("A", "create", Verdict.FAILED))
+                a_failed.set()
+                assert b_done.wait(5)
+                emit(step("A", "cleanup: delete", Verdict.PASSED))
+            elif suite == "B":
+                b_started.set()
+                assert a_failed.wait(5)
+                emit(step("B", "list", Verdict.PASSED))
+                b_done.set()
+            else:
+                emit(step(suite, "list", Verdict.PASSED))
+            return []
+
+    executor = cast(ScenarioExecutor, Steps())
+    units = [
+        ScenarioUnit(cast(Scenario, None), suite, {}, position, executor)
+        for position, suite in enumerate("ABC")
+    ]
+    reporter = Collect()
+    summary = Scheduler([reporter], workers=2, bail=True).run(
+        RunInfo("s", "test", 3, None), [units]
+    )
+    assert sorted(started) == ["A", "B"]
+    assert [(r.suite, r.name, r.index) for r in reporter.results] == [
+        ("A", "create", 0),
+        ("A", "cleanup: delete", 1),
+        ("B", "list", 2),
+    ]
+    assert summary.total == 3 and summary.failed == 1

@@ -12,23 +12,23 @@ import pytest
 
 from harness import paths
 from harness.results import RequestResult, Verdict
-from harness.runtime import RunOptions, open_session
 from harness.scenarios import ScenarioExecutor, load_scenario_file
+from harness.session import RunOptions, Session, open_session
 
 HARNESS = paths.PROJECT_ROOT / ".venv" / "bin" / "harness"
 
 
 @pytest.fixture(scope="module")
-def session() -> Iterator[object]:
+def session() -> Iterator[Session]:
     options = RunOptions(environment=paths.SANDBOX_ENVIRONMENT, contracts_dir=None)
     with open_session(options) as opened:
         yield opened
 
 
-def run(session: object, tmp_path: Path, text: str) -> list[RequestResult]:
+def run(session: Session, tmp_path: Path, text: str) -> list[RequestResult]:
     path = tmp_path / "s.yaml"
     path.write_text(textwrap.dedent(text).lstrip("\n"))
-    [scenario] = load_scenario_file(path, session.collection)  # type: ignore[attr-defined]
+    [scenario] = load_scenario_file(path, session.collection)
     executor = ScenarioExecutor(session, sleep=lambda _: None)
     return executor.run(scenario, scenario.name, {}, lambda _: None)
 
@@ -37,7 +37,9 @@ def summary(results: list[RequestResult]) -> list[tuple[str, str, int | None]]:
     return [(r.name, r.verdict.value, r.status) for r in results]
 
 
-def test_a_failure_skips_the_rest_and_cleans_up_in_reverse(session: object, tmp_path: Path) -> None:
+def test_a_failure_skips_the_rest_and_cleans_up_in_reverse(
+    session: Session, tmp_path: Path
+) -> None:
     results = run(
         session,
         tmp_path,
@@ -74,7 +76,7 @@ def test_a_failure_skips_the_rest_and_cleans_up_in_reverse(session: object, tmp_
     assert failed[0].name == "expect.json" and failed[0].json_path == "$.gender"
 
 
-def test_retry_until_is_bounded_and_says_why(session: object, tmp_path: Path) -> None:
+def test_retry_until_is_bounded_and_says_why(session: Session, tmp_path: Path) -> None:
     results = run(
         session,
         tmp_path,
@@ -91,7 +93,7 @@ def test_retry_until_is_bounded_and_says_why(session: object, tmp_path: Path) ->
     assert "condition not met after 3 attempts" in result.failed_checks[0].message
 
 
-def test_sandbox_steps_and_scenario_tokens(session: object, tmp_path: Path) -> None:
+def test_sandbox_steps_and_scenario_tokens(session: Session, tmp_path: Path) -> None:
     results = run(
         session,
         tmp_path,

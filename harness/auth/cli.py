@@ -1,7 +1,7 @@
 """``harness auth login|status|refresh|revoke|logout``.
 
 Each command resolves the collection's OAuth 2.0 settings (collection + environment + --env-var +
-DRCHRONO_* OS variables, via :func:`harness.runtime.resolve_oauth2_params`), opens the token store
+DRCHRONO_* OS variables, via :func:`harness.session.resolve_oauth2_params`), opens the token store
 and acts on the one token set those settings name. Nothing printed ever contains a token.
 """
 
@@ -178,7 +178,7 @@ def logout_command(params: Mapping[str, str], store: TokenStore, out: TextIO | N
 
 
 def _params(args: argparse.Namespace) -> dict[str, str]:
-    from harness.runtime import resolve_oauth2_params  # the run machinery loads lazily
+    from harness.session import resolve_oauth2_params  # the run machinery loads lazily
 
     env_vars: dict[str, str] = {}
     for item in args.env_var:

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from harness.reporters.masking import mask_message
 from harness.reporters.text import report_text
-from harness.results import RequestResult, RunSummary, Verdict
+from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
 _MARK = {
     Verdict.PASSED: "[green]✓[/]",
@@ -56,13 +56,11 @@ class ConsoleReporter:
         self._failures: list[RequestResult] = []
         self._slowest: list[tuple[float, str]] = []
 
-    def start(self, info: object) -> None:
-        name = getattr(info, "name", "run")
-        target = getattr(info, "target", "")
-        self.console.print(f"[bold]{_shown(str(name))}[/] against [cyan]{_shown(str(target))}[/]")
+    def start(self, info: RunInfo) -> None:
+        self.console.print(f"[bold]{_shown(info.name)}[/] against [cyan]{_shown(info.target)}[/]")
         if self._progress is not None:
             self._progress.start()
-            self._task = self._progress.add_task("running", total=getattr(info, "planned", None))
+            self._task = self._progress.add_task("running", total=info.planned)
 
     def result(self, result: RequestResult) -> None:
         if result.suite != self._suite:

@@ -9,6 +9,7 @@ opens anywhere, with no network.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import tempfile
@@ -37,7 +38,7 @@ from harness.reporters.masking import (
     mask_url,
 )
 from harness.reporters.text import report_text
-from harness.results import Cause, RequestResult, RunSummary, Verdict
+from harness.results import Cause, RequestResult, RunInfo, RunSummary, Verdict
 
 __all__ = ["PHI_MASK", "HtmlReporter", "mask_json", "mask_text", "mask_url", "render_body"]
 DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut with a note
@@ -88,8 +89,8 @@ class HtmlReporter:
         # (a plain-text body or an error page quoting a name from an earlier response).
         self._known = KnownValues()
 
-    def start(self, info: object) -> None:
-        self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
+    def start(self, info: RunInfo) -> None:
+        self._info = dataclasses.asdict(info)
 
     def result(self, result: RequestResult) -> None:
         if result.suite != self._suite or not self._groups:
@@ -98,7 +99,7 @@ class HtmlReporter:
         self._groups[-1][result.verdict.value] += 1
         if result.cause is not Cause.OK:
             self._causes[result.cause.value] += 1
-        failing = result.verdict in (Verdict.FAILED, Verdict.ERROR)
+        failing = result.verdict.is_bad
         keep = failing or self._body_chars < self.body_budget
         row = result_row(
             result, self.fields, body_limit=self.body_limit, bodies=keep, known=self._known
@@ -147,7 +148,7 @@ class SuiteGroup:
 
     @property
     def not_passed(self) -> int:
-        return self.counts[Verdict.FAILED.value] + self.counts[Verdict.ERROR.value]
+        return sum(n for verdict, n in self.counts.items() if Verdict(verdict).is_bad)
 
 
 # --- rows: what one result shows, masked and bounded ------------------------------------------

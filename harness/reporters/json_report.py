@@ -6,6 +6,7 @@ the end, so memory does not grow with the number of requests.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import IO, Any
 
 from harness.atomicfile import atomic_writer
 from harness.reporters.masking import mask_message, mask_url
-from harness.results import RequestResult, RunSummary
+from harness.results import RequestResult, RunInfo, RunSummary
 
 
 class JsonReporter:
@@ -23,8 +24,8 @@ class JsonReporter:
         self._count = 0
         self._info: dict[str, Any] = {}
 
-    def start(self, info: object) -> None:
-        self._info = {k: getattr(info, k, None) for k in ("name", "target", "planned", "source")}
+    def start(self, info: RunInfo) -> None:
+        self._info = dataclasses.asdict(info)
 
     def result(self, result: RequestResult) -> None:
         row = result.to_json()

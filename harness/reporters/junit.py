@@ -17,7 +17,7 @@ from xml.sax import saxutils
 from harness.atomicfile import atomic_writer
 from harness.reporters.masking import mask_message, mask_url
 from harness.reporters.text import report_text
-from harness.results import NotRun, RequestResult, RunSummary, Verdict
+from harness.results import NotRun, RequestResult, RunInfo, RunSummary, Verdict
 
 
 class JUnitReporter:
@@ -31,8 +31,8 @@ class JUnitReporter:
         self._counts = [0, 0, 0, 0]  # tests, failures, errors, skipped
         self._time = 0.0
 
-    def start(self, info: object) -> None:
-        self.name = getattr(info, "name", self.name)
+    def start(self, info: RunInfo) -> None:
+        self.name = info.name
 
     def result(self, result: RequestResult) -> None:
         if result.suite != self._suite:

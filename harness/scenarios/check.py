@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from harness.runner import request_variables
+from harness.collection_plan import request_variables
 from harness.scenarios.model import UNSET, Scenario, Step
 from harness.scenarios.source import ScenarioError
 from harness.scenarios.templates import HELPER_NAMES, is_template, names_used

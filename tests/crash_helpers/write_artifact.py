@@ -54,8 +54,7 @@ def arm(crash: str) -> None:
 
 
 def write_report(kind: str, path: Path, label: str) -> None:
-    from harness.results import Attempt, RequestResult, RunSummary, Verdict
-    from harness.runner import RunInfo
+    from harness.results import Attempt, RequestResult, RunInfo, RunSummary, Verdict
 
     if kind == "json":
         from harness.reporters import JsonReporter as Reporter

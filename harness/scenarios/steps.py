@@ -1,7 +1,7 @@
 """Run one scenario (one data row) against an open session, one :class:`RequestResult` per step.
 
-Every request goes through :class:`harness.execute.RequestExecutor` (OAuth, retries, status and
-contract), so a scenario step and a collection run judge a response the same way. Steps run in
+Every request goes through the session's :class:`harness.exchange.ExchangeRunner` (OAuth,
+retries, status and contract), so a scenario step and a collection run judge a response the same way. Steps run in
 order; after a failure the remaining steps are reported as skipped, and cleanups always run:
 first the ones steps registered (newest first), then the scenario's ``cleanup:`` block.
 """
@@ -19,18 +19,16 @@ import httpx
 from harness.checks import classify
 from harness.collection import Auth, Body, KeyValue, RequestItem, Url
 from harness.errors import HarnessError
-from harness.execute import Execution, RequestExecutor, RunnerConfig
+from harness.exchange import ExchangeOutcome
 from harness.results import Attempt, Cause, Check, RequestResult, Verdict
-from harness.runtime import SCENARIO_AUTH_CASSETTE
+from harness.run_context import RunContext, TokenProvider
 from harness.scenarios.expect import as_text, capture_values, check_all, check_json
 from harness.scenarios.model import UNSET, CaptureSpec, Scenario, Step
 from harness.scenarios.templates import TemplateProblem, helpers, render
-from harness.sender import TokenSource
 from harness.variables import Resolver, Scopes
 
 Emit = Callable[[RequestResult], None]
 CLEANUP_PREFIX = "cleanup: "
-_BAD = (Verdict.FAILED, Verdict.ERROR)
 
 
 class StepFailed(Exception):
@@ -42,29 +40,11 @@ class StepFailed(Exception):
 
 
 class ScenarioExecutor:
-    """Runs scenarios against one :class:`harness.runtime.Session` (thread-safe per scenario)."""
+    """Runs scenarios against one open session (thread-safe per scenario)."""
 
-    def __init__(self, session: Any, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, session: RunContext, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session
         self.sleep = sleep
-        options = session.options
-        self.config = RunnerConfig(
-            workers=options.workers,
-            strict=options.strict,
-            keep_bodies=options.keep_bodies,
-            allow_outside_files=options.allow_outside_files,
-        )
-        self.requests = RequestExecutor(
-            tokens_for=session.tokens_for,
-            contracts=session.contracts,
-            secrets=session.secrets,
-            config=self.config,
-        )
-        self._scenario_tokens: dict[str, TokenSource] = {}
-
-    @property
-    def exercised(self) -> set[tuple[str, int]]:
-        return self.requests.exercised
 
     def applies(self, scenario: Scenario) -> bool:
         return not scenario.targets or self.session.target in scenario.targets
@@ -94,35 +74,6 @@ class ScenarioExecutor:
         _Run(self, scenario, suite, row, record).go()
         return results
 
-    # --- tokens for steps that bring their own refresh token ---------------------------------
-
-    def tokens_with(self, refresh_token: str) -> Callable[[Mapping[str, str]], TokenSource]:
-        def tokens_for(params: Mapping[str, str]) -> TokenSource:
-            from harness.auth import OAuth2Settings, TokenManager, TokenStore
-
-            manager = self._scenario_tokens.get(refresh_token)
-            if manager is None:
-                self.session.secrets.add(refresh_token)
-                settings = OAuth2Settings.from_postman(
-                    {
-                        **params,
-                        "tokenName": f"{params.get('tokenName', '')} (scenario token)",
-                        "refreshToken": refresh_token,
-                    }
-                )
-                # Its own in-memory token set: it must not replace the run's stored tokens.
-                manager = TokenManager(
-                    settings,
-                    store=TokenStore.in_memory(),
-                    client=self.session.sender_for(SCENARIO_AUTH_CASSETTE, internal=True).client,
-                    secrets=self.session.secrets,
-                    refresh_token=refresh_token,
-                )
-                self._scenario_tokens[refresh_token] = manager
-            return manager
-
-        return tokens_for
-
 
 class _Run:
     """The state of one scenario run: typed values, pending cleanups, whether a step failed."""
@@ -144,7 +95,7 @@ class _Run:
         self.pending: list[tuple[Step, dict[str, Any]]] = []
         self.failed = False
         self.sender = self.session.sender_for(suite)
-        base: Scopes = self.session.scopes
+        base = self.session.scopes
         self.scope_values = {
             name: base.lookup(name)
             for name in (
@@ -181,7 +132,7 @@ class _Run:
                 continue
             result = self.step(step, self.values, cleanup=False)
             self.record(result)
-            if result.verdict in _BAD:
+            if result.verdict.is_bad:
                 self.failed = True
         self.cleanups()
 
@@ -239,9 +190,9 @@ class _Run:
             elif action.action == "revoke":
                 sandbox.revoke(str(args["token"]))
             elif action.action == "inject_fault":
-                sandbox.faults.inject(**args)
+                sandbox.inject_fault(args)
             elif action.action == "clear_faults":
-                sandbox.faults.clear()
+                sandbox.clear_faults()
         except HarnessError as exc:
             return _errored(self.suite, step, str(exc), Cause.INPUT)
         result.checks.append(Check("sandbox", True, action.action))
@@ -255,19 +206,12 @@ class _Run:
         scopes.local.update({k: as_text(v) for k, v in local.items() if v is not None})
         item = self.build_item(step, local, scopes)
         expected = self.expected(step, item, cleanup=cleanup)
-        executor = self.owner.requests
+        tokens: TokenProvider | None = None
         token_override = step.auth.get("refresh_token") if isinstance(step.auth, Mapping) else None
         if token_override is not None:
             token = str(self.render(token_override, local, "auth.refresh_token"))
-            executor = RequestExecutor(
-                tokens_for=self.owner.tokens_with(token),
-                contracts=self.session.contracts,
-                secrets=self.session.secrets,
-                config=self.owner.config,
-            )
-        execution = self.send(step, item, scopes, expected, executor, local)
-        if executor is not self.owner.requests:
-            self.owner.requests.exercised.update(executor.exercised)
+            tokens = self.session.tokens.with_refresh_token(token)
+        execution = self.send(step, item, scopes, expected, tokens, local)
         result, response = execution.result, execution.response
         if result.verdict is Verdict.SKIPPED:  # a collection {{variable}} had no value
             if cleanup:
@@ -328,11 +272,11 @@ class _Run:
         item: RequestItem,
         scopes: Scopes,
         expected: tuple[int, ...] | None,
-        executor: RequestExecutor,
+        tokens: TokenProvider | None,
         values: Mapping[str, Any],
-    ) -> Execution:
-        def once() -> Execution:
-            return executor.execute(
+    ) -> ExchangeOutcome:
+        def once() -> ExchangeOutcome:
+            return self.session.exchange.run(
                 0,
                 item,
                 self.sender,
@@ -341,6 +285,7 @@ class _Run:
                 check_contract=step.expect.contract,
                 suite=self.suite,
                 name=step.name,
+                tokens=tokens,
             )
 
         retry = step.retry_until

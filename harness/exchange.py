@@ -1,13 +1,15 @@
-"""Execute one request: build it, send it, judge the response, and describe it as a result.
+"""One exchange: build a request, send it, judge the response, describe it as a result.
 
-Shared by the collection runner and the scenario executor, which differ only in what they run
-and what they capture; everything about a single exchange lives here.
+Shared by collection units and scenario steps, which differ only in what they run and what they
+capture; everything about a single exchange lives here. Postman scripts hook in around
+:meth:`ExchangeRunner.run`: a pre-request script runs before ``build_request`` (it may change
+variables the build reads), a test script after ``judge`` (its checks join ``result.checks``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,14 +27,15 @@ from harness.errors import (
 )
 from harness.redaction import SecretRegistry
 from harness.results import Cause, RequestResult, Verdict
+from harness.run_context import TokenProvider
 from harness.sender import Sender, TokenSource
 from harness.variables import Resolver, Scopes
 
 
-@dataclass
-class RunnerConfig:
-    workers: int = 1
-    bail: bool = False
+@dataclass(frozen=True)
+class ExchangeSettings:
+    """How every exchange of a run is built and judged."""
+
     strict: bool = False
     keep_bodies: bool = False  # snapshots for the HTML report
     files_root: Path = field(default_factory=Path.cwd)
@@ -40,30 +43,32 @@ class RunnerConfig:
 
 
 @dataclass
-class Execution:
+class ExchangeOutcome:
     result: RequestResult
     response: httpx.Response | None = None
     fatal: bool = False  # the run cannot go on (see AuthError.credentials_refused)
 
 
-class RequestExecutor:
+class ExchangeRunner:
+    """Runs exchanges for one session; thread-safe. ``exercised`` is the session's coverage."""
+
     def __init__(
         self,
         *,
-        tokens_for: Callable[[Mapping[str, str]], TokenSource],
+        tokens: TokenProvider,
         contracts: ContractChecker | None,
         secrets: SecretRegistry,
-        config: RunnerConfig,
+        settings: ExchangeSettings,
     ) -> None:
-        self.tokens_for = tokens_for
+        self.tokens = tokens
         self.contracts = contracts
         self.secrets = secrets
-        self.config = config
+        self.settings = settings
         self._lock = threading.Lock()
         # (operation, status) pairs seen, for contract coverage; bounded by the contract size.
         self.exercised: set[tuple[str, int]] = set()
 
-    def execute(
+    def run(
         self,
         index: int,
         item: RequestItem,
@@ -74,7 +79,10 @@ class RequestExecutor:
         check_contract: bool = True,
         suite: str | None = None,
         name: str | None = None,
-    ) -> Execution:
+        tokens: TokenProvider | None = None,
+    ) -> ExchangeOutcome:
+        """Build, send and judge ``item``; ``tokens`` overrides the session's (a scenario step
+        that brings its own refresh token)."""
         result = RequestResult(
             suite=suite or item.suite,
             name=name or item.name,
@@ -86,8 +94,8 @@ class RequestExecutor:
             built = build_request(
                 item,
                 Resolver(scopes),
-                files_root=self.config.files_root,
-                allow_outside_files=self.config.allow_outside_files,
+                files_root=self.settings.files_root,
+                allow_outside_files=self.settings.allow_outside_files,
             )
         except UnresolvedVariableError as exc:
             result.verdict, result.cause = Verdict.SKIPPED, Cause.INPUT
@@ -95,30 +103,29 @@ class RequestExecutor:
                 f"not sent: {{{{{exc.name}}}}} has no value (the request that captures it did not "
                 "succeed)"
             )
-            return Execution(result)
+            return ExchangeOutcome(result)
         except HarnessError as exc:
-            return Execution(self._errored(result, Cause.INPUT, str(exc)))
+            return ExchangeOutcome(self._errored(result, Cause.INPUT, str(exc)))
         if built.auth is not None:
             built.auth.report_to(self.secrets.add)
         for secret in built.auth_secrets:
             self.secrets.add(secret)
         result.url = self.secrets.redact(built.url)
-        tokens: TokenSource | None = None
+        source: TokenSource | None = None
         try:
-            tokens = (
-                self.tokens_for(built.oauth2_params) if built.oauth2_params is not None else None
-            )
-            exchange = sender.send(built, tokens)
+            if built.oauth2_params is not None:
+                source = (tokens or self.tokens).tokens_for(built.oauth2_params)
+            exchange = sender.send(built, source)
         except InputError as exc:
-            return Execution(self._errored(result, Cause.INPUT, str(exc)))
+            return ExchangeOutcome(self._errored(result, Cause.INPUT, str(exc)))
         except HarnessError as exc:
             cause = Cause.CASSETTE if isinstance(exc, CassetteError) else Cause.AUTH
             fatal = isinstance(exc, AuthError) and exc.credentials_refused
-            return Execution(self._errored(result, cause, str(exc)), fatal=fatal)
+            return ExchangeOutcome(self._errored(result, cause, str(exc)), fatal=fatal)
         result.attempts = exchange.attempts
         response = exchange.response
         if response is None:
-            return Execution(
+            return ExchangeOutcome(
                 self._errored(result, exchange.error_cause or Cause.CONNECTION, exchange.error),
                 fatal=exchange.credentials_refused,
             )
@@ -129,9 +136,9 @@ class RequestExecutor:
             item.method,
             item.expected_statuses if expected is None else expected,
             self.contracts if check_contract else None,
-            strict=self.config.strict,
+            strict=self.settings.strict,
             # Only a 403 reports scopes, and asking the token manager may read its store file.
-            granted_scopes=_granted_scopes(tokens) if response.status_code == 403 else None,
+            granted_scopes=_granted_scopes(source) if response.status_code == 403 else None,
         )
         result.checks, result.verdict, result.cause = (
             judgement.checks,
@@ -142,9 +149,9 @@ class RequestExecutor:
         if judgement.operation is not None:
             with self._lock:
                 self.exercised.add((judgement.operation, response.status_code))
-        if self.config.keep_bodies:
+        if self.settings.keep_bodies:
             self._snapshot(result, built, response)
-        return Execution(result, response)
+        return ExchangeOutcome(result, response)
 
     def _errored(self, result: RequestResult, cause: Cause, message: str) -> RequestResult:
         result.verdict, result.cause = Verdict.ERROR, cause

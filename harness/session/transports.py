@@ -1,0 +1,195 @@
+"""How a run's requests travel: the base transport, DrChrono's hosts mapped to the sandbox,
+cassettes (recording or replaying, with the one scrubber of the run), a client and a sender per
+unit, and the client-side rate limit.
+
+Collections exported from Postman often hard-code ``https://drchrono.com/o/token/`` and
+``https://app.drchrono.com/api/...`` rather than using variables. When the target is the sandbox,
+:class:`HostMappingTransport` rewrites those origins, so such a collection runs against the
+sandbox unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+
+from harness.errors import InputError
+from harness.ratelimit import RateLimiter
+from harness.redaction import SecretRegistry
+from harness.sender import RetryPolicy, Sender
+from harness.session.options import RunOptions
+
+if TYPE_CHECKING:
+    from harness.cassettes import Scrubber
+
+DRCHRONO_HOSTS = ("drchrono.com", "app.drchrono.com", "www.drchrono.com")
+SANDBOX_ORIGIN = "http://drchrono-sandbox"
+# Long enough for any sensible name; a longer one is cut and made unique with a digest, so that
+# a 10 000-character folder name is not an OS error ("File name too long").
+MAX_CASSETTE_STEM = 80
+
+
+class HostMappingTransport(httpx.BaseTransport):
+    """Rewrites the scheme, host and port of requests to mapped hosts; passes others through."""
+
+    def __init__(self, inner: httpx.BaseTransport, hosts: Mapping[str, str]) -> None:
+        self.inner = inner
+        self.targets = {host.lower(): httpx.URL(origin) for host, origin in hosts.items()}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        target = self.targets.get(request.url.host.lower())
+        if target is not None:
+            request.url = request.url.copy_with(
+                scheme=target.scheme, host=target.host, port=target.port
+            )
+            request.headers["Host"] = target.netloc.decode("ascii")
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Transports:
+    """Clients and senders of one session; everything they open closes with the session."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        stack: contextlib.ExitStack,
+        *,
+        secrets: SecretRegistry,
+        group_dir: Path,
+        sandbox_url: str | None,
+        rate_limit: str,
+    ) -> None:
+        self.options = options
+        self.stack = stack
+        self.secrets = secrets
+        self.group_dir = group_dir
+        self.sandbox_url = sandbox_url
+        self.rate_limiter = RateLimiter.parse(rate_limit)
+        self._base: httpx.BaseTransport = httpx.HTTPTransport(retries=0)
+        if sandbox_url is not None:
+            # Collections that hard-code DrChrono's hosts reach the sandbox too.
+            self._base = HostMappingTransport(
+                self._base, {host: sandbox_url for host in DRCHRONO_HOSTS}
+            )
+        self._senders: dict[tuple[str, bool], Sender] = {}
+        self._cassette_owners: dict[str, tuple[str, bool]] = {}
+        self._lock = threading.Lock()
+        self._scrubber: Scrubber | None = None
+
+    @property
+    def uses_cassettes(self) -> bool:
+        return self.options.record_mode is not None or self.options.replay
+
+    # --- cassettes -------------------------------------------------------------------------
+
+    def cassette_path(self, name: str, *, internal: bool = False) -> Path:
+        """The cassette of unit ``name`` (a folder or scenario run): a file in the group directory.
+
+        Two different names that map to the same file are refused: sharing one cassette would
+        mix their recordings, and one would overwrite the other.
+        """
+        stem = name if internal else cassette_stem(name)
+        owner = (name, internal)
+        path = inside(self.group_dir, f"{stem}.yaml")
+        with self._lock:
+            earlier = self._cassette_owners.setdefault(stem, owner)
+        if earlier != owner:
+            raise InputError(
+                f"'{name}' and '{earlier[0]}' would share the cassette {path}: names are "
+                "recorded as lowercase letters, digits and '-'.",
+                hint="Rename one of them so that they differ in more than case, spaces and "
+                "punctuation.",
+            )
+        return path
+
+    def check_cassette_names(self, names: Iterable[str]) -> None:
+        """Refuse clashing cassette names before anything is sent (only when cassettes are used)."""
+        if self.uses_cassettes:
+            for name in names:
+                self.cassette_path(name)
+
+    @property
+    def scrubber(self) -> Scrubber:
+        """The run's one scrubber (cassettes, and pytest-recording's when the plugin asks)."""
+        with self._lock:
+            if self._scrubber is None:
+                from harness.cassettes import Scrubber
+
+                # The sandbox's random port would change every recorded URL: a stable origin.
+                origins = {self.sandbox_url: SANDBOX_ORIGIN} if self.sandbox_url else None
+                self._scrubber = Scrubber(secrets=self.secrets, origins=origins)
+            return self._scrubber
+
+    # --- clients and senders ---------------------------------------------------------------
+
+    def _transport(self, cassette_name: str, *, internal: bool) -> httpx.BaseTransport:
+        if not self.uses_cassettes:
+            return self._base
+        from harness.cassettes import CassetteTransport, RecordMode
+
+        mode = RecordMode.NONE if self.options.replay else RecordMode(self.options.record_mode)
+        # Unit cassettes are named after their folder; token traffic has its own "_oauth" file.
+        path = self.cassette_path(cassette_name, internal=internal)
+        transport = CassetteTransport(path, mode=mode, inner=self._base, scrubber=self.scrubber)
+        self.stack.callback(transport.close)
+        return transport
+
+    def client(self, cassette_name: str, *, internal: bool = False) -> httpx.Client:
+        client = httpx.Client(
+            transport=self._transport(cassette_name, internal=internal),
+            timeout=httpx.Timeout(self.options.timeout_request),
+            follow_redirects=True,
+        )
+        self.stack.callback(client.close)
+        return client
+
+    def internal_client(self, cassette_name: str) -> httpx.Client:
+        """The client of the harness's own traffic (token requests): its cassette keeps its
+        ``_name``. Never for a name that came from a collection or scenario."""
+        return self.sender_for(cassette_name, internal=True).client
+
+    def sender_for(self, unit: str, *, internal: bool = False) -> Sender:
+        """The sender of unit ``unit`` (one client, so one cassette, per unit)."""
+        key = (unit, internal)
+        sender = self._senders.get(key)
+        if sender is None:
+            sender = Sender(
+                self.client(unit, internal=internal),
+                policy=RetryPolicy(retries=self.options.retries),
+                limiter=self.rate_limiter,
+            )
+            self._senders[key] = sender
+        return sender
+
+
+def cassette_stem(name: str) -> str:
+    """A file stem for user text: ``Patient registration [1]`` -> ``patient-registration-1``.
+
+    Only ``[a-z0-9-]``, so it is one plain file name (no ``/``, ``..`` or leading ``_``).
+    """
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "unnamed"
+    if len(stem) > MAX_CASSETTE_STEM:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+        stem = f"{stem[:MAX_CASSETTE_STEM].rstrip('-')}-{digest}"
+    return stem
+
+
+def inside(directory: Path, name: str) -> Path:
+    """``directory / name``, refused unless it resolves to a file inside ``directory``."""
+    path = directory / name
+    if path.resolve().parent != directory.resolve():
+        raise InputError(
+            f"{name!r} does not name a file directly inside {directory}.",
+            hint="Use a plain file name (no '/', '..' or symbolic link out of the directory).",
+        )
+    return path
