@@ -2,16 +2,22 @@
 
 On a terminal a live progress bar sits under the lines; when output is not a terminal or CI is set,
 only the plain lines and the summary are printed, so CI logs stay readable.
+
+When output is not a terminal (a pipe, a CI log, a file), the per-request lines skip rich: they are
+the same characters rich would print there, joined as plain strings and written through the
+stream's buffer, flushed at each new suite and at least every half second. Rendering and flushing
+each line through rich was the largest per-request cost of a run (issue #13).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import TextIO
 
 from rich.console import Console
-from rich.markup import escape
+from rich.control import strip_control_codes
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,20 +27,29 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from harness.results import RequestResult, RunSummary, Verdict
 
 _MARK = {
-    Verdict.PASSED: "[green]✓[/]",
-    Verdict.FAILED: "[red]✗[/]",
-    Verdict.ERROR: "[red]![/]",
-    Verdict.SKIPPED: "[yellow]-[/]",
+    Verdict.PASSED: ("✓", "green"),
+    Verdict.FAILED: ("✗", "red"),
+    Verdict.ERROR: ("!", "red"),
+    Verdict.SKIPPED: ("-", "yellow"),
 }
+# Buffered plain lines reach the stream at least this often, so a slow run still shows progress.
+FLUSH_EVERY_S = 0.5
+
+# One output line as (text, rich style) pieces: rich styles them on a terminal, and elsewhere the
+# texts are joined as they are. Names and messages are data ("[REDACTED]", JSON lists), so they
+# are never parsed as rich markup either way.
+Line = list[tuple[str, str]]
 
 
 class ConsoleReporter:
     def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
-        self.console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+        target = stream or sys.stdout
+        self.console = Console(file=target, highlight=False, soft_wrap=True)
         self.verbose = verbose
         interactive = self.console.is_terminal and not os.environ.get("CI")
         self._progress: Progress | None = (
@@ -50,6 +65,9 @@ class ConsoleReporter:
             else None
         )
         self._task: TaskID | None = None
+        # Not a terminal: rich would print no styles, so the lines are written as plain text.
+        self._plain: TextIO | None = None if self.console.is_terminal else target
+        self._flushed_at = time.monotonic()
         self._suite: str | None = None
         self._failures: list[RequestResult] = []
         self._slowest: list[tuple[float, str]] = []
@@ -63,28 +81,34 @@ class ConsoleReporter:
             self._task = self._progress.add_task("running", total=getattr(info, "planned", None))
 
     def result(self, result: RequestResult) -> None:
-        if result.suite != self._suite:
+        lines: list[Line] = []
+        new_suite = result.suite != self._suite
+        if new_suite:
             self._suite = result.suite
-            self.console.print(f"[bold]{escape(result.suite)}[/]")
-        status = "" if result.status is None else str(result.status)
-        line = (
-            f"  {_MARK[result.verdict]} {escape(result.name)}  "
-            f"[dim]{result.method} {status} {result.elapsed_ms:.0f} ms[/]"
-        )
-        retries = [a.note for a in result.attempts if a.note]
-        if retries:
-            line += f"  [yellow]({escape('; '.join(retries))})[/]"
-        self.console.print(line)
-        if result.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED):
-            # Messages and names are data ("[REDACTED]", JSON lists): never rich markup.
-            for text in _reasons(result):
-                self.console.print(f"      [red]{escape(text)}[/]")
-            if result.verdict is not Verdict.SKIPPED:
-                self._failures.append(_compact(result))
-        if self.verbose and result.drift:
-            self.console.print(f"      [yellow]drift: {escape(', '.join(result.drift[:5]))}[/]")
+            lines.append([(result.suite, "bold")])
+        lines.extend(_result_lines(result, verbose=self.verbose))
+        if result.verdict in (Verdict.FAILED, Verdict.ERROR):
+            self._failures.append(_compact(result))
+        if self._plain is not None:
+            self._write_plain(lines, flush=new_suite)
+        else:
+            for line in lines:
+                self.console.print(Text.assemble(*line))
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
+
+    def _write_plain(self, lines: list[Line], *, flush: bool) -> None:
+        assert self._plain is not None
+        text = "".join("".join(piece for piece, _ in line) + "\n" for line in lines)
+        # What rich does to text before printing it: control codes dropped, tabs expanded.
+        text = strip_control_codes(text)
+        if "\t" in text:
+            text = "\n".join(line.expandtabs(8) for line in text.split("\n"))
+        self._plain.write(text)
+        now = time.monotonic()
+        if flush or now - self._flushed_at >= FLUSH_EVERY_S:
+            self._plain.flush()
+            self._flushed_at = now
 
     def finish(self, summary: RunSummary) -> None:
         if self._progress is not None:
@@ -116,6 +140,27 @@ class ConsoleReporter:
                     self.console.print(f"      {text}", markup=False)
         verdict = "[bold green]PASSED[/]" if summary.ok else "[bold red]FAILED[/]"
         self.console.print(verdict)
+
+
+def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
+    """The request's line, then its reasons (failed, error, skipped) and, for -v, its drift."""
+    mark, mark_style = _MARK[result.verdict]
+    status = "" if result.status is None else str(result.status)
+    line: Line = [
+        ("  ", ""),
+        (mark, mark_style),
+        (f" {result.name}  ", ""),
+        (f"{result.method} {status} {result.elapsed_ms:.0f} ms", "dim"),
+    ]
+    retries = [a.note for a in result.attempts if a.note]
+    if retries:
+        line += [("  ", ""), (f"({'; '.join(retries)})", "yellow")]
+    lines = [line]
+    if result.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED):
+        lines += [[("      ", ""), (text, "red")] for text in _reasons(result)]
+    if verbose and result.drift:
+        lines.append([("      ", ""), (f"drift: {', '.join(result.drift[:5])}", "yellow")])
+    return lines
 
 
 def _reasons(result: RequestResult) -> list[str]:
