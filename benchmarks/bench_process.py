@@ -13,7 +13,9 @@ the console output: what `harness run` costs end to end. One static server (its 
 * the same with ``--no-contracts``.
 
 The contenders run in interleaved rounds (a noisy neighbour hits each alike) and the median round
-counts. stdout goes to a pipe that is drained, as in CI. Targets (issue #13): ``harness --version``
+counts. stdout goes to a pipe that is drained, as in CI, with ``PYTHONUNBUFFERED=1`` (common in
+CI) and byte-code caching on (a warm-up round writes the .pyc files, as any installed package has
+them). Targets (issue #13): ``harness --version``
 under 0.25 s; the harness at >= 0.6x the plain loop's throughput with contracts, >= 0.75x without.
 """
 
@@ -47,6 +49,10 @@ VERSION_TARGET_S = 0.25
 CONTRACTS_TARGET = 0.6
 NO_CONTRACTS_TARGET = 0.75
 BIN = Path(sys.executable).parent
+CHILD_ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONUNBUFFERED": "1",
+}
 
 PLAIN_LOOP = """
 import sys, httpx
@@ -65,7 +71,9 @@ class Contender:
     seconds: list[float] = field(default_factory=list)
 
     def run(self, workdir: Path) -> None:
-        done = subprocess.run(self.command, cwd=workdir, capture_output=True, text=True)
+        done = subprocess.run(
+            self.command, cwd=workdir, capture_output=True, text=True, env=CHILD_ENV
+        )
         if done.returncode != 0:
             raise RuntimeError(
                 f"{self.name} exited {done.returncode}: {(done.stderr or done.stdout)[-500:]}"

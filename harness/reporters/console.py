@@ -4,8 +4,9 @@ On a terminal a live progress bar sits under the lines; when output is not a ter
 only the plain lines and the summary are printed, so CI logs stay readable.
 
 When output is not a terminal (a pipe, a CI log, a file), the per-request lines skip rich: they are
-the same characters rich would print there, joined as plain strings and written through the
-stream's buffer, flushed at each new suite and at least every half second. Rendering and flushing
+the same characters rich would print there, joined as plain strings and held here until a new
+suite starts, half a second has passed, or the run finishes, then written and flushed at once. The
+reporter buffers itself because the stream may not (``PYTHONUNBUFFERED=1`` is common in CI). Rendering and flushing
 each line through rich was the largest per-request cost of a run (issue #13).
 """
 
@@ -67,6 +68,7 @@ class ConsoleReporter:
         self._task: TaskID | None = None
         # Not a terminal: rich would print no styles, so the lines are written as plain text.
         self._plain: TextIO | None = None if self.console.is_terminal else target
+        self._pending: list[str] = []  # plain lines not yet written
         self._flushed_at = time.monotonic()
         self._suite: str | None = None
         self._failures: list[RequestResult] = []
@@ -104,13 +106,19 @@ class ConsoleReporter:
         text = strip_control_codes(text)
         if "\t" in text:
             text = "\n".join(line.expandtabs(8) for line in text.split("\n"))
-        self._plain.write(text)
-        now = time.monotonic()
-        if flush or now - self._flushed_at >= FLUSH_EVERY_S:
+        self._pending.append(text)
+        if flush or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+            self._flush_plain()
+
+    def _flush_plain(self) -> None:
+        if self._plain is not None and self._pending:
+            self._plain.write("".join(self._pending))
             self._plain.flush()
-            self._flushed_at = now
+            self._pending.clear()
+        self._flushed_at = time.monotonic()
 
     def finish(self, summary: RunSummary) -> None:
+        self._flush_plain()  # the held request lines go before the summary
         if self._progress is not None:
             self._progress.stop()
         table = Table(title="Summary", show_edge=False)
