@@ -24,13 +24,49 @@ from harness.variables import parse_assignments
 EXIT_INTERNAL = 3
 _OFF = frozenset({"", "0", "no", "false", "off"})
 RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
-# Sub-commands that live with their feature; each module has register(subparsers).
-FEATURE_COMMANDS = (
-    "harness.sandbox.cli",
-    "harness.auth.cli",
-    "harness.contracts.cli",
-    "harness.cassettes.cli",
-)
+# Sub-commands that live with their feature: name -> (help line, module with register(subparsers)).
+# The module is imported only when its command is chosen, so `harness --version`, `harness --help`
+# and `harness run` do not pay for the sandbox server, OAuth client, schema or cassette libraries.
+FEATURE_COMMANDS: dict[str, tuple[str, str]] = {
+    "sandbox": (
+        "run a local DrChrono (OAuth + REST + faults) for tests and recording",
+        "harness.sandbox.cli",
+    ),
+    "auth": ("log in to DrChrono and manage stored OAuth 2.0 tokens", "harness.auth.cli"),
+    "contracts": ("import, inspect and compare API contracts", "harness.contracts.cli"),
+    "cassettes": ("check and read recorded cassettes", "harness.cassettes.cli"),
+}
+
+
+class _FeatureCommands(argparse._SubParsersAction):
+    """Sub-commands whose parsers a feature module builds on first use.
+
+    Each feature starts as a stub parser carrying only its help line (enough for ``--help`` and for
+    "invalid choice" errors). When argparse dispatches to it, the stub is swapped for the parser
+    the feature's own ``register(subparsers)`` builds, and parsing continues there.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        if isinstance(values, Sequence) and values and isinstance(values[0], str):
+            load_feature_command(self, values[0])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def load_feature_command(commands: argparse._SubParsersAction, name: str) -> None:
+    """Replace the stub for feature command ``name`` with the feature's real parser."""
+    feature = FEATURE_COMMANDS.get(name)
+    stub = commands.choices.get(name)
+    if feature is None or stub is None or stub.get_default("feature_stub") is not True:
+        return
+    del commands.choices[name]  # the feature's register() adds the real one under the same name
+    commands._choices_actions[:] = [a for a in commands._choices_actions if a.dest != name]
+    importlib.import_module(feature[1]).register(commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,10 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
         "JSON-schema contracts and scrubbed cassettes.",
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=_FeatureCommands)
     _add_run(commands)
-    for module_name in FEATURE_COMMANDS:
-        importlib.import_module(module_name).register(commands)
+    for name, (help_text, _module) in FEATURE_COMMANDS.items():
+        stub = commands.add_parser(name, help=help_text, add_help=False)
+        stub.set_defaults(feature_stub=True)
     return parser
 
 

@@ -36,6 +36,11 @@ def os_env_name(variable: str) -> str:
     return OS_ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", variable).upper()
 
 
+def drchrono_os_environ() -> dict[str, str]:
+    """The ``DRCHRONO_*`` OS variables now: a run reads them once, not on every lookup."""
+    return {name: value for name, value in os.environ.items() if name.startswith(OS_ENV_PREFIX)}
+
+
 def is_secret_name(name: str) -> bool:
     return bool(SECRET_NAME.search(name))
 
@@ -49,7 +54,9 @@ class Scopes:
     environment: dict[str, str] = field(default_factory=dict)
     data: dict[str, str] = field(default_factory=dict)
     local: dict[str, str] = field(default_factory=dict)
-    os_environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    # A snapshot taken when the scopes are made (a run's variables do not change under it), so
+    # a lookup is a dict read rather than an encode-and-search of os.environ per placeholder.
+    os_environ: Mapping[str, str] = field(default_factory=drchrono_os_environ)
 
     def lookup(self, name: str) -> str | None:
         for scope in (self.local, self.data):

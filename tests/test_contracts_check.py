@@ -199,3 +199,32 @@ def test_operations_and_coverage(cs: ContractSet) -> None:
     assert text.endswith(
         f"Covered 1 of 330 operations and 2 of {data['statuses']['total']} documented statuses."
     )
+
+
+def test_the_path_index_finds_templates_with_a_parameter_in_any_segment() -> None:
+    """Templates are tried by segment count and resource name; parameters still match anywhere."""
+    from harness.contracts.matching import PathMatcher
+
+    matcher = PathMatcher(
+        {
+            "/api/{kind}/{id}": {"GET"},
+            "/api/patients/{id}": {"GET", "PATCH"},
+            "/api/patients/{id}/summary": {"GET"},
+            "/api/users/current": {"GET"},
+            "/o/token/": {"POST"},
+        }
+    )
+
+    def found(path: str) -> tuple[str, bool] | None:
+        match = matcher.match(path)
+        return None if match is None else (match.template, match.trailing_slash_mismatch)
+
+    assert found("/api/patients/5") == ("/api/patients/{id}", False)
+    assert found("/api/doctors/5") == ("/api/{kind}/{id}", False)
+    assert found("/api/patients/5/summary") == ("/api/patients/{id}/summary", False)
+    assert found("/api/users/current") == ("/api/users/current", False)
+    assert found("/api/users/current/") == ("/api/users/current", True)
+    assert found("/o/token") == ("/o/token/", True)
+    assert found("/api/{odd}/5") == ("/api/{kind}/{id}", False)
+    assert found("/api/patients") is None
+    assert found("/api/doctors/5/summary") is None

@@ -297,7 +297,7 @@ def broken_command(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def boom(*_: object) -> str:
         raise KeyError("bug")
 
-    monkeypatch.setattr("harness.cassettes.cli.show", boom)
+    monkeypatch.setattr("harness.cassettes.show.show", boom)
     yield
 
 

@@ -133,3 +133,49 @@ def test_console_prints_names_and_messages_verbatim_not_as_markup() -> None:
     reporter.finish(RunSummary())
     text = out.getvalue()
     assert "[admin]" in text and "[/b] odd name" in text and "token [REDACTED] [/x]" in text
+
+
+class _CountingStream(io.StringIO):
+    """A pipe-like stream that remembers what had reached it at each flush."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushed: list[str] = []
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+    def flush(self) -> None:
+        self.flushed.append(self.getvalue())
+        super().flush()
+
+
+def test_console_in_a_pipe_buffers_lines_and_flushes_at_each_new_suite() -> None:
+    out = _CountingStream()
+    reporter = ConsoleReporter(out)
+    reporter.start(INFO)
+    flushes_before, writes_before = len(out.flushed), out.writes
+    for index in range(200):
+        suite = "Patients" if index < 100 else "Doctors"
+        reporter.result(RequestResult(suite, f"GET {index}", "GET", "https://h/x", status=200))
+    # Not one flush per line: one at each new suite (plus one per half second on a slow box).
+    # The reporter buffers itself: the stream may be unbuffered (PYTHONUNBUFFERED=1 in CI).
+    assert len(out.flushed) - flushes_before <= 4
+    assert out.writes - writes_before <= 4
+    assert any(f.rstrip().endswith("Doctors\n  ✓ GET 100  GET 200 0 ms") for f in out.flushed)
+    reporter.finish(RunSummary())
+    lines = out.getvalue().splitlines()
+    assert lines[1:4] == ["Patients", "  ✓ GET 0  GET 200 0 ms", "  ✓ GET 1  GET 200 0 ms"]
+    assert lines[-1] == "PASSED"
+
+
+def test_console_prints_emoji_codes_and_control_characters_in_names_as_data() -> None:
+    out = io.StringIO()
+    reporter = ConsoleReporter(out)
+    reporter.result(
+        RequestResult(":smile: suite", "a\x07b\tc :thumbs_up:", "GET", "https://h/x", status=200)
+    )
+    # A control character is shown as a visible escape (report_text), never sent to the terminal.
+    assert out.getvalue() == ":smile: suite\n  ✓ a\\x07b      c :thumbs_up:  GET 200 0 ms\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -111,3 +112,15 @@ def test_iteration_data_from_csv_and_json(tmp_path: Path) -> None:
     csv_file.write_text("a\n1,2\n")
     with pytest.raises(InputError, match="more cells than the header"):
         load_iteration_data(csv_file)
+
+
+def test_os_variables_are_read_when_the_run_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DRCHRONO_CLIENT_ID", "from-os")
+    monkeypatch.setenv("HOME_NOT_OURS", "x")
+    scopes = Scopes(environment={"client_id": "from-file"})
+    assert dict(scopes.os_environ) == {
+        k: v for k, v in os.environ.items() if k.startswith("DRCHRONO_")
+    }
+    monkeypatch.setenv("DRCHRONO_CLIENT_ID", "changed-mid-run")
+    assert Resolver(scopes).resolve("{{client_id}}", "test") == "from-os"
+    assert scopes.child().lookup("client_id") == "from-os"

@@ -13,17 +13,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
-
-import httpx
+from typing import TYPE_CHECKING, Any, TextIO
 
 from harness import paths
-from harness.auth.login import login
-from harness.auth.manager import TokenManager
-from harness.auth.settings import OAuth2Settings
 from harness.auth.store import TokenStore
 from harness.errors import EXIT_OK, InputError
-from harness.redaction import SecretRegistry
+
+if TYPE_CHECKING:
+    from harness.auth.manager import TokenManager
 
 TOKEN_TIMEOUT_S = 30.0
 
@@ -120,6 +117,8 @@ def login_command(
     out: TextIO | None = None,
     **login_options: Any,
 ) -> int:
+    from harness.auth.login import login
+
     stream = out or sys.stdout
     with _manager(params, store) as manager:
         login(
@@ -195,6 +194,14 @@ def _store(args: argparse.Namespace) -> TokenStore:
 
 @contextlib.contextmanager
 def _manager(params: Mapping[str, str], store: TokenStore) -> Iterator[TokenManager]:
+    # The OAuth client stack loads only when a command talks to the token endpoint, not to
+    # build the parser.
+    import httpx
+
+    from harness.auth.manager import TokenManager
+    from harness.auth.settings import OAuth2Settings
+    from harness.redaction import SecretRegistry
+
     settings = OAuth2Settings.from_postman(params)
     secrets = SecretRegistry()
     seed = settings.refresh_token or os.environ.get("DRCHRONO_REFRESH_TOKEN") or None

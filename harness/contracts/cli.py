@@ -7,10 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.contracts.contract_set import ContractSet
-from harness.contracts.diff import diff_contracts
-from harness.contracts.importer import import_contracts
-from harness.contracts.recorded import check_recorded, load_recorded
 from harness.errors import EXIT_FAILED_CHECKS, EXIT_OK, InputError
 from harness.paths import CONTRACTS_DIR
 
@@ -55,13 +51,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     dif.set_defaults(func=run_diff)
 
 
+# Each command imports its engine itself: the parser is built for every `harness contracts ...`
+# invocation, including --help, and should not load the schema libraries for it.
+
+
 def run_import(args: argparse.Namespace) -> int:
+    from harness.contracts.importer import import_contracts
+
     changed = import_contracts(args.openapi, args.out, args.corrections)
     print(f"Imported {args.openapi} into {args.out}: {len(changed)} file(s) changed.")
     return EXIT_OK
 
 
 def run_coverage(args: argparse.Namespace) -> int:
+    from harness.contracts.contract_set import ContractSet
+
     contracts = ContractSet.load(args.contracts)
     exercised = _exercised(args.results) if args.results else []
     coverage = contracts.coverage(exercised)
@@ -80,9 +84,14 @@ def run_diff(args: argparse.Namespace) -> int:
             "harness contracts diff contracts/ --cassettes cassettes/",
         )
     if args.cassettes is not None:
+        from harness.contracts.contract_set import ContractSet
+        from harness.contracts.recorded import check_recorded, load_recorded
+
         recorded = check_recorded(ContractSet.load(args.old), load_recorded(args.cassettes))
         print(recorded.to_text())
         return EXIT_FAILED_CHECKS if recorded.is_breaking else EXIT_OK
+    from harness.contracts.diff import diff_contracts
+
     result = diff_contracts(args.old, args.new)
     print(result.to_text())
     return EXIT_FAILED_CHECKS if result.is_breaking else EXIT_OK

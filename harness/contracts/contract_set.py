@@ -245,9 +245,9 @@ class ContractSet:
         schema_file = response.get("schema")
         if schema_file is None:
             return
-        compiled = self.compiled(schema_file)
-        report.violations.extend(compiled.violations(instance))
-        report.drift.extend(compiled.drift(instance))
+        violations, drift = self.compiled(schema_file).check(instance)
+        report.violations.extend(violations)
+        report.drift.extend(drift)
         if strict:
             report.violations.extend(
                 Violation(

@@ -14,17 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+import jsonschema_rs
 
 from harness.contracts.validation import json_path
 from harness.errors import InputError
-
-_rs: Any
-try:  # the fast path; python-jsonschema does the same check when it is missing
-    import jsonschema_rs as _rs
-except ImportError:  # pragma: no cover - depends on the environment
-    _rs = None
 
 BODY_KINDS = ("empty", "any", "json")
 _REGENERATE = "Regenerate the contracts with `harness contracts import`, or fix the file."
@@ -85,26 +78,18 @@ def check_schema_file(path: Path, schema: Any) -> None:
     # Bundling replaces each file's $schema with 2020-12, so that is the dialect to check against
     # (and an unknown $schema URL must not make jsonschema-rs try to download it).
     body = {k: v for k, v in schema.items() if k != "$schema"}
-    problem = _rs_problem(body) if _rs is not None else _python_problem(body)
+    problem = _metaschema_problem(body)
     if problem is not None:
         raise InputError(
             f"Contract schema {path} is not a valid JSON Schema: {problem}.", hint=_REGENERATE
         )
 
 
-def _rs_problem(schema: dict[str, Any]) -> str | None:
+def _metaschema_problem(schema: dict[str, Any]) -> str | None:
     try:
-        _rs.meta.validate(schema)
-    except _rs.ValidationError as error:
+        jsonschema_rs.meta.validate(schema)
+    except jsonschema_rs.ValidationError as error:
         return f"at {json_path(error.instance_path)}, {error.message}"
     except Exception as error:  # values jsonschema-rs cannot take at all (e.g. NaN)
         return f"{type(error).__name__}: {error}"
-    return None
-
-
-def _python_problem(schema: dict[str, Any]) -> str | None:  # pragma: no cover - fallback
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        return f"at {json_path(error.absolute_path)}, {error.message}"
     return None

@@ -1,9 +1,11 @@
 """Compiled validators and PHI-free violations.
 
-A :class:`CompiledSchema` is built once per schema file and shared between threads. Valid bodies
-take the fast path (jsonschema-rs ``is_valid`` when installed); only invalid ones are re-run
-through python-jsonschema, whose errors carry the paths and rules we report. Messages are built
-from the schema and the instance's JSON *type* and length: never from instance values.
+A :class:`CompiledSchema` is built once per schema file and shared between threads. Bodies take
+the fast path: one jsonschema-rs ``is_valid`` against a closed copy of the schema answers "valid
+and no drift" for most responses. Only the others are re-run through jsonschema-rs for validity,
+the drift walk, and (when invalid) python-jsonschema, whose errors carry the paths and rules we
+report; python-jsonschema is imported only then. Messages are built from the schema and the
+instance's JSON *type* and length: never from instance values.
 """
 
 from __future__ import annotations
@@ -12,19 +14,16 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+import jsonschema_rs
 
 from harness.contracts import pointer
 from harness.contracts.report import Violation
 
-_rs: Any
-try:  # optional accelerator: a dev dependency, not required at run time
-    import jsonschema_rs as _rs
-except ImportError:  # pragma: no cover - depends on the environment
-    _rs = None
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 MAX_VIOLATIONS = 50
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -76,22 +75,24 @@ class CompiledSchema:
 
     def __init__(self, bundled: dict[str, Any]) -> None:
         self.schema = bundled
-        if _rs is None:  # jsonschema-rs checks the schema as it compiles; without it, check here
-            Draft202012Validator.check_schema(bundled)
-        self._validator = Draft202012Validator(bundled)
-        self._fast = _rs.validator_for(bundled, validate_formats=False) if _rs is not None else None
-        # A closed copy (no undocumented fields) lets valid, drift-free bodies skip the drift walk.
-        self._fast_closed = (
-            _rs.validator_for(_closed(bundled), validate_formats=False) if _rs is not None else None
-        )
-        self._defs: dict[str, Any] = bundled.get("$defs", {})
+        # jsonschema-rs checks the schema as it compiles (an error here is a broken contract).
+        self._fast = jsonschema_rs.validator_for(bundled, validate_formats=False)
+        # A closed copy (no undocumented fields): a body it accepts is valid and has no drift.
+        self._fast_closed = jsonschema_rs.validator_for(_closed(bundled), validate_formats=False)
+        self._explainer: Draft202012Validator | None = None  # built for the first invalid body
+
+    def check(self, instance: Any) -> tuple[list[Violation], list[str]]:
+        """The violations and the drift (undocumented fields) of ``instance``."""
+        if self._fast_closed.is_valid(instance):  # the common case: one call answers both
+            return [], []
+        return self.violations(instance), self.drift(instance)
 
     def violations(self, instance: Any) -> list[Violation]:
-        if self._fast is not None and self._fast.is_valid(instance):
+        if self._fast.is_valid(instance):
             return []
         result: list[Violation] = []
         seen: set[tuple[str, str]] = set()
-        for error in self._validator.iter_errors(instance):
+        for error in self._explain().iter_errors(instance):
             for leaf in _leaves(error):
                 for violation in _to_violations(leaf):
                     key = (violation.json_path, violation.rule)
@@ -112,9 +113,17 @@ class CompiledSchema:
                 break
         return result
 
+    def _explain(self) -> Draft202012Validator:
+        """python-jsonschema's validator, whose errors say where and which rule (invalid only)."""
+        if self._explainer is None:  # two threads may both build one; either serves
+            from jsonschema import Draft202012Validator
+
+            self._explainer = Draft202012Validator(self.schema)
+        return self._explainer
+
     def drift(self, instance: Any) -> list[str]:
         """Fields present in ``instance`` that the schema does not describe (one path per field)."""
-        if self._fast_closed is not None and self._fast_closed.is_valid(instance):
+        if self._fast_closed.is_valid(instance):
             return []
         found: dict[str, str] = {}
         self._walk(self.schema, instance, "$", found)

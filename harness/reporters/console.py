@@ -2,15 +2,23 @@
 
 On a terminal a live progress bar sits under the lines; when output is not a terminal or CI is set,
 only the plain lines and the summary are printed, so CI logs stay readable.
+
+When output is not a terminal (a pipe, a CI log, a file), the per-request lines skip rich: they are
+the same characters rich would print there, joined as plain strings and held here until a new
+suite starts, half a second has passed, or the run finishes, then written and flushed at once. The
+reporter buffers itself because the stream may not (``PYTHONUNBUFFERED=1`` is common in CI). Rendering and flushing
+each line through rich was the largest per-request cost of a run (issue #13).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import TextIO
 
 from rich.console import Console
+from rich.control import strip_control_codes
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -21,22 +29,31 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from harness.reporters.masking import mask_message
 from harness.reporters.text import report_text
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
 _MARK = {
-    Verdict.PASSED: "[green]✓[/]",
-    Verdict.FAILED: "[red]✗[/]",
-    Verdict.ERROR: "[red]![/]",
-    Verdict.SKIPPED: "[yellow]-[/]",
+    Verdict.PASSED: ("✓", "green"),
+    Verdict.FAILED: ("✗", "red"),
+    Verdict.ERROR: ("!", "red"),
+    Verdict.SKIPPED: ("-", "yellow"),
 }
+# Buffered plain lines reach the stream at least this often, so a slow run still shows progress.
+FLUSH_EVERY_S = 0.5
+
+# One output line as (text, rich style) pieces: rich styles them on a terminal, and elsewhere the
+# texts are joined as they are. Names and messages are data ("[REDACTED]", JSON lists), so they
+# are never parsed as rich markup either way.
+Line = list[tuple[str, str]]
 
 
 class ConsoleReporter:
     def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
-        self.console = Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+        target = stream or sys.stdout
+        self.console = Console(file=target, highlight=False, soft_wrap=True)
         self.verbose = verbose
         interactive = self.console.is_terminal and not os.environ.get("CI")
         self._progress: Progress | None = (
@@ -52,6 +69,10 @@ class ConsoleReporter:
             else None
         )
         self._task: TaskID | None = None
+        # Not a terminal: rich would print no styles, so the lines are written as plain text.
+        self._plain: TextIO | None = None if self.console.is_terminal else target
+        self._pending: list[str] = []  # plain lines not yet written
+        self._flushed_at = time.monotonic()
         self._suite: str | None = None
         self._failures: list[RequestResult] = []
         self._slowest: list[tuple[float, str]] = []
@@ -63,30 +84,42 @@ class ConsoleReporter:
             self._task = self._progress.add_task("running", total=info.planned)
 
     def result(self, result: RequestResult) -> None:
-        if result.suite != self._suite:
+        lines: list[Line] = []
+        new_suite = result.suite != self._suite
+        if new_suite:
             self._suite = result.suite
-            self.console.print(f"[bold]{_shown(result.suite)}[/]")
-        status = "" if result.status is None else str(result.status)
-        line = (
-            f"  {_MARK[result.verdict]} {_shown(result.name)}  "
-            f"[dim]{result.method} {status} {result.elapsed_ms:.0f} ms[/]"
-        )
-        retries = [a.note for a in result.attempts if a.note]
-        if retries:
-            line += f"  [yellow]({_shown('; '.join(retries))})[/]"
-        self.console.print(line)
-        if result.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED):
-            # Messages and names are data ("[REDACTED]", JSON lists): never rich markup.
-            for text in _reasons(result):
-                self.console.print(f"      [red]{_shown(text)}[/]")
-            if result.verdict is not Verdict.SKIPPED:
-                self._failures.append(_compact(result))
-        if self.verbose and result.drift:
-            self.console.print(f"      [yellow]drift: {_shown(', '.join(result.drift[:5]))}[/]")
+            lines.append([(report_text(result.suite), "bold")])
+        lines.extend(_result_lines(result, verbose=self.verbose))
+        if result.verdict in (Verdict.FAILED, Verdict.ERROR):
+            self._failures.append(_compact(result))
+        if self._plain is not None:
+            self._write_plain(lines, flush=new_suite)
+        else:
+            for line in lines:
+                self.console.print(Text.assemble(*line))
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 
+    def _write_plain(self, lines: list[Line], *, flush: bool) -> None:
+        assert self._plain is not None
+        text = "".join("".join(piece for piece, _ in line) + "\n" for line in lines)
+        # What rich does to text before printing it: control codes dropped, tabs expanded.
+        text = strip_control_codes(text)
+        if "\t" in text:
+            text = "\n".join(line.expandtabs(8) for line in text.split("\n"))
+        self._pending.append(text)
+        if flush or time.monotonic() - self._flushed_at >= FLUSH_EVERY_S:
+            self._flush_plain()
+
+    def _flush_plain(self) -> None:
+        if self._plain is not None and self._pending:
+            self._plain.write("".join(self._pending))
+            self._plain.flush()
+            self._pending.clear()
+        self._flushed_at = time.monotonic()
+
     def finish(self, summary: RunSummary) -> None:
+        self._flush_plain()  # the held request lines go before the summary
         if self._progress is not None:
             self._progress.stop()
         table = Table(title="Summary", show_edge=False)
@@ -128,6 +161,29 @@ class ConsoleReporter:
 def _shown(text: str) -> str:
     """Names and messages are data: never rich markup, never terminal control sequences."""
     return escape(report_text(text))
+
+
+def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
+    """The request's line, then its reasons (failed, error, skipped) and, for -v, its drift."""
+    mark, mark_style = _MARK[result.verdict]
+    status = "" if result.status is None else str(result.status)
+    line: Line = [
+        ("  ", ""),
+        (mark, mark_style),
+        (f" {report_text(result.name)}  ", ""),
+        (f"{result.method} {status} {result.elapsed_ms:.0f} ms", "dim"),
+    ]
+    retries = [a.note for a in result.attempts if a.note]
+    if retries:
+        line += [("  ", ""), (report_text(f"({'; '.join(retries)})"), "yellow")]
+    lines = [line]
+    if result.verdict in (Verdict.FAILED, Verdict.ERROR, Verdict.SKIPPED):
+        lines += [[("      ", ""), (report_text(text), "red")] for text in _reasons(result)]
+    if verbose and result.drift:
+        lines.append(
+            [("      ", ""), (report_text(f"drift: {', '.join(result.drift[:5])}"), "yellow")]
+        )
+    return lines
 
 
 def _reasons(result: RequestResult) -> list[str]:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from harness.sandbox.config import DEFAULT_ACCESS_TTL, SandboxConfig
 from harness.sandbox.faults import FaultKind, parse_fault_flag
-from harness.sandbox.server import Sandbox
 
 
 def seconds(text: str) -> float:
@@ -84,6 +83,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from harness.sandbox.server import Sandbox  # the server stack loads only to serve
+
     faults = [parse_fault_flag(text) for text in args.fault]
     config = SandboxConfig(
         seed=args.seed,

@@ -12,17 +12,20 @@ import datetime as dt
 import hashlib
 import threading
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
-
-from faker import Faker
+from typing import TYPE_CHECKING, Any
 
 from harness.sandbox.shapes import primary_type
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MAX_DEPTH = 4
 
+if TYPE_CHECKING:
+    from faker import Faker
+
 _faker_lock = threading.Lock()
-_faker = Faker("en_US")
+# Built on first use: creating a Faker loads its locale providers (~50 ms), which processes that
+# never generate sandbox data (the CLI, `harness run`) should not pay for.
+_faker: Faker | None = None
 
 
 def stable_int(*parts: object) -> int:
@@ -227,7 +230,12 @@ def _ext(name: str) -> str:
 
 def with_faker(seed: int, work: Callable[[Faker], Any]) -> Any:
     """Run ``work`` with the shared Faker reseeded, so equal seeds give equal data."""
+    global _faker
     with _faker_lock:
+        if _faker is None:
+            from faker import Faker
+
+            _faker = Faker("en_US")
         _faker.seed_instance(seed)
         return work(_faker)
 
