@@ -9,9 +9,9 @@ Usage (the runner)::
 """
 
 from harness.auth.manager import AppliedToken, OAuth2Auth, TokenManager
-from harness.auth.protocol import TokenEndpointError
 from harness.auth.settings import GrantType, OAuth2Settings
 from harness.auth.store import StoredToken, TokenStore
+from harness.errors import TokenEndpointError
 
 __all__ = [
     "AppliedToken",

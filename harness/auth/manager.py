@@ -33,7 +33,6 @@ import httpx
 from harness.auth.crash import crash_point
 from harness.auth.outage import EndpointOutage
 from harness.auth.protocol import (
-    TokenEndpointError,
     TokenRequest,
     TokenResponse,
     parse_token_response,
@@ -48,7 +47,12 @@ from harness.auth.settings import (
     require_secure_url,
 )
 from harness.auth.store import PendingRefresh, StoredToken, TokenKey, TokenStore, fingerprint
-from harness.errors import AuthError, HarnessError
+from harness.errors import (
+    AuthError,
+    HarnessError,
+    MissingRefreshTokenError,
+    TokenEndpointError,
+)
 from harness.redaction import SecretRegistry
 
 log = logging.getLogger("harness.auth")
@@ -56,14 +60,6 @@ log = logging.getLogger("harness.auth")
 # A token obtained by a reactive refresh and rejected again this soon means refreshing will not
 # help (wrong API host, wrong application): stop instead of rotating tokens in a loop.
 _REACTIVE_REJECTION_WINDOW_S = 60.0
-
-
-class MissingRefreshTokenError(AuthError):
-    """No refresh token anywhere (store, environment) for a grant that needs a person."""
-
-    @property
-    def credentials_refused(self) -> bool:
-        return True  # nothing later in the run can produce one
 
 
 @dataclass(frozen=True)
