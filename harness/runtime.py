@@ -25,6 +25,7 @@ from harness.collection import Collection, RequestItem, load_collection
 from harness.errors import InputError
 from harness.execute import RunnerConfig
 from harness.hostmap import DRCHRONO_HOSTS, HostMappingTransport
+from harness.loopback import is_loopback_url
 from harness.ratelimit import DRCHRONO_LIMITS, RateLimiter
 from harness.redaction import SecretRegistry
 from harness.results import RunSummary
@@ -36,7 +37,7 @@ from harness.runner import (
     preflight,
     request_variables,
 )
-from harness.sender import RetryPolicy, Sender, TokenSource, is_loopback
+from harness.sender import RetryPolicy, Sender, TokenSource
 from harness.variables import (
     Resolver,
     Scopes,
@@ -247,7 +248,9 @@ class Session:
     def _default_rate_limit(self) -> str:
         """DrChrono's limits for DrChrono; none for the sandbox (in-process or on loopback)."""
         base_url = self.scopes.lookup("base_url") or ""
-        return DRCHRONO_LIMITS if self.target == "live" and not is_loopback(base_url) else "none"
+        return (
+            DRCHRONO_LIMITS if self.target == "live" and not is_loopback_url(base_url) else "none"
+        )
 
     def _load_contracts(self) -> Any:
         if self.options.contracts_dir is None:

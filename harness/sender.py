@@ -20,12 +20,12 @@ import httpx
 
 from harness.build import BuiltRequest
 from harness.errors import AuthError, InputError
+from harness.loopback import is_loopback_url
 from harness.ratelimit import RateLimiter
 from harness.results import Attempt, Cause
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
-_LOOPBACK_HOSTS = {"localhost", "::1"}
 
 
 class TokenSource(Protocol):
@@ -56,11 +56,6 @@ class Exchange:
     credentials_refused: bool = False
 
 
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
-
-
 class Sender:
     def __init__(
         self,
@@ -80,7 +75,7 @@ class Sender:
         if (
             tokens is not None
             and urlsplit(built.url).scheme != "https"
-            and not is_loopback(built.url)
+            and not is_loopback_url(built.url)
         ):
             raise InputError(
                 f"Refusing to send an OAuth token over plain HTTP to {urlsplit(built.url).hostname}.",

@@ -108,12 +108,31 @@ def test_timeouts_and_resets_become_causes() -> None:
     assert exchange.error_cause is Cause.CONNECTION and len(exchange.attempts) == 1
 
 
-def test_token_over_plain_http_to_a_remote_host_is_refused() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org/x",
+        # Names that only look local: DNS decides where they go (regression: these were loopback).
+        "http://127.example.com/x",
+        "http://127.0.0.1.nip.io/x",
+    ],
+)
+def test_token_over_plain_http_to_a_remote_host_is_refused(url: str) -> None:
     handler, seen = scripted(200)
     send, _ = sender(handler)
     with pytest.raises(InputError, match="plain HTTP"):
-        send.send(BuiltRequest("GET", "http://example.org/x", oauth2_params={}), Tokens())
+        send.send(BuiltRequest("GET", url, oauth2_params={}), Tokens())
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1/x", "http://127.1.2.3:8080/x", "http://[::1]/x", "http://localhost/x"]
+)
+def test_token_over_plain_http_to_this_machine_is_sent(url: str) -> None:
+    handler, seen = scripted(200)
+    send, _ = sender(handler)
+    send.send(BuiltRequest("GET", url, oauth2_params={}), Tokens())
+    assert [r.headers["Authorization"] for r in seen] == ["Bearer tok-1"]
 
 
 def test_token_goes_to_query_when_the_collection_says_so() -> None:

@@ -18,9 +18,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from harness.auth.manager import TokenManager
 from harness.auth.protocol import AuthorizationRequest, authorization_request
-from harness.auth.settings import is_loopback_host
 from harness.auth.store import StoredToken
 from harness.errors import AuthError
+from harness.loopback import is_loopback_host
 
 DEFAULT_TIMEOUT_S = 300.0
 _PAGE = (

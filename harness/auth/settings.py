@@ -9,13 +9,13 @@ unresolved ``{{variable}}``, credentials about to be sent over plain HTTP) befor
 from __future__ import annotations
 
 import enum
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import InputError
+from harness.loopback import is_loopback_host
 
 
 class GrantType(str, enum.Enum):
@@ -43,19 +43,6 @@ class TokenPlacement(str, enum.Enum):
 
 _TRUE = {"true", "1", "yes", "on"}
 _DEFAULT_TOKEN_NAME = "default"
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """127.0.0.0/8, ::1 and ``localhost``: the only places plain HTTP may carry credentials."""
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def require_secure_url(url: str, what: str) -> None:
