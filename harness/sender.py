@@ -21,6 +21,7 @@ import httpx
 from harness.build import BuiltRequest
 from harness.errors import AuthError, InputError
 from harness.loopback import is_loopback_url
+from harness.oauth_attributes import TokenPlacement
 from harness.ratelimit import RateLimiter
 from harness.results import Attempt, Cause
 
@@ -30,6 +31,9 @@ RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 class TokenSource(Protocol):
     """What the sender needs from the OAuth engine (``harness.auth.TokenManager``)."""
+
+    @property
+    def placement(self) -> TokenPlacement: ...
 
     def access_token(self) -> str: ...
 
@@ -94,7 +98,8 @@ class Sender:
                     note = f"rate limiter held it {waited:.2f}s"
             started = time.perf_counter()
             try:
-                response = self.client.send(self._request(built, exchange.token), auth=built.auth)
+                request = self._request(built, exchange.token, tokens)
+                response = self.client.send(request, auth=built.auth)
                 response.read()
             except httpx.TimeoutException:
                 exchange.attempts.append(Attempt(None, _ms(started), _join(note, "timed out")))
@@ -145,18 +150,12 @@ class Sender:
             exchange.error_cause, exchange.error = cause, error
             return exchange
 
-    def _request(self, built: BuiltRequest, token: str | None) -> httpx.Request:
-        headers = list(built.headers)
-        url = built.url
-        if token is not None:
-            params = built.oauth2_params or {}
-            if params.get("addTokenTo") == "queryParams":
-                query = str(httpx.QueryParams({"access_token": token}))
-                url += ("&" if "?" in url else "?") + query
-            else:
-                prefix = params.get("headerPrefix") or "Bearer"
-                headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
-                headers.append(("Authorization", f"{prefix} {token}".strip()))
+    def _request(
+        self, built: BuiltRequest, token: str | None, tokens: TokenSource | None
+    ) -> httpx.Request:
+        url, headers = built.url, built.headers
+        if token is not None and tokens is not None:
+            url, headers = tokens.placement.apply(url, headers, token)
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]

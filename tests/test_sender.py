@@ -7,12 +7,14 @@ import pytest
 
 from harness.build import BuiltRequest
 from harness.errors import InputError
+from harness.oauth_attributes import TokenPlacement
 from harness.results import Cause
 from harness.sender import RetryPolicy, Sender
 
 
 class Tokens:
-    def __init__(self) -> None:
+    def __init__(self, placement: TokenPlacement | None = None) -> None:
+        self.placement = placement or TokenPlacement()
         self.current = "tok-1"
         self.refreshes = 0
 
@@ -139,8 +141,8 @@ def test_token_goes_to_query_when_the_collection_says_so() -> None:
     handler, seen = scripted(200)
     send, _ = sender(handler)
     send.send(
-        BuiltRequest("GET", "https://h/x?a=1", oauth2_params={"addTokenTo": "queryParams"}),
-        Tokens(),
+        BuiltRequest("GET", "https://h/x?a=1", oauth2_params={}),
+        Tokens(TokenPlacement(in_query=True)),
     )
     assert seen[0].url.params["access_token"] == "tok-1"
     assert "authorization" not in seen[0].headers

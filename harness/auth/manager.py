@@ -24,9 +24,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -40,12 +39,7 @@ from harness.auth.protocol import (
     token_error,
     token_request,
 )
-from harness.auth.settings import (
-    GrantType,
-    OAuth2Settings,
-    TokenPlacement,
-    require_secure_url,
-)
+from harness.auth.settings import GrantType, OAuth2Settings, require_secure_url
 from harness.auth.store import PendingRefresh, StoredToken, TokenKey, TokenStore, fingerprint
 from harness.errors import (
     AuthError,
@@ -53,6 +47,7 @@ from harness.errors import (
     MissingRefreshTokenError,
     TokenEndpointError,
 )
+from harness.oauth_attributes import TokenPlacement
 from harness.redaction import SecretRegistry
 
 log = logging.getLogger("harness.auth")
@@ -60,21 +55,6 @@ log = logging.getLogger("harness.auth")
 # A token obtained by a reactive refresh and rejected again this soon means refreshing will not
 # help (wrong API host, wrong application): stop instead of rotating tokens in a loop.
 _REACTIVE_REJECTION_WINDOW_S = 60.0
-
-
-@dataclass(frozen=True)
-class AppliedToken:
-    """Where the access token goes on a request: a header or a query parameter."""
-
-    place: Literal["header", "query"]
-    name: str
-    value: str = field(repr=False)
-
-    def apply(self, request: httpx.Request) -> None:
-        if self.place == "header":
-            request.headers[self.name] = self.value
-        else:
-            request.url = request.url.copy_set_param(self.name, self.value)
 
 
 class TokenManager:
@@ -109,6 +89,11 @@ class TokenManager:
         self._refused: dict[str, TokenEndpointError] = {}
         for value in (settings.client_secret, settings.password, self._seed):
             secrets.add(value)
+
+    @property
+    def placement(self) -> TokenPlacement:
+        """Where the sender puts the access token on each request."""
+        return self.settings.placement
 
     @property
     def key(self) -> TokenKey:
@@ -157,22 +142,6 @@ class TokenManager:
             with self._guard:
                 self._reactive[fingerprint(_access(token))] = self._clock()
             return _access(token)
-
-    def authorization(self) -> AppliedToken:
-        token = self.access_token()
-        if self.settings.add_token_to is TokenPlacement.QUERY:
-            return AppliedToken("query", "access_token", token)
-        prefix = self.settings.header_prefix.strip()
-        return AppliedToken("header", "Authorization", f"{prefix} {token}" if prefix else token)
-
-    def header(self) -> tuple[str, str]:
-        """``("Authorization", "Bearer …")``; for collections that put the token in a header."""
-        applied = self.authorization()
-        return (applied.name, applied.value)
-
-    def httpx_auth(self) -> httpx.Auth:
-        """An ``httpx.Auth`` that applies the token and retries once after a 401."""
-        return OAuth2Auth(self)
 
     # -- interactive login and housekeeping ----------------------------------------------------
 
@@ -506,22 +475,6 @@ class TokenManager:
             f"The revocation endpoint {request.url} answered HTTP {response.status_code}.",
             hint="Check revokeTokenUrl, or revoke the app's access in DrChrono.",
         )
-
-
-class OAuth2Auth(httpx.Auth):
-    """Applies the manager's token; after a 401, refreshes once and resends."""
-
-    def __init__(self, manager: TokenManager) -> None:
-        self._manager = manager
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        applied = self._manager.authorization()
-        applied.apply(request)
-        response = yield request
-        if response.status_code == 401:
-            self._manager.refresh_after_401(applied.value.split(" ")[-1])
-            self._manager.authorization().apply(request)
-            yield request
 
 
 def _access(token: StoredToken) -> str:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import InputError
 from harness.loopback import is_loopback_host
+from harness.oauth_attributes import TokenPlacement
 
 
 class GrantType(str, enum.Enum):
@@ -34,11 +35,6 @@ class GrantType(str, enum.Enum):
 class ClientAuthentication(str, enum.Enum):
     BASIC_HEADER = "header"  # Postman's "Send as Basic Auth header" (its default)
     BODY = "body"  # "Send client credentials in body"
-
-
-class TokenPlacement(str, enum.Enum):
-    HEADER = "header"
-    QUERY = "queryParams"
 
 
 _TRUE = {"true", "1", "yes", "on"}
@@ -83,8 +79,7 @@ class OAuth2Settings:
     scope: str = ""
     token_name: str = _DEFAULT_TOKEN_NAME
     client_authentication: ClientAuthentication = ClientAuthentication.BASIC_HEADER
-    add_token_to: TokenPlacement = TokenPlacement.HEADER
-    header_prefix: str = "Bearer"
+    placement: TokenPlacement = TokenPlacement()
     refresh_token_url: str | None = None
     revoke_token_url: str | None = None
     challenge_algorithm: str = "S256"
@@ -183,8 +178,7 @@ class OAuth2Settings:
                 "client_authentication",
                 ClientAuthentication.BASIC_HEADER,
             ),
-            add_token_to=_choice(TokenPlacement, values, "addTokenTo", TokenPlacement.HEADER),
-            header_prefix=values.get("headerPrefix", "Bearer"),
+            placement=_placement(values),
             refresh_token_url=values.get("refreshTokenUrl"),
             revoke_token_url=values.get("revokeTokenUrl"),
             challenge_algorithm=_challenge(values.get("challengeAlgorithm", "S256")),
@@ -224,6 +218,18 @@ def _choice(kind: Any, values: Mapping[str, str], key: str, default: Any) -> Any
         raise InputError(
             f"The OAuth 2.0 setting {key!r} is {text!r}; expected one of {allowed}."
         ) from None
+
+
+def _placement(values: Mapping[str, str]) -> TokenPlacement:
+    add_to = values.get("addTokenTo", "header")
+    if add_to not in ("header", "queryParams"):
+        raise InputError(
+            f"The OAuth 2.0 setting 'addTokenTo' is {add_to!r}; expected one of 'header', "
+            "'queryParams'."
+        )
+    return TokenPlacement(
+        in_query=add_to == "queryParams", header_prefix=values.get("headerPrefix", "Bearer")
+    )
 
 
 def _challenge(text: str) -> str:
