@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from harness.collection import Body, KeyValue, RequestItem, named_input_file
+from harness.collection import Auth, Body, KeyValue, RequestItem, named_input_file
 from harness.errors import InputError
 from harness.reporters.text import report_text
 from harness.request_auth import RequestAuth, auth_for
@@ -32,7 +32,7 @@ _SHOWN_URL_CHARS = 200  # a bad URL is quoted in the message, up to this much of
 
 @dataclass
 class BuiltRequest:
-    """What will be sent. ``oauth2`` tells the sender to attach a token from the token manager."""
+    """What will be sent (before a token from the token manager is attached)."""
 
     method: str
     url: str
@@ -40,7 +40,8 @@ class BuiltRequest:
     content: bytes | None = None
     files: list[tuple[str, tuple[str, bytes]]] | None = None
     form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
-    oauth2_params: dict[str, str] | None = None  # resolved oauth2 attributes (effective auth)
+    # The effective oauth2 block, unresolved: the run's token manager for it attaches the token.
+    oauth2: Auth | None = None
     auth: RequestAuth | None = None  # signs the request as it is sent (oauth1, digest, hawk, ...)
 
 
@@ -71,9 +72,7 @@ def build_request(
             hint="Fix the escape sequence in the collection or variable that holds it.",
         ) from None
     for name, value in built.headers:
-        _check_header(name, value, where)
-    if built.oauth2_params is not None:
-        _check_header("Authorization", built.oauth2_params.get("headerPrefix", ""), where)
+        check_header(name, value, where)
     return built
 
 
@@ -179,6 +178,9 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
     auth = item.auth
     if auth is None:
         return
+    if auth.type == "oauth2":
+        built.oauth2 = auth  # resolved once per configuration, not per request
+        return
     params = {
         k: resolver.resolve_any(v, f"the {auth.type} auth of {where}")
         for k, v in auth.params.items()
@@ -194,8 +196,6 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
             built.url += ("&" if "?" in built.url else "?") + urlencode([(key, value)])
         else:
             _default_header(built, key, value)
-    elif auth.type == "oauth2":
-        built.oauth2_params = {k: "" if v is None else str(v) for k, v in params.items()}
     else:
         built.auth = auth_for(
             auth.type, params, where, header_names=[name for name, _ in built.headers]
@@ -213,7 +213,7 @@ def _sources(field: KeyValue) -> list[str]:
     return [field.src] if isinstance(field.src, str) else list(field.src)
 
 
-def _check_header(name: str, value: str, where: str) -> None:
+def check_header(name: str, value: str, where: str) -> None:
     if not _HEADER_NAME.fullmatch(name):
         raise InputError(
             f"Header name {name[:100]!r} of {where} is not a valid HTTP header name.",

@@ -7,7 +7,7 @@ and what they capture; everything about a single exchange lives here.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from harness.errors import (
 )
 from harness.redaction import SecretRegistry
 from harness.results import Cause, RequestResult, Verdict
-from harness.sender import Sender, TokenSource
+from harness.sender import Sender, TokensFor, TokenSource
 from harness.variables import Resolver, Scopes
 
 
@@ -50,7 +50,7 @@ class RequestExecutor:
     def __init__(
         self,
         *,
-        tokens_for: Callable[[Mapping[str, str]], TokenSource],
+        tokens_for: TokensFor,
         contracts: ContractChecker | None,
         secrets: SecretRegistry,
         config: RunnerConfig,
@@ -82,13 +82,15 @@ class RequestExecutor:
             url=item.url.raw,
             index=index,
         )
+        resolver = Resolver(scopes)
         try:
             built = build_request(
                 item,
-                Resolver(scopes),
+                resolver,
                 files_root=self.config.files_root,
                 allow_outside_files=self.config.allow_outside_files,
             )
+            tokens = self.tokens_for(built.oauth2, resolver) if built.oauth2 is not None else None
         except UnresolvedVariableError as exc:
             result.verdict, result.cause = Verdict.SKIPPED, Cause.INPUT
             result.message = (
@@ -101,11 +103,7 @@ class RequestExecutor:
         if built.auth is not None:
             built.auth.report_to(self.secrets.add)
         result.url = self.secrets.redact(built.url)
-        tokens: TokenSource | None = None
         try:
-            tokens = (
-                self.tokens_for(built.oauth2_params) if built.oauth2_params is not None else None
-            )
             exchange = sender.send(built, tokens)
         except InputError as exc:
             return Execution(self._errored(result, Cause.INPUT, str(exc)))

@@ -23,7 +23,7 @@ from harness.errors import UnresolvedVariableError
 from harness.execute import Execution, RequestExecutor, RunnerConfig
 from harness.redaction import SecretRegistry
 from harness.results import Cause, RequestResult, RunSummary, Verdict
-from harness.sender import Sender, TokenSource
+from harness.sender import Sender, TokensFor
 from harness.variables import Scopes, placeholders
 
 FATAL_SKIP_MESSAGE = "not sent: DrChrono refused the credentials (see the first auth error)"
@@ -140,7 +140,7 @@ class Runner:
         *,
         scopes: Scopes,
         sender_for: Callable[[str], Sender],
-        tokens_for: Callable[[Mapping[str, str]], TokenSource],
+        tokens_for: TokensFor,
         contracts: ContractChecker | None,
         secrets: SecretRegistry,
         reporters: Sequence[Reporter],

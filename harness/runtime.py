@@ -21,11 +21,12 @@ import httpx
 
 from harness import paths
 from harness.atomicfile import atomic_write_text
-from harness.collection import Collection, RequestItem, load_collection
+from harness.collection import Auth, Collection, RequestItem, load_collection
 from harness.errors import InputError
 from harness.execute import RunnerConfig
 from harness.hostmap import DRCHRONO_HOSTS, HostMappingTransport
 from harness.loopback import is_loopback_url
+from harness.oauth_attributes import PerOAuth2Config
 from harness.ratelimit import DRCHRONO_LIMITS, RateLimiter
 from harness.redaction import SecretRegistry
 from harness.results import RunSummary
@@ -152,8 +153,7 @@ class Session:
             self._base_transport = HostMappingTransport(
                 self._base_transport, {host: self.sandbox.base_url for host in DRCHRONO_HOSTS}
             )
-        self._token_managers: dict[tuple[str, str, str], TokenSource] = {}
-        self._token_lock = threading.Lock()
+        self._token_managers = PerOAuth2Config(self._new_token_manager)
         self._senders: dict[tuple[str, bool], Sender] = {}
         self._cassette_owners: dict[str, tuple[str, bool]] = {}
         self._cassette_lock = threading.Lock()
@@ -310,30 +310,24 @@ class Session:
             )
         return self._senders[key]
 
-    def tokens_for(self, params: Mapping[str, str]) -> TokenSource:
+    def tokens_for(self, auth: Auth, resolver: Resolver) -> TokenSource:
+        return self._token_managers.get(auth, resolver)
+
+    def _new_token_manager(self, params: Mapping[str, str]) -> TokenSource:
         from harness.auth import OAuth2Settings, TokenManager
 
-        key = (
-            params.get("tokenName", ""),
-            params.get("clientId", ""),
-            params.get("accessTokenUrl", ""),
+        for name in ("clientSecret", "refreshToken"):
+            self.secrets.add(params.get(name))
+        refresh = self.scopes.lookup("refresh_token")
+        self.secrets.add(refresh)
+        return TokenManager(
+            OAuth2Settings.from_postman(params),
+            store=self._store,
+            # One client (so one _oauth cassette writer) for all the run's token managers.
+            client=self.sender_for(OAUTH_CASSETTE, internal=True).client,
+            secrets=self.secrets,
+            refresh_token=refresh or None,
         )
-        with self._token_lock:
-            manager = self._token_managers.get(key)
-            if manager is None:
-                for name in ("clientSecret", "refreshToken"):
-                    self.secrets.add(params.get(name))
-                refresh = self.scopes.lookup("refresh_token")
-                self.secrets.add(refresh)
-                manager = TokenManager(
-                    OAuth2Settings.from_postman(params),
-                    store=self._store,
-                    client=self._client(OAUTH_CASSETTE, internal=True),
-                    secrets=self.secrets,
-                    refresh_token=refresh or None,
-                )
-                self._token_managers[key] = manager
-            return manager
 
     # --- running ---------------------------------------------------------------------------
 
@@ -398,36 +392,6 @@ def open_session(options: RunOptions) -> Iterator[Session]:
         yield Session(options, stack)
 
 
-def resolve_oauth2_params(
-    collection_path: Path, environment_path: Path | None, env_vars: Mapping[str, str]
-) -> dict[str, str]:
-    """The collection's OAuth 2.0 attributes with variables resolved (for ``harness auth``)."""
-    collection = load_collection(collection_path)
-    options = RunOptions(
-        collection=collection_path, environment=environment_path, env_vars=dict(env_vars)
-    )
-    scopes = load_scopes(collection, options)
-    auth = collection.auth
-    if auth is None or auth.type != "oauth2":
-        auth = next(
-            (r.auth for r in collection.requests() if r.auth and r.auth.type == "oauth2"), None
-        )
-    if auth is None:
-        raise InputError(
-            f"{collection_path} configures no OAuth 2.0 auth (collection, folder or request).",
-            hint="Set Authorization > OAuth 2.0 on the collection in Postman and export it again.",
-        )
-    resolver = Resolver(scopes)
-    params = {
-        k: "" if v is None else str(resolver.resolve_any(v, "the collection's OAuth 2.0 settings"))
-        for k, v in auth.params.items()
-    }
-    refresh = scopes.lookup("refresh_token")
-    if refresh and not params.get("refreshToken"):
-        params["refreshToken"] = refresh
-    return params
-
-
 def cassette_stem(name: str) -> str:
     """A file stem for user text: ``Patient registration [1]`` -> ``patient-registration-1``.
 
@@ -451,4 +415,4 @@ def inside(directory: Path, name: str) -> Path:
     return path
 
 
-__all__ = ["RunOptions", "Session", "open_session", "os_env_name", "resolve_oauth2_params"]
+__all__ = ["RunOptions", "Session", "open_session", "os_env_name"]

@@ -19,11 +19,13 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.build import BuiltRequest
+from harness.collection import Auth
 from harness.errors import AuthError, InputError
 from harness.loopback import is_loopback_url
 from harness.oauth_attributes import TokenPlacement
 from harness.ratelimit import RateLimiter
 from harness.results import Attempt, Cause
+from harness.variables import Resolver
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -38,6 +40,10 @@ class TokenSource(Protocol):
     def access_token(self) -> str: ...
 
     def refresh_after_401(self, rejected: str) -> str: ...
+
+
+# The run's token source for a request's oauth2 block, its variables resolved by the resolver.
+TokensFor = Callable[[Auth, Resolver], TokenSource]
 
 
 @dataclass(frozen=True)

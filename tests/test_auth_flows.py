@@ -273,3 +273,27 @@ def test_secrets_stay_out_of_logs_during_a_whole_lifecycle(
     assert sb.client_secret in registered and first in registered
     assert len(registered) >= 6  # client secret, code, three access and refresh tokens
     assert secrets.find_in(caplog.text) == []
+
+
+def test_auth_cli_resolves_the_collections_settings_without_the_run_machinery(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness import paths
+    from harness.cli import main
+
+    monkeypatch.delenv("DRCHRONO_REFRESH_TOKEN", raising=False)
+    args = ["--collection", str(paths.DEFAULT_COLLECTION), "--token-store", str(tmp_path / "t")]
+    variables = {
+        "auth_base_url": "https://auth.example",
+        "client_id": "cid",
+        "client_secret": "secret-value",
+        "redirect_uri": "http://127.0.0.1/cb",
+    }
+    for name, value in variables.items():
+        args += ["--env-var", f"{name}={value}"]
+    assert main(["auth", "status", *args]) == 0
+    out = capsys.readouterr().out
+    assert "DrChronoToken" in out and "https://auth.example/o/token/" in out
+    assert "secret-value" not in out
+    assert main(["auth", "status", *args, "--env-var", "no-equals-sign"]) == 2
+    assert "'no-equals-sign' is not of the form NAME=VALUE" in capsys.readouterr().err

@@ -61,7 +61,7 @@ def runner(handler, reporter: Collect, *, workers: int = 1, bail: bool = False) 
     return Runner(
         scopes=Scopes(environment={"base": "http://127.0.0.1"}, os_environ={}),
         sender_for=lambda unit: Sender(client, policy=RetryPolicy(retries=0)),
-        tokens_for=lambda params: None,  # type: ignore[arg-type,return-value]
+        tokens_for=lambda auth, resolver: None,  # type: ignore[arg-type,return-value]
         contracts=None,
         secrets=SecretRegistry(),
         reporters=[reporter],

@@ -82,13 +82,13 @@ def test_401_refreshes_once_and_resends_with_the_new_token() -> None:
     handler, seen = scripted(401, 200)
     send, _ = sender(handler)
     tokens = Tokens()
-    exchange = send.send(BuiltRequest("POST", "http://127.0.0.1/x", oauth2_params={}), tokens)
+    exchange = send.send(BuiltRequest("POST", "http://127.0.0.1/x"), tokens)
     assert exchange.response is not None and exchange.response.status_code == 200
     assert [r.headers["Authorization"] for r in seen] == ["Bearer tok-1", "Bearer tok-2"]
     assert tokens.refreshes == 1
     handler, seen = scripted(401)
     send, _ = sender(handler)
-    exchange = send.send(BuiltRequest("GET", "http://127.0.0.1/x", oauth2_params={}), Tokens())
+    exchange = send.send(BuiltRequest("GET", "http://127.0.0.1/x"), Tokens())
     assert exchange.response is not None and exchange.response.status_code == 401
     assert len(seen) == 2  # one refresh, one resend, then give up
 
@@ -123,7 +123,7 @@ def test_token_over_plain_http_to_a_remote_host_is_refused(url: str) -> None:
     handler, seen = scripted(200)
     send, _ = sender(handler)
     with pytest.raises(InputError, match="plain HTTP"):
-        send.send(BuiltRequest("GET", url, oauth2_params={}), Tokens())
+        send.send(BuiltRequest("GET", url), Tokens())
     assert seen == []
 
 
@@ -133,7 +133,7 @@ def test_token_over_plain_http_to_a_remote_host_is_refused(url: str) -> None:
 def test_token_over_plain_http_to_this_machine_is_sent(url: str) -> None:
     handler, seen = scripted(200)
     send, _ = sender(handler)
-    send.send(BuiltRequest("GET", url, oauth2_params={}), Tokens())
+    send.send(BuiltRequest("GET", url), Tokens())
     assert [r.headers["Authorization"] for r in seen] == ["Bearer tok-1"]
 
 
@@ -141,7 +141,7 @@ def test_token_goes_to_query_when_the_collection_says_so() -> None:
     handler, seen = scripted(200)
     send, _ = sender(handler)
     send.send(
-        BuiltRequest("GET", "https://h/x?a=1", oauth2_params={}),
+        BuiltRequest("GET", "https://h/x?a=1"),
         Tokens(TokenPlacement(in_query=True)),
     )
     assert seen[0].url.params["access_token"] == "tok-1"

@@ -1,8 +1,9 @@
 """``harness auth login|status|refresh|revoke|logout``.
 
 Each command resolves the collection's OAuth 2.0 settings (collection + environment + --env-var +
-DRCHRONO_* OS variables, via :func:`harness.runtime.resolve_oauth2_params`), opens the token store
-and acts on the one token set those settings name. Nothing printed ever contains a token.
+DRCHRONO_* OS variables, via :func:`harness.oauth_attributes.collection_oauth2_attributes`), opens
+the token store and acts on the one token set those settings name. Nothing printed ever contains a
+token.
 """
 
 from __future__ import annotations
@@ -13,17 +14,14 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
-
-import httpx
+from typing import TYPE_CHECKING, Any, TextIO
 
 from harness import paths
-from harness.auth.login import login
-from harness.auth.manager import TokenManager
-from harness.auth.settings import OAuth2Settings
-from harness.auth.store import TokenStore
-from harness.errors import EXIT_OK, InputError
-from harness.redaction import SecretRegistry
+from harness.errors import EXIT_OK
+
+if TYPE_CHECKING:  # the engine loads when a command runs, so `harness --help` stays fast
+    from harness.auth.manager import TokenManager
+    from harness.auth.store import TokenStore
 
 TOKEN_TIMEOUT_S = 30.0
 
@@ -121,6 +119,8 @@ def login_command(
     **login_options: Any,
 ) -> int:
     stream = out or sys.stdout
+    from harness.auth.login import login
+
     with _manager(params, store) as manager:
         login(
             manager,
@@ -178,23 +178,33 @@ def logout_command(params: Mapping[str, str], store: TokenStore, out: TextIO | N
 
 
 def _params(args: argparse.Namespace) -> dict[str, str]:
-    from harness.runtime import resolve_oauth2_params  # the run machinery loads lazily
+    from harness.collection import load_collection
+    from harness.oauth_attributes import collection_oauth2_attributes
+    from harness.variables import Scopes, load_variable_file, parse_assignments
 
-    env_vars: dict[str, str] = {}
-    for item in args.env_var:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"--env-var {item.split('=')[0]!r} must look like KEY=VALUE.")
-        env_vars[key] = value
-    return resolve_oauth2_params(args.collection, args.environment, env_vars)
+    collection = load_collection(args.collection)
+    scopes = Scopes(
+        collection=dict(collection.variables),
+        environment=load_variable_file(args.environment) if args.environment else {},
+        environment_overrides=parse_assignments(args.env_var),
+    )
+    return collection_oauth2_attributes(collection, scopes)
 
 
 def _store(args: argparse.Namespace) -> TokenStore:
+    from harness.auth.store import TokenStore
+
     return TokenStore(args.token_store) if args.token_store else TokenStore.default()
 
 
 @contextlib.contextmanager
 def _manager(params: Mapping[str, str], store: TokenStore) -> Iterator[TokenManager]:
+    import httpx
+
+    from harness.auth.manager import TokenManager
+    from harness.auth.settings import OAuth2Settings
+    from harness.redaction import SecretRegistry
+
     settings = OAuth2Settings.from_postman(params)
     secrets = SecretRegistry()
     seed = settings.refresh_token or os.environ.get("DRCHRONO_REFRESH_TOKEN") or None

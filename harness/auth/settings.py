@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.build import check_header
 from harness.errors import InputError
 from harness.loopback import is_loopback_host
 from harness.oauth_attributes import TokenPlacement
@@ -227,9 +228,9 @@ def _placement(values: Mapping[str, str]) -> TokenPlacement:
             f"The OAuth 2.0 setting 'addTokenTo' is {add_to!r}; expected one of 'header', "
             "'queryParams'."
         )
-    return TokenPlacement(
-        in_query=add_to == "queryParams", header_prefix=values.get("headerPrefix", "Bearer")
-    )
+    prefix = values.get("headerPrefix", "Bearer")
+    check_header("Authorization", prefix, "the collection's OAuth 2.0 settings (headerPrefix)")
+    return TokenPlacement(in_query=add_to == "queryParams", header_prefix=prefix)
 
 
 def _challenge(text: str) -> str:

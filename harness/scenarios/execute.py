@@ -20,12 +20,13 @@ from harness.checks import classify
 from harness.collection import Auth, Body, KeyValue, RequestItem, Url
 from harness.errors import HarnessError
 from harness.execute import Execution, RequestExecutor, RunnerConfig
+from harness.oauth_attributes import resolve_oauth2_attributes
 from harness.results import Attempt, Cause, Check, RequestResult, Verdict
 from harness.runtime import SCENARIO_AUTH_CASSETTE
 from harness.scenarios.expect import as_text, capture_values, check_all, check_json
 from harness.scenarios.model import UNSET, CaptureSpec, Scenario, Step
 from harness.scenarios.templates import TemplateProblem, helpers, render
-from harness.sender import TokenSource
+from harness.sender import TokensFor, TokenSource
 from harness.variables import Resolver, Scopes
 
 Emit = Callable[[RequestResult], None]
@@ -96,13 +97,14 @@ class ScenarioExecutor:
 
     # --- tokens for steps that bring their own refresh token ---------------------------------
 
-    def tokens_with(self, refresh_token: str) -> Callable[[Mapping[str, str]], TokenSource]:
-        def tokens_for(params: Mapping[str, str]) -> TokenSource:
+    def tokens_with(self, refresh_token: str) -> TokensFor:
+        def tokens_for(auth: Auth, resolver: Resolver) -> TokenSource:
             from harness.auth import OAuth2Settings, TokenManager, TokenStore
 
             manager = self._scenario_tokens.get(refresh_token)
             if manager is None:
                 self.session.secrets.add(refresh_token)
+                params = resolve_oauth2_attributes(auth, resolver)
                 settings = OAuth2Settings.from_postman(
                     {
                         **params,
