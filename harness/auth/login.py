@@ -13,7 +13,6 @@ import socket
 import threading
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from harness.auth.manager import TokenManager
@@ -27,11 +26,6 @@ _PAGE = (
     b"<!doctype html><title>harness</title><p>Authorization received. "
     b"You can close this tab and return to the terminal.</p>"
 )
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    params: dict[str, str]
 
 
 def loopback_redirect(redirect_uri: str | None) -> bool:

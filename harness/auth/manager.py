@@ -138,7 +138,7 @@ class TokenManager:
             log.info(
                 "Access token for %r was rejected (401); refreshing.", self.settings.token_name
             )
-            token = self._obtain(current, forced=True)
+            token = self._obtain(current)
             with self._guard:
                 self._reactive[fingerprint(_access(token))] = self._clock()
             return _access(token)
@@ -167,7 +167,7 @@ class TokenManager:
     def refresh(self) -> StoredToken:
         """Refresh now, whatever the expiry (``harness auth refresh``)."""
         with self._store.locked():
-            return self._obtain(self._current(), forced=True)
+            return self._obtain(self._current())
 
     def status(self) -> dict[str, Any]:
         """What a person may see about the stored token: never the token itself."""
@@ -276,7 +276,7 @@ class TokenManager:
         left = token.expires_in(self._clock())
         return bool(token.access_token) and (left is None or left > 0)
 
-    def _obtain(self, current: StoredToken | None, *, forced: bool = False) -> StoredToken:
+    def _obtain(self, current: StoredToken | None) -> StoredToken:
         """Get a new token set with whatever grant is possible. Call with the lock held."""
         self._outage.check()  # before any pending marker is written: nothing will be sent
         refresh = current.refresh_token if current and current.refresh_token else None

@@ -16,6 +16,7 @@ from typing import Any
 from authlib.common.security import generate_token
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7009.parameters import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from harness.auth.settings import ClientAuthentication, OAuth2Settings
@@ -91,8 +92,7 @@ def token_request(
 
 
 def revoke_request(settings: OAuth2Settings, token: str, hint: str) -> TokenRequest:
-    body = prepare_token_request("unused", token=token, token_type_hint=hint)
-    body = body.split("&", 1)[1]  # prepare_token_request always leads with grant_type
+    body, _ = prepare_revoke_token_request(token, token_type_hint=hint)
     return _with_client_auth(settings, settings.revoke_url, "revoke", body)
 
 
