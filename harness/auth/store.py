@@ -40,6 +40,7 @@ from typing import Any
 import filelock
 import platformdirs
 
+from harness.atomicfile import atomic_binary_writer
 from harness.auth.crash import crash_point, crash_requested
 from harness.errors import HarnessError
 
@@ -246,7 +247,18 @@ class TokenStore:
             "tokens": {k: v.to_json() for k, v in sorted(entries.items())},
         }
         data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
-        _atomic_write(self._path, data, crash_hooks=crash_hooks)
+        # Dead writers' temp files stay until below: one may hold a refresh result to recover.
+        with atomic_binary_writer(self._path, remove_stale=False) as handle:
+            if crash_hooks and crash_requested("store_write_partial"):
+                handle.write(data[: len(data) // 2])
+                handle.flush()
+                os.fsync(handle.fileno())
+                crash_point("store_write_partial")
+            handle.write(data)
+            if crash_hooks and crash_requested("during_store_write"):
+                handle.flush()
+                os.fsync(handle.fileno())  # complete and durable, but never renamed
+                crash_point("during_store_write")
         if not any(e.pending for e in entries.values()):
             # With the lock held no write is in progress, so a temp file is a dead process's
             # leftover; with a pending marker it may still hold a refresh result to recover.
@@ -301,35 +313,6 @@ def _parse(raw: bytes | None) -> dict[str, StoredToken]:
         raise _CorruptStore(
             type(err).__name__ if isinstance(err, TypeError) else str(err)[:80]
         ) from None
-
-
-def _atomic_write(path: Path, data: bytes, *, crash_hooks: bool = False) -> None:
-    """Temp file beside ``path``, fsync, rename over it, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if crash_hooks and crash_requested("store_write_partial"):
-                handle.write(data[: len(data) // 2])
-                handle.flush()
-                os.fsync(handle.fileno())
-                crash_point("store_write_partial")
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if crash_hooks:
-            crash_point("during_store_write")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 _REGISTRY_LOCK = threading.Lock()
