@@ -28,15 +28,18 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
         handle.write(text)
 
 
-def atomic_binary_writer(
-    path: Path, *, mode: int = 0o600, dir_mode: int = 0o700, remove_stale: bool = True
-) -> contextlib.AbstractContextManager[IO[bytes]]:
-    """:func:`atomic_writer` for bytes; a missing directory is made with ``dir_mode``.
+def atomic_write_bytes(
+    path: Path, data: bytes, *, mode: int = 0o600, dir_mode: int = 0o700, remove_stale: bool = True
+) -> None:
+    """Write ``data`` as :func:`atomic_write_text` does; a missing directory gets ``dir_mode``.
 
     ``remove_stale=False`` keeps dead writers' temp files, for a caller that may still recover
     one (the token store adopts a complete refresh result whose rename never happened).
     """
-    return _atomic_file(path, binary=True, mode=mode, dir_mode=dir_mode, remove_stale=remove_stale)
+    with _atomic_file(
+        path, binary=True, mode=mode, dir_mode=dir_mode, remove_stale=remove_stale
+    ) as handle:
+        handle.write(data)
 
 
 @contextlib.contextmanager

@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 
-from harness.auth.crash import crash_point
 from harness.auth.outage import EndpointOutage
 from harness.auth.protocol import (
     TokenRequest,
@@ -347,7 +346,6 @@ class TokenManager:
             pid=os.getpid(),
         )
         self._store.put(dataclasses.replace(base, pending=marker))
-        crash_point("before_request")
 
         request = token_request(s, "refresh_token", url=s.refresh_url, refresh_token=refresh_token)
         log.info("Refreshing the OAuth 2.0 token %r at %s.", s.token_name, request.url)
@@ -378,12 +376,10 @@ class TokenManager:
         except AuthError:
             self._unanswered.add(marker)  # the outcome is unknown: the marker stays
             raise
-        crash_point("after_response")
         token = self._stored(
             response, source="refresh", previous_refresh=refresh_token, seed_sha256=base.seed_sha256
         )
-        self._store.put(token, crash_hooks=True)
-        crash_point("after_store_write")
+        self._store.put(token)
         self._cached = token
         return token
 
