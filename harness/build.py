@@ -17,16 +17,12 @@ import httpx
 
 from harness.collection import Auth, Body, KeyValue, RequestItem, named_input_file
 from harness.errors import InputError
+from harness.http_headers import check_header
 from harness.reporters.text import report_text
 from harness.request_auth import RequestAuth, auth_for
 from harness.variables import Resolver
 
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
-# RFC 9110 token characters: what a header name may be made of.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# What a header value may hold, as Node (so Newman) allows it: tab, printable ASCII and the
-# Latin-1 range, sent as one byte each. Anything else fails that request, as in Newman.
-_HEADER_VALUE_BAD_CHAR = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _SHOWN_URL_CHARS = 200  # a bad URL is quoted in the message, up to this much of it
 
 
@@ -211,22 +207,6 @@ def _sources(field: KeyValue) -> list[str]:
     if field.src is None:
         return []
     return [field.src] if isinstance(field.src, str) else list(field.src)
-
-
-def check_header(name: str, value: str, where: str) -> None:
-    if not _HEADER_NAME.fullmatch(name):
-        raise InputError(
-            f"Header name {name[:100]!r} of {where} is not a valid HTTP header name.",
-            hint="Use only letters, digits and !#$%&'*+-.^_`|~ in header names.",
-        )
-    bad = _HEADER_VALUE_BAD_CHAR.search(value)
-    if bad is not None:
-        raise InputError(
-            f"Header {name!r} of {where} contains {bad.group()!r} (U+{ord(bad.group()):04X}), "
-            "which an HTTP header cannot carry (header values are Latin-1, without control "
-            "characters, as in Newman).",
-            hint="Percent-encode the value, or put it in the body.",
-        )
 
 
 def _safe_path(src: str, root: Path, allow_outside: bool, where: str) -> Path:

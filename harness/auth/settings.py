@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.build import check_header
 from harness.errors import InputError
+from harness.http_headers import check_header
 from harness.loopback import is_loopback_host
 from harness.oauth_attributes import TokenPlacement
 
