@@ -201,3 +201,8 @@ def test_auth_subcommands_are_registered() -> None:
         )
         assert args.func is func
         assert args.env_var == ["a=b"] and args.no_browser
+
+
+def test_a_header_prefix_no_header_can_carry_is_refused_before_any_traffic() -> None:
+    with pytest.raises(InputError, match=r"headerPrefix.*cannot carry"):
+        settings(headerPrefix="Bearer\r\nX-Injected: 1")
