@@ -2,7 +2,8 @@
 
 The temporary file is named ``.NAME.PID.RANDOM.tmp`` beside its target. A writer killed before
 its rename leaves one behind; the next write of the same file removes those whose process is
-gone, so reports, cassettes and state files do not collect stray ``.tmp`` files.
+gone, so reports, cassettes and state files do not collect stray ``.tmp`` files. (The token store
+opts out and cleans its own: such a file may hold a refresh result it can still recover.)
 """
 
 from __future__ import annotations
@@ -14,20 +15,51 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+
+def atomic_writer(path: Path, *, mode: int = 0o644) -> contextlib.AbstractContextManager[IO[str]]:
+    """Yield a text file beside ``path``; on success fsync it and rename it over ``path``."""
+    return _atomic_file(path, binary=False, mode=mode)
+
+
+def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
+    with atomic_writer(path, mode=mode) as handle:
+        handle.write(text)
+
+
+def atomic_write_bytes(
+    path: Path, data: bytes, *, mode: int = 0o600, dir_mode: int = 0o700, remove_stale: bool = True
+) -> None:
+    """Write ``data`` as :func:`atomic_write_text` does; a missing directory gets ``dir_mode``.
+
+    ``remove_stale=False`` keeps dead writers' temp files, for a caller that may still recover
+    one (the token store adopts a complete refresh result whose rename never happened).
+    """
+    with _atomic_file(
+        path, binary=True, mode=mode, dir_mode=dir_mode, remove_stale=remove_stale
+    ) as handle:
+        handle.write(data)
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[IO[str]]:
-    """Yield a text file beside ``path``; on success fsync it and rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path)
+def _atomic_file(
+    path: Path,
+    *,
+    binary: bool,
+    mode: int,
+    dir_mode: int = 0o777,
+    remove_stale: bool = True,
+) -> Iterator[Any]:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=dir_mode)
+    if remove_stale:
+        remove_stale_temps(path)
     fd, temp_name = tempfile.mkstemp(
         prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
     )
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -37,11 +69,6 @@ def atomic_writer(path: Path, *, mode: int = 0o644) -> Iterator[IO[str]]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-
-
-def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
-    with atomic_writer(path, mode=mode) as handle:
-        handle.write(text)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -15,24 +15,20 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from harness.collection import Body, KeyValue, RequestItem, named_input_file
+from harness.collection import Auth, Body, KeyValue, RequestItem, named_input_file
 from harness.errors import InputError
+from harness.http_headers import check_header
 from harness.reporters.text import report_text
 from harness.request_auth import RequestAuth, auth_for
 from harness.variables import Resolver
 
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
-# RFC 9110 token characters: what a header name may be made of.
-_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# What a header value may hold, as Node (so Newman) allows it: tab, printable ASCII and the
-# Latin-1 range, sent as one byte each. Anything else fails that request, as in Newman.
-_HEADER_VALUE_BAD_CHAR = re.compile(r"[^\t\x20-\x7e\x80-\xff]")
 _SHOWN_URL_CHARS = 200  # a bad URL is quoted in the message, up to this much of it
 
 
 @dataclass
 class BuiltRequest:
-    """What will be sent. ``oauth2`` tells the sender to attach a token from the token manager."""
+    """What will be sent (before a token from the token manager is attached)."""
 
     method: str
     url: str
@@ -40,7 +36,8 @@ class BuiltRequest:
     content: bytes | None = None
     files: list[tuple[str, tuple[str, bytes]]] | None = None
     form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
-    oauth2_params: dict[str, str] | None = None  # resolved oauth2 attributes (effective auth)
+    # The effective oauth2 block, unresolved: the run's token manager for it attaches the token.
+    oauth2: Auth | None = None
     auth: RequestAuth | None = None  # signs the request as it is sent (oauth1, digest, hawk, ...)
     # What the auth block puts on the wire: secrets by construction, whatever the variable's name.
     auth_secrets: list[str] = field(default_factory=list)
@@ -76,9 +73,7 @@ def build_request(
             hint="Fix the escape sequence in the collection or variable that holds it.",
         ) from None
     for name, value in built.headers:
-        _check_header(name, value, where)
-    if built.oauth2_params is not None:
-        _check_header("Authorization", built.oauth2_params.get("headerPrefix", ""), where)
+        check_header(name, value, where)
     return built
 
 
@@ -184,6 +179,9 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
     auth = item.auth
     if auth is None:
         return
+    if auth.type == "oauth2":
+        built.oauth2 = auth  # resolved once per configuration, not per request
+        return
     params = {
         k: resolver.resolve_any(v, f"the {auth.type} auth of {where}")
         for k, v in auth.params.items()
@@ -204,8 +202,6 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
             built.url += ("&" if "?" in built.url else "?") + urlencode([(key, value)])
         else:
             _default_header(built, key, value)
-    elif auth.type == "oauth2":
-        built.oauth2_params = {k: "" if v is None else str(v) for k, v in params.items()}
     else:
         built.auth = auth_for(
             auth.type, params, where, header_names=[name for name, _ in built.headers]
@@ -228,22 +224,6 @@ def _sources(field: KeyValue) -> list[str]:
     if field.src is None:
         return []
     return [field.src] if isinstance(field.src, str) else list(field.src)
-
-
-def _check_header(name: str, value: str, where: str) -> None:
-    if not _HEADER_NAME.fullmatch(name):
-        raise InputError(
-            f"Header name {name[:100]!r} of {where} is not a valid HTTP header name.",
-            hint="Use only letters, digits and !#$%&'*+-.^_`|~ in header names.",
-        )
-    bad = _HEADER_VALUE_BAD_CHAR.search(value)
-    if bad is not None:
-        raise InputError(
-            f"Header {name!r} of {where} contains {bad.group()!r} (U+{ord(bad.group()):04X}), "
-            "which an HTTP header cannot carry (header values are Latin-1, without control "
-            "characters, as in Newman).",
-            hint="Percent-encode the value, or put it in the body.",
-        )
 
 
 def _safe_path(src: str, root: Path, allow_outside: bool, where: str) -> Path:

@@ -51,10 +51,38 @@ class CassetteMissError(CassetteError):
 
 
 class AuthError(HarnessError):
-    """Obtaining or refreshing a token failed in a way the user must fix (re-login, fix secret)."""
+    """Obtaining or refreshing a token failed in a way the user must fix (re-login, fix secret).
+
+    Which failures stop a run is decided here, in one place: :attr:`credentials_refused` is true
+    for the token endpoint's :data:`REFUSED_CREDENTIALS_CODES` and for a missing refresh token.
+    """
 
     @property
     def credentials_refused(self) -> bool:
         """The credentials themselves are refused or missing: no retry and no later request of
         the run can get a token, so the run stops at once (exit 2) instead of failing each one."""
         return False
+
+
+# Token endpoint answers that no retry and no later request can change: the credentials are dead.
+REFUSED_CREDENTIALS_CODES = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+
+
+class TokenEndpointError(AuthError):
+    """The token endpoint answered with an RFC 6749 error code (``invalid_grant``, ...)."""
+
+    def __init__(self, message: str, *, error_code: str, hint: str | None = None) -> None:
+        self.error_code = error_code
+        super().__init__(message, hint=hint)
+
+    @property
+    def credentials_refused(self) -> bool:
+        return self.error_code in REFUSED_CREDENTIALS_CODES
+
+
+class MissingRefreshTokenError(AuthError):
+    """No refresh token anywhere (store, environment) for a grant that needs a person."""
+
+    @property
+    def credentials_refused(self) -> bool:
+        return True  # nothing later in the run can produce one

@@ -90,13 +90,17 @@ class ExchangeRunner:
             url=item.url.raw,
             index=index,
         )
+        resolver = Resolver(scopes)
         try:
             built = build_request(
                 item,
-                Resolver(scopes),
+                resolver,
                 files_root=self.settings.files_root,
                 allow_outside_files=self.settings.allow_outside_files,
             )
+            source: TokenSource | None = None
+            if built.oauth2 is not None:
+                source = (tokens or self.tokens).tokens_for(built.oauth2, resolver)
         except UnresolvedVariableError as exc:
             result.verdict, result.cause = Verdict.SKIPPED, Cause.INPUT
             result.message = (
@@ -111,10 +115,7 @@ class ExchangeRunner:
         for secret in built.auth_secrets:
             self.secrets.add(secret)
         result.url = self.secrets.redact(built.url)
-        source: TokenSource | None = None
         try:
-            if built.oauth2_params is not None:
-                source = (tokens or self.tokens).tokens_for(built.oauth2_params)
             exchange = sender.send(built, source)
         except InputError as exc:
             return ExchangeOutcome(self._errored(result, Cause.INPUT, str(exc)))

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from harness.checks import ContractChecker
-from harness.collection import Collection
+from harness.collection import Auth, Collection
 from harness.redaction import SecretRegistry
 from harness.sender import Sender, TokenSource
-from harness.variables import Scopes
+from harness.variables import Resolver, Scopes
 
 if TYPE_CHECKING:
     from harness.exchange import ExchangeRunner
@@ -44,7 +44,7 @@ class SandboxControl(Protocol):
 class TokenProvider(Protocol):
     """Token sources for a run's OAuth configurations (``harness.session.tokens.RunTokens``)."""
 
-    def tokens_for(self, params: Mapping[str, str]) -> TokenSource: ...
+    def tokens_for(self, auth: Auth, resolver: Resolver) -> TokenSource: ...
 
     def with_refresh_token(self, token: str) -> TokenProvider:
         """Token sources that use ``token`` (a scenario step's own) and never the run's store."""

@@ -19,21 +19,31 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.build import BuiltRequest
+from harness.collection import Auth
 from harness.errors import AuthError, InputError
+from harness.loopback import is_loopback_url
+from harness.oauth_attributes import TokenPlacement
 from harness.ratelimit import RateLimiter
 from harness.results import Attempt, Cause
+from harness.variables import Resolver
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
-_LOOPBACK_HOSTS = {"localhost", "::1"}
 
 
 class TokenSource(Protocol):
     """What the sender needs from the OAuth engine (``harness.auth.TokenManager``)."""
 
+    @property
+    def placement(self) -> TokenPlacement: ...
+
     def access_token(self) -> str: ...
 
     def refresh_after_401(self, rejected: str) -> str: ...
+
+
+# The run's token source for a request's oauth2 block, its variables resolved by the resolver.
+TokensFor = Callable[[Auth, Resolver], TokenSource]
 
 
 @dataclass(frozen=True)
@@ -56,11 +66,6 @@ class Exchange:
     credentials_refused: bool = False
 
 
-def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return host in _LOOPBACK_HOSTS or host.startswith("127.")
-
-
 class Sender:
     def __init__(
         self,
@@ -80,7 +85,7 @@ class Sender:
         if (
             tokens is not None
             and urlsplit(built.url).scheme != "https"
-            and not is_loopback(built.url)
+            and not is_loopback_url(built.url)
         ):
             raise InputError(
                 f"Refusing to send an OAuth token over plain HTTP to {urlsplit(built.url).hostname}.",
@@ -99,7 +104,8 @@ class Sender:
                     note = f"rate limiter held it {waited:.2f}s"
             started = time.perf_counter()
             try:
-                response = self.client.send(self._request(built, exchange.token), auth=built.auth)
+                request = self._request(built, exchange.token, tokens)
+                response = self.client.send(request, auth=built.auth)
                 response.read()
             except httpx.TimeoutException:
                 exchange.attempts.append(Attempt(None, _ms(started), _join(note, "timed out")))
@@ -150,18 +156,12 @@ class Sender:
             exchange.error_cause, exchange.error = cause, error
             return exchange
 
-    def _request(self, built: BuiltRequest, token: str | None) -> httpx.Request:
-        headers = list(built.headers)
-        url = built.url
-        if token is not None:
-            params = built.oauth2_params or {}
-            if params.get("addTokenTo") == "queryParams":
-                query = str(httpx.QueryParams({"access_token": token}))
-                url += ("&" if "?" in url else "?") + query
-            else:
-                prefix = params.get("headerPrefix") or "Bearer"
-                headers = [(k, v) for k, v in headers if k.lower() != "authorization"]
-                headers.append(("Authorization", f"{prefix} {token}".strip()))
+    def _request(
+        self, built: BuiltRequest, token: str | None, tokens: TokenSource | None
+    ) -> httpx.Request:
+        url, headers = built.url, built.headers
+        if token is not None and tokens is not None:
+            url, headers = tokens.placement.apply(url, headers, token)
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]

@@ -15,9 +15,11 @@ import pytest
 from harness.auth import OAuth2Settings, TokenEndpointError, TokenManager, TokenStore
 from harness.auth.cli import login_command, logout_command, revoke_command, status_command
 from harness.auth.login import login
+from harness.build import BuiltRequest
 from harness.errors import AuthError
 from harness.redaction import SecretRegistry
 from harness.sandbox import Sandbox, SandboxConfig
+from harness.sender import Sender
 
 
 @pytest.fixture(scope="module")
@@ -159,29 +161,44 @@ def test_refresh_token_flow_non_interactive(sb: Sandbox) -> None:
     assert rotated and rotated != seed  # the sandbox rotated it, like DrChrono
 
 
-def test_reactive_refresh_after_401_through_httpx_auth(sb: Sandbox) -> None:
+def test_reactive_refresh_after_401_through_the_sender(sb: Sandbox) -> None:
     tokens = make_manager(sb, seed=sb.issue_refresh_token())
     first = tokens.access_token()
     sb.expire_access_tokens()  # the server forgets it; our clock still says valid
     sb.reset_request_counts()
-    with httpx.Client(auth=tokens.httpx_auth(), follow_redirects=True) as api:
-        assert api.get(f"{sb.base_url}/api/users/current").status_code == 200
-        assert api.get(f"{sb.base_url}/api/users/current").status_code == 200
+    with httpx.Client(follow_redirects=True) as api:
+        sender = Sender(api)
+        for _ in range(2):
+            exchange = sender.send(BuiltRequest("GET", f"{sb.base_url}/api/users/current"), tokens)
+            assert exchange.response is not None and exchange.response.status_code == 200
     assert sb.request_count("/o/token/") == 1
     assert tokens.access_token() != first
     assert tokens.refresh_after_401(first) == tokens.access_token()  # a late worker: no refresh
     assert sb.request_count("/o/token/") == 1
 
 
-def test_token_in_query_parameter(sb: Sandbox) -> None:
+def sent_with(tokens: TokenManager, url: str) -> httpx.Request:
+    """The request the sender puts on the wire for ``url`` with ``tokens`` (answered 200)."""
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as api:
+        Sender(api).send(BuiltRequest("GET", url), tokens)
+    return seen[0]
+
+
+def test_token_in_query_parameter_or_header_with_the_collections_prefix(sb: Sandbox) -> None:
     tokens = make_manager(sb, seed=sb.issue_refresh_token(), addTokenTo="queryParams")
-    applied = tokens.authorization()
-    assert (applied.place, applied.name) == ("query", "access_token")
-    request = httpx.Request("GET", f"{sb.base_url}/api/users/current?x=1")
-    applied.apply(request)
-    assert request.url.params["access_token"] == tokens.access_token()
-    header = make_manager(sb, seed=sb.issue_refresh_token(), headerPrefix="Token").header()
-    assert header[0] == "Authorization" and header[1].startswith("Token ")
+    sent = sent_with(tokens, f"{sb.base_url}/api/users/current?x=1")
+    assert sent.url.params["x"] == "1"
+    assert sent.url.params["access_token"] == tokens.access_token()
+    assert "authorization" not in sent.headers
+    tokens = make_manager(sb, seed=sb.issue_refresh_token(), headerPrefix="Token")
+    sent = sent_with(tokens, f"{sb.base_url}/api/users/current")
+    assert sent.headers["Authorization"] == f"Token {tokens.access_token()}"
 
 
 def test_client_credentials_grant(sb: Sandbox) -> None:
@@ -256,3 +273,27 @@ def test_secrets_stay_out_of_logs_during_a_whole_lifecycle(
     assert sb.client_secret in registered and first in registered
     assert len(registered) >= 6  # client secret, code, three access and refresh tokens
     assert secrets.find_in(caplog.text) == []
+
+
+def test_auth_cli_resolves_the_collections_settings_without_the_run_machinery(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness import paths
+    from harness.cli import main
+
+    monkeypatch.delenv("DRCHRONO_REFRESH_TOKEN", raising=False)
+    args = ["--collection", str(paths.DEFAULT_COLLECTION), "--token-store", str(tmp_path / "t")]
+    variables = {
+        "auth_base_url": "https://auth.example",
+        "client_id": "cid",
+        "client_secret": "secret-value",
+        "redirect_uri": "http://127.0.0.1/cb",
+    }
+    for name, value in variables.items():
+        args += ["--env-var", f"{name}={value}"]
+    assert main(["auth", "status", *args]) == 0
+    out = capsys.readouterr().out
+    assert "DrChronoToken" in out and "https://auth.example/o/token/" in out
+    assert "secret-value" not in out
+    assert main(["auth", "status", *args, "--env-var", "no-equals-sign"]) == 2
+    assert "'no-equals-sign' is not of the form NAME=VALUE" in capsys.readouterr().err

@@ -20,9 +20,10 @@ import httpx
 import pytest
 
 from harness.auth import OAuth2Settings, StoredToken, TokenManager, TokenStore
-from harness.auth.crash import CRASH_EXIT_CODE
 from harness.redaction import SecretRegistry
 from harness.sandbox import Sandbox, SandboxConfig
+from tests.conftest import PROJECT
+from tests.crash_helpers.crash_at import CRASH_EXIT_CODE
 
 # Many processes sharing one token store: slow on 2 cores. `make test-slow` (and CI) runs it.
 pytestmark = pytest.mark.slow
@@ -35,6 +36,9 @@ from harness.errors import HarnessError
 from harness.redaction import SecretRegistry
 
 store_path, mode, go_file = sys.argv[1], sys.argv[2], sys.argv[3]
+if os.environ.get("CRASH_AT"):
+    from tests.crash_helpers.crash_at import arm
+    arm(os.environ["CRASH_AT"])
 params = json.loads(os.environ["WORKER_PARAMS"])
 while go_file != "-" and not os.path.exists(go_file):
     time.sleep(0.005)
@@ -88,16 +92,13 @@ def spawn(
     crash_at: str | None = None,
     go_file: Path | None = None,
 ) -> subprocess.Popen[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("HARNESS_CRASH_AT", "DRCHRONO_REFRESH_TOKEN")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("CRASH_AT", "DRCHRONO_REFRESH_TOKEN")}
     env["WORKER_PARAMS"] = json.dumps(params(sb))
+    env["PYTHONPATH"] = str(PROJECT)  # for tests.crash_helpers
     if seed:
         env["DRCHRONO_REFRESH_TOKEN"] = seed
     if crash_at:
-        env["HARNESS_CRASH_AT"] = crash_at
+        env["CRASH_AT"] = crash_at
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, str(store), mode, str(go_file) if go_file else "-"],
         env=env,

@@ -15,8 +15,9 @@ from harness.auth.protocol import (
     revoke_request,
     token_request,
 )
-from harness.auth.settings import ClientAuthentication, TokenPlacement, default_revoke_url
+from harness.auth.settings import ClientAuthentication, default_revoke_url
 from harness.errors import AuthError, InputError
+from harness.oauth_attributes import TokenPlacement
 
 BASE = {
     "grant_type": "authorization_code_with_pkce",
@@ -37,9 +38,8 @@ def settings(**overrides: str) -> OAuth2Settings:
 def test_postman_attributes_become_settings() -> None:
     s = settings(addTokenTo="queryParams", client_authentication="body", headerPrefix="Token")
     assert s.grant_type is GrantType.AUTHORIZATION_CODE_PKCE
-    assert s.add_token_to is TokenPlacement.QUERY
+    assert s.placement == TokenPlacement(in_query=True, header_prefix="Token")
     assert s.client_authentication is ClientAuthentication.BODY
-    assert s.header_prefix == "Token"
     assert s.scopes == ["patients:read", "calendar:read"]
     assert s.revoke_url == "https://drchrono.com/o/revoke_token/"
     assert "very-secret-value" not in repr(s)
@@ -54,8 +54,7 @@ def test_defaults_follow_postman() -> None:
         }
     )
     assert s.grant_type is GrantType.AUTHORIZATION_CODE
-    assert s.header_prefix == "Bearer"
-    assert s.add_token_to is TokenPlacement.HEADER
+    assert s.placement == TokenPlacement(in_query=False, header_prefix="Bearer")
     assert s.client_authentication is ClientAuthentication.BASIC_HEADER
     assert s.challenge_algorithm == "S256"
 
@@ -202,3 +201,8 @@ def test_auth_subcommands_are_registered() -> None:
         )
         assert args.func is func
         assert args.env_var == ["a=b"] and args.no_browser
+
+
+def test_a_header_prefix_no_header_can_carry_is_refused_before_any_traffic() -> None:
+    with pytest.raises(InputError, match=r"headerPrefix.*cannot carry"):
+        settings(headerPrefix="Bearer\r\nX-Injected: 1")

@@ -172,6 +172,30 @@ def test_a_complete_temp_file_left_by_a_crash_is_recovered(tmp_path: Path) -> No
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_writing_another_token_set_keeps_a_dead_writers_refresh_result(tmp_path: Path) -> None:
+    """The store's writes keep temp files while a refresh is pending: one may be its result."""
+    path = tmp_path / "tokens.json"
+    store = TokenStore(path)
+    key = ("drchrono", "client-1", TOKEN_URL)
+    pending = PendingRefresh(
+        started_at=1.0, refresh_token_sha256=fingerprint("old-refresh-token"), pid=4194303
+    )
+    store.put(entry(refresh_token="old-refresh-token", pending=pending))
+    result = entry(
+        access_token="new-access-token",
+        refresh_token="new-refresh-token",
+        rotated_from_sha256=fingerprint("old-refresh-token"),
+    )
+    document = {"version": 1, "tokens": {"drchrono | client-1 | " + TOKEN_URL: result.to_json()}}
+    # Left by a writer (a process id no process has) killed before its rename.
+    (tmp_path / ".tokens.json.4194303.abcd.tmp").write_text(json.dumps(document))
+    store.put(entry(client_id="client-2", refresh_token="other"))  # another worker's token set
+    with store.locked():
+        recovered = store.recover_interrupted(key)
+    assert recovered is not None and recovered.refresh_token == "new-refresh-token"
+    assert store.get(("drchrono", "client-2", TOKEN_URL)) is not None
+
+
 # -- the manager against a fake endpoint -------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import pytest
 from harness.build import build_request
 from harness.collection import Auth, Body, KeyValue, RequestItem, Url
 from harness.errors import InputError, UnresolvedVariableError
+from harness.oauth_attributes import PerOAuth2Config, resolve_oauth2_attributes
 from harness.variables import Resolver, Scopes
 
 
@@ -89,11 +90,35 @@ def test_basic_bearer_apikey_and_oauth2_auth(tmp_path: Path) -> None:
         files_root=tmp_path,
     )
     assert apikey.url.endswith("?k=v")
-    oauth = build_request(
-        item(auth=Auth("oauth2", {"clientId": "{{cid}}"})), resolver(cid="c1"), files_root=tmp_path
-    )
-    assert oauth.oauth2_params == {"clientId": "c1"}
+    block = Auth("oauth2", {"clientId": "{{cid}}"})
+    oauth = build_request(item(auth=block), resolver(cid="c1"), files_root=tmp_path)
+    assert oauth.oauth2 is block  # the run's token manager for this block attaches the token
     assert not any(k == "Authorization" for k, _ in oauth.headers)
+    assert resolve_oauth2_attributes(block, resolver(cid="c1")) == {"clientId": "c1"}
+
+
+def test_oauth2_attributes_are_resolved_once_per_configuration() -> None:
+    block = Auth(
+        "oauth2",
+        {"clientId": "{{cid}}", "accessTokenUrl": "https://h/o/token/", "state": "{{$guid}}"},
+    )
+    made: list[dict[str, str]] = []
+
+    def create(attributes: dict[str, str]) -> int:
+        made.append(attributes)
+        return len(made)
+
+    managers = PerOAuth2Config(create)
+    first = [managers.get(block, resolver(cid="c1")) for _ in range(3)]
+    assert first == [1, 1, 1] and len(made) == 1  # one {{$guid}}, not one per request
+    assert made[0]["clientId"] == "c1" and made[0]["state"] != "{{$guid}}"
+    # Another client id (say, from an iteration data row) names another token set.
+    assert managers.get(block, resolver(cid="c2")) == 2
+    assert made[1]["clientId"] == "c2"
+    # Another block with the same values may place the token differently: its own manager.
+    query_block = Auth("oauth2", {**block.params, "addTokenTo": "queryParams"})
+    assert managers.get(query_block, resolver(cid="c1")) == 3
+    assert managers.get(block, resolver(cid="c1")) == 1
 
 
 def test_unresolved_variable_is_raised_before_anything_is_built(tmp_path: Path) -> None:

@@ -2,12 +2,13 @@
 
 Reports (JSON, JUnit, HTML) and cassettes are written by a helper process that dies with
 ``os._exit`` at an injected point (mid-write, after fsync, in place of the rename). Token refreshes
-are killed at each ``HARNESS_CRASH_AT`` point of the auth engine during a real ``harness run``.
+are killed at each point of ``tests/crash_helpers/crash_at.py`` during a real ``harness run``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.auth.crash import CRASH_EXIT_CODE, POINTS
 from harness.sandbox import Sandbox
 from tests.conftest import PROJECT, run_cli
+from tests.crash_helpers.crash_at import CRASH_EXIT_CODE, POINTS
 from tests.crash_helpers.write_artifact import CRASH_CODE, ROWS
 
 # Many processes killed mid-write: slow on 2 cores. `make test-slow` (and CI) runs it.
@@ -114,7 +115,7 @@ def test_a_sigkill_during_a_large_write_leaves_old_or_new(tmp_path: Path) -> Non
 def run_with_crash(
     sb: Sandbox, tmp_path: Path, env: Path, store: Path, crash: str | None
 ) -> tuple[int, str]:
-    result = run_cli(
+    args = [
         "run",
         "-e",
         str(env),
@@ -127,10 +128,22 @@ def run_with_crash(
         "none",
         "--timeout-request",
         "5",
+    ]
+    if crash is None:
+        result = run_cli(*args, cwd=tmp_path)
+        return result.code, result.stdout + result.stderr
+    # The same command in a process armed to die at the crash point.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("DRCHRONO_")}
+    environment.update({"CI": "1", "NO_COLOR": "1", "PYTHONPATH": str(PROJECT)})
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.crash_helpers.crash_at", crash, *args],
         cwd=tmp_path,
-        env={"HARNESS_CRASH_AT": crash} if crash else {"HARNESS_CRASH_AT": ""},
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    return result.code, result.stdout + result.stderr
+    return done.returncode, done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("point", POINTS)

@@ -12,7 +12,7 @@ from typing import cast
 import httpx
 import pytest
 
-from harness.collection import Body, RequestItem, Url
+from harness.collection import Auth, Body, RequestItem, Url
 from harness.collection_plan import collection_waves, plan_units, preflight
 from harness.errors import UnresolvedVariableError
 from harness.exchange import ExchangeRunner, ExchangeSettings
@@ -24,7 +24,7 @@ from harness.scenarios.units import ScenarioUnit
 from harness.scheduler import Scheduler
 from harness.scripts import Capture, ScriptFacts
 from harness.sender import RetryPolicy, Sender, TokenSource
-from harness.variables import Scopes
+from harness.variables import Resolver, Scopes
 
 
 def req(
@@ -66,7 +66,7 @@ class Collect:
 class NoOAuth:
     """These plans send no OAuth: asking for a token is a test bug."""
 
-    def tokens_for(self, params: Mapping[str, str]) -> TokenSource:
+    def tokens_for(self, auth: Auth, resolver: Resolver) -> TokenSource:
         raise AssertionError("no OAuth in these tests")
 
     def with_refresh_token(self, token: str) -> NoOAuth:

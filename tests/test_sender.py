@@ -7,12 +7,14 @@ import pytest
 
 from harness.build import BuiltRequest
 from harness.errors import InputError
+from harness.oauth_attributes import TokenPlacement
 from harness.results import Cause
 from harness.sender import RetryPolicy, Sender
 
 
 class Tokens:
-    def __init__(self) -> None:
+    def __init__(self, placement: TokenPlacement | None = None) -> None:
+        self.placement = placement or TokenPlacement()
         self.current = "tok-1"
         self.refreshes = 0
 
@@ -80,13 +82,13 @@ def test_401_refreshes_once_and_resends_with_the_new_token() -> None:
     handler, seen = scripted(401, 200)
     send, _ = sender(handler)
     tokens = Tokens()
-    exchange = send.send(BuiltRequest("POST", "http://127.0.0.1/x", oauth2_params={}), tokens)
+    exchange = send.send(BuiltRequest("POST", "http://127.0.0.1/x"), tokens)
     assert exchange.response is not None and exchange.response.status_code == 200
     assert [r.headers["Authorization"] for r in seen] == ["Bearer tok-1", "Bearer tok-2"]
     assert tokens.refreshes == 1
     handler, seen = scripted(401)
     send, _ = sender(handler)
-    exchange = send.send(BuiltRequest("GET", "http://127.0.0.1/x", oauth2_params={}), Tokens())
+    exchange = send.send(BuiltRequest("GET", "http://127.0.0.1/x"), Tokens())
     assert exchange.response is not None and exchange.response.status_code == 401
     assert len(seen) == 2  # one refresh, one resend, then give up
 
@@ -108,20 +110,39 @@ def test_timeouts_and_resets_become_causes() -> None:
     assert exchange.error_cause is Cause.CONNECTION and len(exchange.attempts) == 1
 
 
-def test_token_over_plain_http_to_a_remote_host_is_refused() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org/x",
+        # Names that only look local: DNS decides where they go (regression: these were loopback).
+        "http://127.example.com/x",
+        "http://127.0.0.1.nip.io/x",
+    ],
+)
+def test_token_over_plain_http_to_a_remote_host_is_refused(url: str) -> None:
     handler, seen = scripted(200)
     send, _ = sender(handler)
     with pytest.raises(InputError, match="plain HTTP"):
-        send.send(BuiltRequest("GET", "http://example.org/x", oauth2_params={}), Tokens())
+        send.send(BuiltRequest("GET", url), Tokens())
     assert seen == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1/x", "http://127.1.2.3:8080/x", "http://[::1]/x", "http://localhost/x"]
+)
+def test_token_over_plain_http_to_this_machine_is_sent(url: str) -> None:
+    handler, seen = scripted(200)
+    send, _ = sender(handler)
+    send.send(BuiltRequest("GET", url), Tokens())
+    assert [r.headers["Authorization"] for r in seen] == ["Bearer tok-1"]
 
 
 def test_token_goes_to_query_when_the_collection_says_so() -> None:
     handler, seen = scripted(200)
     send, _ = sender(handler)
     send.send(
-        BuiltRequest("GET", "https://h/x?a=1", oauth2_params={"addTokenTo": "queryParams"}),
-        Tokens(),
+        BuiltRequest("GET", "https://h/x?a=1"),
+        Tokens(TokenPlacement(in_query=True)),
     )
     assert seen[0].url.params["access_token"] == "tok-1"
     assert "authorization" not in seen[0].headers

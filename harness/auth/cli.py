@@ -1,8 +1,9 @@
 """``harness auth login|status|refresh|revoke|logout``.
 
 Each command resolves the collection's OAuth 2.0 settings (collection + environment + --env-var +
-DRCHRONO_* OS variables, via :func:`harness.session.resolve_oauth2_params`), opens the token store
-and acts on the one token set those settings name. Nothing printed ever contains a token.
+DRCHRONO_* OS variables, via :func:`harness.oauth_attributes.collection_oauth2_attributes`), opens
+the token store and acts on the one token set those settings name. Nothing printed ever contains a
+token.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from harness import paths
-from harness.auth.store import TokenStore
-from harness.errors import EXIT_OK, InputError
+from harness.errors import EXIT_OK
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the engine loads when a command runs, so `harness --help` stays fast
     from harness.auth.manager import TokenManager
+    from harness.auth.store import TokenStore
 
 TOKEN_TIMEOUT_S = 30.0
 
@@ -177,25 +178,27 @@ def logout_command(params: Mapping[str, str], store: TokenStore, out: TextIO | N
 
 
 def _params(args: argparse.Namespace) -> dict[str, str]:
-    from harness.session import resolve_oauth2_params  # the run machinery loads lazily
+    from harness.collection import load_collection
+    from harness.oauth_attributes import collection_oauth2_attributes
+    from harness.variables import Scopes, load_variable_file, parse_assignments
 
-    env_vars: dict[str, str] = {}
-    for item in args.env_var:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"--env-var {item.split('=')[0]!r} must look like KEY=VALUE.")
-        env_vars[key] = value
-    return resolve_oauth2_params(args.collection, args.environment, env_vars)
+    collection = load_collection(args.collection)
+    scopes = Scopes(
+        collection=dict(collection.variables),
+        environment=load_variable_file(args.environment) if args.environment else {},
+        environment_overrides=parse_assignments(args.env_var),
+    )
+    return collection_oauth2_attributes(collection, scopes)
 
 
 def _store(args: argparse.Namespace) -> TokenStore:
+    from harness.auth.store import TokenStore
+
     return TokenStore(args.token_store) if args.token_store else TokenStore.default()
 
 
 @contextlib.contextmanager
 def _manager(params: Mapping[str, str], store: TokenStore) -> Iterator[TokenManager]:
-    # The OAuth client stack loads only when a command talks to the token endpoint, not to
-    # build the parser.
     import httpx
 
     from harness.auth.manager import TokenManager

@@ -13,25 +13,19 @@ import socket
 import threading
 import webbrowser
 from collections.abc import Callable
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from harness.auth.manager import TokenManager
 from harness.auth.protocol import AuthorizationRequest, authorization_request
-from harness.auth.settings import is_loopback_host
 from harness.auth.store import StoredToken
 from harness.errors import AuthError
+from harness.loopback import is_loopback_host
 
 DEFAULT_TIMEOUT_S = 300.0
 _PAGE = (
     b"<!doctype html><title>harness</title><p>Authorization received. "
     b"You can close this tab and return to the terminal.</p>"
 )
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    params: dict[str, str]
 
 
 def loopback_redirect(redirect_uri: str | None) -> bool:

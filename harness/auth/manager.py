@@ -24,16 +24,13 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 
-from harness.auth.crash import crash_point
 from harness.auth.outage import EndpointOutage
 from harness.auth.protocol import (
-    TokenEndpointError,
     TokenRequest,
     TokenResponse,
     parse_token_response,
@@ -41,14 +38,15 @@ from harness.auth.protocol import (
     token_error,
     token_request,
 )
-from harness.auth.settings import (
-    GrantType,
-    OAuth2Settings,
-    TokenPlacement,
-    require_secure_url,
-)
+from harness.auth.settings import GrantType, OAuth2Settings, require_secure_url
 from harness.auth.store import PendingRefresh, StoredToken, TokenKey, TokenStore, fingerprint
-from harness.errors import AuthError, HarnessError
+from harness.errors import (
+    AuthError,
+    HarnessError,
+    MissingRefreshTokenError,
+    TokenEndpointError,
+)
+from harness.oauth_attributes import TokenPlacement
 from harness.redaction import SecretRegistry
 
 log = logging.getLogger("harness.auth")
@@ -56,29 +54,6 @@ log = logging.getLogger("harness.auth")
 # A token obtained by a reactive refresh and rejected again this soon means refreshing will not
 # help (wrong API host, wrong application): stop instead of rotating tokens in a loop.
 _REACTIVE_REJECTION_WINDOW_S = 60.0
-
-
-class MissingRefreshTokenError(AuthError):
-    """No refresh token anywhere (store, environment) for a grant that needs a person."""
-
-    @property
-    def credentials_refused(self) -> bool:
-        return True  # nothing later in the run can produce one
-
-
-@dataclass(frozen=True)
-class AppliedToken:
-    """Where the access token goes on a request: a header or a query parameter."""
-
-    place: Literal["header", "query"]
-    name: str
-    value: str = field(repr=False)
-
-    def apply(self, request: httpx.Request) -> None:
-        if self.place == "header":
-            request.headers[self.name] = self.value
-        else:
-            request.url = request.url.copy_set_param(self.name, self.value)
 
 
 class TokenManager:
@@ -113,6 +88,11 @@ class TokenManager:
         self._refused: dict[str, TokenEndpointError] = {}
         for value in (settings.client_secret, settings.password, self._seed):
             secrets.add(value)
+
+    @property
+    def placement(self) -> TokenPlacement:
+        """Where the sender puts the access token on each request."""
+        return self.settings.placement
 
     @property
     def key(self) -> TokenKey:
@@ -157,26 +137,10 @@ class TokenManager:
             log.info(
                 "Access token for %r was rejected (401); refreshing.", self.settings.token_name
             )
-            token = self._obtain(current, forced=True)
+            token = self._obtain(current)
             with self._guard:
                 self._reactive[fingerprint(_access(token))] = self._clock()
             return _access(token)
-
-    def authorization(self) -> AppliedToken:
-        token = self.access_token()
-        if self.settings.add_token_to is TokenPlacement.QUERY:
-            return AppliedToken("query", "access_token", token)
-        prefix = self.settings.header_prefix.strip()
-        return AppliedToken("header", "Authorization", f"{prefix} {token}" if prefix else token)
-
-    def header(self) -> tuple[str, str]:
-        """``("Authorization", "Bearer …")``; for collections that put the token in a header."""
-        applied = self.authorization()
-        return (applied.name, applied.value)
-
-    def httpx_auth(self) -> httpx.Auth:
-        """An ``httpx.Auth`` that applies the token and retries once after a 401."""
-        return OAuth2Auth(self)
 
     # -- interactive login and housekeeping ----------------------------------------------------
 
@@ -202,7 +166,7 @@ class TokenManager:
     def refresh(self) -> StoredToken:
         """Refresh now, whatever the expiry (``harness auth refresh``)."""
         with self._store.locked():
-            return self._obtain(self._current(), forced=True)
+            return self._obtain(self._current())
 
     def status(self) -> dict[str, Any]:
         """What a person may see about the stored token: never the token itself."""
@@ -311,7 +275,7 @@ class TokenManager:
         left = token.expires_in(self._clock())
         return bool(token.access_token) and (left is None or left > 0)
 
-    def _obtain(self, current: StoredToken | None, *, forced: bool = False) -> StoredToken:
+    def _obtain(self, current: StoredToken | None) -> StoredToken:
         """Get a new token set with whatever grant is possible. Call with the lock held."""
         self._outage.check()  # before any pending marker is written: nothing will be sent
         refresh = current.refresh_token if current and current.refresh_token else None
@@ -382,7 +346,6 @@ class TokenManager:
             pid=os.getpid(),
         )
         self._store.put(dataclasses.replace(base, pending=marker))
-        crash_point("before_request")
 
         request = token_request(s, "refresh_token", url=s.refresh_url, refresh_token=refresh_token)
         log.info("Refreshing the OAuth 2.0 token %r at %s.", s.token_name, request.url)
@@ -413,12 +376,10 @@ class TokenManager:
         except AuthError:
             self._unanswered.add(marker)  # the outcome is unknown: the marker stays
             raise
-        crash_point("after_response")
         token = self._stored(
             response, source="refresh", previous_refresh=refresh_token, seed_sha256=base.seed_sha256
         )
-        self._store.put(token, crash_hooks=True)
-        crash_point("after_store_write")
+        self._store.put(token)
         self._cached = token
         return token
 
@@ -510,22 +471,6 @@ class TokenManager:
             f"The revocation endpoint {request.url} answered HTTP {response.status_code}.",
             hint="Check revokeTokenUrl, or revoke the app's access in DrChrono.",
         )
-
-
-class OAuth2Auth(httpx.Auth):
-    """Applies the manager's token; after a 401, refreshes once and resends."""
-
-    def __init__(self, manager: TokenManager) -> None:
-        self._manager = manager
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        applied = self._manager.authorization()
-        applied.apply(request)
-        response = yield request
-        if response.status_code == 401:
-            self._manager.refresh_after_401(applied.value.split(" ")[-1])
-            self._manager.authorization().apply(request)
-            yield request
 
 
 def _access(token: StoredToken) -> str:

@@ -16,32 +16,17 @@ from typing import Any
 from authlib.common.security import generate_token
 from authlib.oauth2.auth import ClientAuth
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
+from authlib.oauth2.rfc7009.parameters import prepare_revoke_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from harness.auth.settings import ClientAuthentication, OAuth2Settings
-from harness.errors import AuthError
+from harness.errors import AuthError, TokenEndpointError
 
 FORM = "application/x-www-form-urlencoded"
 _LOGIN_HINT = (
     "Run `harness auth login` to authorize again, or set DRCHRONO_REFRESH_TOKEN to a fresh "
     "refresh token."
 )
-
-
-# Token endpoint answers that no retry and no later request can change: the credentials are dead.
-REFUSED_CREDENTIALS_CODES = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
-
-
-class TokenEndpointError(AuthError):
-    """The token endpoint answered with an RFC 6749 error code (``invalid_grant``, ...)."""
-
-    def __init__(self, message: str, *, error_code: str, hint: str | None = None) -> None:
-        self.error_code = error_code
-        super().__init__(message, hint=hint)
-
-    @property
-    def credentials_refused(self) -> bool:
-        return self.error_code in REFUSED_CREDENTIALS_CODES
 
 
 @dataclass(frozen=True)
@@ -107,8 +92,7 @@ def token_request(
 
 
 def revoke_request(settings: OAuth2Settings, token: str, hint: str) -> TokenRequest:
-    body = prepare_token_request("unused", token=token, token_type_hint=hint)
-    body = body.split("&", 1)[1]  # prepare_token_request always leads with grant_type
+    body, _ = prepare_revoke_token_request(token, token_type_hint=hint)
     return _with_client_auth(settings, settings.revoke_url, "revoke", body)
 
 

@@ -9,13 +9,15 @@ unresolved ``{{variable}}``, credentials about to be sent over plain HTTP) befor
 from __future__ import annotations
 
 import enum
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.errors import InputError
+from harness.http_headers import check_header
+from harness.loopback import is_loopback_host
+from harness.oauth_attributes import TokenPlacement
 
 
 class GrantType(str, enum.Enum):
@@ -36,26 +38,8 @@ class ClientAuthentication(str, enum.Enum):
     BODY = "body"  # "Send client credentials in body"
 
 
-class TokenPlacement(str, enum.Enum):
-    HEADER = "header"
-    QUERY = "queryParams"
-
-
 _TRUE = {"true", "1", "yes", "on"}
 _DEFAULT_TOKEN_NAME = "default"
-
-
-def is_loopback_host(host: str | None) -> bool:
-    """127.0.0.0/8, ::1 and ``localhost``: the only places plain HTTP may carry credentials."""
-    if not host:
-        return False
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def require_secure_url(url: str, what: str) -> None:
@@ -96,8 +80,7 @@ class OAuth2Settings:
     scope: str = ""
     token_name: str = _DEFAULT_TOKEN_NAME
     client_authentication: ClientAuthentication = ClientAuthentication.BASIC_HEADER
-    add_token_to: TokenPlacement = TokenPlacement.HEADER
-    header_prefix: str = "Bearer"
+    placement: TokenPlacement = TokenPlacement()
     refresh_token_url: str | None = None
     revoke_token_url: str | None = None
     challenge_algorithm: str = "S256"
@@ -196,8 +179,7 @@ class OAuth2Settings:
                 "client_authentication",
                 ClientAuthentication.BASIC_HEADER,
             ),
-            add_token_to=_choice(TokenPlacement, values, "addTokenTo", TokenPlacement.HEADER),
-            header_prefix=values.get("headerPrefix", "Bearer"),
+            placement=_placement(values),
             refresh_token_url=values.get("refreshTokenUrl"),
             revoke_token_url=values.get("revokeTokenUrl"),
             challenge_algorithm=_challenge(values.get("challengeAlgorithm", "S256")),
@@ -237,6 +219,18 @@ def _choice(kind: Any, values: Mapping[str, str], key: str, default: Any) -> Any
         raise InputError(
             f"The OAuth 2.0 setting {key!r} is {text!r}; expected one of {allowed}."
         ) from None
+
+
+def _placement(values: Mapping[str, str]) -> TokenPlacement:
+    add_to = values.get("addTokenTo", "header")
+    if add_to not in ("header", "queryParams"):
+        raise InputError(
+            f"The OAuth 2.0 setting 'addTokenTo' is {add_to!r}; expected one of 'header', "
+            "'queryParams'."
+        )
+    prefix = values.get("headerPrefix", "Bearer")
+    check_header("Authorization", prefix, "the collection's OAuth 2.0 settings (headerPrefix)")
+    return TokenPlacement(in_query=add_to == "queryParams", header_prefix=prefix)
 
 
 def _challenge(text: str) -> str:

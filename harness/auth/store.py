@@ -6,7 +6,8 @@ the same directory, fsync, ``os.replace``, fsync of the directory) before a new 
 used, and a refresh in flight is announced first with a *pending* marker, so that a process killed
 halfway leaves either the old state, the new state, or a marker that explains what happened.
 
-What a crash costs, by where it strikes a refresh (``HARNESS_CRASH_AT`` reproduces each):
+What a crash costs, by where it strikes a refresh (``tests/crash_helpers/crash_at.py`` reproduces
+each):
 
 - before the request: nothing; the marker is found and the same refresh token is used again.
 - after the store's temp file is complete (``during_store_write``): the next start adopts it.
@@ -40,7 +41,7 @@ from typing import Any
 import filelock
 import platformdirs
 
-from harness.auth.crash import crash_point, crash_requested
+from harness.atomicfile import atomic_write_bytes
 from harness.errors import HarnessError
 
 log = logging.getLogger("harness.auth")
@@ -181,15 +182,12 @@ class TokenStore:
     def all(self) -> list[StoredToken]:
         return list(self._load().values())
 
-    def put(self, token: StoredToken, *, crash_hooks: bool = False) -> None:
-        """Write ``token`` durably; returns only once it is on disk.
-
-        ``crash_hooks`` arms the HARNESS_CRASH_AT write points (the refresh result's write only).
-        """
+    def put(self, token: StoredToken) -> None:
+        """Write ``token`` durably; returns only once it is on disk."""
         with self.locked():
             entries = self._load()
             entries[key_text(token.key)] = token
-            self._save(entries, crash_hooks=crash_hooks)
+            self._save(entries)
 
     def delete(self, key: TokenKey) -> bool:
         with self.locked():
@@ -237,7 +235,7 @@ class TokenStore:
         self.warnings.append(message)
         log.warning(message)
 
-    def _save(self, entries: dict[str, StoredToken], *, crash_hooks: bool = False) -> None:
+    def _save(self, entries: dict[str, StoredToken]) -> None:
         if self._path is None:
             self._memory = dict(entries)
             return
@@ -246,7 +244,8 @@ class TokenStore:
             "tokens": {k: v.to_json() for k, v in sorted(entries.items())},
         }
         data = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
-        _atomic_write(self._path, data, crash_hooks=crash_hooks)
+        # Dead writers' temp files stay until below: one may hold a refresh result to recover.
+        atomic_write_bytes(self._path, data, remove_stale=False)
         if not any(e.pending for e in entries.values()):
             # With the lock held no write is in progress, so a temp file is a dead process's
             # leftover; with a pending marker it may still hold a refresh result to recover.
@@ -301,35 +300,6 @@ def _parse(raw: bytes | None) -> dict[str, StoredToken]:
         raise _CorruptStore(
             type(err).__name__ if isinstance(err, TypeError) else str(err)[:80]
         ) from None
-
-
-def _atomic_write(path: Path, data: bytes, *, crash_hooks: bool = False) -> None:
-    """Temp file beside ``path``, fsync, rename over it, fsync the directory."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if crash_hooks and crash_requested("store_write_partial"):
-                handle.write(data[: len(data) // 2])
-                handle.flush()
-                os.fsync(handle.fileno())
-                crash_point("store_write_partial")
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if crash_hooks:
-            crash_point("during_store_write")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 _REGISTRY_LOCK = threading.Lock()

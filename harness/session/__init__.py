@@ -9,7 +9,7 @@ closes what it opened. The pieces live beside it: :mod:`.options`, :mod:`.target
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,6 @@ from harness.collection_plan import (
     plan_units,
     preflight,
 )
-from harness.errors import InputError
 from harness.exchange import ExchangeRunner
 from harness.redaction import SecretRegistry
 from harness.results import Reporter, RunInfo, RunSummary
@@ -37,7 +36,7 @@ from harness.session.target import (
 )
 from harness.session.tokens import RunTokens
 from harness.session.transports import Transports, cassette_stem, inside
-from harness.variables import Resolver, Scopes, is_secret_name, load_iteration_data
+from harness.variables import Scopes, is_secret_name, load_iteration_data
 
 if TYPE_CHECKING:
     from harness.contracts import ContractSet
@@ -212,34 +211,4 @@ def open_session(options: RunOptions) -> Iterator[Session]:
         yield Session(options, stack)
 
 
-def resolve_oauth2_params(
-    collection_path: Path, environment_path: Path | None, env_vars: Mapping[str, str]
-) -> dict[str, str]:
-    """The collection's OAuth 2.0 attributes with variables resolved (for ``harness auth``)."""
-    collection = load_collection(collection_path)
-    options = RunOptions(
-        collection=collection_path, environment=environment_path, env_vars=dict(env_vars)
-    )
-    scopes = load_scopes(collection, options)
-    auth = collection.auth
-    if auth is None or auth.type != "oauth2":
-        auth = next(
-            (r.auth for r in collection.requests() if r.auth and r.auth.type == "oauth2"), None
-        )
-    if auth is None:
-        raise InputError(
-            f"{collection_path} configures no OAuth 2.0 auth (collection, folder or request).",
-            hint="Set Authorization > OAuth 2.0 on the collection in Postman and export it again.",
-        )
-    resolver = Resolver(scopes)
-    params = {
-        k: "" if v is None else str(resolver.resolve_any(v, "the collection's OAuth 2.0 settings"))
-        for k, v in auth.params.items()
-    }
-    refresh = scopes.lookup("refresh_token")
-    if refresh and not params.get("refreshToken"):
-        params["refreshToken"] = refresh
-    return params
-
-
-__all__ = ["RunOptions", "Session", "open_session", "resolve_oauth2_params"]
+__all__ = ["RunOptions", "Session", "open_session"]

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from harness.atomicfile import atomic_write_text
 from harness.collection import Collection
 from harness.errors import InputError
+from harness.loopback import is_loopback_url
 from harness.ratelimit import DRCHRONO_LIMITS
 from harness.redaction import SecretRegistry
 from harness.run_context import SandboxControl
-from harness.sender import is_loopback
 from harness.session.options import RunOptions
 from harness.variables import Scopes, is_secret_name, load_variable_file, placeholders
 
@@ -223,4 +223,4 @@ def _fill_replay_placeholders(collection: Collection, scopes: Scopes) -> None:
 def default_rate_limit(target: str, scopes: Scopes) -> str:
     """DrChrono's limits for DrChrono; none for the sandbox (in-process or on loopback)."""
     base_url = scopes.lookup("base_url") or ""
-    return DRCHRONO_LIMITS if target == "live" and not is_loopback(base_url) else "none"
+    return DRCHRONO_LIMITS if target == "live" and not is_loopback_url(base_url) else "none"

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.collection import Auth
+from harness.oauth_attributes import PerOAuth2Config, resolve_oauth2_attributes
 from harness.redaction import SecretRegistry
 from harness.sender import TokenSource
 from harness.session.transports import Transports
-from harness.variables import Scopes
+from harness.variables import Resolver, Scopes
 
 if TYPE_CHECKING:
     from harness.auth import TokenStore
@@ -42,34 +44,28 @@ class RunTokens:
         self.secrets = secrets
         self.transports = transports
         self._store = _open_token_store(target, token_store)
-        self._managers: dict[tuple[str, str, str], TokenSource] = {}
+        self._managers: PerOAuth2Config[TokenSource] = PerOAuth2Config(self._new_manager)
         self._scenario_managers: dict[str, TokenSource] = {}
         self._lock = threading.Lock()
 
-    def tokens_for(self, params: Mapping[str, str]) -> TokenSource:
+    def tokens_for(self, auth: Auth, resolver: Resolver) -> TokenSource:
+        return self._managers.get(auth, resolver)
+
+    def _new_manager(self, params: Mapping[str, str]) -> TokenSource:
         from harness.auth import OAuth2Settings, TokenManager
 
-        key = (
-            params.get("tokenName", ""),
-            params.get("clientId", ""),
-            params.get("accessTokenUrl", ""),
+        for name in ("clientId", "clientSecret", "refreshToken"):
+            self.secrets.add(params.get(name))
+        refresh = self.scopes.lookup("refresh_token")
+        self.secrets.add(refresh)
+        return TokenManager(
+            OAuth2Settings.from_postman(params),
+            store=self._store,
+            # One client (so one _oauth cassette writer) for all the run's token managers.
+            client=self.transports.internal_client(OAUTH_CASSETTE),
+            secrets=self.secrets,
+            refresh_token=refresh or None,
         )
-        with self._lock:
-            manager = self._managers.get(key)
-            if manager is None:
-                for name in ("clientId", "clientSecret", "refreshToken"):
-                    self.secrets.add(params.get(name))
-                refresh = self.scopes.lookup("refresh_token")
-                self.secrets.add(refresh)
-                manager = TokenManager(
-                    OAuth2Settings.from_postman(params),
-                    store=self._store,
-                    client=self.transports.client(OAUTH_CASSETTE, internal=True),
-                    secrets=self.secrets,
-                    refresh_token=refresh or None,
-                )
-                self._managers[key] = manager
-            return manager
 
     def with_refresh_token(self, token: str) -> ScenarioTokens:
         return ScenarioTokens(self, token)
@@ -82,7 +78,7 @@ class ScenarioTokens:
         self.run = run
         self.refresh_token = refresh_token
 
-    def tokens_for(self, params: Mapping[str, str]) -> TokenSource:
+    def tokens_for(self, auth: Auth, resolver: Resolver) -> TokenSource:
         from harness.auth import OAuth2Settings, TokenManager, TokenStore
 
         run = self.run
@@ -90,6 +86,7 @@ class ScenarioTokens:
             manager = run._scenario_managers.get(self.refresh_token)
             if manager is None:
                 run.secrets.add(self.refresh_token)
+                params = resolve_oauth2_attributes(auth, resolver)
                 settings = OAuth2Settings.from_postman(
                     {
                         **params,
