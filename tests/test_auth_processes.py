@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
+from drchrono_sandbox import Sandbox, SandboxConfig
 from harness.auth import OAuth2Settings, StoredToken, TokenManager, TokenStore
 from harness.auth.crash import CRASH_EXIT_CODE
 from harness.redaction import SecretRegistry
-from harness.sandbox import Sandbox, SandboxConfig
 
 # Many processes sharing one token store: slow on 2 cores. `make test-slow` (and CI) runs it.
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from drchrono_sandbox import Sandbox
 from harness.auth.crash import CRASH_EXIT_CODE, POINTS
-from harness.sandbox import Sandbox
 from tests.conftest import PROJECT, run_cli
 from tests.crash_helpers.write_artifact import CRASH_CODE, ROWS
 

@@ -21,7 +21,14 @@ from tests.conftest import run_cli
 
 # The [pytest] extra (and what only it brings): a CLI user has none of these.
 PYTEST_ONLY = ("pytest", "_pytest", "pytest_recording", "xdist", "pluggy", "iniconfig", "py")
-SOURCES = ("pyproject.toml", "README.md", "harness", "collections", "contracts")
+SOURCES = (
+    "pyproject.toml",
+    "README.md",
+    "harness",
+    "drchrono_sandbox",
+    "collections",
+    "contracts",
+)
 
 
 def _run(*args: str | Path, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -42,7 +49,11 @@ def _without_pytest(site_packages: Path, view: Path) -> None:
         name = entry.name.split("-")[0].split(".")[0].lower()
         if name in PYTEST_ONLY or name.startswith(("pytest_", "_pytest", "__editable__")):
             continue
-        if entry.suffix == ".pth" or name.startswith("drchrono_harness") or name == "harness":
+        if (
+            entry.suffix == ".pth"
+            or name.startswith("drchrono_harness")
+            or name in ("harness", "drchrono_sandbox")
+        ):
             continue
         (view / entry.name).symlink_to(entry)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.errors import InputError
+from drchrono_sandbox.errors import InvalidFault
 
 
 class FaultKind(enum.StrEnum):
@@ -44,7 +44,7 @@ class FaultKind(enum.StrEnum):
             if text == kind.value or text.upper().replace("-", "_") == kind.name:
                 return kind
         names = ", ".join(k.name.lower() for k in cls)
-        raise InputError(f"Unknown sandbox fault kind {value!r}.", hint=f"Use one of: {names}.")
+        raise InvalidFault(f"Unknown sandbox fault kind {value!r}.", hint=f"Use one of: {names}.")
 
 
 TOKEN_PATH = "/o/token/"
@@ -94,7 +94,7 @@ class FaultInjector:
         """
         fault_kind = FaultKind.parse(kind)
         if count is not None and count < 1:
-            raise InputError(
+            raise InvalidFault(
                 f"Fault count must be 1 or more (or None for 'until cleared'), not {count}."
             )
         fault = Fault(
@@ -141,7 +141,7 @@ def parse_fault_flag(text: str) -> tuple[str, FaultKind, int | None]:
         text = head
     route, sep, kind = text.rpartition(":")
     if not sep or not route:
-        raise InputError(
+        raise InvalidFault(
             f"--fault {text!r} is not ROUTE_GLOB:KIND[:COUNT].",
             hint="Example: --fault '/api/patients*:server_error:3'.",
         )
