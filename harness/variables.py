@@ -194,7 +194,7 @@ def load_variable_file(
 ) -> dict[str, str]:
     """Read a Postman environment or globals export into a name -> value mapping; the names
     Postman marks ``"type": "secret"`` are added to ``secret_names`` when given."""
-    from harness.collection import parse_json, read_input_text
+    from harness.json_input import parse_json, read_input_text
 
     source = Path(path)
     text = read_input_text(
@@ -241,7 +241,7 @@ def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]
     more than ``HARNESS_MAX_DATA_ROWS`` rows are refused before they are all built."""
     import csv
 
-    from harness.collection import (
+    from harness.json_input import (
         DEFAULT_MAX_DATA_ROWS,
         MAX_DATA_ROWS_VARIABLE,
         input_limit,

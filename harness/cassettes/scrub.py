@@ -25,7 +25,10 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 from vcr.request import Request
 
 from harness.cassettes.errors import CassetteError
-from harness.cassettes.fields import (
+from harness.cassettes.origins import OriginMap
+from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
+from harness.json_input import JSONNestingError, loads_json
+from harness.phi_fields import (
     EMAIL_SHAPE,
     SSN_SHAPE,
     SensitiveFields,
@@ -34,9 +37,6 @@ from harness.cassettes.fields import (
     load_phi_fields,
     secret_values_in,
 )
-from harness.cassettes.origins import OriginMap
-from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
-from harness.collection import JSONNestingError, loads_json
 from harness.redaction import SecretRegistry
 
 PLACEHOLDER = re.compile(r"<[a-z0-9_-]+:\d+>")

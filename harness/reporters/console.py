@@ -31,8 +31,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from harness.report_text import report_text
 from harness.reporters.masking import mask_message
-from harness.reporters.text import report_text
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
 _MARK = {

@@ -15,8 +15,8 @@ from typing import IO
 from xml.sax import saxutils
 
 from harness.atomicfile import atomic_writer
+from harness.report_text import report_text
 from harness.reporters.masking import mask_message, mask_url
-from harness.reporters.text import report_text
 from harness.results import NotRun, RequestResult, RunInfo, RunSummary, Verdict
 
 

@@ -16,8 +16,9 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from harness.collection import Collection, named_input_file
+from harness.collection import Collection
 from harness.errors import InputError
+from harness.json_input import named_input_file
 from harness.scenarios.model import (
     UNSET,
     CaptureSpec,
