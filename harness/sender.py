@@ -20,7 +20,7 @@ import httpx
 
 from harness.build import BuiltRequest
 from harness.errors import AuthError, InputError
-from harness.ratelimit import RateLimiter
+from harness.ratelimit import ClientRateLimiter
 from harness.results import Attempt, Cause
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -67,7 +67,7 @@ class Sender:
         client: httpx.Client,
         *,
         policy: RetryPolicy = RetryPolicy(),
-        limiter: RateLimiter | None = None,
+        limiter: ClientRateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client

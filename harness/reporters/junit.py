@@ -7,7 +7,6 @@ held in memory and finished suites are streamed to a temporary file, which becom
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import IO
 from xml.sax import saxutils
 
 from harness.atomicfile import atomic_writer
+from harness.naming import slug
 from harness.report_text import report_text
 from harness.reporters.masking import mask_message, mask_url
 from harness.results import NotRun, RequestResult, RunInfo, RunSummary, Verdict
@@ -126,7 +126,7 @@ def _xml_attr(text: str) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "root"
+    return slug(text, sep="_", empty="root")
 
 
 def _element(tag: str, result: RequestResult) -> str:
