@@ -59,7 +59,6 @@ class Fault:
     methods: frozenset[str] | None = None
     retry_after: int | None = None
     seconds: float = 5.0
-    hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods is not None and method.upper() not in self.methods:
@@ -114,16 +113,11 @@ class FaultInjector:
         with self._lock:
             self._faults.clear()
 
-    def active(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
     def take(self, method: str, path: str) -> Fault | None:
         """The first fault for this request, spending one of its uses."""
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
-                    fault.hits += 1
                     if fault.remaining is not None:
                         fault.remaining -= 1
                         if fault.remaining <= 0:

@@ -1,9 +1,11 @@
 """Scrubbing: secrets become stable placeholders, patient data becomes consistent pseudonyms.
 
-Everything here is pure apart from the two tables a :class:`Scrubber` remembers (secret value ->
-placeholder, real value -> pseudonym), so that the same token or patient gets the same stand-in
-across a whole recording session: a bearer header and the token response that issued it agree,
-and ids captured from one response still line up with the next request on replay.
+A :class:`Scrubber` is not pure: it reads the PHI field list (``harness/phi_fields.yaml``) unless
+given one, draws a random pseudonym salt unless a key is configured, and keeps, behind locks, two
+tables (secret value -> placeholder, real value -> pseudonym) and a compiled-pattern cache. The
+tables make the same token or patient get the same stand-in across a whole recording session: a
+bearer header and the token response that issued it agree, and ids captured from one response
+still line up with the next request on replay.
 
 The hooks take and return VCR.py's own shapes (``vcr.request.Request`` and the response dict
 ``{"status", "headers", "body": {"string"}}``), so they serve both :class:`CassetteTransport`
@@ -628,11 +630,3 @@ def _respell(kind: str, fake: str, found: str) -> str:
             return f"{day[1]}/{day[2]}/{day[0]}"
         return fake[:10]
     return relayout_digits(re.sub(r"\D", "", fake), found)
-
-
-def headers_of(mapping: Mapping[str, Any]) -> dict[str, str]:
-    """First value of each header, lower-cased names (VCR stores lists)."""
-    out = {}
-    for name, values in mapping.items():
-        out[name.lower()] = str(values[0] if isinstance(values, list) and values else values)
-    return out

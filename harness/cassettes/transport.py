@@ -90,10 +90,6 @@ class CassetteTransport(httpx.BaseTransport):
         )
 
     @property
-    def recorded_count(self) -> int:
-        return len(self._cassette)
-
-    @property
     def play_count(self) -> int:
         return self._cassette.play_count
 

@@ -75,7 +75,6 @@ class ConsoleReporter:
         self._flushed_at = time.monotonic()
         self._suite: str | None = None
         self._failures: list[RequestResult] = []
-        self._slowest: list[tuple[float, str]] = []
 
     def start(self, info: RunInfo) -> None:
         self.console.print(f"[bold]{_shown(info.name)}[/] against [cyan]{_shown(info.target)}[/]")

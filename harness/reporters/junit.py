@@ -29,7 +29,6 @@ class JUnitReporter:
         self._suite_time = 0.0
         self._cases: list[str] = []
         self._counts = [0, 0, 0, 0]  # tests, failures, errors, skipped
-        self._time = 0.0
 
     def start(self, info: RunInfo) -> None:
         self.name = info.name
@@ -40,7 +39,6 @@ class JUnitReporter:
             self._suite = result.suite
         self._counts[0] += 1
         seconds = result.elapsed_ms / 1000
-        self._time += seconds
         self._suite_time += seconds
         # Jenkins reads dots in classname as packages: collection slug, then the folder path.
         classname = _xml_attr(".".join([_slug(self.name), *map(_slug, result.suite.split("/"))]))
