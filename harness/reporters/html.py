@@ -24,9 +24,8 @@ from urllib.parse import unquote_plus, urlsplit
 import jinja2
 
 from harness.atomicfile import atomic_writer
-from harness.cassettes.scrub import free_text_pattern
 from harness.json_input import MAX_JSON_NESTING, loads_json
-from harness.phi_fields import SensitiveFields, load_phi_fields
+from harness.phi_fields import SensitiveFields, free_text_pattern, load_phi_fields
 from harness.report_text import report_text
 from harness.reporters.masking import (
     FORM_PAIR,
