@@ -120,6 +120,17 @@ def test_the_wheel_runs_and_replays_in_an_empty_directory_without_pytest(tmp_pat
 
     harness = venv / "bin" / "harness"
     assert "harness " in _run(harness, "--version", cwd=work).stdout
+    # The sandbox product: its own command, and the shipped data found in the installed package.
+    assert (
+        "drchrono-sandbox " in _run(venv / "bin" / "drchrono-sandbox", "--version", cwd=work).stdout
+    )
+    document = _run(
+        python,
+        "-c",
+        "from drchrono_sandbox.paths import default_openapi_document as d; print(d().is_file(), d())",
+        cwd=work,
+    )
+    assert document.stdout.startswith(f"True {venv_site}"), document.stdout
     recorded = _run(harness, "run", "--record", "--json", "recorded.json", cwd=work)
     assert "passed" in recorded.stdout
     assert list((work / "cassettes").rglob("*.yaml")), "recorded into ./cassettes"
