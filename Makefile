@@ -29,9 +29,9 @@ test-slow: install
 	$(PY) -m pytest -n 2 -m slow
 
 lint: install
-	$(VENV)/bin/ruff check harness tests benchmarks
-	$(VENV)/bin/ruff format --check harness tests benchmarks
-	$(VENV)/bin/mypy harness tests benchmarks
+	$(VENV)/bin/ruff check harness drchrono_sandbox tests benchmarks
+	$(VENV)/bin/ruff format --check harness drchrono_sandbox tests benchmarks
+	$(VENV)/bin/mypy harness drchrono_sandbox tests benchmarks
 
 # Re-resolve pyproject.toml's ranges in a scratch venv and rewrite constraints.txt's pins (its
 # comment header is kept). Review the diff, run `make test`, commit.

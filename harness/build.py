@@ -15,10 +15,11 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from harness.collection import Auth, Body, KeyValue, RequestItem, named_input_file
+from harness.collection import Auth, Body, KeyValue, RequestItem
 from harness.errors import InputError
 from harness.http_headers import check_header
-from harness.reporters.text import report_text
+from harness.json_input import named_input_file
+from harness.report_text import report_text
 from harness.request_auth import RequestAuth, auth_for
 from harness.variables import Resolver
 

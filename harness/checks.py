@@ -14,7 +14,7 @@ import httpx
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from harness.collection import loads_json
+from harness.json_input import loads_json
 from harness.results import Cause, Check, Verdict
 from harness.scripts import Capture
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from drchrono_sandbox.errors import SandboxError
 from harness import __version__, paths
 from harness.errors import EXIT_BAD_INPUT, EXIT_FAILED_CHECKS, EXIT_OK, HarnessError
 from harness.variables import parse_assignments
@@ -30,7 +31,7 @@ RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
 FEATURE_COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": (
         "run a local DrChrono (OAuth + REST + faults) for tests and recording",
-        "harness.sandbox.cli",
+        "drchrono_sandbox.cli",
     ),
     "auth": ("log in to DrChrono and manage stored OAuth 2.0 tokens", "harness.auth.cli"),
     "contracts": ("import, inspect and compare API contracts", "harness.contracts.cli"),
@@ -275,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = _ReaderMayLeave(stdout)
     try:
         return int(args.func(args))
-    except HarnessError as exc:
+    except (HarnessError, SandboxError) as exc:  # `harness sandbox` runs the sandbox's own CLI
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

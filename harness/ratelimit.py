@@ -1,7 +1,7 @@
 """Client-side rate limiting, so that a run never trips DrChrono's throttle by itself.
 
 DrChrono allows a burst of 10 requests per second and 500 per hour per application. A limiter is a
-set of sliding windows ("9/s,500/h"); :meth:`RateLimiter.acquire` blocks until every window has room.
+set of sliding windows ("9/s,500/h"); :meth:`ClientRateLimiter.acquire` blocks until every window has room.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smh])\s*$")
 
 
-class RateLimiter:
+class ClientRateLimiter:
     def __init__(
         self,
         windows: list[tuple[int, float]],
@@ -33,10 +33,9 @@ class RateLimiter:
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
-        self.waited_s = 0.0
 
     @classmethod
-    def parse(cls, spec: str) -> RateLimiter | None:
+    def parse(cls, spec: str) -> ClientRateLimiter | None:
         """``"9/s,500/h"`` -> limiter; ``"none"`` or ``""`` -> None."""
         if spec.strip().lower() in ("", "none", "off"):
             return None
@@ -67,7 +66,6 @@ class RateLimiter:
                 if delay <= 0:
                     for stamps in self._stamps:
                         stamps.append(now)
-                    self.waited_s += waited
                     return waited
             self._sleep(delay)
             waited += delay

@@ -38,13 +38,7 @@ from harness.errors import InputError
 if TYPE_CHECKING:  # imported lazily at run time
     from joserfc.jwk import ECKey, RSAKey
 
-# Postman's auth types that this module signs; bearer/basic/apikey/oauth2 are built in harness.build.
-SIGNED_AUTH_TYPES = frozenset(
-    {"digest", "oauth1", "hawk", "ntlm", "awsv4", "jwt", "asap", "edgegrid", "akamai"}
-)
 
-
-# Postman's name for EdgeGrid is "edgegrid"; "akamai" is accepted as the same type.
 class RequestAuthError(InputError):
     """One request's auth cannot be applied (unsupported type, bad parameter); the run goes on."""
 
@@ -124,7 +118,7 @@ def auth_for(
         "ntlm": _ntlm,
         "jwt": _jwt,
         "asap": _asap,
-        "edgegrid": _edgegrid,
+        "edgegrid": _edgegrid,  # Postman's name; "akamai" is accepted as the same type
         "akamai": _edgegrid,
     }
     builder = builders.get(auth_type)

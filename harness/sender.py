@@ -23,7 +23,7 @@ from harness.collection import Auth
 from harness.errors import AuthError, InputError
 from harness.loopback import is_loopback_url
 from harness.oauth_attributes import TokenPlacement
-from harness.ratelimit import RateLimiter
+from harness.ratelimit import ClientRateLimiter
 from harness.results import Attempt, Cause
 from harness.variables import Resolver
 
@@ -72,7 +72,7 @@ class Sender:
         client: httpx.Client,
         *,
         policy: RetryPolicy = RetryPolicy(),
-        limiter: RateLimiter | None = None,
+        limiter: ClientRateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client

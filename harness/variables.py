@@ -12,7 +12,6 @@ import io
 import os
 import random
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, UnresolvedVariableError
+from harness.fake_data import fake
 
 OS_ENV_PREFIX = "DRCHRONO_"
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
@@ -150,21 +150,9 @@ def placeholders(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Dynamic variables (Postman's names). Faker supplies realistic values for the $random* family.
 
-_faker_lock = threading.Lock()
-_faker: Any = None
-
 
 def _fake(method: str) -> Callable[[], str]:
-    def make() -> str:
-        global _faker
-        with _faker_lock:
-            if _faker is None:
-                from faker import Faker
-
-                _faker = Faker("en_US")
-            return str(getattr(_faker, method)())
-
-    return make
+    return lambda: str(fake(method))
 
 
 DYNAMIC_VARIABLES: dict[str, Callable[[], str]] = {
@@ -194,7 +182,7 @@ def load_variable_file(
 ) -> dict[str, str]:
     """Read a Postman environment or globals export into a name -> value mapping; the names
     Postman marks ``"type": "secret"`` are added to ``secret_names`` when given."""
-    from harness.collection import parse_json, read_input_text
+    from harness.json_input import parse_json, read_input_text
 
     source = Path(path)
     text = read_input_text(
@@ -241,7 +229,7 @@ def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]
     more than ``HARNESS_MAX_DATA_ROWS`` rows are refused before they are all built."""
     import csv
 
-    from harness.collection import (
+    from harness.json_input import (
         DEFAULT_MAX_DATA_ROWS,
         MAX_DATA_ROWS_VARIABLE,
         input_limit,

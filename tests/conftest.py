@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.sandbox import Sandbox, SandboxConfig
+from drchrono_sandbox import Sandbox, SandboxConfig
 
 PROJECT = Path(__file__).resolve().parent.parent
 

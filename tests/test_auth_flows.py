@@ -12,13 +12,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from drchrono_sandbox import Sandbox, SandboxConfig
 from harness.auth import OAuth2Settings, TokenEndpointError, TokenManager, TokenStore
 from harness.auth.cli import login_command, logout_command, revoke_command, status_command
 from harness.auth.login import login
 from harness.build import BuiltRequest
 from harness.errors import AuthError
 from harness.redaction import SecretRegistry
-from harness.sandbox import Sandbox, SandboxConfig
 from harness.sender import Sender
 
 

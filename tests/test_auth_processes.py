@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
+from drchrono_sandbox import Sandbox, SandboxConfig
 from harness.auth import OAuth2Settings, StoredToken, TokenManager, TokenStore
 from harness.redaction import SecretRegistry
-from harness.sandbox import Sandbox, SandboxConfig
 from tests.conftest import PROJECT
 from tests.crash_helpers.crash_at import CRASH_EXIT_CODE
 

@@ -122,8 +122,8 @@ def test_show_of_a_corrupt_cassette_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_scan_does_not_flag_an_authentication_challenge(tmp_path) -> None:
-    from harness.cassettes.fields import load_phi_fields
     from harness.cassettes.scan import scan_text
+    from harness.phi_fields import load_phi_fields
 
     text = '      www-authenticate:\n      - Bearer realm="api",error="invalid_token"\n'
     assert scan_text(text, load_phi_fields(), "c.yaml") == []

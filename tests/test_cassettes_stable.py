@@ -14,13 +14,13 @@ import pytest
 import yaml
 from vcr.request import Request
 
+from drchrono_sandbox import Sandbox, SandboxConfig
 from harness.cassettes import CassetteTransport, RecordMode, Scrubber
 from harness.cassettes.origins import OriginMap
 from harness.cassettes.show import transcript
 from harness.cassettes.transport import ELAPSED_KEY, coarse_elapsed
 from harness.errors import InputError
 from harness.redaction import SecretRegistry
-from harness.sandbox import Sandbox, SandboxConfig
 
 CANONICAL = "http://drchrono-sandbox"
 RECORDED = "http://127.0.0.1:37923"

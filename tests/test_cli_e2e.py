@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.sandbox import FaultKind, Sandbox
+from drchrono_sandbox import FaultKind, Sandbox
 from tests.conftest import PROJECT, run_cli, secret_values_in_store
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"

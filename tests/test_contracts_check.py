@@ -203,7 +203,7 @@ def test_operations_and_coverage(cs: ContractSet) -> None:
 
 def test_the_path_index_finds_templates_with_a_parameter_in_any_segment() -> None:
     """Templates are tried by segment count and resource name; parameters still match anywhere."""
-    from harness.contracts.matching import PathMatcher
+    from harness.contracts.operations import PathMatcher
 
     matcher = PathMatcher(
         {

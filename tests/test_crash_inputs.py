@@ -26,7 +26,7 @@ from harness import cli, paths
 from harness.build import build_request
 from harness.collection import KeyValue, RequestItem, Url
 from harness.errors import InputError
-from harness.reporters.text import report_text
+from harness.report_text import report_text
 from harness.sender import Sender
 from harness.variables import Resolver, Scopes
 from tests.conftest import PROJECT, run_cli
@@ -327,7 +327,8 @@ def test_masking_and_scanning_a_long_unbroken_value_does_not_hang() -> None:
     # Was quadratic: the e-mail and userinfo patterns retried a run of letters with no "@" from
     # every position, so a 200 KB URL hung the reporters and a base64 body would hang recording.
     script = (
-        "from harness.cassettes import fields, scan\n"
+        "from harness import phi_fields as fields\n"
+        "from harness.cassettes import scan\n"
         "from harness.reporters import masking\n"
         "text = 'http://h/api/' + 'a' * 1_000_000\n"
         "masking.mask_url(text); masking.mask_message(text)\n"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.sandbox import Sandbox
+from drchrono_sandbox import Sandbox
 from tests.conftest import PROJECT, run_cli
 from tests.crash_helpers.crash_at import CRASH_EXIT_CODE, POINTS
 from tests.crash_helpers.write_artifact import CRASH_CODE, ROWS

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from drchrono_sandbox import FaultKind, Sandbox, SandboxConfig
 from harness.auth.outage import EndpointOutage
 from harness.errors import AuthError
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
-from harness.sandbox import FaultKind, Sandbox, SandboxConfig
 from harness.session import RunOptions, open_session
 from tests.conftest import run_cli, secret_values_in_store
 

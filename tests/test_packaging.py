@@ -21,7 +21,14 @@ from tests.conftest import run_cli
 
 # The [pytest] extra (and what only it brings): a CLI user has none of these.
 PYTEST_ONLY = ("pytest", "_pytest", "pytest_recording", "xdist", "pluggy", "iniconfig", "py")
-SOURCES = ("pyproject.toml", "README.md", "harness", "collections", "contracts")
+SOURCES = (
+    "pyproject.toml",
+    "README.md",
+    "harness",
+    "drchrono_sandbox",
+    "collections",
+    "contracts",
+)
 
 
 def _run(*args: str | Path, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -42,7 +49,11 @@ def _without_pytest(site_packages: Path, view: Path) -> None:
         name = entry.name.split("-")[0].split(".")[0].lower()
         if name in PYTEST_ONLY or name.startswith(("pytest_", "_pytest", "__editable__")):
             continue
-        if entry.suffix == ".pth" or name.startswith("drchrono_harness") or name == "harness":
+        if (
+            entry.suffix == ".pth"
+            or name.startswith("drchrono_harness")
+            or name in ("harness", "drchrono_sandbox")
+        ):
             continue
         (view / entry.name).symlink_to(entry)
 
@@ -109,6 +120,17 @@ def test_the_wheel_runs_and_replays_in_an_empty_directory_without_pytest(tmp_pat
 
     harness = venv / "bin" / "harness"
     assert "harness " in _run(harness, "--version", cwd=work).stdout
+    # The sandbox product: its own command, and the shipped data found in the installed package.
+    assert (
+        "drchrono-sandbox " in _run(venv / "bin" / "drchrono-sandbox", "--version", cwd=work).stdout
+    )
+    document = _run(
+        python,
+        "-c",
+        "from drchrono_sandbox.paths import default_openapi_document as d; print(d().is_file(), d())",
+        cwd=work,
+    )
+    assert document.stdout.startswith(f"True {venv_site}"), document.stdout
     recorded = _run(harness, "run", "--record", "--json", "recorded.json", cwd=work)
     assert "passed" in recorded.stdout
     assert list((work / "cassettes").rglob("*.yaml")), "recorded into ./cassettes"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import InputError
-from harness.ratelimit import RateLimiter
+from harness.ratelimit import ClientRateLimiter
 
 
 class FakeClock:
@@ -21,7 +21,7 @@ class FakeClock:
 
 def test_burst_window_spaces_requests() -> None:
     clock = FakeClock()
-    limiter = RateLimiter([(3, 1.0)], clock=clock, sleep=clock.sleep)
+    limiter = ClientRateLimiter([(3, 1.0)], clock=clock, sleep=clock.sleep)
     waits = [limiter.acquire() for _ in range(7)]
     assert waits[:3] == [0.0, 0.0, 0.0]
     assert waits[3] == pytest.approx(1.0)
@@ -30,7 +30,7 @@ def test_burst_window_spaces_requests() -> None:
 
 def test_hourly_window_is_honoured_alongside_burst() -> None:
     clock = FakeClock()
-    limiter = RateLimiter([(10, 1.0), (12, 3600.0)], clock=clock, sleep=clock.sleep)
+    limiter = ClientRateLimiter([(10, 1.0), (12, 3600.0)], clock=clock, sleep=clock.sleep)
     for _ in range(12):
         limiter.acquire()
     assert clock.now == pytest.approx(1.0)  # the 11th and 12th waited for the burst window
@@ -39,8 +39,8 @@ def test_hourly_window_is_honoured_alongside_burst() -> None:
 
 
 def test_parse() -> None:
-    limiter = RateLimiter.parse("9/s,500/h")
+    limiter = ClientRateLimiter.parse("9/s,500/h")
     assert limiter is not None and limiter.windows == [(9, 1.0), (500, 3600.0)]
-    assert RateLimiter.parse("none") is None
+    assert ClientRateLimiter.parse("none") is None
     with pytest.raises(InputError, match="9/s,500/h"):
-        RateLimiter.parse("fast")
+        ClientRateLimiter.parse("fast")

@@ -23,9 +23,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from harness.cassettes.fields import load_phi_fields
 from harness.cassettes.scan import scan_paths
 from harness.cassettes.scrub import Scrubber
+from harness.phi_fields import load_phi_fields
 from harness.redaction import SecretRegistry
 from tests.conftest import run_cli
 

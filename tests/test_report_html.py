@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.cassettes.fields import load_phi_fields
+from harness.phi_fields import load_phi_fields
 from harness.reporters.html import (
     HtmlReporter,
     coverage_lines,
@@ -289,6 +289,15 @@ def test_large_bodies_are_cut_with_a_note(tmp_path: Path) -> None:
 
     assert "Truncated: showing the first 16 KiB of" in html
     assert len(html) < 80 * 1024
+
+
+def test_a_body_nested_too_deeply_is_shown_as_text_not_a_crash(tmp_path: Path) -> None:
+    # Was a RecursionError (json.loads or mask_json) that aborted the report.
+    results = sample_results()
+    results[0].response_body = "[" * 100_000 + "]" * 100_000
+    html = write_report(tmp_path / "report.html", results)
+
+    assert "[[[[" in html and "Server Error" in html
 
 
 def test_passing_bodies_stop_at_the_budget_but_failures_keep_theirs(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from harness.sandbox import Sandbox, SandboxConfig
+from drchrono_sandbox import Sandbox, SandboxConfig
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
 ANCHOR = dt.date(2024, 3, 15)

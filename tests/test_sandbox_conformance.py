@@ -18,12 +18,12 @@ from typing import Any
 import httpx
 import pytest
 
+from drchrono_sandbox import Sandbox, SandboxConfig
+from drchrono_sandbox.actions import ACTIONS
+from drchrono_sandbox.api import stateful_kind
+from drchrono_sandbox.openapi_ops import Operation, load_document
 from harness.contracts import ContractReport, ContractSet
 from harness.paths import CONTRACTS_DIR
-from harness.sandbox import Sandbox, SandboxConfig
-from harness.sandbox.actions import ACTIONS
-from harness.sandbox.api import stateful_kind
-from harness.sandbox.openapi_ops import Operation, load_document
 
 DOCUMENT = load_document()
 STATEFUL = sorted(op.key for op in DOCUMENT.operations if stateful_kind(op) is not None)

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from harness.errors import InputError
-from harness.sandbox import FaultKind, Sandbox, SandboxConfig
-from harness.sandbox.faults import parse_fault_flag
+from drchrono_sandbox import FaultKind, Sandbox, SandboxConfig
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.faults import parse_fault_flag
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_fault_flags_and_kinds_parse() -> None:
     assert parse_fault_flag("/api/patients*:500:3") == ("/api/patients*", FaultKind.SERVER_ERROR, 3)
     assert parse_fault_flag("*:reset") == ("*", FaultKind.RESET, None)
     assert FaultKind.parse("HTML_200") is FaultKind.HTML_200
-    with pytest.raises(InputError):
+    with pytest.raises(SandboxError):
         parse_fault_flag("/api/patients")
-    with pytest.raises(InputError):
+    with pytest.raises(SandboxError):
         FaultKind.parse("explode")

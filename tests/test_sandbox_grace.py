@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.sandbox import Sandbox, SandboxConfig
-from harness.sandbox import cli as sandbox_cli
+from drchrono_sandbox import Sandbox, SandboxConfig
+from drchrono_sandbox import cli as sandbox_cli
 from tests.conftest import refresh_grant as refresh
 
 GRACE_S = 30.0

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from harness.sandbox import Sandbox, SandboxConfig
+from drchrono_sandbox import Sandbox, SandboxConfig
 from tests.conftest import refresh_grant as refresh
 
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from faker import Faker
 
-from harness.errors import HarnessError
-from harness.sandbox.generate import ValueMaker, with_faker
-from harness.sandbox.shapes import ContractShapes, load_shapes, primary_type
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.generate import ValueMaker, with_faker
+from drchrono_sandbox.shapes import ContractShapes, load_shapes, primary_type
 
 ROOM: dict[str, Any] = {"type": "object", "properties": {"index": {"type": ["integer", "null"]}}}
 OFFICE: dict[str, Any] = {
@@ -99,9 +99,9 @@ def test_the_shipped_contracts_correct_what_the_document_gets_wrong() -> None:
 
 
 def test_missing_contracts_are_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(HarnessError, match=str(tmp_path)) as caught:
+    with pytest.raises(SandboxError, match=str(tmp_path)) as caught:
         load_shapes(tmp_path)
     assert "harness contracts import" in (caught.value.hint or "")
     (tmp_path / "index.json").write_text("[]")
-    with pytest.raises(HarnessError, match="not a contract index"):
+    with pytest.raises(SandboxError, match="not a contract index"):
         load_shapes(tmp_path)

@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.errors import HarnessError
-from harness.sandbox import Sandbox, SandboxConfig
-from harness.sandbox import cli as sandbox_cli
-from harness.sandbox.ratelimit import RateLimiter
+from drchrono_sandbox import Sandbox, SandboxConfig
+from drchrono_sandbox import cli as sandbox_cli
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.throttle import DrChronoThrottle
 
 
 def refresh(sb: Sandbox, token: str) -> httpx.Response:
@@ -69,7 +69,7 @@ def test_rotated_refresh_token_survives_a_restart(tmp_path: Path) -> None:
 def test_corrupt_state_file_is_a_clear_error(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     state.write_text("{not json")
-    with pytest.raises(HarnessError, match="state.json"):
+    with pytest.raises(SandboxError, match="state.json"):
         Sandbox(SandboxConfig(state_file=state))
 
 
@@ -91,13 +91,13 @@ def test_environment_file(tmp_path: Path) -> None:
 
 def test_burst_limit_per_second_and_hourly_reset() -> None:
     now = [1000.0]
-    limiter = RateLimiter(hourly_limit=500, burst_limit=10, clock=lambda: now[0])
+    limiter = DrChronoThrottle(hourly_limit=500, burst_limit=10, clock=lambda: now[0])
     assert all(limiter.allow("app") for _ in range(10))
     assert not limiter.allow("app")
     assert limiter.allow("other-app"), "limits are per application"
     now[0] += 1.01
     assert limiter.allow("app")
-    hourly = RateLimiter(hourly_limit=2, burst_limit=10, clock=lambda: now[0])
+    hourly = DrChronoThrottle(hourly_limit=2, burst_limit=10, clock=lambda: now[0])
     assert hourly.allow("app") and hourly.allow("app") and not hourly.allow("app")
     now[0] = (now[0] // 3600 + 1) * 3600  # top of the next hour
     assert hourly.allow("app")
@@ -126,7 +126,7 @@ def test_cli_serves_in_the_foreground(tmp_path: Path) -> None:
     env_file = tmp_path / "env.json"
     script = (
         "import argparse, sys\n"
-        "from harness.sandbox import cli\n"
+        "from drchrono_sandbox import cli\n"
         "p = argparse.ArgumentParser(); cli.register(p.add_subparsers())\n"
         "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n"
     )

@@ -6,9 +6,9 @@ import re
 
 import httpx
 
-from harness.sandbox import Sandbox, SandboxConfig
-from harness.sandbox.api import stateful_kind
-from harness.sandbox.openapi_ops import load_document
+from drchrono_sandbox import Sandbox, SandboxConfig
+from drchrono_sandbox.api import stateful_kind
+from drchrono_sandbox.openapi_ops import load_document
 
 
 def test_every_operation_answers_without_5xx() -> None:

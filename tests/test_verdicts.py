@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from harness.sandbox import FaultKind, Sandbox
+from drchrono_sandbox import FaultKind, Sandbox
 from tests.conftest import PROJECT, run_cli, secret_values_in_store
 
 SHIPPED = json.loads((PROJECT / "collections" / "drchrono.postman_collection.json").read_text())

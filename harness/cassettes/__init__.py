@@ -1,10 +1,10 @@
 """Cassettes that leak nothing: VCR.py-backed record/replay with secret and PHI scrubbing."""
 
 from harness.cassettes.errors import CassetteError, CassetteMissError
-from harness.cassettes.fields import SensitiveFields, load_phi_fields
 from harness.cassettes.scrub import Scrubber
 from harness.cassettes.transport import CassetteTransport, RecordMode
 from harness.cassettes.vcr_config import configure_vcr, vcr_config_for
+from harness.phi_fields import SensitiveFields, load_phi_fields
 
 __all__ = [
     "CassetteError",

@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    from harness.cassettes.fields import load_phi_fields
     from harness.cassettes.scan import scan_paths
+    from harness.phi_fields import load_phi_fields
 
     files, findings = scan_paths(args.paths, load_phi_fields(args.phi_fields))
     for finding in findings:
@@ -48,8 +48,8 @@ def run_scan(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from harness.cassettes.fields import load_phi_fields
     from harness.cassettes.show import show
+    from harness.phi_fields import load_phi_fields
 
     print(show(args.path, load_phi_fields(args.phi_fields)))
     return EXIT_OK

@@ -7,7 +7,7 @@ folded double-quoted strings joined, ``\\u`` escapes decoded, ``!!binary`` and b
 decoded (and gunzipped). Values under secret keys must be placeholders, values under PHI keys must
 be our pseudonyms, and some shapes are suspicious anywhere (bearer credentials, JWTs, private and
 cloud keys, SSNs, e-mails on real domains). The key rules are the scrubber's own
-(:class:`~harness.cassettes.fields.SensitiveFields`). Findings never carry the full value in
+(:class:`~harness.phi_fields.SensitiveFields`). Findings never carry the full value in
 their text: only a short masked prefix.
 """
 
@@ -28,7 +28,9 @@ from urllib.parse import unquote_plus
 import yaml
 
 from harness.cassettes.errors import CassetteError
-from harness.cassettes.fields import (
+from harness.cassettes.pseudonyms import looks_pseudonymous
+from harness.cassettes.scrub import PLACEHOLDER, is_placeholder
+from harness.phi_fields import (
     EMAIL_SHAPE,
     SSN_SHAPE,
     SensitiveFields,
@@ -36,8 +38,6 @@ from harness.cassettes.fields import (
     is_reserved_email_domain,
     secret_values_in,
 )
-from harness.cassettes.pseudonyms import looks_pseudonymous
-from harness.cassettes.scrub import PLACEHOLDER, is_placeholder
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 _JSON_PAIR = re.compile(r'"([A-Za-z_][\w.-]*)"\s*:\s*"((?:[^"\\]|\\.)*)"')

@@ -1,9 +1,11 @@
 """Scrubbing: secrets become stable placeholders, patient data becomes consistent pseudonyms.
 
-Everything here is pure apart from the two tables a :class:`Scrubber` remembers (secret value ->
-placeholder, real value -> pseudonym), so that the same token or patient gets the same stand-in
-across a whole recording session: a bearer header and the token response that issued it agree,
-and ids captured from one response still line up with the next request on replay.
+A :class:`Scrubber` is not pure: it reads the PHI field list (``harness/phi_fields.yaml``) unless
+given one, draws a random pseudonym salt unless a key is configured, and keeps, behind locks, two
+tables (secret value -> placeholder, real value -> pseudonym) and a compiled-pattern cache. The
+tables make the same token or patient get the same stand-in across a whole recording session: a
+bearer header and the token response that issued it agree, and ids captured from one response
+still line up with the next request on replay.
 
 The hooks take and return VCR.py's own shapes (``vcr.request.Request`` and the response dict
 ``{"status", "headers", "body": {"string"}}``), so they serve both :class:`CassetteTransport`
@@ -18,57 +20,37 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from vcr.request import Request
 
 from harness.cassettes.errors import CassetteError
-from harness.cassettes.fields import (
+from harness.cassettes.origins import OriginMap
+from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
+from harness.json_input import JSONNestingError, loads_json
+from harness.phi_fields import (
+    DIGIT_KINDS,
     EMAIL_SHAPE,
+    FREE_TEXT_KINDS,
     SSN_SHAPE,
+    US_DAY,
     SensitiveFields,
+    day_of,
+    free_text_forms,
     is_pseudonymous_ssn,
     is_reserved_email_domain,
     load_phi_fields,
     secret_values_in,
+    text_key,
+    whole_token,
 )
-from harness.cassettes.origins import OriginMap
-from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
-from harness.collection import JSONNestingError, loads_json
 from harness.redaction import SecretRegistry
 
 PLACEHOLDER = re.compile(r"<[a-z0-9_-]+:\d+>")
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 _URL_WITH_PARAMS = re.compile(r"^(https?://|/)\S*[?#]\S*=")
-# Real values of these kinds are also replaced where they turn up in free text (an error
-# message quoting a name), as whole tokens only: never inside a longer word, number or date.
-_FREE_TEXT_KINDS = frozenset(
-    {
-        "given_name",
-        "family_name",
-        "name",
-        "ssn",
-        "email",
-        "street",
-        "phone",
-        "company",
-        "identifier",
-        "city",
-        "date",
-    }
-)
-# Words match in any case ("SMITH" for "Smith"); digit kinds in any punctuation ("123 45 6789").
-_CASELESS_KINDS = frozenset({"given_name", "family_name", "name", "street", "company", "city"})
-_DIGIT_KINDS = frozenset({"ssn", "phone"})
-_MIN_FREE_TEXT_LENGTH = 4
-# A value of digits only is replaced in free text only when this long: "2026" or "10023" as an
-# insurance group number would otherwise rewrite every timestamp and cursor holding those digits.
-_MIN_FREE_TEXT_DIGITS = 7
-_DIGIT_SEPARATORS = r"[ .()/-]{0,2}"
-_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_US_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
 # Key environment variable for stable pseudonyms (see Scrubber); random salt when unset.
 PSEUDONYM_KEY_VARIABLE = "HARNESS_PSEUDONYM_KEY"
 # Shorter secrets are only replaced where they are keyed: "abc" would shred free text.
@@ -151,70 +133,6 @@ def default_salt() -> bytes:
     """
     key = os.environ.get(PSEUDONYM_KEY_VARIABLE, "")
     return key.encode("utf-8") if key else os.urandom(32)
-
-
-def _day_of(value: str) -> tuple[str, str, str] | None:
-    """(year, month, day) of an ISO or US date, for matching a date written either way."""
-    iso = _ISO_DAY.fullmatch(value)
-    if iso:
-        return iso.group(1), iso.group(2), iso.group(3)
-    us = _US_DAY.fullmatch(value)
-    if us:
-        return us.group(3), us.group(1), us.group(2)
-    return None
-
-
-def _free_text_forms(kind: str, real: str) -> list[str]:
-    """Regex alternatives that find ``real`` in free text (whole tokens, its other spellings)."""
-    if kind == "date":
-        day = _day_of(real[:10])
-        if day is None:
-            return []
-        year, month, num = day
-        return [rf"{year}-{month}-{num}", rf"{month}/{num}/{year}"]
-    digits = re.sub(r"\D", "", real)
-    if kind in _DIGIT_KINDS and len(digits) >= _MIN_FREE_TEXT_DIGITS:
-        return [_DIGIT_SEPARATORS.join(digits)]
-    if len(real) < _MIN_FREE_TEXT_LENGTH or (real.isdigit() and len(real) < _MIN_FREE_TEXT_DIGITS):
-        return []
-    forms = [("(?i:" + re.escape(real) + ")") if kind in _CASELESS_KINDS else re.escape(real)]
-    if kind == "email":
-        local = real.partition("@")[0]
-        if len(local) >= _MIN_FREE_TEXT_LENGTH:
-            forms.append("(?i:" + re.escape(local) + r")(?![\w.-]*@)")
-    return forms
-
-
-def _whole_token(form: str) -> str:
-    """A free-text form matched only as a whole token: not inside a word, number, date or id."""
-    return rf"(?<![\w-]){form}(?![\w-])"
-
-
-def free_text_pattern(values: Iterable[tuple[str, str]]) -> re.Pattern[str] | None:
-    """One pattern finding each ``(kind, real value)`` in free text, in any spelling the
-    scrubber knows (whole tokens; names in any case; digits in any punctuation; both date
-    orders; an e-mail's local part). The reporters mask with it what the scrubber replaces."""
-    alternatives = sorted(
-        (
-            (len(real), _whole_token(form))
-            for kind, real in values
-            if kind in _FREE_TEXT_KINDS
-            for form in _free_text_forms(kind, real)
-        ),
-        key=lambda pair: pair[0],
-        reverse=True,
-    )
-    return re.compile("|".join(a for _, a in alternatives)) if alternatives else None
-
-
-def _text_key(kind: str, text: str) -> str:
-    """The lookup key of a free-text match: one key for all spellings of one value."""
-    if kind == "date":
-        day = _day_of(text[:10])
-        return "date:" + "".join(day) if day else text
-    if kind in _DIGIT_KINDS:
-        return f"{kind}:" + re.sub(r"\D", "", text)
-    return "text:" + text.casefold()
 
 
 class _Placeholders:
@@ -430,11 +348,11 @@ class Scrubber:
         found = match.group(0)
         if found in secrets:
             return secrets[found] or self._placeholder("secret", found)
-        for key in (_text_key("date", found), _text_key("ssn", found), _text_key("phone", found)):
+        for key in (text_key("date", found), text_key("ssn", found), text_key("phone", found)):
             if key in patient:
                 kind, fake = patient[key]
                 return _respell(kind, fake, found)
-        kind, fake = patient.get(_text_key("", found), ("", found))
+        kind, fake = patient.get(text_key("", found), ("", found))
         if fake is found:
             return found
         if found.isupper() and not fake.isupper():
@@ -597,18 +515,18 @@ class Scrubber:
         patient: dict[str, tuple[str, str]] = {}
         alternatives: list[tuple[int, str]] = [(len(v), re.escape(v)) for v in secrets]
         for (kind, real), fake in known:
-            if kind not in _FREE_TEXT_KINDS:
+            if kind not in FREE_TEXT_KINDS:
                 continue
-            forms = _free_text_forms(kind, real)
+            forms = free_text_forms(kind, real)
             if not forms:
                 continue
-            key_kind = kind if kind in _DIGIT_KINDS or kind == "date" else ""
-            patient.setdefault(_text_key(key_kind, real), (kind, fake))
+            key_kind = kind if kind in DIGIT_KINDS or kind == "date" else ""
+            patient.setdefault(text_key(key_kind, real), (kind, fake))
             if kind == "email":
                 local = real.partition("@")[0]
-                patient.setdefault(_text_key("", local), (kind, fake.partition("@")[0]))
+                patient.setdefault(text_key("", local), (kind, fake.partition("@")[0]))
             # Whole tokens only: not inside a word, a longer number, a date or an identifier.
-            alternatives.extend((len(real), _whole_token(f)) for f in forms)
+            alternatives.extend((len(real), whole_token(f)) for f in forms)
         if not alternatives:
             pattern = None
         else:
@@ -623,16 +541,8 @@ class Scrubber:
 def _respell(kind: str, fake: str, found: str) -> str:
     """The pseudonym ``fake`` written the way the real value was found (digits, date order)."""
     if kind == "date":
-        day = _day_of(fake[:10])
-        if day is not None and _US_DAY.fullmatch(found):
+        day = day_of(fake[:10])
+        if day is not None and US_DAY.fullmatch(found):
             return f"{day[1]}/{day[2]}/{day[0]}"
         return fake[:10]
     return relayout_digits(re.sub(r"\D", "", fake), found)
-
-
-def headers_of(mapping: Mapping[str, Any]) -> dict[str, str]:
-    """First value of each header, lower-cased names (VCR stores lists)."""
-    out = {}
-    for name, values in mapping.items():
-        out[name.lower()] = str(values[0] if isinstance(values, list) and values else values)
-    return out

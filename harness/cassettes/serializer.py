@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from harness.cassettes.safe_yaml import safe_load
-from harness.collection import loads_json
+from harness.json_input import loads_json
+from harness.safe_yaml import safe_load
 
 SERIALIZER_NAME = "harness-yaml"
 FORMAT_VERSION = 1

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from harness.cassettes.fields import SensitiveFields
 from harness.cassettes.persister import load_document
 from harness.cassettes.scan import mask_leaks
 from harness.cassettes.transport import ELAPSED_KEY
-from harness.collection import loads_json
+from harness.json_input import loads_json
+from harness.phi_fields import SensitiveFields
 
 
 def _body_lines(body: Any) -> list[str]:

@@ -20,8 +20,8 @@ from vcr.record_mode import RecordMode as VcrRecordMode
 from vcr.request import Request as VcrRequest
 
 from harness.cassettes.errors import CassetteError, CassetteMissError
-from harness.cassettes.matching import closest_difference, describe_request, matchers_for
 from harness.cassettes.persister import GuardedPersister
+from harness.cassettes.replay_matching import closest_difference, describe_request, matchers_for
 from harness.cassettes.scrub import Scrubber
 from harness.cassettes.serializer import readable_yaml
 
@@ -88,10 +88,6 @@ class CassetteTransport(httpx.BaseTransport):
         self._cassette = (
             Cassette(**options) if self.mode is RecordMode.REWRITE else Cassette.load(**options)
         )
-
-    @property
-    def recorded_count(self) -> int:
-        return len(self._cassette)
 
     @property
     def play_count(self) -> int:

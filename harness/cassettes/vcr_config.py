@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from harness.cassettes.matching import make_query_matcher
+from harness.cassettes.replay_matching import make_query_matcher
 from harness.cassettes.scrub import VOLATILE_REQUEST_HEADERS, Scrubber
 from harness.cassettes.serializer import SERIALIZER_NAME, readable_yaml
 

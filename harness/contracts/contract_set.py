@@ -8,15 +8,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.collection import MAX_JSON_NESTING, JSONNestingError, loads_json
 from harness.contracts.bundle import bundle
 from harness.contracts.coverage import Coverage
 from harness.contracts.importer import INDEX_FILE, INDEX_FORMAT, SCHEMAS_DIR
 from harness.contracts.integrity import check_index, check_schema_file
-from harness.contracts.matching import PathMatcher, request_path
+from harness.contracts.operations import PathMatcher, request_path
 from harness.contracts.report import ContractReport, Violation
 from harness.contracts.validation import CompiledSchema
 from harness.errors import InputError
+from harness.json_input import MAX_JSON_NESTING, JSONNestingError, loads_json
 
 
 class ContractSet:

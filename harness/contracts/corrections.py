@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
-from harness.cassettes.safe_yaml import safe_load
 from harness.contracts import pointer
 from harness.contracts.bodies import BODY_SHAPES
 from harness.errors import InputError
+from harness.safe_yaml import safe_load
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 SCHEMA_TYPES = ("string", "integer", "number", "boolean", "object", "array")

@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 
-from harness.cassettes.safe_yaml import FastNestingLimitedLoader
 from harness.contracts import pointer
 from harness.contracts.bodies import BODY_SHAPES, SCHEMA_DIALECT
 from harness.contracts.convert import ConversionProblem, convert_schema
@@ -26,6 +25,7 @@ from harness.contracts.corrections import (
     load_corrections,
 )
 from harness.errors import InputError
+from harness.safe_yaml import FastNestingLimitedLoader
 
 INDEX_FILE = "index.json"
 SCHEMAS_DIR = "schemas"

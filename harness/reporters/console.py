@@ -31,8 +31,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from harness.report_text import report_text
 from harness.reporters.masking import mask_message
-from harness.reporters.text import report_text
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
 _MARK = {
@@ -75,7 +75,6 @@ class ConsoleReporter:
         self._flushed_at = time.monotonic()
         self._suite: str | None = None
         self._failures: list[RequestResult] = []
-        self._slowest: list[tuple[float, str]] = []
 
     def start(self, info: RunInfo) -> None:
         self.console.print(f"[bold]{_shown(info.name)}[/] against [cyan]{_shown(info.target)}[/]")

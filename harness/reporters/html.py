@@ -24,8 +24,9 @@ from urllib.parse import unquote_plus, urlsplit
 import jinja2
 
 from harness.atomicfile import atomic_writer
-from harness.cassettes.fields import SensitiveFields, load_phi_fields
-from harness.cassettes.scrub import free_text_pattern
+from harness.json_input import MAX_JSON_NESTING, loads_json
+from harness.phi_fields import SensitiveFields, free_text_pattern, load_phi_fields
+from harness.report_text import report_text
 from harness.reporters.masking import (
     FORM_PAIR,
     PHI_MASK,
@@ -37,7 +38,6 @@ from harness.reporters.masking import (
     mask_text,
     mask_url,
 )
-from harness.reporters.text import report_text
 from harness.results import Cause, RequestResult, RunInfo, RunSummary, Verdict
 
 __all__ = ["PHI_MASK", "HtmlReporter", "mask_json", "mask_text", "mask_url", "render_body"]
@@ -301,9 +301,9 @@ def render_body(
 def _parse_json(text: str) -> Any:
     if len(text) > _MAX_PARSE or text.lstrip()[:1] not in ("{", "["):
         return None
-    try:
-        return json.loads(text)
-    except ValueError:
+    try:  # nested deeper than any real body: shown as masked text, not walked by mask_json
+        return loads_json(text, max_nesting=MAX_JSON_NESTING)
+    except ValueError:  # JSONNestingError is one
         return None
 
 

@@ -7,7 +7,6 @@ held in memory and finished suites are streamed to a temporary file, which becom
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,8 +14,9 @@ from typing import IO
 from xml.sax import saxutils
 
 from harness.atomicfile import atomic_writer
+from harness.naming import slug
+from harness.report_text import report_text
 from harness.reporters.masking import mask_message, mask_url
-from harness.reporters.text import report_text
 from harness.results import NotRun, RequestResult, RunInfo, RunSummary, Verdict
 
 
@@ -29,7 +29,6 @@ class JUnitReporter:
         self._suite_time = 0.0
         self._cases: list[str] = []
         self._counts = [0, 0, 0, 0]  # tests, failures, errors, skipped
-        self._time = 0.0
 
     def start(self, info: RunInfo) -> None:
         self.name = info.name
@@ -40,7 +39,6 @@ class JUnitReporter:
             self._suite = result.suite
         self._counts[0] += 1
         seconds = result.elapsed_ms / 1000
-        self._time += seconds
         self._suite_time += seconds
         # Jenkins reads dots in classname as packages: collection slug, then the folder path.
         classname = _xml_attr(".".join([_slug(self.name), *map(_slug, result.suite.split("/"))]))
@@ -126,7 +124,7 @@ def _xml_attr(text: str) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "root"
+    return slug(text, sep="_", empty="root")
 
 
 def _element(tag: str, result: RequestResult) -> str:

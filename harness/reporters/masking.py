@@ -3,7 +3,7 @@
 Reports show the run as it happened (not the cassette's scrubbed copy), so each value under a
 secret or PHI key is replaced by ``[REDACTED]`` or ``[PHI]``, wherever it sits: query strings and
 URL userinfo, JSON bodies, form bodies, free-text messages. The key rules are the cassettes' own
-(:class:`~harness.cassettes.fields.SensitiveFields`): a field the scrubber pseudonymises is a
+(:class:`~harness.phi_fields.SensitiveFields`): a field the scrubber pseudonymises is a
 field the reports mask.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from harness.cassettes.fields import SensitiveFields, load_phi_fields, secret_values_in
+from harness.phi_fields import SensitiveFields, load_phi_fields, secret_values_in
 from harness.redaction import MASK as SECRET_MASK
 
 PHI_MASK = "[PHI]"

@@ -15,7 +15,7 @@ import httpx
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from harness.collection import loads_json
+from harness.json_input import loads_json
 from harness.results import Check
 from harness.scenarios.model import UNSET, CaptureSpec
 
@@ -223,7 +223,7 @@ def _show_actual(value: Any, key: str | None) -> str:
 @lru_cache(maxsize=1)
 def _phi_fields() -> Any:
     try:
-        from harness.cassettes import load_phi_fields
+        from harness.phi_fields import load_phi_fields
 
         return load_phi_fields()
     except Exception:  # the cassette helper's list is optional here: hide every string then

@@ -16,8 +16,9 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from harness.collection import Collection, named_input_file
+from harness.collection import Collection
 from harness.errors import InputError
+from harness.json_input import named_input_file
 from harness.scenarios.model import (
     UNSET,
     CaptureSpec,
@@ -405,7 +406,7 @@ class _FileParser:
             auth=self.auth(node, step_what),
             expect=expect,
             retry_until=retry,
-            capture=self.captures(node, step_what, allow_result=False),
+            capture=self.captures(node, step_what),
             cleanup=cleanup,
         )
 
@@ -549,9 +550,7 @@ class _FileParser:
             )
         return RetryUntil(until=until, attempts=attempts, delay_s=float(delay))
 
-    def captures(
-        self, node: LocatedDict, what: str, *, allow_result: bool
-    ) -> tuple[CaptureSpec, ...]:
+    def captures(self, node: LocatedDict, what: str) -> tuple[CaptureSpec, ...]:
         if "capture" not in node:
             return ()
         raw = self.mapping(node["capture"], node.value_at("capture"), f"'capture' of {what}")

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from harness.cassettes.safe_yaml import NestingLimitedLoader
 from harness.errors import InputError
+from harness.safe_yaml import NestingLimitedLoader
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +166,7 @@ def load_yaml(text: str, file: Path) -> Any:
 
 
 def read_yaml_file(path: Path) -> Any:
-    from harness.collection import read_input_text
+    from harness.json_input import read_input_text
 
     text = read_input_text(path, what="scenario file", hint="Check the path you passed.")
     return load_yaml(text, path)

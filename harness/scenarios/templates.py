@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
+
+from harness.fake_data import NotAProvider, fake
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*)\}\}\s*$", re.DOTALL)
 
@@ -25,26 +26,17 @@ class TemplateProblem(Exception):
 
 
 class _Fake:
-    """``fake.first_name()`` and friends: one shared, lock-protected Faker (it is not thread safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faker: Any = None
+    """``fake.first_name()`` and friends, from the harness's one Faker (:mod:`harness.fake_data`)."""
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                if self._faker is None:
-                    from faker import Faker
-
-                    self._faker = Faker("en_US")
-                method = getattr(self._faker, name, None)
-                if method is None or not callable(method):
-                    raise TemplateProblem(f"fake.{name}() is not a Faker provider")
-                return method(*args, **kwargs)
+            try:
+                return fake(name, *args, **kwargs)
+            except NotAProvider:
+                raise TemplateProblem(f"fake.{name}() is not a Faker provider") from None
 
         return call
 

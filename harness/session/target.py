@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness import paths
 from harness.atomicfile import atomic_write_text
 from harness.collection import Collection
 from harness.errors import InputError
@@ -25,8 +26,8 @@ from harness.session.options import RunOptions
 from harness.variables import Scopes, is_secret_name, load_variable_file, placeholders
 
 if TYPE_CHECKING:
+    from drchrono_sandbox import Sandbox
     from harness.cassettes import Scrubber
-    from harness.sandbox import Sandbox
 
 TARGET_VARIABLE = "harness_target"
 SANDBOX_VARIABLES = (
@@ -96,7 +97,7 @@ def open_target(
 
 
 class _SandboxAdapter:
-    """The :class:`SandboxControl` of an in-process :class:`harness.sandbox.Sandbox`."""
+    """The :class:`SandboxControl` of an in-process :class:`drchrono_sandbox.Sandbox`."""
 
     def __init__(self, sandbox: Sandbox) -> None:
         self._sandbox = sandbox
@@ -118,7 +119,12 @@ class _SandboxAdapter:
         return self._sandbox.revoke(token)
 
     def inject_fault(self, args: Mapping[str, Any]) -> None:
-        self._sandbox.faults.inject(**args)
+        from drchrono_sandbox.errors import SandboxError
+
+        try:
+            self._sandbox.faults.inject(**args)
+        except SandboxError as exc:  # the sandbox's own error, as the harness's input error
+            raise InputError(exc.message, hint=exc.hint) from exc
 
     def clear_faults(self) -> None:
         self._sandbox.faults.clear()
@@ -127,13 +133,21 @@ class _SandboxAdapter:
 def start_sandbox(
     stack: contextlib.ExitStack, scopes: Scopes, options: RunOptions
 ) -> SandboxControl:
-    from harness.sandbox import Sandbox, SandboxConfig
+    from drchrono_sandbox import Sandbox, SandboxConfig, SandboxError
 
-    # A fixed seed and anchor day make the sandbox's data, and so recordings, repeatable.
-    sandbox = Sandbox(
-        SandboxConfig(seed=0, anchor_date=SANDBOX_ANCHOR_DAY), host="127.0.0.1", port=0
+    # A fixed seed and anchor day make the sandbox's data, and so recordings, repeatable. The
+    # harness hands the sandbox the DrChrono data it ships itself (the sandbox imports no harness).
+    config = SandboxConfig(
+        seed=0,
+        anchor_date=SANDBOX_ANCHOR_DAY,
+        openapi_document=paths.OPENAPI_DOCUMENT,
+        contracts_dir=paths.CONTRACTS_DIR,
     )
-    stack.enter_context(sandbox)
+    try:
+        sandbox = Sandbox(config, host="127.0.0.1", port=0)
+        stack.enter_context(sandbox)
+    except SandboxError as exc:  # the sandbox's own error, as the harness's input error
+        raise InputError(exc.message, hint=exc.hint) from exc
     values = sandbox.environment()
     # Sandbox values beat the file (it has none) but not --env-var.
     for name, value in values.items():

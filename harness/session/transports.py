@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -21,7 +20,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from harness.errors import InputError
-from harness.ratelimit import RateLimiter
+from harness.naming import slug
+from harness.ratelimit import ClientRateLimiter
 from harness.redaction import SecretRegistry
 from harness.sender import RetryPolicy, Sender
 from harness.session.options import RunOptions
@@ -74,7 +74,7 @@ class Transports:
         self.secrets = secrets
         self.group_dir = group_dir
         self.sandbox_url = sandbox_url
-        self.rate_limiter = RateLimiter.parse(rate_limit)
+        self.rate_limiter = ClientRateLimiter.parse(rate_limit)
         self._base: httpx.BaseTransport = httpx.HTTPTransport(retries=0)
         if sandbox_url is not None:
             # Collections that hard-code DrChrono's hosts reach the sandbox too.
@@ -177,7 +177,7 @@ def cassette_stem(name: str) -> str:
 
     Only ``[a-z0-9-]``, so it is one plain file name (no ``/``, ``..`` or leading ``_``).
     """
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "unnamed"
+    stem = slug(name)
     if len(stem) > MAX_CASSETTE_STEM:
         digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
         stem = f"{stem[:MAX_CASSETTE_STEM].rstrip('-')}-{digest}"

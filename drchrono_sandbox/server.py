@@ -15,17 +15,17 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from harness.atomicfile import atomic_write_text
-from harness.errors import HarnessError
-from harness.sandbox import api, oauth
-from harness.sandbox.config import SandboxConfig
-from harness.sandbox.context import RequestCounter, SandboxContext
-from harness.sandbox.data import seed_store
-from harness.sandbox.faults import FaultInjector, FaultMiddleware
-from harness.sandbox.openapi_ops import ALL_SCOPES, load_document
-from harness.sandbox.ratelimit import RateLimiter
-from harness.sandbox.shapes import ContractShapes, load_shapes
-from harness.sandbox.state import Client, Store, derive_secret, digest
+from drchrono_sandbox import api, oauth
+from drchrono_sandbox.config import SandboxConfig
+from drchrono_sandbox.context import RequestCounter, SandboxContext
+from drchrono_sandbox.data import seed_store
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.faults import FaultInjector, FaultMiddleware
+from drchrono_sandbox.files import atomic_write_text
+from drchrono_sandbox.openapi_ops import ALL_SCOPES, load_document
+from drchrono_sandbox.shapes import ContractShapes, load_shapes
+from drchrono_sandbox.state import Client, Store, derive_secret, digest
+from drchrono_sandbox.throttle import DrChronoThrottle
 
 START_TIMEOUT = 10.0
 
@@ -61,14 +61,14 @@ class Sandbox:
         self._port: int | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        doc = load_document()
-        shapes = load_shapes()
+        doc = load_document(self.config.openapi_document)
+        shapes = load_shapes(self.config.contracts_dir)
         store = self._open_store(doc, shapes)
         self.client_id = derive_secret(store.seed, "client_id", 40)
         self.client_secret = derive_secret(store.seed, "client_secret", 64)
         self._register_client(store)
         self.refresh_token = self._ready_refresh_token(store)
-        limiter = RateLimiter(self.config.hourly_limit, self.config.burst_limit)
+        limiter = DrChronoThrottle(self.config.hourly_limit, self.config.burst_limit)
         self.ctx = SandboxContext(
             self.config, store, doc, shapes, self.client_id, faults=FaultInjector(), limiter=limiter
         )
@@ -91,7 +91,7 @@ class Sandbox:
                     self.client_id, digest(self.client_secret), list(self.config.redirect_uris)
                 )
             elif client.secret_hash != digest(self.client_secret):
-                raise HarnessError(
+                raise SandboxError(
                     f"The sandbox state file {store.path} holds a client this sandbox cannot "
                     "authenticate (it was written by another version).",
                     hint="Delete the state file to start from fresh seeded data.",
@@ -144,7 +144,7 @@ class Sandbox:
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
                 server.should_exit = True
-                raise HarnessError(
+                raise SandboxError(
                     f"The DrChrono sandbox could not listen on {self.host}:{self._requested_port}.",
                     hint="Another program probably uses that port; pick another with --port "
                     "(0 picks a free one).",
@@ -176,7 +176,7 @@ class Sandbox:
     @property
     def port(self) -> int:
         if self._port is None:
-            raise HarnessError(
+            raise SandboxError(
                 "The sandbox is not running; use it as a context manager or call start() first."
             )
         return self._port
@@ -208,7 +208,7 @@ class Sandbox:
         wanted = list(scopes) if scopes is not None else list(ALL_SCOPES)
         unknown = [s for s in wanted if s not in ALL_SCOPES]
         if unknown:
-            raise HarnessError(
+            raise SandboxError(
                 f"Unknown DrChrono scope(s) {', '.join(unknown)}.",
                 hint=f"Known scopes: {' '.join(ALL_SCOPES)}.",
             )

@@ -6,12 +6,12 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from harness.sandbox.config import SandboxConfig
-from harness.sandbox.faults import FaultInjector
-from harness.sandbox.openapi_ops import OpenAPIDocument
-from harness.sandbox.ratelimit import RateLimiter
-from harness.sandbox.shapes import ContractShapes
-from harness.sandbox.state import Store
+from drchrono_sandbox.config import SandboxConfig
+from drchrono_sandbox.faults import FaultInjector
+from drchrono_sandbox.openapi_ops import OpenAPIDocument
+from drchrono_sandbox.shapes import ContractShapes
+from drchrono_sandbox.state import Store
+from drchrono_sandbox.throttle import DrChronoThrottle
 
 
 @dataclass
@@ -43,4 +43,4 @@ class SandboxContext:
     client_id: str
     faults: FaultInjector = field(default_factory=FaultInjector)
     counter: RequestCounter = field(default_factory=RequestCounter)
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: DrChronoThrottle = field(default_factory=DrChronoThrottle)

@@ -1,14 +1,18 @@
-"""``harness sandbox``: run the local DrChrono in the foreground until Ctrl-C."""
+"""``drchrono-sandbox`` (and ``harness sandbox``, which delegates here): run the local DrChrono in
+the foreground until Ctrl-C."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
-from harness.sandbox.config import DEFAULT_ACCESS_TTL, SandboxConfig
-from harness.sandbox.faults import FaultKind, parse_fault_flag
+from drchrono_sandbox import __version__
+from drchrono_sandbox.config import DEFAULT_ACCESS_TTL, SandboxConfig
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.faults import FaultKind, parse_fault_flag
 
 
 def seconds(text: str) -> float:
@@ -22,15 +26,36 @@ def seconds(text: str) -> float:
     return value
 
 
+HELP = "run a local DrChrono (OAuth + REST + faults) for tests and recording"
+DESCRIPTION = (
+    "Serve a local DrChrono look-alike with seeded synthetic patients. It prints the client id, "
+    "secret and a ready refresh token (fake credentials for this local server only) and serves "
+    "until Ctrl-C."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The ``drchrono-sandbox`` console script: exit 2 with one paragraph on bad input."""
+    parser = argparse.ArgumentParser(prog="drchrono-sandbox", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"drchrono-sandbox {__version__}")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except SandboxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
+    """``harness sandbox``: the same command under the harness's CLI."""
+    parser = subparsers.add_parser("sandbox", help=HELP, description=DESCRIPTION)
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     kinds = ", ".join(k.name.lower() for k in FaultKind)
-    parser = subparsers.add_parser(
-        "sandbox",
-        help="run a local DrChrono (OAuth + REST + faults) for tests and recording",
-        description="Serve a local DrChrono look-alike with seeded synthetic patients. It prints "
-        "the client id, secret and a ready refresh token (fake credentials for this "
-        "local server only) and serves until Ctrl-C.",
-    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic data")
@@ -79,11 +104,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="ROUTE_GLOB:KIND[:COUNT]",
         help=f"inject a fault, e.g. '/api/patients*:server_error:3'. Kinds: {kinds}",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from harness.sandbox.server import Sandbox  # the server stack loads only to serve
+    from drchrono_sandbox.server import Sandbox  # the server stack loads only to serve
 
     faults = [parse_fault_flag(text) for text in args.fault]
     config = SandboxConfig(
@@ -122,3 +146,7 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("Stopping.", file=sys.stderr)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from harness.errors import InputError
+from drchrono_sandbox.errors import InvalidFault
 
 
 class FaultKind(enum.StrEnum):
@@ -44,7 +44,7 @@ class FaultKind(enum.StrEnum):
             if text == kind.value or text.upper().replace("-", "_") == kind.name:
                 return kind
         names = ", ".join(k.name.lower() for k in cls)
-        raise InputError(f"Unknown sandbox fault kind {value!r}.", hint=f"Use one of: {names}.")
+        raise InvalidFault(f"Unknown sandbox fault kind {value!r}.", hint=f"Use one of: {names}.")
 
 
 TOKEN_PATH = "/o/token/"
@@ -59,7 +59,6 @@ class Fault:
     methods: frozenset[str] | None = None
     retry_after: int | None = None
     seconds: float = 5.0
-    hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         if self.methods is not None and method.upper() not in self.methods:
@@ -94,7 +93,7 @@ class FaultInjector:
         """
         fault_kind = FaultKind.parse(kind)
         if count is not None and count < 1:
-            raise InputError(
+            raise InvalidFault(
                 f"Fault count must be 1 or more (or None for 'until cleared'), not {count}."
             )
         fault = Fault(
@@ -114,16 +113,11 @@ class FaultInjector:
         with self._lock:
             self._faults.clear()
 
-    def active(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
     def take(self, method: str, path: str) -> Fault | None:
         """The first fault for this request, spending one of its uses."""
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
-                    fault.hits += 1
                     if fault.remaining is not None:
                         fault.remaining -= 1
                         if fault.remaining <= 0:
@@ -141,7 +135,7 @@ def parse_fault_flag(text: str) -> tuple[str, FaultKind, int | None]:
         text = head
     route, sep, kind = text.rpartition(":")
     if not sep or not route:
-        raise InputError(
+        raise InvalidFault(
             f"--fault {text!r} is not ROUTE_GLOB:KIND[:COUNT].",
             hint="Example: --fault '/api/patients*:server_error:3'.",
         )

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from harness.sandbox.resources import BadRequest, Record, coerce
-from harness.sandbox.state import Store
+from drchrono_sandbox.resources import BadRequest, Record, coerce
+from drchrono_sandbox.state import Store
 
 Action = Callable[[Store, str, Mapping[str, Any]], Record | None]
 

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.atomicfile import atomic_write_text
-from harness.errors import HarnessError
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.files import atomic_write_text
 
 STATE_VERSION = 1
 
@@ -143,7 +143,7 @@ class Store:
                 path=path,
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise HarnessError(
+            raise SandboxError(
                 f"The sandbox state file {path} cannot be read ({type(exc).__name__}: {exc}).",
                 hint="Delete it to start from fresh seeded data, or pass another --state-file.",
             ) from None

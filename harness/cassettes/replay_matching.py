@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 
 from vcr.request import Request
 
-from harness.cassettes.fields import SensitiveFields
+from harness.phi_fields import SensitiveFields
 
 MASK = "***"
 Matcher = Callable[[Request, Request], None]

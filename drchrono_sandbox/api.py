@@ -2,8 +2,8 @@
 
 Order of checks follows Django REST framework: authentication (401), throttling (429),
 routing (404/405), permission (403), then the handler. Resources in
-:mod:`harness.sandbox.resources` are served from state, as are the few actions of
-:mod:`harness.sandbox.actions`; every other operation of the OpenAPI document answers with
+:mod:`drchrono_sandbox.resources` are served from state, as are the few actions of
+:mod:`drchrono_sandbox.actions`; every other operation of the OpenAPI document answers with
 deterministic generated data shaped by its (corrected) contract schema.
 """
 
@@ -19,14 +19,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harness.sandbox.actions import ACTIONS
-from harness.sandbox.context import SandboxContext
-from harness.sandbox.generate import ValueMaker, stable_int, with_faker
-from harness.sandbox.oauth import ctx_of, form_of
-from harness.sandbox.openapi_ops import Operation
-from harness.sandbox.resources import RESOURCES, BadRequest, Conflict, Records, coerce
-from harness.sandbox.shapes import Schema, primary_type
-from harness.sandbox.state import AccessToken
+from drchrono_sandbox.actions import ACTIONS
+from drchrono_sandbox.context import SandboxContext
+from drchrono_sandbox.generate import ValueMaker, stable_int, with_faker
+from drchrono_sandbox.oauth import ctx_of, form_of
+from drchrono_sandbox.openapi_ops import Operation
+from drchrono_sandbox.resources import RESOURCES, BadRequest, Conflict, Records, coerce
+from drchrono_sandbox.shapes import Schema, primary_type
+from drchrono_sandbox.state import AccessToken
 
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 FORBIDDEN = "You do not have permission to perform this action."

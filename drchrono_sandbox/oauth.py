@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from harness.sandbox.context import SandboxContext
-from harness.sandbox.openapi_ops import ALL_SCOPES
-from harness.sandbox.state import AuthCode, Client
+from drchrono_sandbox.context import SandboxContext
+from drchrono_sandbox.openapi_ops import ALL_SCOPES
+from drchrono_sandbox.state import AuthCode, Client
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 GRANTS = frozenset({"authorization_code", "refresh_token", "client_credentials"})

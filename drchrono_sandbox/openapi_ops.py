@@ -3,7 +3,8 @@
 What responses look like comes from the corrected contracts instead (:mod:`.shapes`): the
 published schemas are wrong in places.
 
-The document is loaded once per process (it is large) from ``harness.paths.OPENAPI_DOCUMENT``.
+The document is loaded once per process (it is large) from ``SandboxConfig.openapi_document``
+(by default the shipped one: :mod:`drchrono_sandbox.paths`).
 Scope rule, since the document lists every scope of a resource family on each operation
 (``GET /api/appointments`` lists ``calendar:read calendar:write clinical:read clinical:write``):
 a safe method (GET/HEAD/OPTIONS) needs any listed ``:read`` scope, any other method any listed
@@ -22,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from harness.errors import HarnessError
-from harness.paths import OPENAPI_DOCUMENT
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.paths import default_openapi_document
 
 SCOPE_FAMILIES = (
     "user",
@@ -171,16 +172,18 @@ class OpenAPIDocument:
 
 
 @functools.lru_cache(maxsize=4)
-def load_document(path: Path = OPENAPI_DOCUMENT) -> OpenAPIDocument:
+def load_document(path: Path | None = None) -> OpenAPIDocument:
+    if path is None:
+        path = default_openapi_document()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with path.open("rb") as fh:
             raw = yaml.load(fh, Loader=loader)  # noqa: S506 - a safe loader
     except (OSError, yaml.YAMLError) as exc:
-        raise HarnessError(
+        raise SandboxError(
             f"The sandbox could not read DrChrono's OpenAPI document at {path}: {exc}.",
             hint="Restore contracts/drchrono-openapi.yml from the repository.",
         ) from None
     if not isinstance(raw, dict) or "paths" not in raw:
-        raise HarnessError(f"{path} is not an OpenAPI document (no 'paths').")
+        raise SandboxError(f"{path} is not an OpenAPI document (no 'paths').")
     return OpenAPIDocument(raw, path)

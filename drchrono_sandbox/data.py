@@ -14,11 +14,11 @@ from typing import Any
 
 from faker import Faker
 
-from harness.sandbox.config import SandboxConfig
-from harness.sandbox.generate import ValueMaker, decimal, timestamp, with_faker
-from harness.sandbox.openapi_ops import OpenAPIDocument
-from harness.sandbox.shapes import ContractShapes, primary_type
-from harness.sandbox.state import Store
+from drchrono_sandbox.config import SandboxConfig
+from drchrono_sandbox.generate import ValueMaker, decimal, timestamp, with_faker
+from drchrono_sandbox.openapi_ops import OpenAPIDocument
+from drchrono_sandbox.shapes import ContractShapes, primary_type
+from drchrono_sandbox.state import Store
 
 # First ids handed out per resource; appointments use long numeric strings like DrChrono.
 ID_START = {

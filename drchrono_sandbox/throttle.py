@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 
 @dataclass
-class RateLimiter:
+class DrChronoThrottle:
     hourly_limit: int = 500
     burst_limit: int = 10
     clock: Callable[[], float] = time.time

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
-from harness.paths import CONTRACTS_DIR
+from drchrono_sandbox.errors import SandboxError
+from drchrono_sandbox.paths import default_contracts_dir
 
 Schema = Mapping[str, Any]
 # The layout `harness contracts import` writes (harness.contracts.importer), named here rather
@@ -73,7 +73,9 @@ def primary_type(schema: Schema) -> str | None:
 
 
 @functools.lru_cache(maxsize=4)
-def load_shapes(directory: Path = CONTRACTS_DIR) -> ContractShapes:
+def load_shapes(directory: Path | None = None) -> ContractShapes:
+    if directory is None:
+        directory = default_contracts_dir()
     try:
         index = json.loads((directory / INDEX_FILE).read_text(encoding="utf-8"))
         files = {
@@ -81,14 +83,14 @@ def load_shapes(directory: Path = CONTRACTS_DIR) -> ContractShapes:
             for path in (directory / SCHEMAS_DIR).rglob("*.json")
         }
     except (OSError, ValueError) as exc:
-        raise HarnessError(
+        raise SandboxError(
             f"The sandbox could not read the contracts in {directory}: {exc}.",
             hint="Restore contracts/ from the repository, or regenerate it with "
             "`harness contracts import`.",
         ) from None
     operations = index.get("operations") if isinstance(index, dict) else None
     if not isinstance(operations, dict):
-        raise HarnessError(
+        raise SandboxError(
             f"{directory / INDEX_FILE} is not a contract index (no 'operations').",
             hint="Regenerate it with `harness contracts import`.",
         )

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from harness.sandbox.shapes import primary_type
+from drchrono_sandbox.shapes import primary_type
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MAX_DEPTH = 4

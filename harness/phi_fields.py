@@ -10,6 +10,7 @@ rules catch credentials whatever their key (private keys, cloud API keys).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,99 @@ def _names(data: dict[str, Any], section: str, source: str) -> frozenset[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise InputError(f"'{section}' in {source} must be a list of names.")
     return frozenset(v.lower() for v in values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Patient values in free text: how the scrubber finds and the reporters mask them (one rule).
+
+# Real values of these kinds are also replaced where they turn up in free text (an error
+# message quoting a name), as whole tokens only: never inside a longer word, number or date.
+FREE_TEXT_KINDS = frozenset(
+    {
+        "given_name",
+        "family_name",
+        "name",
+        "ssn",
+        "email",
+        "street",
+        "phone",
+        "company",
+        "identifier",
+        "city",
+        "date",
+    }
+)
+# Words match in any case ("SMITH" for "Smith"); digit kinds in any punctuation ("123 45 6789").
+_CASELESS_KINDS = frozenset({"given_name", "family_name", "name", "street", "company", "city"})
+DIGIT_KINDS = frozenset({"ssn", "phone"})
+_MIN_FREE_TEXT_LENGTH = 4
+# A value of digits only is replaced in free text only when this long: "2026" or "10023" as an
+# insurance group number would otherwise rewrite every timestamp and cursor holding those digits.
+_MIN_FREE_TEXT_DIGITS = 7
+_DIGIT_SEPARATORS = r"[ .()/-]{0,2}"
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+US_DAY = re.compile(r"(\d{2})/(\d{2})/(\d{4})")
+
+
+def day_of(value: str) -> tuple[str, str, str] | None:
+    """(year, month, day) of an ISO or US date, for matching a date written either way."""
+    iso = _ISO_DAY.fullmatch(value)
+    if iso:
+        return iso.group(1), iso.group(2), iso.group(3)
+    us = US_DAY.fullmatch(value)
+    if us:
+        return us.group(3), us.group(1), us.group(2)
+    return None
+
+
+def free_text_forms(kind: str, real: str) -> list[str]:
+    """Regex alternatives that find ``real`` in free text (whole tokens, its other spellings)."""
+    if kind == "date":
+        day = day_of(real[:10])
+        if day is None:
+            return []
+        year, month, num = day
+        return [rf"{year}-{month}-{num}", rf"{month}/{num}/{year}"]
+    digits = re.sub(r"\D", "", real)
+    if kind in DIGIT_KINDS and len(digits) >= _MIN_FREE_TEXT_DIGITS:
+        return [_DIGIT_SEPARATORS.join(digits)]
+    if len(real) < _MIN_FREE_TEXT_LENGTH or (real.isdigit() and len(real) < _MIN_FREE_TEXT_DIGITS):
+        return []
+    forms = [("(?i:" + re.escape(real) + ")") if kind in _CASELESS_KINDS else re.escape(real)]
+    if kind == "email":
+        local = real.partition("@")[0]
+        if len(local) >= _MIN_FREE_TEXT_LENGTH:
+            forms.append("(?i:" + re.escape(local) + r")(?![\w.-]*@)")
+    return forms
+
+
+def whole_token(form: str) -> str:
+    """A free-text form matched only as a whole token: not inside a word, number, date or id."""
+    return rf"(?<![\w-]){form}(?![\w-])"
+
+
+def free_text_pattern(values: Iterable[tuple[str, str]]) -> re.Pattern[str] | None:
+    """One pattern finding each ``(kind, real value)`` in free text, in any spelling the
+    scrubber knows (whole tokens; names in any case; digits in any punctuation; both date
+    orders; an e-mail's local part). The reporters mask with it what the scrubber replaces."""
+    alternatives = sorted(
+        (
+            (len(real), whole_token(form))
+            for kind, real in values
+            if kind in FREE_TEXT_KINDS
+            for form in free_text_forms(kind, real)
+        ),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    return re.compile("|".join(a for _, a in alternatives)) if alternatives else None
+
+
+def text_key(kind: str, text: str) -> str:
+    """The lookup key of a free-text match: one key for all spellings of one value."""
+    if kind == "date":
+        day = day_of(text[:10])
+        return "date:" + "".join(day) if day else text
+    if kind in DIGIT_KINDS:
+        return f"{kind}:" + re.sub(r"\D", "", text)
+    return "text:" + text.casefold()

@@ -48,6 +48,10 @@ class SandboxConfig:
     anchor_date: dt.date | None = None
     # Extra endpoints of the OpenAPI document answer with generated data; switch off to get 404.
     generated_operations: bool = field(default=True)
+    # The DrChrono data served: None means the copy shipped with this distribution
+    # (drchrono_sandbox.paths). load_document and load_shapes cache per path.
+    openapi_document: Path | None = None
+    contracts_dir: Path | None = None
 
     def __post_init__(self) -> None:
         if self.access_ttl < 0 or self.code_ttl < 0 or self.refresh_grace_s < 0:

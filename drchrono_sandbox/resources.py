@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.sandbox.generate import TIMESTAMP_FORMAT, blank, timestamp
-from harness.sandbox.shapes import primary_type
-from harness.sandbox.state import Store
+from drchrono_sandbox.generate import TIMESTAMP_FORMAT, blank, timestamp
+from drchrono_sandbox.shapes import primary_type
+from drchrono_sandbox.state import Store
 
 Record = dict[str, Any]
 Errors = dict[str, list[str]]
