@@ -6,6 +6,7 @@ and what they capture; everything about a single exchange lives here.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from harness.errors import (
 )
 from harness.redaction import SecretRegistry
 from harness.results import Cause, RequestResult, Verdict
+from harness.scripting.hooks import RequestScripts
+from harness.scripting.model import NextRequest, ScriptResponse
 from harness.sender import Sender, TokenSource
 from harness.variables import Resolver, Scopes
 
@@ -44,6 +47,8 @@ class Execution:
     result: RequestResult
     response: httpx.Response | None = None
     fatal: bool = False  # the run cannot go on (see AuthError.credentials_refused)
+    built: BuiltRequest | None = None  # what was sent, for the test scripts
+    next_request: NextRequest | None = None  # a script's setNextRequest (None: go on in order)
 
 
 class RequestExecutor:
@@ -54,7 +59,9 @@ class RequestExecutor:
         contracts: ContractChecker | None,
         secrets: SecretRegistry,
         config: RunnerConfig,
+        scripts: RequestScripts | None = None,
     ) -> None:
+        self.scripts = scripts  # None: --no-scripts
         self.tokens_for = tokens_for
         self.contracts = contracts
         self.secrets = secrets
@@ -75,13 +82,58 @@ class RequestExecutor:
         suite: str | None = None,
         name: str | None = None,
     ) -> Execution:
-        result = RequestResult(
+        # --- Postman scripts (harness.scripting.hooks) around the exchange ---------------------
+        scripts = self.scripts if item.scripts else None
+        if scripts is None:
+            return self._exchange(
+                index, item, sender, scopes, expected, check_contract, suite, name
+            )
+        pre = scripts.before(item, sender, scopes)
+        if pre.outcome.skip_request:
+            execution = Execution(scripts.skipped(self._result(index, pre.item, suite, name)))
+        else:
+            execution = self._exchange(
+                index, pre.item, sender, scopes, expected, check_contract, suite, name
+            )
+        response, result = execution.response, execution.result
+        post = scripts.after(
+            pre.item,
+            execution.built,
+            result.elapsed_ms,
+            ScriptResponse.from_httpx(response, result.elapsed_ms)
+            if response is not None
+            else None,
+            sender,
+            scopes,
+            succeeded=result.verdict is Verdict.PASSED or (result.status or 500) < 400,
+        )
+        scripts.record(execution.result, [pre.outcome, post])
+        directive = post.next_request if post and post.next_request else pre.outcome.next_request
+        return dataclasses.replace(execution, next_request=directive)
+
+    def _result(
+        self, index: int, item: RequestItem, suite: str | None, name: str | None
+    ) -> RequestResult:
+        return RequestResult(
             suite=suite or item.suite,
             name=name or item.name,
             method=item.method,
             url=item.url.raw,
             index=index,
         )
+
+    def _exchange(
+        self,
+        index: int,
+        item: RequestItem,
+        sender: Sender,
+        scopes: Scopes,
+        expected: Sequence[int] | None,
+        check_contract: bool,
+        suite: str | None,
+        name: str | None,
+    ) -> Execution:
+        result = self._result(index, item, suite, name)
         try:
             built = build_request(
                 item,
@@ -142,7 +194,7 @@ class RequestExecutor:
                 self.exercised.add((judgement.operation, response.status_code))
         if self.config.keep_bodies:
             self._snapshot(result, built, response)
-        return Execution(result, response)
+        return Execution(result, response, built=built)
 
     def _errored(self, result: RequestResult, cause: Cause, message: str) -> RequestResult:
         result.verdict, result.cause = Verdict.ERROR, cause

@@ -217,6 +217,7 @@ class HarnessState:
                     contracts=session.contracts,
                     secrets=session.secrets,
                     config=RunnerConfig(strict=session.options.strict),
+                    scripts=session.request_scripts(),  # the collection's Postman scripts
                 )
             return self._requests
 
@@ -375,8 +376,10 @@ class RequestNode(_HarnessItem):
         unit = self.request.folder_path[0] if self.request.folder_path else "(root)"
         execution = executor.execute(0, self.request, session.sender_for(unit), session.scopes)
         result, response = execution.result, execution.response
-        if response is not None and (
-            result.verdict is Verdict.PASSED or response.status_code < 400
+        if (
+            executor.scripts is None  # the scripts set variables themselves when they run
+            and response is not None
+            and (result.verdict is Verdict.PASSED or response.status_code < 400)
         ):
             session.scopes.local.update(capture(response, self.request.captures))
         if result.verdict is Verdict.SKIPPED:

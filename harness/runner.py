@@ -22,7 +22,8 @@ from harness.collection import RequestItem
 from harness.errors import UnresolvedVariableError
 from harness.execute import Execution, RequestExecutor, RunnerConfig
 from harness.redaction import SecretRegistry
-from harness.results import Cause, RequestResult, RunSummary, Verdict
+from harness.results import Cause, Check, RequestResult, RunSummary, Verdict
+from harness.scripting.hooks import RequestScripts, ScriptedOrder, redirects
 from harness.sender import Sender, TokenSource
 from harness.variables import Scopes, placeholders
 
@@ -76,7 +77,7 @@ def plan_units(items: Sequence[RequestItem], *, offset: int = 0) -> list[Unit]:
         unit = units.setdefault(key, Unit(key, []))
         unit.items.append((index, item))
         unit.uses |= request_variables(item)
-        unit.captures |= {c.variable for c in item.captures}
+        unit.captures |= item.variables_set
     ordered = list(units.values())
     for position, unit in enumerate(ordered):
         for earlier in ordered[:position]:
@@ -90,10 +91,11 @@ def preflight(items: Sequence[RequestItem], scopes: Scopes) -> None:
     captured: set[str] = set()
     for item in items:
         for name in sorted(request_variables(item)):
-            if name in captured or scopes.defined(name):
+            # A name the request's own pre-request scripts may set counts too.
+            if name in captured or name in item.variables_set or scopes.defined(name):
                 continue
             raise UnresolvedVariableError(name, f"request '{item.full_name}'")
-        captured |= {c.variable for c in item.captures}
+        captured |= item.variables_set
 
 
 class OrderedEmitter:
@@ -145,6 +147,7 @@ class Runner:
         secrets: SecretRegistry,
         reporters: Sequence[Reporter],
         config: RunnerConfig,
+        scripts: RequestScripts | None = None,
     ) -> None:
         self.scopes = scopes
         self.sender_for = sender_for
@@ -160,8 +163,14 @@ class Runner:
         self.fatal: str | None = None
         self._fatal_lock = threading.Lock()
         self.executor = RequestExecutor(
-            tokens_for=tokens_for, contracts=contracts, secrets=secrets, config=config
+            tokens_for=tokens_for,
+            contracts=contracts,
+            secrets=secrets,
+            config=config,
+            scripts=scripts,
         )
+        self.scripts = scripts
+        self._scripted_index = 0  # results emitted so far when scripts set the order
 
     @property
     def exercised(self) -> set[tuple[str, int]]:
@@ -187,6 +196,11 @@ class Runner:
             self.scopes.local.clear()  # captures do not leak from one iteration into the next
             self._suite_suffix = f" [{iteration + 1}]" if len(rows) > 1 else ""
             units = plan_units(items, offset=iteration * len(items))
+            if self.scripts is not None:  # --- Postman scripts: pm.info and setNextRequest ---
+                self.scripts.iteration, self.scripts.iteration_count = iteration, len(rows)
+                if redirects(items):  # Newman's order, one request at a time, even with --workers
+                    self._run_scripted(items, emitter)
+                    continue
             if self.config.workers <= 1 or len(units) == 1:
                 for unit in units:
                     self._run_unit(unit, emitter)
@@ -194,6 +208,30 @@ class Runner:
                 self._run_concurrently(units, emitter)
         summary.elapsed_s = time.perf_counter() - started
         return summary
+
+    def _run_scripted(self, items: Sequence[RequestItem], emitter: OrderedEmitter) -> None:
+        """One iteration in the order the scripts set (see :class:`ScriptedOrder`)."""
+        order = ScriptedOrder(items)
+        position: int | None = 0 if items else None
+        while position is not None and not self._stop.is_set() and self.fatal is None:
+            item = items[position]
+            sender = self.sender_for(item.folder_path[0] if item.folder_path else "(root)")
+            execution = self._run_one(self._scripted_index, item, sender)
+            self._scripted_index += 1
+            step = order.after(position, execution.next_request)
+            if step.note:
+                execution.result.console.append(step.note)
+            if step.failed:
+                execution.result.checks.append(Check("setNextRequest", False, step.note))
+                execution.result.verdict, execution.result.cause = Verdict.FAILED, Cause.ASSERTION
+            emitter.emit(execution.result)
+            if execution.fatal:
+                self.fatal = execution.result.message
+            if order.stop_run or (
+                self.config.bail and execution.result.verdict in (Verdict.FAILED, Verdict.ERROR)
+            ):
+                self._stop.set()
+            position = step.position
 
     def _run_concurrently(self, units: list[Unit], emitter: OrderedEmitter) -> None:
         done: set[str] = set()
@@ -245,8 +283,10 @@ class Runner:
     def _run_one(self, index: int, item: RequestItem, sender: Sender) -> Execution:
         execution = self.executor.execute(index, item, sender, self.scopes, suite=self._suite(item))
         response = execution.response
-        if response is not None and (
-            execution.result.verdict is Verdict.PASSED or response.status_code < 400
+        if (
+            self.scripts is None
+            and response is not None
+            and (execution.result.verdict is Verdict.PASSED or response.status_code < 400)
         ):
             captured = capture(response, item.captures)
             with self._captured_lock:

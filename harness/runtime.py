@@ -28,6 +28,7 @@ from harness.ratelimit import DRCHRONO_LIMITS, RateLimiter
 from harness.redaction import SecretRegistry
 from harness.results import RunSummary
 from harness.runner import Reporter, RunInfo, Runner, preflight, request_variables
+from harness.scripting.hooks import RequestScripts, ScriptSettings
 from harness.sender import RetryPolicy, Sender, TokenSource, is_loopback
 from harness.variables import (
     Resolver,
@@ -78,6 +79,7 @@ class RunOptions:
     retries: int = 2
     keep_bodies: bool = False
     allow_outside_files: bool = False
+    scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
 
 
 def load_scopes(collection: Collection, options: RunOptions) -> Scopes:
@@ -320,6 +322,7 @@ class Session:
                 files_root=Path.cwd(),
                 allow_outside_files=self.options.allow_outside_files,
             ),
+            scripts=self.request_scripts(),
         )
         info = RunInfo(
             self.collection.name,
@@ -329,11 +332,26 @@ class Session:
         )
         summary = runner.run(items, info, rows)
         summary.fatal = runner.fatal
-        summary.not_run = self.collection.not_run(items)
+        # --- Postman scripts: what did not run (all of them with --no-scripts) ---
+        summary.not_run = (
+            runner.scripts.not_run if runner.scripts else self.collection.not_run(items)
+        )
         summary.coverage = self.coverage(runner.exercised)
         for reporter in reporters:
             reporter.finish(summary)
         return summary
+
+    def request_scripts(self) -> RequestScripts | None:
+        """What runs the collection's scripts around each request; None with ``--no-scripts``."""
+        if not self.options.scripts.enabled:
+            return None
+        return RequestScripts(
+            self.options.scripts,
+            secrets=self.secrets,
+            tokens_for=self.tokens_for,
+            files_root=Path.cwd(),
+            allow_outside_files=self.options.allow_outside_files,
+        )
 
     def coverage(self, exercised: set[tuple[str, int]]) -> dict[str, Any]:
         """Contract coverage of a run, for its summary: data for machines plus a text table."""

@@ -84,6 +84,9 @@ class ConsoleReporter:
                 self._failures.append(_compact(result))
         if self.verbose and result.drift:
             self.console.print(f"      [yellow]drift: {_shown(', '.join(result.drift[:5]))}[/]")
+        if self.verbose:  # the scripts' console output (already masked)
+            for text in result.console:
+                self.console.print(f"      [dim]console: {_shown(text)}[/]")
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task)
 

@@ -38,6 +38,7 @@ _BUDGET_NOTE = "Body not kept: the report's budget for passing requests' bodies 
 _MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
 _MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
 _MAX_DRIFT = 50
+_MAX_CONSOLE = 50  # scripts' console lines shown per request
 _MAX_MISSING = 200  # uncovered operations listed in the coverage section
 
 _TEMPLATES = jinja2.Environment(
@@ -172,6 +173,8 @@ def result_row(
             {"status": a.status, "elapsed_ms": round(a.elapsed_ms), "note": a.note}
             for a in result.attempts
         ],
+        "console": result.console[:_MAX_CONSOLE],
+        "console_omitted": max(0, len(result.console) - _MAX_CONSOLE),
         "drift": result.drift[:_MAX_DRIFT],
         "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
         "request_headers": mask_headers(result.request_headers, fields),
@@ -274,12 +277,17 @@ def _mask_all(value: Any, mask: str) -> Any:
 _JSON_PAIR = re.compile(
     r'"(?P<key>[^"\\]{1,100})"\s*:\s*(?P<value>"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|true|false)'
 )
+# key: 'value' or key: 123, as a script's console.log shows an object.
+_INSPECT_PAIR = re.compile(
+    r"(?<![\w$\"])(?P<key>[A-Za-z_$][\w$]{0,99}): (?P<value>'(?:[^'\\]|\\.)*(?:'|\Z)|-?\d[\d.eE+-]*)"
+)
 # key=value in form bodies and query strings.
 _FORM_PAIR = re.compile(r"(?P<lead>^|[?&;\s])(?P<key>[^=&;\s?]{1,100})=(?P<value>[^&;\s]*)")
 
 
 def mask_text(text: str, fields: SensitiveFields) -> str:
-    """Mask PHI in a body that is not JSON: JSON-like pairs and form-encoded pairs."""
+    """Mask PHI in a body that is not JSON: JSON-like pairs, form-encoded pairs, and the
+    ``key: 'value'`` pairs of an object a script printed."""
 
     def json_pair(match: re.Match[str]) -> str:
         mask = _mask_for(match["key"], fields, form=False)
@@ -288,7 +296,8 @@ def mask_text(text: str, fields: SensitiveFields) -> str:
         start, end = match.span("value")
         return match[0][: start - match.start()] + f'"{mask}"' + match[0][end - match.start() :]
 
-    return _mask_form(_JSON_PAIR.sub(json_pair, text), fields)
+    text = _INSPECT_PAIR.sub(json_pair, _JSON_PAIR.sub(json_pair, text))
+    return _mask_form(text, fields)
 
 
 def mask_query(url: str, fields: SensitiveFields) -> str:

@@ -24,6 +24,7 @@ from harness.results import Attempt, Cause, Check, RequestResult, Verdict
 from harness.scenarios.expect import as_text, capture_values, check_all, check_json
 from harness.scenarios.model import UNSET, CaptureSpec, Scenario, Step
 from harness.scenarios.templates import TemplateProblem, helpers, render
+from harness.scripting.hooks import isolated_scopes, step_scripts
 from harness.sender import TokenSource
 from harness.variables import Resolver, Scopes
 
@@ -53,11 +54,13 @@ class ScenarioExecutor:
             keep_bodies=options.keep_bodies,
             allow_outside_files=options.allow_outside_files,
         )
+        self.scripts = session.request_scripts()  # None: --no-scripts
         self.requests = RequestExecutor(
             tokens_for=session.tokens_for,
             contracts=session.contracts,
             secrets=session.secrets,
             config=self.config,
+            scripts=self.scripts,
         )
         self._scenario_tokens: dict[str, TokenSource] = {}
 
@@ -249,6 +252,13 @@ class _Run:
         scopes = self.session.scopes.child()
         scopes.local.update({k: as_text(v) for k, v in local.items() if v is not None})
         item = self.build_item(step, local, scopes)
+        # --- Postman scripts: the request's (unless scripts: false) and the step's own test ---
+        # A cleanup accepts "already gone" (404), which the request's own test script would not.
+        item = step_scripts(
+            item, collection_scripts=step.scripts and not cleanup, test=step.test, step=step.name
+        )
+        if self.owner.scripts is not None and item.scripts:
+            scopes = isolated_scopes(scopes)  # what a step's scripts set stays in the step
         expected = self.expected(step, item, cleanup=cleanup)
         executor = self.owner.requests
         token_override = step.auth.get("refresh_token") if isinstance(step.auth, Mapping) else None
@@ -259,6 +269,7 @@ class _Run:
                 contracts=self.session.contracts,
                 secrets=self.session.secrets,
                 config=self.owner.config,
+                scripts=self.owner.scripts,
             )
         execution = self.send(step, item, scopes, expected, executor, local)
         if executor is not self.owner.requests:

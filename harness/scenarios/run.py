@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.results import RequestResult, RunSummary, Verdict
+from harness.results import NotRun, RequestResult, RunSummary, Verdict
 from harness.runner import Reporter, RunInfo
 from harness.scenarios.check import check_names
 from harness.scenarios.execute import ScenarioExecutor
 from harness.scenarios.loader import load_scenarios
-from harness.scenarios.model import Scenario
+from harness.scenarios.model import Scenario, Step
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,39 @@ class PlannedRun:
     scenario: Scenario
     suite: str
     row: Mapping[str, Any]
+
+
+def _steps(scenarios: Sequence[Scenario]) -> list[tuple[Scenario, Step, bool]]:
+    """(scenario, step, whether it is a cleanup) for every step, cleanups included."""
+    found = []
+    for scenario in scenarios:
+        for outer in scenario.steps:
+            found.append((scenario, outer, False))
+            found += [(scenario, inner, True) for inner in outer.cleanup]
+        found += [(scenario, step, True) for step in scenario.cleanup]
+    return found
+
+
+def steps_not_run(scenarios: Sequence[Scenario]) -> list[NotRun]:
+    """The steps' own ``test`` scripts, with ``--no-scripts``."""
+    return [
+        NotRun(f"scenario {scenario.name}", f"step '{step.name}': its test script (--no-scripts)")
+        for scenario, step, _ in _steps(scenarios)
+        if step.test
+    ]
+
+
+def scripts_turned_off(scenarios: Sequence[Scenario]) -> list[NotRun]:
+    """Collection requests whose scripts a step does not run: ``scripts: false``, or a cleanup."""
+    return [
+        NotRun(
+            f"request {step.request.full_name}",
+            f"its scripts, in step '{step.name}' of scenario {scenario.name}: "
+            + ("cleanups do not run them" if cleanup else "'scripts: false'"),
+        )
+        for scenario, step, cleanup in _steps(scenarios)
+        if step.request is not None and step.request.scripts and (cleanup or not step.scripts)
+    ]
 
 
 def plan(scenarios: Sequence[Scenario]) -> list[PlannedRun]:
@@ -128,7 +161,11 @@ def run_scenarios(session: Any, sources: list[Path], reporters: Sequence[Reporte
         for step in (outer, *outer.cleanup)
         if step.request is not None
     ]
-    summary.not_run = session.collection.not_run(used)
+    # --- Postman scripts: what did not run ---
+    if executor.scripts is None:  # --no-scripts: the requests' scripts and the steps' tests
+        summary.not_run = session.collection.not_run(used) + steps_not_run(scenarios)
+    else:
+        summary.not_run = executor.scripts.not_run + scripts_turned_off(scenarios)
     for reporter in reporters:
         reporter.finish(summary)
     return summary
