@@ -248,6 +248,22 @@ def test_set_next_request_loops_and_null_stops_the_run(
     assert "/never" not in echo.paths
 
 
+def test_skip_request_and_an_unknown_next_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], echo: Echo
+) -> None:
+    items = [
+        request("Skipped", "/skipped", event("prerequest", "pm.execution.skipRequest();")),
+        request("Jump", "/jump", event("test", 'postman.setNextRequest("No such request");')),
+        request("After", "/after"),
+    ]
+    done = run(tmp_path, capsys, echo, items)
+    assert done.code == 0, done.stdout + done.stderr
+    assert echo.paths == ["/jump"]  # Newman ends the iteration at an unknown name
+    skipped = done.report["results"][0]
+    assert skipped["verdict"] == "skipped" and "pm.execution.skipRequest()" in skipped["message"]
+    assert "names no request of this run" in done.report["results"][1]["console"][-1]
+
+
 def test_a_loop_that_never_ends_stops_at_the_guard(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -289,6 +305,9 @@ def test_send_request_goes_through_the_sender_into_the_cassette(
     assert echo.paths == ["/side", "/outer"]
     recorded = "".join(p.read_text() for p in cassettes.rglob("*.yaml"))
     assert "/side" in recorded and "/outer" in recorded
+    replayed = run(tmp_path, capsys, echo, items, "--replay", "--cassette-dir", str(cassettes))
+    assert replayed.code == 0, replayed.stdout + replayed.stderr
+    assert echo.paths == ["/side", "/outer"]  # the replay sent nothing
 
 
 def test_a_script_error_names_its_location_and_fails_the_request(
