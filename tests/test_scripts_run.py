@@ -406,6 +406,10 @@ def test_scenario_steps_choose_scripts_and_carry_their_own_test(
         "        request: Get\n"
         "        scripts: false\n"
         "        expect: {status: 404}\n"
+        "      - name: Its test expects the 404\n"
+        "        request: Get\n"
+        "        scripts: false\n"
+        "        test: pm.response.to.have.status(404);\n"
         "      - name: With its own test\n"
         "        request: Other\n"
         "        test: |\n"
@@ -419,9 +423,9 @@ def test_scenario_steps_choose_scripts_and_carry_their_own_test(
         "echoed": "",
         "wrong": "expected 200 to deeply equal 201",
     }
-    assert done.report["not_run"] == [
-        {
-            "where": "request Get",
-            "what": "its scripts, in step 'Not found, scripts off' of scenario S: 'scripts: false'",
-        }
+    verdicts = {r["name"]: r["verdict"] for r in done.report["results"]}
+    assert verdicts["Its test expects the 404"] == "passed"  # its status is the expected one
+    assert [e["what"] for e in done.report["not_run"]] == [
+        "its scripts, in step 'Not found, scripts off' of scenario S: 'scripts: false'",
+        "its scripts, in step 'Its test expects the 404' of scenario S: 'scripts: false'",
     ]

@@ -24,7 +24,7 @@ from harness.results import Attempt, Cause, Check, RequestResult, Verdict
 from harness.scenarios.expect import as_text, capture_values, check_all, check_json
 from harness.scenarios.model import UNSET, CaptureSpec, Scenario, Step
 from harness.scenarios.templates import TemplateProblem, helpers, render
-from harness.scripting.hooks import isolated_scopes, step_scripts
+from harness.scripting.hooks import isolated_scopes, statuses_asserted, step_scripts
 from harness.sender import TokenSource
 from harness.variables import Resolver, Scopes
 
@@ -322,7 +322,9 @@ class _Run:
     def expected(self, step: Step, item: RequestItem, *, cleanup: bool) -> tuple[int, ...] | None:
         if step.expect.status is not None:
             return step.expect.status
-        statuses = item.expected_statuses
+        # A status the step's own test asserts is as explicit as one in the request's script.
+        statuses = statuses_asserted(step.test) if step.test else ()
+        statuses = statuses or item.expected_statuses
         if cleanup:
             # Already gone (the scenario deleted it itself) is a clean state.
             return (*statuses, 404) if statuses else (200, 202, 204, 404)

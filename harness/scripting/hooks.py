@@ -41,6 +41,7 @@ from harness.scripting.model import (
     ScriptResponse,
     ScriptSource,
 )
+from harness.scripts import read_test_script
 from harness.sender import Sender, TokenSource
 from harness.variables import Resolver, Scopes, is_secret_name
 
@@ -78,6 +79,11 @@ def step_scripts(
     step says ``scripts: false``), then the step's own ``test``."""
     own = (ScriptSource(test, "test", f"scenario step '{step}'"),) if test else ()
     return replace(item, scripts=(item.scripts if collection_scripts else ()) + own)
+
+
+def statuses_asserted(test_script: str) -> tuple[int, ...]:
+    """The statuses a test script asserts in the idioms read statically (``to.have.status``)."""
+    return read_test_script([{"listen": "test", "script": {"exec": test_script}}]).expected_statuses
 
 
 def redirects(items: Sequence[RequestItem]) -> bool:
