@@ -344,8 +344,12 @@ def test_console_output_is_reported_masked(
             ),
         )
     ]
-    done = run(tmp_path, capsys, echo, items, "-v")
+    html = tmp_path / "r.html"
+    done = run(tmp_path, capsys, echo, items, "-v", "--html", str(html))
     assert done.code == 0, done.stdout + done.stderr
+    page = html.read_text()
+    assert "Script console" in page and "token [REDACTED]" in page
+    assert "tok-SECRET-123" not in page and "Ada" not in page
     lines = done.report["results"][0]["console"]
     assert lines[0] == "token [REDACTED]"
     assert 'first_name: "[PHI]"' in lines[1] and "Ada" not in lines[1]
