@@ -1,12 +1,11 @@
-"""The few Postman test-script idioms the harness understands without running JavaScript.
+"""Postman scripts as the collection holds them, and the idioms read from their text.
 
-Collections chain requests with one-liners such as
-``pm.collectionVariables.set("patient_id", pm.response.json().id)`` and state expectations with
-``pm.response.to.have.status(201)``. Reading those idioms keeps a collection runnable by both
-Postman/Newman and this harness. Everything else (other lines, ``pm.test.skip`` blocks, pre-request
-and folder- or collection-level scripts) becomes a :class:`ScriptNotRun` that every report lists,
-so nobody believes a check ran when it did not. The same record suits a JavaScript engine later:
-scripts it is told not to run, or cannot, are reported the same way with another reason.
+Each request carries its inherited :class:`ScriptSource` list, which :mod:`harness.scripting` runs.
+Some facts are also read statically, without running anything: the expected status
+(``pm.response.to.have.status(201)``) for the harness's own status check, the names scripts set
+(``pm.collectionVariables.set("patient_id", ...)``) for planning units and the preflight, and, for
+runs with ``--no-scripts``, the captures those one-liners make and every other line, listed as a
+:class:`ScriptNotRun` in every report so that nobody believes a check ran when it did not.
 """
 
 from __future__ import annotations
@@ -156,7 +155,7 @@ def read_test_script(events: Any) -> ScriptFacts:
 
 
 def scripts_not_run(events: Any) -> tuple[ScriptNotRun, ...]:
-    """Folder- and collection-level scripts: the harness runs none of them."""
+    """Folder- and collection-level scripts, every line (for runs with ``--no-scripts``)."""
     found: list[ScriptNotRun] = []
     for event, lines in _scripts(events):
         found += _all_not_run(event, lines)
