@@ -131,7 +131,7 @@ class Folder:
     name: str
     items: tuple[Folder | RequestItem, ...]
     description: str = ""
-    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # folder scripts: the harness runs none
+    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # folder scripts, listed with --no-scripts
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +143,16 @@ class Collection:
     auth: Auth | None
     source: Path
     description: str = ""
-    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # collection scripts: the harness runs none
+    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # collection scripts, listed with --no-scripts
 
     def requests(self) -> Iterator[RequestItem]:
         """Every request, depth first, in collection order."""
         yield from _walk(self.items)
 
     def not_run(self, plan: Sequence[RequestItem]) -> list[NotRun]:
-        """The scripts a run of ``plan`` leaves unexecuted: the collection's, those of the folders
-        holding a planned request, and the requests' own, in collection order."""
+        """The scripts a run of ``plan`` with ``--no-scripts`` leaves unexecuted: the collection's,
+        those of the folders holding a planned request, and the requests' own, in collection
+        order (apart from the one-liners read statically)."""
         if not plan:
             return []
         planned = {id(item) for item in plan}
