@@ -50,6 +50,7 @@ _MAX_KNOWN_PHI = 20_000  # patient values remembered for free-text masking (boun
 _MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
 _MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
 _MAX_DRIFT = 50
+_MAX_CONSOLE = 50  # scripts' console lines shown per request
 _MAX_MISSING = 200  # uncovered operations listed in the coverage section
 
 _TEMPLATES = jinja2.Environment(
@@ -200,6 +201,8 @@ def result_row(
             {"status": a.status, "elapsed_ms": round(a.elapsed_ms), "note": a.note}
             for a in result.attempts
         ],
+        "console": result.console[:_MAX_CONSOLE],
+        "console_omitted": max(0, len(result.console) - _MAX_CONSOLE),
         "drift": result.drift[:_MAX_DRIFT],
         "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
         "request_headers": mask_headers(result.request_headers, fields),
