@@ -1,29 +1,38 @@
 """Per-script overhead of running Postman scripts, and the engines it was chosen between.
 
-    .venv/bin/python benchmarks/bench_scripts.py [--rounds 200]
+    .venv/bin/python benchmarks/bench_scripts.py [--rounds 200] [--requests 200]
 
 Prints, for QuickJS (``quickjs-ng``, the engine the harness uses) and V8 (``mini-racer``, measured
 when installed: ``pip install mini-racer``): the start-up of a fresh process that imports the engine
 and makes one context, the cost of a fresh context with our ``pm.js`` prelude, and of a fresh context
 plus prelude plus a typical test script; then the harness's whole ``ScriptRunner.run_test`` (setup,
 script, result, variable changes applied). Median and best of the rounds, in milliseconds
-(process start-up: best of 3, less an empty interpreter's). No request is sent.
+(process start-up: best of 3, less an empty interpreter's).
+
+Then a whole run: the same collection (``--requests`` GETs, each with the typical test script
+above) against one local static server, by the harness with scripts and with ``--no-scripts``,
+in interleaved rounds; the difference per request is what running the scripts costs a run.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from importlib import util
+from pathlib import Path
 
-from _common import machine, table
+from _common import machine, split, static_server, synthetic_collection, table, write_environment
 
 from harness.scripting import ScriptInfo, ScriptRequest, ScriptResponse, ScriptRunner, ScriptSource
 from harness.scripting.engine import _prelude
+from harness.scripting.hooks import ScriptSettings
+from harness.session import RunOptions, open_session
 from harness.variables import Scopes
 
 SCRIPT = """
@@ -141,10 +150,52 @@ def _v8_rows(rounds: int) -> list[Row]:
     ]
 
 
+def _run_rows(requests: int, rounds: int) -> list[list[str]]:
+    """Per-request time of a whole run with scripts and with ``--no-scripts``, same server."""
+    with tempfile.TemporaryDirectory() as temp, static_server(b'{"id": 7}', Path(temp)) as server:
+        workdir = Path(temp)
+        collection = synthetic_collection(
+            workdir / "collection.json",
+            split([f"/api/patients/{i}" for i in range(requests)], 4),
+            oauth2=False,
+        )
+        document = json.loads(collection.read_text())
+        for folder in document["item"]:
+            for item in folder["item"]:
+                item["event"][0]["script"]["exec"] = SCRIPT.strip().splitlines()
+        collection.write_text(json.dumps(document))
+        environment = write_environment(workdir / "env.json", {"base_url": server.base_url})
+        times: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(rounds):
+            for scripts in (True, False):
+                options = RunOptions(
+                    collection=collection,
+                    environment=environment,
+                    contracts_dir=None,
+                    rate_limit="none",
+                    scripts=ScriptSettings(enabled=scripts),
+                )
+                with open_session(options) as session:
+                    items = session.plan()
+                    started = time.perf_counter()
+                    summary = session.run(items, [])
+                    times[scripts].append(time.perf_counter() - started)
+                if not summary.ok or summary.total != requests:
+                    raise RuntimeError(f"the run was not clean: {summary}")
+    per_request = {k: statistics.median(v) * 1000 / requests for k, v in times.items()}
+    return [
+        ["with scripts", f"{per_request[True]:.2f}"],
+        ["--no-scripts", f"{per_request[False]:.2f}"],
+        ["overhead of the scripts", f"{per_request[True] - per_request[False]:.2f}"],
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=200)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--requests", type=int, default=200)
+    arguments = parser.parse_args()
+    rounds = arguments.rounds
     print(machine())
     rows = _quickjs_rows(rounds)
     if util.find_spec("py_mini_racer") is not None:
@@ -165,6 +216,8 @@ def main() -> None:
             [[e, w, f"{ms[0]:.2f}", f"{ms[1]:.2f}"] for e, w, ms in rows],
         )
     )
+    print(f"\nA run of {arguments.requests} requests, one test script each (median of 5 rounds):")
+    print(table(["run", "ms per request"], _run_rows(arguments.requests, 5)))
 
 
 if __name__ == "__main__":

@@ -15,12 +15,15 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from drchrono_sandbox.errors import SandboxError
 from harness import __version__, paths
 from harness.errors import EXIT_BAD_INPUT, EXIT_FAILED_CHECKS, EXIT_OK, HarnessError
 from harness.variables import parse_assignments
+
+if TYPE_CHECKING:
+    from harness.scripting.hooks import ScriptSettings
 
 EXIT_INTERNAL = 3
 _OFF = frozenset({"", "0", "no", "false", "off"})
@@ -192,8 +195,50 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="let bodies upload files outside the working directory",
     )
-    run.add_argument("-v", "--verbose", action="store_true", help="show drift and more detail")
+    run.add_argument(
+        "--no-scripts",
+        action="store_true",
+        help="do not run the collection's pre-request and test scripts (each is listed as not run)",
+    )
+    run.add_argument(
+        "--timeout-script",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="CPU-time limit for each script execution (default 5)",
+    )
+    run.add_argument(
+        "--script-libs",
+        type=Path,
+        metavar="DIR",
+        help="a node_modules directory that scripts may require() packages from",
+    )
+    run.add_argument(
+        "-v", "--verbose", action="store_true", help="show drift, scripts' console and more detail"
+    )
     run.set_defaults(func=cmd_run)
+
+
+def _script_settings(args: argparse.Namespace) -> ScriptSettings:
+    from harness.scripting.hooks import ScriptSettings
+    from harness.scripting.model import ScriptLimits
+
+    if not args.timeout_script > 0:
+        raise HarnessError(
+            f"--timeout-script {args.timeout_script:g} is not a positive number of seconds.",
+            hint="Give the CPU time each script may use, e.g. --timeout-script 5.",
+        )
+    if args.script_libs is not None and not args.script_libs.is_dir():
+        raise HarnessError(
+            f"--script-libs {args.script_libs} is not a directory.",
+            hint="Give the node_modules directory your scripts require() packages from "
+            "(npm install them there first).",
+        )
+    return ScriptSettings(
+        enabled=not args.no_scripts,
+        limits=ScriptLimits(timeout_s=args.timeout_script),
+        script_libs=args.script_libs,
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -242,6 +287,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         retries=max(0, args.retries),
         keep_bodies=args.html is not None,
         allow_outside_files=args.allow_outside_files,
+        scripts=_script_settings(args),
     )
     reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose)]
     if args.junit:

@@ -2,22 +2,32 @@
 
 Loading is pure: it reads one file and builds immutable objects, nothing else. Auth inheritance is
 resolved here (a request without ``auth`` takes its folder's, then the collection's), so the runner
-sees each request's effective auth. Test scripts are not executed (there is no JavaScript engine);
-the common one-line idioms are understood instead (see :mod:`harness.scripts`).
+sees each request's effective auth, and script inheritance too: each request carries the scripts
+Newman runs for it (collection, folders outer to inner, its own). The common one-line idioms are
+also read statically (see :mod:`harness.scripts`), for runs without scripts and for planning.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
 from harness.json_input import parse_json, read_input_text
 from harness.results import NotRun
-from harness.scripts import Capture, ScriptFacts, ScriptNotRun, read_test_script, scripts_not_run
+from harness.scripts import (
+    Capture,
+    ScriptFacts,
+    ScriptNotRun,
+    ScriptSource,
+    read_test_script,
+    script_sources,
+    scripts_not_run,
+    variables_set_by,
+)
 
 SCHEMA_VERSIONS = {"v2.0.0": "2.0", "v2.1.0": "2.1"}
 AUTH_TYPES = {
@@ -80,6 +90,10 @@ class RequestItem:
     description: str = ""
     examples: tuple[ExampleResponse, ...] = ()
     script: ScriptFacts = field(default_factory=ScriptFacts)
+    # Every script Newman runs for this request, in its order: the collection's, each enclosing
+    # folder's (outer to inner), then the request's own; both events.
+    scripts: tuple[ScriptSource, ...] = ()
+    id: str = ""  # Postman's item id: setNextRequest may name a request by it
 
     @property
     def full_name(self) -> str:
@@ -107,13 +121,18 @@ class RequestItem:
     def captures(self) -> tuple[Capture, ...]:
         return self.script.captures
 
+    @property
+    def variables_set(self) -> frozenset[str]:
+        """Variables this request's scripts (or its one-line captures) may set for later ones."""
+        return variables_set_by(self.scripts) | {c.variable for c in self.captures}
+
 
 @dataclass(frozen=True, slots=True)
 class Folder:
     name: str
     items: tuple[Folder | RequestItem, ...]
     description: str = ""
-    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # folder scripts: the harness runs none
+    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # folder scripts, listed with --no-scripts
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +144,16 @@ class Collection:
     auth: Auth | None
     source: Path
     description: str = ""
-    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # collection scripts: the harness runs none
+    scripts_not_run: tuple[ScriptNotRun, ...] = ()  # collection scripts, listed with --no-scripts
 
     def requests(self) -> Iterator[RequestItem]:
         """Every request, depth first, in collection order."""
         yield from _walk(self.items)
 
     def not_run(self, plan: Sequence[RequestItem]) -> list[NotRun]:
-        """The scripts a run of ``plan`` leaves unexecuted: the collection's, those of the folders
-        holding a planned request, and the requests' own, in collection order."""
+        """The scripts a run of ``plan`` with ``--no-scripts`` leaves unexecuted: the collection's,
+        those of the folders holding a planned request, and the requests' own, in collection
+        order (apart from the one-liners read statically)."""
         if not plan:
             return []
         planned = {id(item) for item in plan}
@@ -237,7 +257,9 @@ def build_collection(document: Any, source: Path) -> Collection:
         )
     loader = _Loader(source, version)
     auth = loader.auth(document.get("auth"), "the collection")
-    items = loader.items(document.get("item", []), (), auth)
+    items = loader.items(
+        document.get("item", []), (), auth, script_sources(document.get("event"), "the collection")
+    )
     return Collection(
         name=str(info.get("name", source.stem)),
         schema_version=version,
@@ -264,7 +286,11 @@ class _Loader:
         )
 
     def items(
-        self, raw: Any, folder_path: tuple[str, ...], inherited: Auth | None
+        self,
+        raw: Any,
+        folder_path: tuple[str, ...],
+        inherited: Auth | None,
+        scripts: tuple[ScriptSource, ...] = (),
     ) -> tuple[Folder | RequestItem, ...]:
         if not isinstance(raw, list):
             raise self.fail("/".join(folder_path) or "the collection", "'item' is not a list")
@@ -278,7 +304,10 @@ class _Loader:
             own_auth = self.auth(entry.get("auth"), where)
             effective = own_auth if own_auth is not None else inherited
             if "item" in entry:
-                children = self.items(entry["item"], (*folder_path, name), effective)
+                folder_scripts = script_sources(entry.get("event"), f"folder '{where}'")
+                children = self.items(
+                    entry["item"], (*folder_path, name), effective, scripts + folder_scripts
+                )
                 built.append(
                     Folder(
                         name,
@@ -288,7 +317,9 @@ class _Loader:
                     )
                 )
             elif "request" in entry:
-                built.append(self.request(entry, name, folder_path, effective, where))
+                item = self.request(entry, name, folder_path, effective, where)
+                own = script_sources(entry.get("event"), f"request '{where}'")
+                built.append(replace(item, scripts=scripts + own, id=_text(entry.get("id"))))
             else:
                 raise self.fail(where, "the item has neither 'request' nor 'item'")
         return tuple(built)

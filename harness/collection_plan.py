@@ -4,6 +4,10 @@ A unit is the requests of one top-level folder, which stay in order because they
 then read back what was created). A unit depends on an earlier one when it uses a variable that
 the earlier one captures; independent units may run concurrently under ``--workers``. Each request
 is one *major* of the ordered output (its plan index), so results come out in plan order.
+
+When a script of the plan may call ``setNextRequest``, the whole plan is one unit that walks its
+requests in Newman's order (:class:`~harness.scripting.hooks.ScriptedOrder`), one at a time even
+with ``--workers``: a jump may go to any folder, and to a request already run.
 """
 
 from __future__ import annotations
@@ -18,14 +22,16 @@ from harness.checks import capture
 from harness.collection import RequestItem
 from harness.errors import UnresolvedVariableError
 from harness.exchange import ExchangeOutcome, ExchangeRunner
-from harness.results import Cause, RequestResult, Verdict
+from harness.results import Cause, Check, RequestResult, Verdict
 from harness.scheduler import UnitContext
+from harness.scripting.hooks import ScriptedOrder, redirects
 from harness.sender import Sender
 from harness.variables import Scopes, placeholders
 
 FATAL_SKIP_MESSAGE = "not sent: DrChrono refused the credentials (see the first auth error)"
 FATAL_SEEN_MESSAGE = "DrChrono refused the credentials (see the first auth error)"
 ROOT_UNIT = "(root)"
+SCRIPTED_UNIT = "(in script order)"  # the one unit of a plan whose scripts set the next request
 
 VariablesOf = Callable[[RequestItem], frozenset[str]]
 
@@ -81,15 +87,21 @@ class CollectionUnit:
 
 
 def plan_units(
-    items: Sequence[RequestItem], *, offset: int = 0, variables: VariablesOf = request_variables
+    items: Sequence[RequestItem],
+    *,
+    offset: int = 0,
+    variables: VariablesOf = request_variables,
+    one_unit: bool = False,
 ) -> list[CollectionUnit]:
+    """The plan cut into units per top-level folder, or as one unit (``one_unit``: the scripts
+    set the order)."""
     units: dict[str, CollectionUnit] = {}
     for index, item in enumerate(items, start=offset):
-        key = unit_name(item)
+        key = SCRIPTED_UNIT if one_unit else unit_name(item)
         unit = units.setdefault(key, CollectionUnit(key, []))
         unit.items.append((index, item))
         unit.uses |= variables(item)
-        unit.captures |= {c.variable for c in item.captures}
+        unit.captures |= item.variables_set
     ordered = list(units.values())
     for position, unit in enumerate(ordered):
         for earlier in ordered[:position]:
@@ -105,10 +117,11 @@ def preflight(
     captured: set[str] = set()
     for item in items:
         for name in sorted(variables(item)):
-            if name in captured or scopes.defined(name):
+            # A name the request's own pre-request scripts may set counts too.
+            if name in captured or name in item.variables_set or scopes.defined(name):
                 continue
             raise UnresolvedVariableError(name, f"request '{item.full_name}'")
-        captured |= {c.variable for c in item.captures}
+        captured |= item.variables_set
 
 
 def run_and_capture(
@@ -125,11 +138,14 @@ def run_and_capture(
 
     A failed request still captures when the server answered below 400 (a contract or test
     failure does not mean the id it returned is wrong); an error response captures nothing.
+    When scripts run, they set the variables themselves and the one-line captures are not used.
     """
     outcome = exchange.run(index, item, sender, scopes, suite=suite)
     response = outcome.response
-    if response is not None and (
-        outcome.result.verdict is Verdict.PASSED or response.status_code < 400
+    if (
+        exchange.scripts is None
+        and response is not None
+        and (outcome.result.verdict is Verdict.PASSED or response.status_code < 400)
     ):
         captured = capture(response, item.captures)
         with lock if lock is not None else contextlib.nullcontext():
@@ -147,11 +163,13 @@ class CollectionPass:
         scopes: Scopes,
         sender_for: Callable[[str], Sender],
         suite_suffix: str = "",
+        scripted: bool = False,
     ) -> None:
         self.exchange = exchange
         self.scopes = scopes
         self.sender_for = sender_for
         self.suite_suffix = suite_suffix
+        self.scripted = scripted  # one unit, in the order the scripts set
         self.captured_lock = threading.Lock()
 
     def units(self, plan: Sequence[CollectionUnit]) -> list[FolderRun]:
@@ -173,16 +191,24 @@ def collection_waves(
     """The scheduler's waves for a plan: one pass, or one per iteration-data row (Newman's
     ``-d``). Rows run one after the other: each sets ``scopes.data`` when its wave is pulled."""
     passes = list(rows) or [{}]
+    scripts = exchange.scripts
+    scripted = scripts is not None and redirects(items)
     for iteration, row in enumerate(passes):
         scopes.data = dict(row)
         scopes.local.clear()  # captures do not leak from one iteration into the next
+        if scripts is not None:  # pm.info of this pass
+            scripts.iteration, scripts.iteration_count = iteration, len(passes)
         run_pass = CollectionPass(
             exchange=exchange,
             scopes=scopes,
             sender_for=sender_for,
             suite_suffix=f" [{iteration + 1}]" if len(passes) > 1 else "",
+            scripted=scripted,
         )
-        yield run_pass.units(plan_units(items, offset=iteration * len(items), variables=variables))
+        plan = plan_units(
+            items, offset=iteration * len(items), variables=variables, one_unit=scripted
+        )
+        yield run_pass.units(plan)
 
 
 class FolderRun:
@@ -197,19 +223,27 @@ class FolderRun:
 
     def run(self, ctx: UnitContext) -> None:
         shared = self.run_pass
-        sender = shared.sender_for(self.name)
         items = self.unit.items
+        # In script order a request may run twice or not at all: its results all go to the
+        # unit's first major, in the order they come (the unit is alone in its wave).
+        order = ScriptedOrder([item for _, item in items]) if shared.scripted else None
+
+        def major(index: int) -> int:
+            return self.majors[0] if order is not None else index
+
         # An index loop, not a for-loop: a script's next-request (Newman's setNextRequest)
         # moves ``position`` within the unit when the collection runs as one unit.
-        position = 0
-        while position < len(items):
+        position: int | None = 0 if items else None
+        while position is not None:
             index, item = items[position]
             if ctx.fatal is not None:
                 # Every later request would be refused the same way: say so once per request,
                 # without sending anything (and without hammering the token endpoint).
                 for later_index, later in items[position:]:
-                    ctx.emit(later_index, self._not_sent(later_index, later, FATAL_SKIP_MESSAGE))
-                    ctx.close(later_index)
+                    ctx.emit(
+                        major(later_index), self._not_sent(later_index, later, FATAL_SKIP_MESSAGE)
+                    )
+                    ctx.close(major(later_index))
                 return
             if ctx.stopping:
                 return  # the scheduler closes the majors that will never have a result
@@ -217,7 +251,7 @@ class FolderRun:
                 shared.exchange,
                 index,
                 item,
-                sender,
+                shared.sender_for(unit_name(item)),  # one sender (cassette) per folder
                 shared.scopes,
                 lock=shared.captured_lock,
                 suite=shared.suite(item),
@@ -231,9 +265,21 @@ class FolderRun:
                     if not result.attempts
                     else dataclasses.replace(result, message=FATAL_SEEN_MESSAGE)
                 )
-            ctx.emit(index, result)
-            ctx.close(index)
-            position += 1
+            if order is None:
+                ctx.emit(index, result)
+                ctx.close(index)
+                position = position + 1 if position + 1 < len(items) else None
+                continue
+            step = order.after(position, outcome.next_request)
+            if step.note:
+                result.console.append(step.note)
+            if step.failed:
+                result.checks.append(Check("setNextRequest", False, step.note))
+                result.verdict, result.cause = Verdict.FAILED, Cause.ASSERTION
+            ctx.emit(major(index), result)
+            if order.stop_run:
+                ctx.stop()
+            position = step.position
 
     def _not_sent(self, index: int, item: RequestItem, message: str) -> RequestResult:
         return RequestResult(

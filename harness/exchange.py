@@ -8,6 +8,7 @@ variables the build reads), a test script after ``judge`` (its checks join ``res
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from harness.errors import (
 from harness.redaction import SecretRegistry
 from harness.results import Cause, RequestResult, Verdict
 from harness.run_context import TokenProvider
+from harness.scripting.hooks import RequestScripts
+from harness.scripting.model import NextRequest, ScriptResponse
 from harness.sender import Sender, TokenSource
 from harness.variables import Resolver, Scopes
 
@@ -47,6 +50,8 @@ class ExchangeOutcome:
     result: RequestResult
     response: httpx.Response | None = None
     fatal: bool = False  # the run cannot go on (see AuthError.credentials_refused)
+    built: BuiltRequest | None = None  # what was sent, for the test scripts
+    next_request: NextRequest | None = None  # a script's setNextRequest (None: go on in order)
 
 
 class ExchangeRunner:
@@ -59,8 +64,10 @@ class ExchangeRunner:
         contracts: ContractChecker | None,
         secrets: SecretRegistry,
         settings: ExchangeSettings,
+        scripts: RequestScripts | None = None,
     ) -> None:
         self.tokens = tokens
+        self.scripts = scripts  # None: --no-scripts
         self.contracts = contracts
         self.secrets = secrets
         self.settings = settings
@@ -83,13 +90,59 @@ class ExchangeRunner:
     ) -> ExchangeOutcome:
         """Build, send and judge ``item``; ``tokens`` overrides the session's (a scenario step
         that brings its own refresh token)."""
-        result = RequestResult(
+        # --- Postman scripts (harness.scripting.hooks) around the exchange ---------------------
+        scripts = self.scripts if item.scripts else None
+        if scripts is None:
+            return self._exchange(
+                index, item, sender, scopes, expected, check_contract, suite, name, tokens
+            )
+        pre = scripts.before(item, sender, scopes)
+        if pre.outcome.skip_request:
+            outcome = ExchangeOutcome(scripts.skipped(self._result(index, pre.item, suite, name)))
+        else:
+            outcome = self._exchange(
+                index, pre.item, sender, scopes, expected, check_contract, suite, name, tokens
+            )
+        response, result = outcome.response, outcome.result
+        post = scripts.after(
+            pre.item,
+            outcome.built,
+            result.elapsed_ms,
+            ScriptResponse.from_httpx(response, result.elapsed_ms)
+            if response is not None
+            else None,
+            sender,
+            scopes,
+            succeeded=result.verdict is Verdict.PASSED or (result.status or 500) < 400,
+        )
+        scripts.record(outcome.result, [pre.outcome, post])
+        directive = post.next_request if post and post.next_request else pre.outcome.next_request
+        return dataclasses.replace(outcome, next_request=directive)
+
+    def _result(
+        self, index: int, item: RequestItem, suite: str | None, name: str | None
+    ) -> RequestResult:
+        return RequestResult(
             suite=suite or item.suite,
             name=name or item.name,
             method=item.method,
             url=item.url.raw,
             index=index,
         )
+
+    def _exchange(
+        self,
+        index: int,
+        item: RequestItem,
+        sender: Sender,
+        scopes: Scopes,
+        expected: Sequence[int] | None,
+        check_contract: bool,
+        suite: str | None,
+        name: str | None,
+        tokens: TokenProvider | None,
+    ) -> ExchangeOutcome:
+        result = self._result(index, item, suite, name)
         resolver = Resolver(scopes)
         try:
             built = build_request(
@@ -152,7 +205,7 @@ class ExchangeRunner:
                 self.exercised.add((judgement.operation, response.status_code))
         if self.settings.keep_bodies:
             self._snapshot(result, built, response)
-        return ExchangeOutcome(result, response)
+        return ExchangeOutcome(result, response, built=built)
 
     def _errored(self, result: RequestResult, cause: Cause, message: str) -> RequestResult:
         result.verdict, result.cause = Verdict.ERROR, cause

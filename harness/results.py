@@ -80,6 +80,7 @@ class RequestResult:
     response_headers: dict[str, str] | None = None
     response_body: str | None = None
     message: str = ""  # one-line explanation for ERROR verdicts
+    console: list[str] = field(default_factory=list)  # the scripts' console output, masked
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -106,6 +107,7 @@ class RequestResult:
                 for a in self.attempts
             ],
             "drift": self.drift,
+            "console": self.console,
         }
 
 

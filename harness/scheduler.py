@@ -62,6 +62,10 @@ class UnitContext:
     def fatal(self) -> str | None:
         return self._scheduler.fatal
 
+    def stop(self) -> None:
+        """Start no more work: no later request or pass (a script's ``setNextRequest(null)``)."""
+        self._scheduler._stop.set()
+
     def claim_fatal(self, message: str) -> bool:
         """Record that the run cannot go on; True for the first unit that says so."""
         return self._scheduler._claim_fatal(message)

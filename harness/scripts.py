@@ -1,12 +1,11 @@
-"""The few Postman test-script idioms the harness understands without running JavaScript.
+"""Postman scripts as the collection holds them, and the idioms read from their text.
 
-Collections chain requests with one-liners such as
-``pm.collectionVariables.set("patient_id", pm.response.json().id)`` and state expectations with
-``pm.response.to.have.status(201)``. Reading those idioms keeps a collection runnable by both
-Postman/Newman and this harness. Everything else (other lines, ``pm.test.skip`` blocks, pre-request
-and folder- or collection-level scripts) becomes a :class:`ScriptNotRun` that every report lists,
-so nobody believes a check ran when it did not. The same record suits a JavaScript engine later:
-scripts it is told not to run, or cannot, are reported the same way with another reason.
+Each request carries its inherited :class:`ScriptSource` list, which :mod:`harness.scripting` runs.
+Some facts are also read statically, without running anything: the expected status
+(``pm.response.to.have.status(201)``) for the harness's own status check, the names scripts set
+(``pm.collectionVariables.set("patient_id", ...)``) for planning units and the preflight, and, for
+runs with ``--no-scripts``, the captures those one-liners make and every other line, listed as a
+:class:`ScriptNotRun` in every report so that nobody believes a check ran when it did not.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 _SETTER = re.compile(
     r"""pm\.(?:environment|collectionVariables|variables|globals)\.set\(\s*
@@ -41,6 +40,42 @@ _QUOTED = re.compile(r"""(["'`])(?:\\.|(?!\1).)*\1""")
 
 NOT_EXECUTED = "JavaScript the harness does not run"
 SKIPPED_IN_SCRIPT = "skipped by pm.test.skip (its expectations are not applied)"
+
+
+EventName = Literal["prerequest", "test"]
+# Names a script sets with a literal first argument: what later requests may use (static, for
+# planning units and the preflight; the engine itself applies whatever the script really sets).
+_SETS_VARIABLE = re.compile(
+    r"""(?:\bpm\.(?:environment|collectionVariables|variables|globals)\.set
+         |\bpostman\.set(?:Environment|Global)Variable)\(\s*(["'`])([^"'`]+)\1""",
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptSource:
+    """One script attached to an event: the collection's, a folder's or the request's own."""
+
+    code: str
+    event: EventName
+    owner: str  # where it is attached, for messages: "collection", "folder 'Patients'", "request 'Get'"
+
+
+def script_sources(events: Any, owner: str) -> tuple[ScriptSource, ...]:
+    """The enabled pre-request and test scripts of an ``event`` list, in their listed order."""
+    found: list[ScriptSource] = []
+    for event, lines in _script_lines(events):
+        if event in ("prerequest", "test") and any(line.strip() for line in lines):
+            code = "\n".join(lines)
+            found.append(
+                ScriptSource(code, "prerequest" if event == "prerequest" else "test", owner)
+            )
+    return tuple(found)
+
+
+def variables_set_by(scripts: Iterable[ScriptSource]) -> frozenset[str]:
+    """The variable names ``scripts`` set with a literal name (``pm.*.set("name", ...)``)."""
+    return frozenset(m.group(2) for s in scripts for m in _SETS_VARIABLE.finditer(s.code))
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +155,7 @@ def read_test_script(events: Any) -> ScriptFacts:
 
 
 def scripts_not_run(events: Any) -> tuple[ScriptNotRun, ...]:
-    """Folder- and collection-level scripts: the harness runs none of them."""
+    """Folder- and collection-level scripts, every line (for runs with ``--no-scripts``)."""
     found: list[ScriptNotRun] = []
     for event, lines in _scripts(events):
         found += _all_not_run(event, lines)
@@ -134,6 +169,14 @@ def _all_not_run(event: str, lines: list[tuple[int, str]]) -> list[ScriptNotRun]
 
 def _scripts(events: Any) -> Iterable[tuple[str, list[tuple[int, str]]]]:
     """(listen, numbered non-blank lines) for each script of an ``event`` list."""
+    for listen, lines in _script_lines(events):
+        numbered = [(number, line) for number, line in enumerate(lines, start=1) if line.strip()]
+        if numbered:
+            yield listen, numbered
+
+
+def _script_lines(events: Any) -> Iterable[tuple[str, list[str]]]:
+    """(listen, every line) for each enabled script of an ``event`` list."""
     if not isinstance(events, list):
         return
     for event in events:
@@ -143,15 +186,9 @@ def _scripts(events: Any) -> Iterable[tuple[str, list[tuple[int, str]]]]:
         exec_lines = script.get("exec", []) if isinstance(script, dict) else []
         if isinstance(exec_lines, str):
             exec_lines = exec_lines.splitlines()
-        if not isinstance(exec_lines, list):
-            continue
-        numbered = [
-            (number, line)
-            for number, line in enumerate(exec_lines, start=1)
-            if isinstance(line, str) and line.strip()
-        ]
-        if numbered:
-            yield str(event.get("listen", "")), numbered
+        if isinstance(exec_lines, list):
+            lines = [line if isinstance(line, str) else "" for line in exec_lines]
+            yield str(event.get("listen", "")), lines
 
 
 def _paren_balance(line: str) -> int:

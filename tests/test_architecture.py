@@ -15,7 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HARNESS = ROOT / "harness"
 
-FEATURES = frozenset({"auth", "cassettes", "contracts", "reporters", "scenarios", "scripting"})
+# harness/scripting/ is core, not a feature: a request's pre-request and test scripts are part of
+# what the request is (Postman's model), so the exchange runs them like it builds the request.
+FEATURES = frozenset({"auth", "cassettes", "contracts", "reporters", "scenarios"})
 # May import features: they build a run (or a command) out of them.
 COMPOSITION_ROOTS = frozenset({"session", "cli", "pytest_plugin"})
 # (importing part, imported module prefix): the documented exceptions.
@@ -24,8 +26,6 @@ ALLOWED = frozenset(
         # Contracts checked against what was recorded read cassettes through their reader API.
         ("contracts", "harness.cassettes.persister"),
         ("contracts", "harness.cassettes.scan"),
-        # `harness auth` resolves a collection's OAuth 2.0 block the way a run does.
-        ("auth", "harness.session"),
         # The package's public API names session objects (loaded lazily, PEP 562).
         ("__init__", "harness.session"),
     }

@@ -243,7 +243,7 @@ def test_live_run_needs_nothing_but_credentials_in_environment_variables(
             assert secret not in result.stdout + result.stderr + again.stdout + again.stderr
 
 
-def test_javascript_the_harness_does_not_run_is_announced(tmp_path: Path) -> None:
+def test_scripts_run_and_with_no_scripts_are_announced_as_not_run(tmp_path: Path) -> None:
     collection = {
         "info": {"name": "js", "schema": V21},
         "item": [
@@ -271,6 +271,12 @@ def test_javascript_the_harness_does_not_run_is_announced(tmp_path: Path) -> Non
         ],
     }
     path = write(tmp_path, "js.postman_collection.json", json.dumps(collection))
-    result = run_cli("run", str(path), "--no-contracts")
+    ran = run_cli("run", str(path), "--no-contracts")  # no auth: DrChrono's 401
+    assert ran.code == 1 and "Not run" not in ran.stdout, ran.stdout + ran.stderr
+    assert (
+        "AssertionError in test-script: the test script of request 'Users/Current user', line 1: "
+        "expected response to have status code 200 but got 401"
+    ) in ran.stdout
+    result = run_cli("run", str(path), "--no-contracts", "--no-scripts")
     assert "Not run (1)" in result.stdout
     assert "request Users/Current user: test script lines 2-3: JavaScript" in result.stdout

@@ -329,7 +329,7 @@ def test_masking_and_scanning_a_long_unbroken_value_does_not_hang() -> None:
     script = (
         "from harness import phi_fields as fields\n"
         "from harness.cassettes import scan\n"
-        "from harness.reporters import masking\n"
+        "from harness import masking\n"
         "text = 'http://h/api/' + 'a' * 1_000_000\n"
         "masking.mask_url(text); masking.mask_message(text)\n"
         "fields.EMAIL_SHAPE.findall(text)\n"

@@ -177,6 +177,7 @@ def test_scripts_not_run_are_listed_in_every_report(tmp_path: Path) -> None:
         "run",
         str(collection),
         "--no-contracts",
+        "--no-scripts",
         "--junit",
         str(junit),
         "--json",
@@ -222,7 +223,14 @@ def test_scenario_runs_list_the_scripts_of_the_requests_they_send(tmp_path: Path
     )
     report = tmp_path / "s.json"
     result = run_cli(
-        "run", str(collection), str(scenario), "--no-contracts", "--json", str(report), cwd=tmp_path
+        "run",
+        str(collection),
+        str(scenario),
+        "--no-contracts",
+        "--no-scripts",
+        "--json",
+        str(report),
+        cwd=tmp_path,
     )
     assert result.code == 0, result.stdout + result.stderr
     assert json.loads(report.read_text())["not_run"] == [

@@ -31,8 +31,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from harness.masking import mask_message
 from harness.report_text import report_text
-from harness.reporters.masking import mask_message
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
 _MARK = {
@@ -163,7 +163,8 @@ def _shown(text: str) -> str:
 
 
 def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
-    """The request's line, then its reasons (failed, error, skipped) and, for -v, its drift."""
+    """The request's line, then its reasons (failed, error, skipped) and, for -v, its drift and
+    its scripts' console."""
     mark, mark_style = _MARK[result.verdict]
     status = "" if result.status is None else str(result.status)
     line: Line = [
@@ -182,6 +183,10 @@ def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
         lines.append(
             [("      ", ""), (report_text(f"drift: {', '.join(result.drift[:5])}"), "yellow")]
         )
+    if verbose:  # the scripts' console output (already masked)
+        lines += [
+            [("      ", ""), (report_text(f"console: {text}"), "dim")] for text in result.console
+        ]
     return lines
 
 

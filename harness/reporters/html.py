@@ -25,9 +25,7 @@ import jinja2
 
 from harness.atomicfile import atomic_writer
 from harness.json_input import MAX_JSON_NESTING, loads_json
-from harness.phi_fields import SensitiveFields, free_text_pattern, load_phi_fields
-from harness.report_text import report_text
-from harness.reporters.masking import (
+from harness.masking import (
     FORM_PAIR,
     PHI_MASK,
     KnownPhi,
@@ -38,6 +36,8 @@ from harness.reporters.masking import (
     mask_text,
     mask_url,
 )
+from harness.phi_fields import SensitiveFields, free_text_pattern, load_phi_fields
+from harness.report_text import report_text
 from harness.results import Cause, RequestResult, RunInfo, RunSummary, Verdict
 
 __all__ = ["PHI_MASK", "HtmlReporter", "mask_json", "mask_text", "mask_url", "render_body"]
@@ -50,6 +50,7 @@ _MAX_KNOWN_PHI = 20_000  # patient values remembered for free-text masking (boun
 _MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
 _MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
 _MAX_DRIFT = 50
+_MAX_CONSOLE = 50  # scripts' console lines shown per request
 _MAX_MISSING = 200  # uncovered operations listed in the coverage section
 
 _TEMPLATES = jinja2.Environment(
@@ -200,6 +201,8 @@ def result_row(
             {"status": a.status, "elapsed_ms": round(a.elapsed_ms), "note": a.note}
             for a in result.attempts
         ],
+        "console": result.console[:_MAX_CONSOLE],
+        "console_omitted": max(0, len(result.console) - _MAX_CONSOLE),
         "drift": result.drift[:_MAX_DRIFT],
         "drift_omitted": max(0, len(result.drift) - _MAX_DRIFT),
         "request_headers": mask_headers(result.request_headers, fields),

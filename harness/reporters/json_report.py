@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.atomicfile import atomic_writer
-from harness.reporters.masking import mask_message, mask_url
+from harness.masking import mask_message, mask_url
 from harness.results import RequestResult, RunInfo, RunSummary
 
 

@@ -14,9 +14,9 @@ from typing import IO
 from xml.sax import saxutils
 
 from harness.atomicfile import atomic_writer
+from harness.masking import mask_message, mask_url
 from harness.naming import slug
 from harness.report_text import report_text
-from harness.reporters.masking import mask_message, mask_url
 from harness.results import NotRun, RequestResult, RunInfo, RunSummary, Verdict
 
 

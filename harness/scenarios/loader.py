@@ -42,8 +42,8 @@ from harness.variables import read_data_rows
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 SCENARIO_KEYS = ("name", "description", "tags", "targets", "variables", "data", "steps", "cleanup")
 COMMON_STEP_KEYS = ("name", "variables", "expect", "retry_until", "capture", "cleanup")
-REFERENCE_KEYS = ("request", "query", "headers", "json", "path", "auth")
-INLINE_KEYS = ("method", "url", "query", "headers", "json", "form", "body", "auth")
+REFERENCE_KEYS = ("request", "query", "headers", "json", "path", "auth", "scripts", "test")
+INLINE_KEYS = ("method", "url", "query", "headers", "json", "form", "body", "auth", "test")
 SANDBOX_KEYS = ("sandbox", "args", "save_as")
 EXPECT_KEYS = ("status", "contract", "json", "headers", "max_ms")
 RETRY_KEYS = ("status", "json", "headers", "attempts", "delay_s")
@@ -408,7 +408,16 @@ class _FileParser:
             retry_until=retry,
             capture=self.captures(node, step_what),
             cleanup=cleanup,
+            scripts=self.flag(node, "scripts", step_what),
+            test=self.text(node, "test", step_what) or None,
         )
+
+    def flag(self, node: LocatedDict, key: str, what: str) -> bool:
+        """A true/false key (true when absent)."""
+        value = node.get(key, True)
+        if not isinstance(value, bool):
+            raise ScenarioError(node.value_at(key), f"'{key}' of {what} must be true or false")
+        return value
 
     def reference(self, reference: str, at: Location) -> Any:
         found = self.collection.find(reference)

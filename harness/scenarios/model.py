@@ -91,6 +91,8 @@ class Step:
     retry_until: RetryUntil | None = None
     capture: tuple[CaptureSpec, ...] = ()
     cleanup: tuple[Step, ...] = ()  # registered when this step passes; run in reverse at the end
+    scripts: bool = True  # run the collection request's Postman scripts (``scripts: false``)
+    test: str | None = None  # the step's own JavaScript, run as a test script after its response
 
     @property
     def kind(self) -> str:

@@ -25,6 +25,7 @@ from harness.run_context import RunContext, TokenProvider
 from harness.scenarios.expect import as_text, capture_values, check_all, check_json
 from harness.scenarios.model import UNSET, CaptureSpec, Scenario, Step
 from harness.scenarios.templates import TemplateProblem, helpers, render
+from harness.scripting.hooks import isolated_scopes, statuses_asserted, step_scripts
 from harness.variables import Resolver, Scopes
 
 Emit = Callable[[RequestResult], None]
@@ -205,6 +206,13 @@ class _Run:
         scopes = self.session.scopes.child()
         scopes.local.update({k: as_text(v) for k, v in local.items() if v is not None})
         item = self.build_item(step, local, scopes)
+        # --- Postman scripts: the request's (unless scripts: false) and the step's own test ---
+        # A cleanup accepts "already gone" (404), which the request's own test script would not.
+        item = step_scripts(
+            item, collection_scripts=step.scripts and not cleanup, test=step.test, step=step.name
+        )
+        if self.session.exchange.scripts is not None and item.scripts:
+            scopes = isolated_scopes(scopes)  # what a step's scripts set stays in the step
         expected = self.expected(step, item, cleanup=cleanup)
         tokens: TokenProvider | None = None
         token_override = step.auth.get("refresh_token") if isinstance(step.auth, Mapping) else None
@@ -260,7 +268,9 @@ class _Run:
     def expected(self, step: Step, item: RequestItem, *, cleanup: bool) -> tuple[int, ...] | None:
         if step.expect.status is not None:
             return step.expect.status
-        statuses = item.expected_statuses
+        # A status the step's own test asserts is as explicit as one in the request's script.
+        statuses = statuses_asserted(step.test) if step.test else ()
+        statuses = statuses or item.expected_statuses
         if cleanup:
             # Already gone (the scenario deleted it itself) is a clean state.
             return (*statuses, 404) if statuses else (200, 202, 204, 404)

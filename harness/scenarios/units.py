@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.scenarios.model import Scenario
+from harness.results import NotRun
+from harness.scenarios.model import Scenario, Step
 from harness.scenarios.steps import ScenarioExecutor
 from harness.scheduler import UnitContext
 
@@ -47,4 +48,37 @@ def scenario_units(scenarios: Sequence[Scenario], executor: ScenarioExecutor) ->
     return [
         ScenarioUnit(scenario, suite, row, position, executor)
         for position, (scenario, suite, row) in enumerate(runs)
+    ]
+
+
+def _steps(scenarios: Sequence[Scenario]) -> list[tuple[Scenario, Step, bool]]:
+    """(scenario, step, whether it is a cleanup) for every step, cleanups included."""
+    found = []
+    for scenario in scenarios:
+        for outer in scenario.steps:
+            found.append((scenario, outer, False))
+            found += [(scenario, inner, True) for inner in outer.cleanup]
+        found += [(scenario, step, True) for step in scenario.cleanup]
+    return found
+
+
+def steps_not_run(scenarios: Sequence[Scenario]) -> list[NotRun]:
+    """The steps' own ``test`` scripts, with ``--no-scripts``."""
+    return [
+        NotRun(f"scenario {scenario.name}", f"step '{step.name}': its test script (--no-scripts)")
+        for scenario, step, _ in _steps(scenarios)
+        if step.test
+    ]
+
+
+def scripts_turned_off(scenarios: Sequence[Scenario]) -> list[NotRun]:
+    """Collection requests whose scripts a step does not run: ``scripts: false``, or a cleanup."""
+    return [
+        NotRun(
+            f"request {step.request.full_name}",
+            f"its scripts, in step '{step.name}' of scenario {scenario.name}: "
+            + ("cleanups do not run them" if cleanup else "'scripts: false'"),
+        )
+        for scenario, step, cleanup in _steps(scenarios)
+        if step.request is not None and step.request.scripts and (cleanup or not step.scripts)
     ]

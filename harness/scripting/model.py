@@ -21,22 +21,16 @@ from urllib.parse import parse_qsl
 
 from harness.collection import Auth, Body, KeyValue, RequestItem, Url
 
+# Defined beside the collection model, which holds each request's scripts; re-exported here.
+from harness.scripts import EventName as EventName
+from harness.scripts import ScriptSource as ScriptSource
+
 if TYPE_CHECKING:
     import httpx
 
     from harness.build import BuiltRequest
 
-EventName = Literal["prerequest", "test"]
 ScopeName = Literal["local", "data", "environment", "collection", "globals"]
-
-
-@dataclass(frozen=True, slots=True)
-class ScriptSource:
-    """One script attached to an event: the collection's, a folder's or the request's own."""
-
-    code: str
-    event: EventName
-    owner: str  # where it is attached, for messages: "collection", "folder 'Patients'", "request 'Get'"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from harness.redaction import SecretRegistry
 from harness.results import Reporter, RunInfo, RunSummary
 from harness.run_context import SandboxControl
 from harness.scheduler import Scheduler
+from harness.scripting.hooks import RequestScripts
 from harness.sender import Sender
 from harness.session.options import RunOptions
 from harness.session.target import (
@@ -101,11 +102,24 @@ class Session:
             contracts=self.contracts,
             secrets=self.secrets,
             settings=options.exchange_settings(),
+            scripts=self._request_scripts(),
         )
         self._variables = RequestVariables()
 
     def sender_for(self, unit: str) -> Sender:
         return self.transports.sender_for(unit)
+
+    def _request_scripts(self) -> RequestScripts | None:
+        """What runs the collection's scripts around each request; None with ``--no-scripts``."""
+        if not self.options.scripts.enabled:
+            return None
+        return RequestScripts(
+            self.options.scripts,
+            secrets=self.secrets,
+            tokens=self.tokens,
+            files_root=Path.cwd(),
+            allow_outside_files=self.options.allow_outside_files,
+        )
 
     # --- collections -----------------------------------------------------------------------
 
@@ -136,7 +150,9 @@ class Session:
         )
 
         def complete(summary: RunSummary) -> None:
-            summary.not_run = self.collection.not_run(items)
+            # What did not run: pm.test.skip tests, or every script with --no-scripts.
+            scripts = self.exchange.scripts
+            summary.not_run = scripts.not_run if scripts else self.collection.not_run(items)
             summary.coverage = self.coverage()
 
         scheduler = Scheduler(reporters, workers=self.options.workers, bail=self.options.bail)
@@ -157,7 +173,7 @@ class Session:
         from harness.scenarios.check import check_names
         from harness.scenarios.loader import load_scenarios
         from harness.scenarios.steps import ScenarioExecutor
-        from harness.scenarios.units import scenario_units
+        from harness.scenarios.units import scenario_units, scripts_turned_off, steps_not_run
 
         scenarios = load_scenarios(list(sources), self.collection)
         for scenario in scenarios:
@@ -181,7 +197,11 @@ class Session:
                 for step in (outer, *outer.cleanup)
                 if step.request is not None
             ]
-            summary.not_run = self.collection.not_run(used)
+            scripts = self.exchange.scripts
+            if scripts is None:  # --no-scripts: the requests' scripts and the steps' tests
+                summary.not_run = self.collection.not_run(used) + steps_not_run(scenarios)
+            else:  # pm.test.skip tests, and the scripts that steps turned off
+                summary.not_run = scripts.not_run + scripts_turned_off(scenarios)
 
         # Scenarios never depend on each other: one wave. Bail is checked before a scenario
         # starts, so a started one always runs its cleanups.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from harness import paths
 from harness.exchange import ExchangeSettings
+from harness.scripting.hooks import ScriptSettings
 
 
 @dataclass
@@ -31,6 +32,7 @@ class RunOptions:
     retries: int = 2
     keep_bodies: bool = False
     allow_outside_files: bool = False
+    scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(

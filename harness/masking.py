@@ -26,6 +26,10 @@ _TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 _JSON_PAIR = re.compile(
     r'"(?P<key>[^"\\]{1,100})"\s*:\s*(?P<value>"(?:[^"\\]|\\.)*(?:"|\Z)|-?\d[\d.eE+-]*|true|false)'
 )
+# key: 'value' or key: 123, as a script's console.log shows an object.
+_INSPECT_PAIR = re.compile(
+    r"(?<![\w$\"])(?P<key>[A-Za-z_$][\w$]{0,99}): (?P<value>'(?:[^'\\]|\\.)*(?:'|\Z)|-?\d[\d.eE+-]*)"
+)
 # key=value in form bodies and query strings.
 FORM_PAIR = re.compile(r"(?P<lead>^|[?&;\s])(?P<key>[^=&;\s?]{1,100})=(?P<value>[^&;\s]*)")
 # scheme://user:password@host in free text (a connection error quoting its URL).
@@ -150,7 +154,8 @@ def _mask_secret_shapes(text: str) -> str:
 
 
 def mask_text(text: str, fields: SensitiveFields, known: KnownPhi = None) -> str:
-    """Mask a body that is not JSON: JSON-like and form-encoded pairs, the ``known`` PHI values
+    """Mask a body that is not JSON: JSON-like and form-encoded pairs, the ``key: 'value'`` pairs
+    of an object a script printed, the ``known`` PHI values
     (as whole words, in any case), and anything shaped like an e-mail, SSN, phone or date."""
 
     def json_pair(match: re.Match[str]) -> str:
@@ -160,7 +165,8 @@ def mask_text(text: str, fields: SensitiveFields, known: KnownPhi = None) -> str
         start, end = match.span("value")
         return match[0][: start - match.start()] + f'"{mask}"' + match[0][end - match.start() :]
 
-    text = _mask_form(_JSON_PAIR.sub(json_pair, _mask_secret_shapes(text)), fields)
+    text = _JSON_PAIR.sub(json_pair, _mask_secret_shapes(text))
+    text = _mask_form(_INSPECT_PAIR.sub(json_pair, text), fields)
     if known is not None:
         text = known.sub(PHI_MASK, text)
     return _PHI_SHAPES.sub(PHI_MASK, text)
