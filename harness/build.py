@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import mimetypes
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -34,8 +36,6 @@ class BuiltRequest:
     url: str
     headers: list[tuple[str, str]] = field(default_factory=list)
     content: bytes | None = None
-    files: list[tuple[str, tuple[str, bytes]]] | None = None
-    form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
     # The effective oauth2 block, unresolved: the run's token manager for it attaches the token.
     oauth2: Auth | None = None
     auth: RequestAuth | None = None  # signs the request as it is sent (oauth1, digest, hawk, ...)
@@ -142,7 +142,10 @@ def _attach_body(
         built.content = urlencode(pairs).encode()
         _default_header(built, "Content-Type", "application/x-www-form-urlencoded")
     elif body.mode == "formdata":
-        built.form, built.files = [], []
+        # Always multipart, in the collection's order with duplicate keys kept, each part with its
+        # own contentType: what postman-runtime's lib/requester/core-body-builder.js hands to the
+        # form-data package, with or without a file among the fields.
+        parts: list[_Part] = []
         for f in body.fields:
             if f.disabled:
                 continue
@@ -150,9 +153,13 @@ def _attach_body(
             if f.type == "file":
                 for src in _sources(f):
                     path = _safe_path(src, files_root, allow_outside, where)
-                    built.files.append((key, (path.name, _read(path, where))))
+                    content_type = f.content_type or _guessed_type(path.name)
+                    parts.append(_Part(key, _read(path, where), content_type, path.name))
             else:
-                built.form.append((key, resolver.resolve(f.value, body_where)))
+                value = resolver.resolve(f.value, body_where).encode()
+                parts.append(_Part(key, value, f.content_type))
+        boundary = "-" * 26 + "".join(secrets.choice("0123456789") for _ in range(24))
+        built.content = _multipart(parts, _boundary_header(built, boundary))
     elif body.mode == "file":
         if body.file_src:
             built.content = _read(
@@ -218,6 +225,53 @@ def _userinfo_password(url: str) -> str | None:
 def _default_header(built: BuiltRequest, name: str, value: str) -> None:
     if not any(k.lower() == name.lower() for k, _ in built.headers):
         built.headers.append((name, value))
+
+
+@dataclass(frozen=True)
+class _Part:
+    name: str
+    content: bytes
+    content_type: str | None = None
+    filename: str | None = None
+
+
+def _boundary_header(built: BuiltRequest, boundary: str) -> str:
+    """The boundary the body uses, after making the Content-Type header announce it.
+
+    A header the user set to ``multipart/form-data`` without a boundary gets the generated one
+    (the form-data package's headers win over a boundary-less one); a header with its own boundary
+    keeps it; any other Content-Type the user set is theirs to keep, as in Newman.
+    """
+    for index, (name, value) in enumerate(built.headers):
+        if name.lower() != "content-type":
+            continue
+        own = re.search(r";\s*boundary=\"?([^\";]+)\"?", value, flags=re.IGNORECASE)
+        if own:
+            return own.group(1)
+        if value.strip().lower().startswith("multipart/"):
+            built.headers[index] = (name, f"{value.strip().rstrip(';')}; boundary={boundary}")
+        return boundary
+    built.headers.append(("Content-Type", f"multipart/form-data; boundary={boundary}"))
+    return boundary
+
+
+def _multipart(parts: list[_Part], boundary: str) -> bytes:
+    """The body the form-data package (used by postman-request) writes for these parts."""
+    out = bytearray()
+    for part in parts:
+        disposition = f'Content-Disposition: form-data; name="{part.name}"'
+        if part.filename is not None:
+            disposition += f'; filename="{part.filename}"'
+        head = f"--{boundary}\r\n{disposition}\r\n"
+        if part.content_type:
+            head += f"Content-Type: {part.content_type}\r\n"
+        out += (head + "\r\n").encode() + part.content + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
+
+
+def _guessed_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 def _sources(field: KeyValue) -> list[str]:

@@ -33,6 +33,7 @@ class KeyValue:
     disabled: bool = False
     type: str = "text"  # formdata: "text" or "file"
     src: str | tuple[str, ...] | None = None  # formdata file path(s)
+    content_type: str | None = None  # formdata: the part's own Content-Type
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,7 +489,7 @@ class _Loader:
             key = entry.get("key", entry.get("id"))
             if key is None:
                 raise self.fail(where, f"an entry of '{what}' has no 'key'")
-            src = entry.get("src")
+            src, content_type = entry.get("src"), entry.get("contentType")
             built.append(
                 KeyValue(
                     key=str(key),
@@ -496,6 +497,10 @@ class _Loader:
                     disabled=bool(entry.get("disabled", False)),
                     type=str(entry.get("type", "text")),
                     src=tuple(map(str, src)) if isinstance(src, list) else src,
+                    # postman-runtime ignores a contentType that is not text (core-body-builder.js)
+                    content_type=content_type
+                    if isinstance(content_type, str) and content_type
+                    else None,
                 )
             )
         return tuple(built)

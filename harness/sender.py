@@ -165,14 +165,6 @@ class Sender:
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]
-        if built.files is not None:
-            return self.client.build_request(
-                built.method,
-                url,
-                headers=raw_headers,
-                data=dict(built.form or []),
-                files=built.files,
-            )
         return self.client.build_request(
             built.method, url, headers=raw_headers, content=built.content
         )

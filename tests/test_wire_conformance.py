@@ -1,0 +1,234 @@
+"""Issue #14: for a collection Newman can run, the harness sends what Newman sends.
+
+Each test runs a small collection through the real CLI (in this process) against an echo server
+that records the raw request, then asserts what arrived: method, raw path and query, headers (other
+than User-Agent and Postman-Token) and body bytes. Where Postman's documentation is silent, the
+comment names the postman-runtime / postman-collection file the expected bytes come from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from tests.conftest import CliResult
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    target: str  # the raw path and query, as on the request line
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        values = [v for k, v in self.headers if k.lower() == name.lower()]
+        assert len(values) <= 1, f"{name} sent {len(values)} times"
+        return values[0] if values else None
+
+
+class EchoServer:
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _record(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                server.received.append(
+                    Received(self.command, self.path, list(self.headers.items()), body)
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _record
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[EchoServer]:
+    server = EchoServer()
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+class Send(Protocol):
+    def __call__(self, *requests: dict[str, Any]) -> list[Received]: ...
+
+
+@pytest.fixture
+def send(
+    echo: EchoServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Send:
+    """Run these Postman requests (``url`` relative to the echo server) through ``harness run``."""
+    from harness.cli import main
+
+    def run(*requests: dict[str, Any]) -> list[Received]:
+        items = []
+        for number, request in enumerate(requests):
+            request = dict(request)
+            url = request["url"]
+            if isinstance(url, str):
+                request["url"] = echo.base + url
+            items.append({"name": f"r{number}", "request": request})
+        collection = tmp_path / "wire.postman_collection.json"
+        collection.write_text(
+            json.dumps(
+                {
+                    "info": {
+                        "name": "wire",
+                        "schema": "https://schema.getpostman.com/json/collection/v2.1.0/",
+                    },
+                    "item": items,
+                }
+            )
+        )
+        environment = tmp_path / "wire.postman_environment.json"
+        environment.write_text(json.dumps({"name": "wire", "values": []}))
+        echo.received.clear()
+        with monkeypatch.context() as patch:
+            for name in [n for n in os.environ if n.startswith("DRCHRONO_")]:
+                patch.delenv(name)
+            patch.setenv("CI", "1")
+            patch.setenv("NO_COLOR", "1")
+            patch.chdir(tmp_path)
+            capsys.readouterr()
+            code = main(["run", str(collection), "-e", str(environment), "--no-contracts"])
+            out, err = capsys.readouterr()
+        result = CliResult(code, out, err)
+        assert result.code == 0, result.stdout + result.stderr
+        assert len(echo.received) == len(requests), result.stdout
+        return list(echo.received)
+
+    return run
+
+
+def multipart_parts(received: Received) -> list[tuple[str, str | None, str | None, bytes]]:
+    """(name, filename, part Content-Type, content) of each part, in order."""
+    content_type = received.header("Content-Type")
+    assert content_type is not None
+    message = BytesParser(policy=HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + received.body
+    )
+    assert message.is_multipart(), received.body
+    parts = []
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        name = str(part.get_param("name", header="content-disposition"))
+        parts.append((name, part.get_filename(), part["Content-Type"], payload))
+    return parts
+
+
+# --- 1. formdata bodies -------------------------------------------------------------------------
+# postman-runtime lib/requester/core-body-builder.js hands every formdata body to postman-request's
+# `formData` (the form-data package): multipart always, fields in order, duplicates kept, a field's
+# `contentType` on its part, files typed by their name.
+
+
+def formdata(*fields: dict[str, Any]) -> dict[str, Any]:
+    return {"mode": "formdata", "formdata": list(fields)}
+
+
+def test_formdata_without_a_file_is_multipart_with_duplicates_and_part_types(send: Send) -> None:
+    (got,) = send(
+        {
+            "method": "POST",
+            "url": "/form",
+            "body": formdata(
+                {"key": "tag", "value": "a", "type": "text"},
+                {"key": "tag", "value": "b", "type": "text"},
+                {"key": "off", "value": "x", "type": "text", "disabled": True},
+                {
+                    "key": "meta",
+                    "value": '{"a":1}',
+                    "type": "text",
+                    "contentType": "application/json",
+                },
+            ),
+        }
+    )
+    content_type = got.header("Content-Type") or ""
+    assert content_type.startswith("multipart/form-data; boundary=--------------------------")
+    boundary = content_type.split("boundary=", 1)[1]
+    assert len(boundary) == 50
+    assert (
+        got.body
+        == (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="tag"\r\n\r\na\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="tag"\r\n\r\nb\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="meta"\r\n'
+            f'Content-Type: application/json\r\n\r\n{{"a":1}}\r\n'
+            f"--{boundary}--\r\n"
+        ).encode()
+    )
+    assert got.header("Content-Length") == str(len(got.body))
+
+
+def test_formdata_files_keep_duplicate_keys_and_order(send: Send, tmp_path: Path) -> None:
+    (tmp_path / "consent.pdf").write_bytes(b"%PDF-1.4 one")
+    (tmp_path / "notes.txt").write_bytes(b"two")
+    (got,) = send(
+        {
+            "method": "POST",
+            "url": "/upload",
+            "body": formdata(
+                {"key": "doc", "type": "file", "src": "consent.pdf"},
+                {"key": "doc", "type": "file", "src": "notes.txt"},
+                {"key": "doc", "value": "three", "type": "text"},
+            ),
+        }
+    )
+    assert multipart_parts(got) == [
+        ("doc", "consent.pdf", "application/pdf", b"%PDF-1.4 one"),
+        ("doc", "notes.txt", "text/plain", b"two"),
+        ("doc", None, None, b"three"),
+    ]
+
+
+def test_a_boundaryless_multipart_header_gets_the_generated_boundary(
+    send: Send, tmp_path: Path
+) -> None:
+    (tmp_path / "consent.pdf").write_bytes(b"%PDF-1.4")
+    (got,) = send(
+        {
+            "method": "POST",
+            "url": "/clinical_note_field_values",
+            "header": [{"key": "Content-Type", "value": "multipart/form-data"}],
+            "body": formdata(
+                {"key": "patient", "value": "7", "type": "text"},
+                {"key": "document", "type": "file", "src": "consent.pdf"},
+            ),
+        }
+    )
+    content_type = got.header("Content-Type") or ""
+    assert content_type.startswith("multipart/form-data; boundary=")
+    assert multipart_parts(got) == [
+        ("patient", None, None, b"7"),
+        ("document", "consent.pdf", "application/pdf", b"%PDF-1.4"),
+    ]
