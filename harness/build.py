@@ -85,13 +85,19 @@ def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
     }
     if path_values:
         raw = _PATH_VARIABLE.sub(lambda m: path_values.get(m.group(1), m.group(0)), raw)
-    query = [
-        (resolver.resolve(q.key, where), resolver.resolve(q.value, where))
+    raw, hash_mark, fragment = raw.partition("#")
+    raw, question_mark, raw_query = raw.partition("?")
+    # Every parameter is encoded as postman-url-encoder's encoder/index.js does: only the query
+    # percent-encode set, an existing %XX kept (never "%2540"), "?debug" without "=".
+    params = [_raw_query_param(p) for p in raw_query.split("&")] if question_mark else []
+    params += [
+        _query_param(resolver.resolve(q.key, where), resolver.resolve(q.value, where), q.has_value)
         for q in item.url.query
         if not q.disabled
     ]
-    if query:
-        raw += ("&" if "?" in raw else "?") + urlencode(query, safe="/:,")
+    if question_mark or any(not q.disabled for q in item.url.query):
+        raw += "?" + "&".join(params)
+    raw += hash_mark + fragment
     if "://" not in raw:
         raw = "http://" + raw  # Postman's default when the protocol is left out
     shown = repr(raw[:_SHOWN_URL_CHARS]) + (" (cut short)" if len(raw) > _SHOWN_URL_CHARS else "")
@@ -113,6 +119,35 @@ def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
             hint="Check the base URL variable in the environment.",
         )
     return raw
+
+
+# postman-url-encoder's encoder/encode-set.js QUERY_ENCODE_SET; C0 controls and non-ASCII too.
+_QUERY_ENCODED = frozenset(b" \"#&'<=>")
+_PRE_ENCODED = re.compile(rb"%[0-9A-Fa-f]{2}")
+
+
+def _raw_query_param(text: str) -> str:
+    key, equals, value = text.partition("=")
+    return _query_param(key, value, bool(equals))
+
+
+def _query_param(key: str, value: str, has_value: bool) -> str:
+    encoded = _percent_encode(key)
+    return encoded + "=" + _percent_encode(value) if has_value else encoded
+
+
+def _percent_encode(text: str) -> str:
+    data, out, index = text.encode(), [], 0
+    while index < len(data):
+        if _PRE_ENCODED.match(data, index):
+            out.append(data[index : index + 3].decode())
+            index += 3
+            continue
+        byte = data[index]
+        plain = 0x20 <= byte < 0x7F and byte not in _QUERY_ENCODED
+        out.append(chr(byte) if plain else f"%{byte:02X}")
+        index += 1
+    return "".join(out)
 
 
 def _attach_body(

@@ -34,6 +34,7 @@ class KeyValue:
     type: str = "text"  # formdata: "text" or "file"
     src: str | tuple[str, ...] | None = None  # formdata file path(s)
     content_type: str | None = None  # formdata: the part's own Content-Type
+    has_value: bool = True  # url.query: False for "?debug", sent without "="
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,7 +468,9 @@ class _Loader:
         query = self.key_values(raw.get("query", []) or [], where, "url.query")
         variables = self.key_values(raw.get("variable", []) or [], where, "url.variable")
         text = raw.get("raw")
-        if not isinstance(text, str) or not text:
+        if raw.get("host") or not isinstance(text, str) or not text:
+            # Newman builds the URL from its parts and ignores 'raw' (postman-collection's
+            # lib/collection/url.js update()); an edited raw no longer matches them.
             text = _url_from_parts(raw)
         # The query list is authoritative (it carries 'disabled'); drop the raw one.
         if raw.get("query") is not None:
@@ -501,6 +504,7 @@ class _Loader:
                     content_type=content_type
                     if isinstance(content_type, str) and content_type
                     else None,
+                    has_value=entry.get("value") is not None,
                 )
             )
         return tuple(built)

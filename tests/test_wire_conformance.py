@@ -232,3 +232,45 @@ def test_a_boundaryless_multipart_header_gets_the_generated_boundary(
         ("patient", None, None, b"7"),
         ("document", "consent.pdf", "application/pdf", b"%PDF-1.4"),
     ]
+
+
+# --- 2. URLs --------------------------------------------------------------------------------------
+# postman-runtime sends `urlEncoder.toNodeUrl(request.url)`: postman-url-encoder's index.js builds
+# the URL from the parts of the URL object (the `raw` string is not read), and encoder/index.js
+# encodes each query parameter with encoder/encode-set.js's QUERY_ENCODE_SET, keeping %XX as is.
+
+
+def test_a_url_object_is_sent_from_its_parts_with_newmans_query_encoding(
+    send: Send, echo: EchoServer
+) -> None:
+    port = echo.base.rsplit(":", 1)[1]
+    (got,) = send(
+        {
+            "method": "GET",
+            "url": {
+                "raw": "http://127.0.0.1:1/old/path?stale=1",
+                "protocol": "http",
+                "host": ["127", "0", "0", "1"],
+                "port": port,
+                "path": ["patients", "v1"],
+                "query": [
+                    {"key": "email", "value": "a%40b.com"},
+                    {"key": "debug", "value": None},
+                    {"key": "q", "value": "a b+c"},
+                    {"key": "quote", "value": "'<x>\""},
+                    {"key": "filter", "value": "a=b&c"},
+                    {"key": "off", "value": "1", "disabled": True},
+                    {"key": "name", "value": "Zoë"},
+                ],
+            },
+        }
+    )
+    assert got.target == (
+        "/patients/v1?email=a%40b.com&debug&q=a%20b+c&quote=%27%3Cx%3E%22"
+        "&filter=a%3Db%26c&name=Zo%C3%AB"
+    )
+
+
+def test_a_url_string_query_is_encoded_the_same_way(send: Send) -> None:
+    (got,) = send({"method": "GET", "url": "/items?email=a%40b.com&debug&q=a b+c&k='1'"})
+    assert got.target == "/items?email=a%40b.com&debug&q=a%20b+c&k=%271%27"
