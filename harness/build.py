@@ -24,6 +24,7 @@ from harness.reporters.text import report_text
 from harness.request_auth import RequestAuth, auth_for
 from harness.variables import Resolver
 
+_METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "COPY", "PURGE", "UNLOCK"})
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
 _SHOWN_URL_CHARS = 200  # a bad URL is quoted in the message, up to this much of it
 
@@ -62,7 +63,10 @@ def build_request(
         password = _userinfo_password(url)
         if password:
             built.auth_secrets.append(password)  # http://user:PASSWORD@host is a credential too
-        if item.body is not None:
+        # postman-runtime's lib/requester/core.js drops the body of these methods unless the
+        # request's protocolProfileBehavior sets disableBodyPruning.
+        pruned = item.method in _METHODS_WITHOUT_BODY and not item.protocol.disable_body_pruning
+        if item.body is not None and not pruned:
             _attach_body(built, item.body, resolver, where, files_root, allow_outside_files)
         _attach_auth(built, item, resolver, where)
     except UnicodeEncodeError as exc:
@@ -89,9 +93,12 @@ def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
     raw, question_mark, raw_query = raw.partition("?")
     # Every parameter is encoded as postman-url-encoder's encoder/index.js does: only the query
     # percent-encode set, an existing %XX kept (never "%2540"), "?debug" without "=".
-    params = [_raw_query_param(p) for p in raw_query.split("&")] if question_mark else []
+    encode = item.protocol.disable_url_encoding is False
+    params = [_raw_query_param(p, encode) for p in raw_query.split("&")] if question_mark else []
     params += [
-        _query_param(resolver.resolve(q.key, where), resolver.resolve(q.value, where), q.has_value)
+        _query_param(
+            resolver.resolve(q.key, where), resolver.resolve(q.value, where), q.has_value, encode
+        )
         for q in item.url.query
         if not q.disabled
     ]
@@ -126,14 +133,16 @@ _QUERY_ENCODED = frozenset(b" \"#&'<=>")
 _PRE_ENCODED = re.compile(rb"%[0-9A-Fa-f]{2}")
 
 
-def _raw_query_param(text: str) -> str:
+def _raw_query_param(text: str, encode: bool) -> str:
     key, equals, value = text.partition("=")
-    return _query_param(key, value, bool(equals))
+    return _query_param(key, value, bool(equals), encode)
 
 
-def _query_param(key: str, value: str, has_value: bool) -> str:
-    encoded = _percent_encode(key)
-    return encoded + "=" + _percent_encode(value) if has_value else encoded
+def _query_param(key: str, value: str, has_value: bool, encode: bool) -> str:
+    """``key=value`` (``key`` alone when it has no value), encoded unless disableUrlEncoding."""
+    if encode:
+        key, value = _percent_encode(key), _percent_encode(value)
+    return key + "=" + value if has_value else key
 
 
 def _percent_encode(text: str) -> str:

@@ -64,6 +64,38 @@ class Body:
 
 
 @dataclass(frozen=True, slots=True)
+class ProtocolProfile:
+    """A request's ``protocolProfileBehavior``, merged key by key from the collection down through
+    its folders to the item, the nearest setting winning (postman-collection's lib/collection/
+    item.js getProtocolProfileBehaviorResolved). ``None``: the run's default."""
+
+    disable_body_pruning: bool = False
+    disable_url_encoding: bool = False
+    follow_redirects: bool | None = None
+    follow_original_http_method: bool = False
+    max_redirects: int | None = None
+    strict_ssl: bool | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> ProtocolProfile:
+        def flag(key: str) -> bool | None:
+            value = settings.get(key)
+            return value if isinstance(value, bool) else None
+
+        redirects = settings.get("maxRedirects")
+        return cls(
+            disable_body_pruning=flag("disableBodyPruning") or False,
+            disable_url_encoding=flag("disableUrlEncoding") or False,
+            follow_redirects=flag("followRedirects"),
+            follow_original_http_method=flag("followOriginalHttpMethod") or False,
+            max_redirects=redirects
+            if isinstance(redirects, int) and not isinstance(redirects, bool) and redirects >= 0
+            else None,
+            strict_ssl=flag("strictSSL"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class ExampleResponse:
     name: str
     code: int | None
@@ -82,6 +114,7 @@ class RequestItem:
     description: str = ""
     examples: tuple[ExampleResponse, ...] = ()
     script: ScriptFacts = field(default_factory=ScriptFacts)
+    protocol: ProtocolProfile = ProtocolProfile()
 
     @property
     def full_name(self) -> str:
@@ -372,7 +405,8 @@ def build_collection(document: Any, source: Path) -> Collection:
         )
     loader = _Loader(source, version)
     auth = loader.auth(document.get("auth"), "the collection")
-    items = loader.items(document.get("item", []), (), auth)
+    behavior = loader.behavior(document, {}, "the collection")
+    items = loader.items(document.get("item", []), (), auth, behavior)
     return Collection(
         name=str(info.get("name", source.stem)),
         schema_version=version,
@@ -399,7 +433,11 @@ class _Loader:
         )
 
     def items(
-        self, raw: Any, folder_path: tuple[str, ...], inherited: Auth | None
+        self,
+        raw: Any,
+        folder_path: tuple[str, ...],
+        inherited: Auth | None,
+        inherited_behavior: Mapping[str, object],
     ) -> tuple[Folder | RequestItem, ...]:
         if not isinstance(raw, list):
             raise self.fail("/".join(folder_path) or "the collection", "'item' is not a list")
@@ -412,8 +450,9 @@ class _Loader:
             where = "/".join((*folder_path, name))
             own_auth = self.auth(entry.get("auth"), where)
             effective = own_auth if own_auth is not None else inherited
+            behavior = self.behavior(entry, inherited_behavior, where)
             if "item" in entry:
-                children = self.items(entry["item"], (*folder_path, name), effective)
+                children = self.items(entry["item"], (*folder_path, name), effective, behavior)
                 built.append(
                     Folder(
                         name,
@@ -423,7 +462,7 @@ class _Loader:
                     )
                 )
             elif "request" in entry:
-                built.append(self.request(entry, name, folder_path, effective, where))
+                built.append(self.request(entry, name, folder_path, effective, where, behavior))
             else:
                 raise self.fail(where, "the item has neither 'request' nor 'item'")
         return tuple(built)
@@ -435,6 +474,7 @@ class _Loader:
         folder_path: tuple[str, ...],
         inherited: Auth | None,
         where: str,
+        behavior: Mapping[str, object],
     ) -> RequestItem:
         raw = entry["request"]
         if isinstance(raw, str):  # v2.0 allows a bare URL string
@@ -456,7 +496,15 @@ class _Loader:
             description=_description(raw.get("description") or entry.get("description")),
             examples=self.examples(entry.get("response", []), where),
             script=read_test_script(entry.get("event", [])),
+            protocol=ProtocolProfile.from_settings(behavior),
         )
+
+    def behavior(
+        self, entry: dict[str, Any], inherited: Mapping[str, object], where: str
+    ) -> dict[str, object]:
+        """``inherited`` overlaid with the entry's own ``protocolProfileBehavior`` keys."""
+        own = self.mapping(entry.get("protocolProfileBehavior"), where, "protocolProfileBehavior")
+        return {**inherited, **own}
 
     def url(self, raw: Any, where: str) -> Url:
         if raw is None:

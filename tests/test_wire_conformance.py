@@ -75,7 +75,9 @@ def echo() -> Iterator[EchoServer]:
 
 
 class Send(Protocol):
-    def __call__(self, *requests: dict[str, Any]) -> list[Received]: ...
+    def __call__(
+        self, *requests: dict[str, Any], behavior: dict[str, Any] | None = None
+    ) -> list[Received]: ...
 
 
 @pytest.fixture
@@ -85,17 +87,23 @@ def send(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Send:
-    """Run these Postman requests (``url`` relative to the echo server) through ``harness run``."""
+    """Run these Postman requests (``url`` relative to the echo server) through ``harness run``.
+
+    A request's ``protocolProfileBehavior`` goes on its item; ``behavior`` on the collection.
+    """
     from harness.cli import main
 
-    def run(*requests: dict[str, Any]) -> list[Received]:
+    def run(*requests: dict[str, Any], behavior: dict[str, Any] | None = None) -> list[Received]:
         items = []
         for number, request in enumerate(requests):
             request = dict(request)
             url = request["url"]
             if isinstance(url, str):
                 request["url"] = echo.base + url
-            items.append({"name": f"r{number}", "request": request})
+            item = {"name": f"r{number}", "request": request}
+            if "protocolProfileBehavior" in request:
+                item["protocolProfileBehavior"] = request.pop("protocolProfileBehavior")
+            items.append(item)
         collection = tmp_path / "wire.postman_collection.json"
         collection.write_text(
             json.dumps(
@@ -105,6 +113,7 @@ def send(
                         "schema": "https://schema.getpostman.com/json/collection/v2.1.0/",
                     },
                     "item": items,
+                    "protocolProfileBehavior": behavior or {},
                 }
             )
         )
@@ -274,3 +283,63 @@ def test_a_url_object_is_sent_from_its_parts_with_newmans_query_encoding(
 def test_a_url_string_query_is_encoded_the_same_way(send: Send) -> None:
     (got,) = send({"method": "GET", "url": "/items?email=a%40b.com&debug&q=a b+c&k='1'"})
     assert got.target == "/items?email=a%40b.com&debug&q=a%20b+c&k=%271%27"
+
+
+def test_disable_url_encoding_sends_the_query_as_written(send: Send) -> None:
+    (got,) = send(
+        {
+            "method": "GET",
+            "url": "/items?k='1'&email=a%40b.com",
+            "protocolProfileBehavior": {"disableUrlEncoding": True},
+        }
+    )
+    assert got.target == "/items?k='1'&email=a%40b.com"
+
+
+# --- 3. Body pruning ------------------------------------------------------------------------------
+# postman-runtime lib/requester/core.js getRequestBody: no body for GET, HEAD, COPY, PURGE and
+# UNLOCK unless protocolProfileBehavior.disableBodyPruning; the behaviour is merged key by key from
+# the collection down to the item (postman-collection lib/collection/item.js).
+
+
+def raw_json(text: str) -> dict[str, Any]:
+    return {"mode": "raw", "raw": text, "options": {"raw": {"language": "json"}}}
+
+
+def test_a_get_body_is_pruned_unless_body_pruning_is_disabled(send: Send) -> None:
+    pruned, kept, posted = send(
+        {"method": "GET", "url": "/a", "body": raw_json('{"a":1}')},
+        {
+            "method": "GET",
+            "url": "/b",
+            "body": raw_json('{"b":2}'),
+            "protocolProfileBehavior": {"disableBodyPruning": True},
+        },
+        {
+            "method": "POST",
+            "url": "/c",
+            "body": raw_json('{"c":3}'),
+        },
+    )
+    assert (pruned.body, pruned.header("Content-Type"), pruned.header("Content-Length")) == (
+        b"",
+        None,
+        None,
+    )
+    assert (kept.body, kept.header("Content-Type")) == (b'{"b":2}', "application/json")
+    assert posted.body == b'{"c":3}'
+
+
+def test_a_collection_wide_disable_body_pruning_is_overridden_by_the_item(send: Send) -> None:
+    kept, pruned = send(
+        {"method": "GET", "url": "/a", "body": raw_json("[1]")},
+        {
+            "method": "GET",
+            "url": "/b",
+            "body": raw_json("[2]"),
+            "protocolProfileBehavior": {"disableBodyPruning": False},
+        },
+        behavior={"disableBodyPruning": True},
+    )
+    assert kept.body == b"[1]"
+    assert pruned.body == b""
