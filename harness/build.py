@@ -17,7 +17,14 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from harness.collection import Auth, Body, KeyValue, RequestItem, named_input_file
+from harness.collection import (
+    Auth,
+    Body,
+    KeyValue,
+    ProtocolProfile,
+    RequestItem,
+    named_input_file,
+)
 from harness.errors import InputError
 from harness.http_headers import check_header
 from harness.reporters.text import report_text
@@ -42,6 +49,7 @@ class BuiltRequest:
     auth: RequestAuth | None = None  # signs the request as it is sent (oauth1, digest, hawk, ...)
     # What the auth block puts on the wire: secrets by construction, whatever the variable's name.
     auth_secrets: list[str] = field(default_factory=list)
+    protocol: ProtocolProfile = ProtocolProfile()  # redirects and TLS, as the collection says
 
 
 def build_request(
@@ -59,7 +67,7 @@ def build_request(
             for h in item.headers
             if not h.disabled
         ]
-        built = BuiltRequest(method=item.method, url=url, headers=headers)
+        built = BuiltRequest(method=item.method, url=url, headers=headers, protocol=item.protocol)
         password = _userinfo_password(url)
         if password:
             built.auth_secrets.append(password)  # http://user:PASSWORD@host is a credential too

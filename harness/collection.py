@@ -74,6 +74,7 @@ class ProtocolProfile:
     follow_redirects: bool | None = None
     follow_original_http_method: bool = False
     max_redirects: int | None = None
+    remove_referer_header: bool = False
     strict_ssl: bool | None = None
 
     @classmethod
@@ -91,6 +92,7 @@ class ProtocolProfile:
             max_redirects=redirects
             if isinstance(redirects, int) and not isinstance(redirects, bool) and redirects >= 0
             else None,
+            remove_referer_header=flag("removeRefererHeaderOnRedirect") or False,
             strict_ssl=flag("strictSSL"),
         )
 

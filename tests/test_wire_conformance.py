@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,7 +50,10 @@ class EchoServer:
                 server.received.append(
                     Received(self.command, self.path, list(self.headers.items()), body)
                 )
-                self.send_response(200)
+                redirect = re.match(r"/r(30[1-8])(/.*)", self.path)
+                self.send_response(int(redirect.group(1)) if redirect else 200)
+                if redirect:  # /r302/next answers "302, see /next"
+                    self.send_header("Location", redirect.group(2))
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -76,7 +80,7 @@ def echo() -> Iterator[EchoServer]:
 
 class Send(Protocol):
     def __call__(
-        self, *requests: dict[str, Any], behavior: dict[str, Any] | None = None
+        self, *requests: dict[str, Any], behavior: dict[str, Any] | None = None, code: int = 0
     ) -> list[Received]: ...
 
 
@@ -93,7 +97,9 @@ def send(
     """
     from harness.cli import main
 
-    def run(*requests: dict[str, Any], behavior: dict[str, Any] | None = None) -> list[Received]:
+    def run(
+        *requests: dict[str, Any], behavior: dict[str, Any] | None = None, code: int = 0
+    ) -> list[Received]:
         items = []
         for number, request in enumerate(requests):
             request = dict(request)
@@ -130,8 +136,7 @@ def send(
             code = main(["run", str(collection), "-e", str(environment), "--no-contracts"])
             out, err = capsys.readouterr()
         result = CliResult(code, out, err)
-        assert result.code == 0, result.stdout + result.stderr
-        assert len(echo.received) == len(requests), result.stdout
+        assert result.code == code, result.stdout + result.stderr
         return list(echo.received)
 
     return run
@@ -343,3 +348,73 @@ def test_a_collection_wide_disable_body_pruning_is_overridden_by_the_item(send: 
     )
     assert kept.body == b"[1]"
     assert pruned.body == b""
+
+
+# --- 4. Redirects ---------------------------------------------------------------------------------
+# postman-runtime lib/requester/core.js maps protocolProfileBehavior onto postman-request's
+# followRedirect/followAllRedirects, followOriginalHttpMethod and maxRedirects; postman-request's
+# lib/redirect.js then follows every method, turns any 3xx but 307/308 into a bodiless GET (HEAD
+# stays HEAD) unless followOriginalHttpMethod, and sends the previous URL as Referer.
+
+
+def test_a_302_after_post_and_a_301_after_put_become_bodiless_gets_with_a_referer(
+    send: Send, echo: EchoServer
+) -> None:
+    post, post_next, put, put_next, kept, kept_next = send(
+        {"method": "POST", "url": "/r302/landing", "body": raw_json('{"a":1}')},
+        {"method": "PUT", "url": "/r301/moved", "body": raw_json('{"b":2}')},
+        {"method": "POST", "url": "/r307/again", "body": raw_json('{"c":3}')},
+    )
+    assert (post.method, post.body) == ("POST", b'{"a":1}')
+    assert (post_next.method, post_next.target, post_next.body) == ("GET", "/landing", b"")
+    assert post_next.header("Content-Type") is None
+    assert post_next.header("Referer") == echo.base + "/r302/landing"
+    assert (put.method, put_next.method, put_next.body) == ("PUT", "GET", b"")
+    assert (kept_next.method, kept_next.target, kept_next.body) == ("POST", "/again", b'{"c":3}')
+    assert kept_next.header("Content-Type") == "application/json"
+    assert kept.body == kept_next.body
+
+
+def test_redirect_settings_from_protocol_profile_behavior(send: Send) -> None:
+    original, original_next, unfollowed, chain, chain_next, chain_last = send(
+        {
+            "method": "POST",
+            "url": "/r302/landing",
+            "body": raw_json('{"a":1}'),
+            "protocolProfileBehavior": {"followOriginalHttpMethod": True},
+        },
+        {
+            "method": "GET",
+            "url": "/r302/nowhere",
+            "protocolProfileBehavior": {"followRedirects": False},
+        },
+        {
+            "method": "GET",
+            "url": "/r302/r302/end",
+            "protocolProfileBehavior": {"maxRedirects": 2, "removeRefererHeaderOnRedirect": True},
+        },
+    )
+    assert (original_next.method, original_next.target, original_next.body) == (
+        "POST",
+        "/landing",
+        b"",
+    )
+    assert unfollowed.target == "/r302/nowhere"
+    assert [chain.target, chain_next.target, chain_last.target] == [
+        "/r302/r302/end",
+        "/r302/end",
+        "/end",
+    ]
+    assert chain_last.header("Referer") is None
+
+
+def test_more_redirects_than_max_redirects_fail_the_request(send: Send) -> None:
+    received = send(
+        {
+            "method": "GET",
+            "url": "/r302/r302/end",
+            "protocolProfileBehavior": {"maxRedirects": 1},
+        },
+        code=1,
+    )
+    assert [r.target for r in received] == ["/r302/r302/end", "/r302/end"]
