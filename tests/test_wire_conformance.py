@@ -80,7 +80,12 @@ def echo() -> Iterator[EchoServer]:
 
 class Send(Protocol):
     def __call__(
-        self, *requests: dict[str, Any], behavior: dict[str, Any] | None = None, code: int = 0
+        self,
+        *requests: dict[str, Any],
+        behavior: dict[str, Any] | None = None,
+        code: int = 0,
+        environment: list[dict[str, Any]] | None = None,
+        variables: list[dict[str, Any]] | None = None,
     ) -> list[Received]: ...
 
 
@@ -98,7 +103,11 @@ def send(
     from harness.cli import main
 
     def run(
-        *requests: dict[str, Any], behavior: dict[str, Any] | None = None, code: int = 0
+        *requests: dict[str, Any],
+        behavior: dict[str, Any] | None = None,
+        code: int = 0,
+        environment: list[dict[str, Any]] | None = None,
+        variables: list[dict[str, Any]] | None = None,
     ) -> list[Received]:
         items = []
         for number, request in enumerate(requests):
@@ -120,11 +129,12 @@ def send(
                     },
                     "item": items,
                     "protocolProfileBehavior": behavior or {},
+                    "variable": variables or [],
                 }
             )
         )
-        environment = tmp_path / "wire.postman_environment.json"
-        environment.write_text(json.dumps({"name": "wire", "values": []}))
+        environment_file = tmp_path / "wire.postman_environment.json"
+        environment_file.write_text(json.dumps({"name": "wire", "values": environment or []}))
         echo.received.clear()
         with monkeypatch.context() as patch:
             for name in [n for n in os.environ if n.startswith("DRCHRONO_")]:
@@ -133,7 +143,7 @@ def send(
             patch.setenv("NO_COLOR", "1")
             patch.chdir(tmp_path)
             capsys.readouterr()
-            code = main(["run", str(collection), "-e", str(environment), "--no-contracts"])
+            code = main(["run", str(collection), "-e", str(environment_file), "--no-contracts"])
             out, err = capsys.readouterr()
         result = CliResult(code, out, err)
         assert result.code == code, result.stdout + result.stderr
@@ -418,3 +428,37 @@ def test_more_redirects_than_max_redirects_fail_the_request(send: Send) -> None:
         code=1,
     )
     assert [r.target for r in received] == ["/r302/r302/end", "/r302/end"]
+
+
+# --- 5. Variables -----------------------------------------------------------------------------------
+# A disabled variable is not used (postman-collection's lib/collection/variable.js reads
+# `disabled`; Postman's exports write `enabled: false`); a value that is not text is substituted as
+# Variable#toString writes it: String() for booleans and numbers, JSON.stringify for objects.
+
+
+def test_environment_values_substitute_as_postman_writes_them(send: Send) -> None:
+    (got,) = send(
+        {
+            "method": "POST",
+            "url": "/vars",
+            "header": [
+                {"key": "X-Flags", "value": "{{flag}} {{count}} {{ratio}} {{off}} {{gone}}"}
+            ],
+            "body": raw_json('{"meta": {{meta}}, "list": {{list}}}'),
+        },
+        environment=[
+            {"key": "flag", "value": True},
+            {"key": "count", "value": 1.0},
+            {"key": "ratio", "value": 0.5},
+            {"key": "meta", "value": {"a": 1, "b": "Zoë"}},
+            {"key": "list", "value": [1, None]},
+            {"key": "off", "value": "from-env", "disabled": True},
+            {"key": "gone", "value": "from-env", "enabled": False},
+        ],
+        variables=[
+            {"key": "off", "value": "from-collection"},
+            {"key": "gone", "value": "from-collection"},
+        ],
+    )
+    assert got.header("X-Flags") == "true 1 0.5 from-collection from-collection"
+    assert got.body == '{"meta": {"a":1,"b":"Zoë"}, "list": [1,null]}'.encode()
