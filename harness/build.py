@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
@@ -31,6 +31,14 @@ from harness.reporters.text import report_text
 from harness.request_auth import RequestAuth, auth_for
 from harness.variables import Resolver
 
+# postman-runtime's core-body-builder.js CONTENT_TYPE_LANGUAGE; any other language is text/plain.
+_RAW_CONTENT_TYPES = {
+    "html": "text/html",
+    "text": "text/plain",
+    "json": "application/json",
+    "javascript": "application/javascript",
+    "xml": "application/xml",
+}
 _METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "COPY", "PURGE", "UNLOCK"})
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
 _SHOWN_URL_CHARS = 200  # a bad URL is quoted in the message, up to this much of it
@@ -178,20 +186,21 @@ def _attach_body(
     body_where = f"the body of {where}"
     if body.mode == "raw":
         text = resolver.resolve(body.raw, body_where)
-        built.content = text.encode()
-        if body.language == "json":
-            _default_header(built, "Content-Type", "application/json")
-        elif body.language == "xml":
-            _default_header(built, "Content-Type", "application/xml")
-        elif text:
-            _default_header(built, "Content-Type", "text/plain")
-    elif body.mode == "urlencoded":
-        pairs = [
-            (resolver.resolve(f.key, body_where), resolver.resolve(f.value, body_where))
-            for f in body.fields
-            if not f.disabled
-        ]
-        built.content = urlencode(pairs).encode()
+        if text:  # an empty body is not sent, nor a Content-Type for it (core.js isEmpty)
+            built.content = text.encode()
+            language = _RAW_CONTENT_TYPES.get(body.language or "text", "text/plain")
+            _default_header(built, "Content-Type", language)
+    elif body.mode == "urlencoded" and body.fields:  # no fields at all: no body (isEmpty)
+        # core-body-builder.js gathers a repeated key's values at its first place; postman-request
+        # writes them with Node's querystring plus RFC 3986 escapes: only A-Z a-z 0-9 - _ . ~
+        # stay as they are, a space is %20.
+        grouped: dict[str, list[str]] = {}
+        for f in body.fields:
+            if not f.disabled:
+                key = resolver.resolve(f.key, body_where)
+                grouped.setdefault(key, []).append(resolver.resolve(f.value, body_where))
+        pairs = [(key, value) for key, values in grouped.items() for value in values]
+        built.content = urlencode(pairs, quote_via=quote, safe="").encode()
         _default_header(built, "Content-Type", "application/x-www-form-urlencoded")
     elif body.mode == "formdata":
         # Always multipart, in the collection's order with duplicate keys kept, each part with its
@@ -218,20 +227,22 @@ def _attach_body(
                 _safe_path(body.file_src, files_root, allow_outside, where), where
             )
     elif body.mode == "graphql":
-        variables_text = resolver.resolve(body.graphql_variables, body_where).strip()
-        try:
-            variables = json.loads(variables_text) if variables_text else {}
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"The GraphQL variables of {where} are not valid JSON ({exc.msg}).",
-                hint="Fix the variables in the collection.",
-            ) from None
-        payload = {
-            "query": resolver.resolve(body.graphql_query, body_where),
-            "variables": variables,
-        }
-        built.content = json.dumps(payload).encode()
+        # postman-runtime's core-body-builder.js writes the variables text as it is (not
+        # re-serialised), after the query and the operationName, and leaves out empty variables.
+        members = ['"query":' + _js_string(resolver.resolve(body.graphql_query, body_where))]
+        if body.graphql_operation_name is not None:
+            operation = resolver.resolve(body.graphql_operation_name, body_where)
+            members.append('"operationName":' + _js_string(operation))
+        variables_text = resolver.resolve(body.graphql_variables, body_where)
+        if variables_text:
+            members.append('"variables":' + variables_text)
+        built.content = ("{" + ",".join(members) + "}").encode()
         _default_header(built, "Content-Type", "application/json")
+
+
+def _js_string(text: str) -> str:
+    """``text`` as JavaScript's JSON.stringify writes it (non-ASCII left as it is)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, where: str) -> None:

@@ -61,6 +61,7 @@ class Body:
     file_src: str | None = None
     graphql_query: str = ""
     graphql_variables: str = ""
+    graphql_operation_name: str | None = None  # sent only when the collection names one
 
 
 @dataclass(frozen=True, slots=True)
@@ -580,10 +581,12 @@ class _Loader:
             return Body(mode="file", file_src=src)
         if mode == "graphql":
             graphql = self.mapping(raw.get("graphql"), where, "body.graphql")
+            operation = graphql.get("operationName")
             return Body(
                 mode="graphql",
                 graphql_query=_text(graphql.get("query")),
                 graphql_variables=_text(graphql.get("variables")),
+                graphql_operation_name=operation if isinstance(operation, str) else None,
             )
         raise self.fail(
             where, f"body mode {mode!r} is not one of raw, urlencoded, formdata, file, graphql"

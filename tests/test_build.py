@@ -65,7 +65,7 @@ def test_urlencoded_and_graphql_bodies(tmp_path: Path) -> None:
         resolver(d="1 2"),
         files_root=tmp_path,
     )
-    assert form.content == b"a=1+2"
+    assert form.content == b"a=1%202"  # Node querystring: a space is %20
     gql = build_request(
         item(
             method="POST",

@@ -462,3 +462,63 @@ def test_environment_values_substitute_as_postman_writes_them(send: Send) -> Non
     )
     assert got.header("X-Flags") == "true 1 0.5 from-collection from-collection"
     assert got.body == '{"meta": {"a":1,"b":"Zoë"}, "list": [1,null]}'.encode()
+
+
+# --- 6. Bodies ------------------------------------------------------------------------------------
+# postman-runtime lib/requester/core-body-builder.js: raw bodies get the Content-Type of their
+# language; GraphQL is written member by member with the variables text as is; urlencoded values
+# are gathered per key and written by postman-request with Node's querystring plus RFC 3986
+# escapes. An empty body is not sent (core.js getRequestBody isEmpty).
+
+
+def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
+    html, script, graphql, form, empty_form, empty_raw = send(
+        {
+            "method": "POST",
+            "url": "/html",
+            "body": {"mode": "raw", "raw": "<p>", "options": {"raw": {"language": "html"}}},
+        },
+        {
+            "method": "POST",
+            "url": "/js",
+            "body": {"mode": "raw", "raw": "f()", "options": {"raw": {"language": "javascript"}}},
+        },
+        {
+            "method": "POST",
+            "url": "/graphql",
+            "body": {
+                "mode": "graphql",
+                "graphql": {
+                    "query": "query Op { a }",
+                    "operationName": "Op",
+                    "variables": '{"n": 1}',
+                },
+            },
+        },
+        {
+            "method": "POST",
+            "url": "/form",
+            "body": {
+                "mode": "urlencoded",
+                "urlencoded": [
+                    {"key": "a", "value": "1 2"},
+                    {"key": "b", "value": "x*(y)!~"},
+                    {"key": "a", "value": "3"},
+                ],
+            },
+        },
+        {"method": "POST", "url": "/empty-form", "body": {"mode": "urlencoded", "urlencoded": []}},
+        {
+            "method": "POST",
+            "url": "/empty-raw",
+            "body": {"mode": "raw", "raw": "", "options": {"raw": {"language": "json"}}},
+        },
+    )
+    assert (html.body, html.header("Content-Type")) == (b"<p>", "text/html")
+    assert (script.body, script.header("Content-Type")) == (b"f()", "application/javascript")
+    assert graphql.body == b'{"query":"query Op { a }","operationName":"Op","variables":{"n": 1}}'
+    assert graphql.header("Content-Type") == "application/json"
+    assert form.body == b"a=1%202&a=3&b=x%2A%28y%29%21~"
+    assert form.header("Content-Type") == "application/x-www-form-urlencoded"
+    for empty in (empty_form, empty_raw):
+        assert (empty.body, empty.header("Content-Type")) == (b"", None)
