@@ -27,6 +27,8 @@ from harness.ratelimit import RateLimiter
 from harness.results import Attempt, Cause
 from harness.variables import Resolver
 
+# A request extension: False when protocolProfileBehavior.strictSSL turns certificate checks off.
+STRICT_SSL_EXTENSION = "harness_strict_ssl"
 MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedirects overrides it
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
@@ -165,8 +167,13 @@ class Sender:
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]
+        extensions = (
+            {}
+            if built.protocol.strict_ssl is None
+            else {STRICT_SSL_EXTENSION: built.protocol.strict_ssl}
+        )
         return self.client.build_request(
-            built.method, url, headers=raw_headers, content=built.content
+            built.method, url, headers=raw_headers, content=built.content, extensions=extensions
         )
 
     def _send_following_redirects(
@@ -208,7 +215,9 @@ class Sender:
             headers.pop("Content-Type", None)
         if not profile.remove_referer_header:
             headers["Referer"] = str(previous.url)
-        return self.client.build_request(method, url, headers=headers, content=content or None)
+        return self.client.build_request(
+            method, url, headers=headers, content=content or None, extensions=previous.extensions
+        )
 
     def _retry_wait(self, method: str, response: httpx.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying this response, or None to accept it as final."""

@@ -113,7 +113,7 @@ def send(
         for number, request in enumerate(requests):
             request = dict(request)
             url = request["url"]
-            if isinstance(url, str):
+            if isinstance(url, str) and url.startswith("/"):
                 request["url"] = echo.base + url
             item = {"name": f"r{number}", "request": request}
             if "protocolProfileBehavior" in request:
@@ -522,3 +522,64 @@ def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
     assert form.header("Content-Type") == "application/x-www-form-urlencoded"
     for empty in (empty_form, empty_raw):
         assert (empty.body, empty.header("Content-Type")) == (b"", None)
+
+
+@pytest.fixture(scope="module")
+def tls_echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoServer]:
+    """The echo server behind a self-signed certificate no client trusts."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    directory = tmp_path_factory.mktemp("tls")
+    (directory / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "cert.pem", directory / "key.pem")
+    server = EchoServer()
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    server.base = server.base.replace("http://", "https://")
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+def test_strict_ssl_false_skips_the_certificate_check_for_that_request_only(
+    send: Send, tls_echo: EchoServer
+) -> None:
+    received = send(
+        {
+            "method": "GET",
+            "url": tls_echo.base + "/lax",
+            "protocolProfileBehavior": {"strictSSL": False},
+        },
+        {"method": "POST", "url": tls_echo.base + "/strict"},
+        code=1,
+    )
+    assert received == []  # the plain echo server saw nothing
+    assert [r.target for r in tls_echo.received] == ["/lax"]
