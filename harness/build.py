@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
+import mimetypes
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from harness.collection import Auth, Body, KeyValue, RequestItem
+from harness.collection import Auth, Body, KeyValue, ProtocolProfile, RequestItem
 from harness.errors import InputError
 from harness.http_headers import check_header
 from harness.json_input import named_input_file
@@ -23,6 +25,15 @@ from harness.report_text import report_text
 from harness.request_auth import RequestAuth, auth_for
 from harness.variables import Resolver
 
+# postman-runtime's core-body-builder.js CONTENT_TYPE_LANGUAGE; any other language is text/plain.
+_RAW_CONTENT_TYPES = {
+    "html": "text/html",
+    "text": "text/plain",
+    "json": "application/json",
+    "javascript": "application/javascript",
+    "xml": "application/xml",
+}
+_METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "COPY", "PURGE", "UNLOCK"})
 _PATH_VARIABLE = re.compile(r"(?<=/):([A-Za-z_][\w-]*)")
 _SHOWN_URL_CHARS = 200  # a bad URL is quoted in the message, up to this much of it
 
@@ -35,13 +46,12 @@ class BuiltRequest:
     url: str
     headers: list[tuple[str, str]] = field(default_factory=list)
     content: bytes | None = None
-    files: list[tuple[str, tuple[str, bytes]]] | None = None
-    form: list[tuple[str, str]] | None = None  # multipart text fields alongside files
     # The effective oauth2 block, unresolved: the run's token manager for it attaches the token.
     oauth2: Auth | None = None
     auth: RequestAuth | None = None  # signs the request as it is sent (oauth1, digest, hawk, ...)
     # What the auth block puts on the wire: secrets by construction, whatever the variable's name.
     auth_secrets: list[str] = field(default_factory=list)
+    protocol: ProtocolProfile = ProtocolProfile()  # redirects and TLS, as the collection says
 
 
 def build_request(
@@ -59,11 +69,14 @@ def build_request(
             for h in item.headers
             if not h.disabled
         ]
-        built = BuiltRequest(method=item.method, url=url, headers=headers)
+        built = BuiltRequest(method=item.method, url=url, headers=headers, protocol=item.protocol)
         password = _userinfo_password(url)
         if password:
             built.auth_secrets.append(password)  # http://user:PASSWORD@host is a credential too
-        if item.body is not None:
+        # postman-runtime's lib/requester/core.js drops the body of these methods unless the
+        # request's protocolProfileBehavior sets disableBodyPruning.
+        pruned = item.method in _METHODS_WITHOUT_BODY and not item.protocol.disable_body_pruning
+        if item.body is not None and not pruned:
             _attach_body(built, item.body, resolver, where, files_root, allow_outside_files)
         _attach_auth(built, item, resolver, where)
     except UnicodeEncodeError as exc:
@@ -86,13 +99,22 @@ def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
     }
     if path_values:
         raw = _PATH_VARIABLE.sub(lambda m: path_values.get(m.group(1), m.group(0)), raw)
-    query = [
-        (resolver.resolve(q.key, where), resolver.resolve(q.value, where))
+    raw, hash_mark, fragment = raw.partition("#")
+    raw, question_mark, raw_query = raw.partition("?")
+    # Every parameter is encoded as postman-url-encoder's encoder/index.js does: only the query
+    # percent-encode set, an existing %XX kept (never "%2540"), "?debug" without "=".
+    encode = item.protocol.disable_url_encoding is False
+    params = [_raw_query_param(p, encode) for p in raw_query.split("&")] if question_mark else []
+    params += [
+        _query_param(
+            resolver.resolve(q.key, where), resolver.resolve(q.value, where), q.has_value, encode
+        )
         for q in item.url.query
         if not q.disabled
     ]
-    if query:
-        raw += ("&" if "?" in raw else "?") + urlencode(query, safe="/:,")
+    if question_mark or any(not q.disabled for q in item.url.query):
+        raw += "?" + "&".join(params)
+    raw += hash_mark + fragment
     if "://" not in raw:
         raw = "http://" + raw  # Postman's default when the protocol is left out
     shown = repr(raw[:_SHOWN_URL_CHARS]) + (" (cut short)" if len(raw) > _SHOWN_URL_CHARS else "")
@@ -116,6 +138,37 @@ def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
     return raw
 
 
+# postman-url-encoder's encoder/encode-set.js QUERY_ENCODE_SET; C0 controls and non-ASCII too.
+_QUERY_ENCODED = frozenset(b" \"#&'<=>")
+_PRE_ENCODED = re.compile(rb"%[0-9A-Fa-f]{2}")
+
+
+def _raw_query_param(text: str, encode: bool) -> str:
+    key, equals, value = text.partition("=")
+    return _query_param(key, value, bool(equals), encode)
+
+
+def _query_param(key: str, value: str, has_value: bool, encode: bool) -> str:
+    """``key=value`` (``key`` alone when it has no value), encoded unless disableUrlEncoding."""
+    if encode:
+        key, value = _percent_encode(key), _percent_encode(value)
+    return key + "=" + value if has_value else key
+
+
+def _percent_encode(text: str) -> str:
+    data, out, index = text.encode(), [], 0
+    while index < len(data):
+        if _PRE_ENCODED.match(data, index):
+            out.append(data[index : index + 3].decode())
+            index += 3
+            continue
+        byte = data[index]
+        plain = 0x20 <= byte < 0x7F and byte not in _QUERY_ENCODED
+        out.append(chr(byte) if plain else f"%{byte:02X}")
+        index += 1
+    return "".join(out)
+
+
 def _attach_body(
     built: BuiltRequest,
     body: Body,
@@ -127,23 +180,27 @@ def _attach_body(
     body_where = f"the body of {where}"
     if body.mode == "raw":
         text = resolver.resolve(body.raw, body_where)
-        built.content = text.encode()
-        if body.language == "json":
-            _default_header(built, "Content-Type", "application/json")
-        elif body.language == "xml":
-            _default_header(built, "Content-Type", "application/xml")
-        elif text:
-            _default_header(built, "Content-Type", "text/plain")
-    elif body.mode == "urlencoded":
-        pairs = [
-            (resolver.resolve(f.key, body_where), resolver.resolve(f.value, body_where))
-            for f in body.fields
-            if not f.disabled
-        ]
-        built.content = urlencode(pairs).encode()
+        if text:  # an empty body is not sent, nor a Content-Type for it (core.js isEmpty)
+            built.content = text.encode()
+            language = _RAW_CONTENT_TYPES.get(body.language or "text", "text/plain")
+            _default_header(built, "Content-Type", language)
+    elif body.mode == "urlencoded" and body.fields:  # no fields at all: no body (isEmpty)
+        # core-body-builder.js gathers a repeated key's values at its first place; postman-request
+        # writes them with Node's querystring plus RFC 3986 escapes: only A-Z a-z 0-9 - _ . ~
+        # stay as they are, a space is %20.
+        grouped: dict[str, list[str]] = {}
+        for f in body.fields:
+            if not f.disabled:
+                key = resolver.resolve(f.key, body_where)
+                grouped.setdefault(key, []).append(resolver.resolve(f.value, body_where))
+        pairs = [(key, value) for key, values in grouped.items() for value in values]
+        built.content = urlencode(pairs, quote_via=quote, safe="").encode()
         _default_header(built, "Content-Type", "application/x-www-form-urlencoded")
     elif body.mode == "formdata":
-        built.form, built.files = [], []
+        # Always multipart, in the collection's order with duplicate keys kept, each part with its
+        # own contentType: what postman-runtime's lib/requester/core-body-builder.js hands to the
+        # form-data package, with or without a file among the fields.
+        parts: list[_Part] = []
         for f in body.fields:
             if f.disabled:
                 continue
@@ -151,29 +208,35 @@ def _attach_body(
             if f.type == "file":
                 for src in _sources(f):
                     path = _safe_path(src, files_root, allow_outside, where)
-                    built.files.append((key, (path.name, _read(path, where))))
+                    content_type = f.content_type or _guessed_type(path.name)
+                    parts.append(_Part(key, _read(path, where), content_type, path.name))
             else:
-                built.form.append((key, resolver.resolve(f.value, body_where)))
+                value = resolver.resolve(f.value, body_where).encode()
+                parts.append(_Part(key, value, f.content_type))
+        boundary = "-" * 26 + "".join(secrets.choice("0123456789") for _ in range(24))
+        built.content = _multipart(parts, _boundary_header(built, boundary))
     elif body.mode == "file":
         if body.file_src:
             built.content = _read(
                 _safe_path(body.file_src, files_root, allow_outside, where), where
             )
     elif body.mode == "graphql":
-        variables_text = resolver.resolve(body.graphql_variables, body_where).strip()
-        try:
-            variables = json.loads(variables_text) if variables_text else {}
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"The GraphQL variables of {where} are not valid JSON ({exc.msg}).",
-                hint="Fix the variables in the collection.",
-            ) from None
-        payload = {
-            "query": resolver.resolve(body.graphql_query, body_where),
-            "variables": variables,
-        }
-        built.content = json.dumps(payload).encode()
+        # postman-runtime's core-body-builder.js writes the variables text as it is (not
+        # re-serialised), after the query and the operationName, and leaves out empty variables.
+        members = ['"query":' + _js_string(resolver.resolve(body.graphql_query, body_where))]
+        if body.graphql_operation_name is not None:
+            operation = resolver.resolve(body.graphql_operation_name, body_where)
+            members.append('"operationName":' + _js_string(operation))
+        variables_text = resolver.resolve(body.graphql_variables, body_where)
+        if variables_text:
+            members.append('"variables":' + variables_text)
+        built.content = ("{" + ",".join(members) + "}").encode()
         _default_header(built, "Content-Type", "application/json")
+
+
+def _js_string(text: str) -> str:
+    """``text`` as JavaScript's JSON.stringify writes it (non-ASCII left as it is)."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, where: str) -> None:
@@ -219,6 +282,53 @@ def _userinfo_password(url: str) -> str | None:
 def _default_header(built: BuiltRequest, name: str, value: str) -> None:
     if not any(k.lower() == name.lower() for k, _ in built.headers):
         built.headers.append((name, value))
+
+
+@dataclass(frozen=True)
+class _Part:
+    name: str
+    content: bytes
+    content_type: str | None = None
+    filename: str | None = None
+
+
+def _boundary_header(built: BuiltRequest, boundary: str) -> str:
+    """The boundary the body uses, after making the Content-Type header announce it.
+
+    A header the user set to ``multipart/form-data`` without a boundary gets the generated one
+    (the form-data package's headers win over a boundary-less one); a header with its own boundary
+    keeps it; any other Content-Type the user set is theirs to keep, as in Newman.
+    """
+    for index, (name, value) in enumerate(built.headers):
+        if name.lower() != "content-type":
+            continue
+        own = re.search(r";\s*boundary=\"?([^\";]+)\"?", value, flags=re.IGNORECASE)
+        if own:
+            return own.group(1)
+        if value.strip().lower().startswith("multipart/"):
+            built.headers[index] = (name, f"{value.strip().rstrip(';')}; boundary={boundary}")
+        return boundary
+    built.headers.append(("Content-Type", f"multipart/form-data; boundary={boundary}"))
+    return boundary
+
+
+def _multipart(parts: list[_Part], boundary: str) -> bytes:
+    """The body the form-data package (used by postman-request) writes for these parts."""
+    out = bytearray()
+    for part in parts:
+        disposition = f'Content-Disposition: form-data; name="{part.name}"'
+        if part.filename is not None:
+            disposition += f'; filename="{part.filename}"'
+        head = f"--{boundary}\r\n{disposition}\r\n"
+        if part.content_type:
+            head += f"Content-Type: {part.content_type}\r\n"
+        out += (head + "\r\n").encode() + part.content + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
+
+
+def _guessed_type(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 def _sources(field: KeyValue) -> list[str]:

@@ -43,6 +43,8 @@ class KeyValue:
     disabled: bool = False
     type: str = "text"  # formdata: "text" or "file"
     src: str | tuple[str, ...] | None = None  # formdata file path(s)
+    content_type: str | None = None  # formdata: the part's own Content-Type
+    has_value: bool = True  # url.query: False for "?debug", sent without "="
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,41 @@ class Body:
     file_src: str | None = None
     graphql_query: str = ""
     graphql_variables: str = ""
+    graphql_operation_name: str | None = None  # sent only when the collection names one
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolProfile:
+    """A request's ``protocolProfileBehavior``, merged key by key from the collection down through
+    its folders to the item, the nearest setting winning (postman-collection's lib/collection/
+    item.js getProtocolProfileBehaviorResolved). ``None``: the run's default."""
+
+    disable_body_pruning: bool = False
+    disable_url_encoding: bool = False
+    follow_redirects: bool | None = None
+    follow_original_http_method: bool = False
+    max_redirects: int | None = None
+    remove_referer_header: bool = False
+    strict_ssl: bool | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> ProtocolProfile:
+        def flag(key: str) -> bool | None:
+            value = settings.get(key)
+            return value if isinstance(value, bool) else None
+
+        redirects = settings.get("maxRedirects")
+        return cls(
+            disable_body_pruning=flag("disableBodyPruning") or False,
+            disable_url_encoding=flag("disableUrlEncoding") or False,
+            follow_redirects=flag("followRedirects"),
+            follow_original_http_method=flag("followOriginalHttpMethod") or False,
+            max_redirects=redirects
+            if isinstance(redirects, int) and not isinstance(redirects, bool) and redirects >= 0
+            else None,
+            remove_referer_header=flag("removeRefererHeaderOnRedirect") or False,
+            strict_ssl=flag("strictSSL"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +131,7 @@ class RequestItem:
     # folder's (outer to inner), then the request's own; both events.
     scripts: tuple[ScriptSource, ...] = ()
     id: str = ""  # Postman's item id: setNextRequest may name a request by it
+    protocol: ProtocolProfile = ProtocolProfile()
 
     @property
     def full_name(self) -> str:
@@ -257,8 +295,13 @@ def build_collection(document: Any, source: Path) -> Collection:
         )
     loader = _Loader(source, version)
     auth = loader.auth(document.get("auth"), "the collection")
+    behavior = loader.behavior(document, {}, "the collection")
     items = loader.items(
-        document.get("item", []), (), auth, script_sources(document.get("event"), "the collection")
+        document.get("item", []),
+        (),
+        auth,
+        behavior,
+        script_sources(document.get("event"), "the collection"),
     )
     return Collection(
         name=str(info.get("name", source.stem)),
@@ -290,6 +333,7 @@ class _Loader:
         raw: Any,
         folder_path: tuple[str, ...],
         inherited: Auth | None,
+        inherited_behavior: Mapping[str, object],
         scripts: tuple[ScriptSource, ...] = (),
     ) -> tuple[Folder | RequestItem, ...]:
         if not isinstance(raw, list):
@@ -303,10 +347,15 @@ class _Loader:
             where = "/".join((*folder_path, name))
             own_auth = self.auth(entry.get("auth"), where)
             effective = own_auth if own_auth is not None else inherited
+            behavior = self.behavior(entry, inherited_behavior, where)
             if "item" in entry:
                 folder_scripts = script_sources(entry.get("event"), f"folder '{where}'")
                 children = self.items(
-                    entry["item"], (*folder_path, name), effective, scripts + folder_scripts
+                    entry["item"],
+                    (*folder_path, name),
+                    effective,
+                    behavior,
+                    scripts + folder_scripts,
                 )
                 built.append(
                     Folder(
@@ -317,7 +366,7 @@ class _Loader:
                     )
                 )
             elif "request" in entry:
-                item = self.request(entry, name, folder_path, effective, where)
+                item = self.request(entry, name, folder_path, effective, where, behavior)
                 own = script_sources(entry.get("event"), f"request '{where}'")
                 built.append(replace(item, scripts=scripts + own, id=_text(entry.get("id"))))
             else:
@@ -331,6 +380,7 @@ class _Loader:
         folder_path: tuple[str, ...],
         inherited: Auth | None,
         where: str,
+        behavior: Mapping[str, object],
     ) -> RequestItem:
         raw = entry["request"]
         if isinstance(raw, str):  # v2.0 allows a bare URL string
@@ -352,7 +402,15 @@ class _Loader:
             description=_description(raw.get("description") or entry.get("description")),
             examples=self.examples(entry.get("response", []), where),
             script=read_test_script(entry.get("event", [])),
+            protocol=ProtocolProfile.from_settings(behavior),
         )
+
+    def behavior(
+        self, entry: dict[str, Any], inherited: Mapping[str, object], where: str
+    ) -> dict[str, object]:
+        """``inherited`` overlaid with the entry's own ``protocolProfileBehavior`` keys."""
+        own = self.mapping(entry.get("protocolProfileBehavior"), where, "protocolProfileBehavior")
+        return {**inherited, **own}
 
     def url(self, raw: Any, where: str) -> Url:
         if raw is None:
@@ -364,7 +422,9 @@ class _Loader:
         query = self.key_values(raw.get("query", []) or [], where, "url.query")
         variables = self.key_values(raw.get("variable", []) or [], where, "url.variable")
         text = raw.get("raw")
-        if not isinstance(text, str) or not text:
+        if raw.get("host") or not isinstance(text, str) or not text:
+            # Newman builds the URL from its parts and ignores 'raw' (postman-collection's
+            # lib/collection/url.js update()); an edited raw no longer matches them.
             text = _url_from_parts(raw)
         # The query list is authoritative (it carries 'disabled'); drop the raw one.
         if raw.get("query") is not None:
@@ -386,7 +446,7 @@ class _Loader:
             key = entry.get("key", entry.get("id"))
             if key is None:
                 raise self.fail(where, f"an entry of '{what}' has no 'key'")
-            src = entry.get("src")
+            src, content_type = entry.get("src"), entry.get("contentType")
             built.append(
                 KeyValue(
                     key=str(key),
@@ -394,6 +454,11 @@ class _Loader:
                     disabled=bool(entry.get("disabled", False)),
                     type=str(entry.get("type", "text")),
                     src=tuple(map(str, src)) if isinstance(src, list) else src,
+                    # postman-runtime ignores a contentType that is not text (core-body-builder.js)
+                    content_type=content_type
+                    if isinstance(content_type, str) and content_type
+                    else None,
+                    has_value=entry.get("value") is not None,
                 )
             )
         return tuple(built)
@@ -419,10 +484,12 @@ class _Loader:
             return Body(mode="file", file_src=src)
         if mode == "graphql":
             graphql = self.mapping(raw.get("graphql"), where, "body.graphql")
+            operation = graphql.get("operationName")
             return Body(
                 mode="graphql",
                 graphql_query=_text(graphql.get("query")),
                 graphql_variables=_text(graphql.get("variables")),
+                graphql_operation_name=operation if isinstance(operation, str) else None,
             )
         raise self.fail(
             where, f"body mode {mode!r} is not one of raw, urlencoded, formdata, file, graphql"

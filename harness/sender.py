@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from harness.build import BuiltRequest
-from harness.collection import Auth
+from harness.collection import Auth, ProtocolProfile
 from harness.errors import AuthError, InputError
 from harness.loopback import is_loopback_url
 from harness.oauth_attributes import TokenPlacement
@@ -27,6 +27,9 @@ from harness.ratelimit import ClientRateLimiter
 from harness.results import Attempt, Cause
 from harness.variables import Resolver
 
+# A request extension: False when protocolProfileBehavior.strictSSL turns certificate checks off.
+STRICT_SSL_EXTENSION = "harness_strict_ssl"
+MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedirects overrides it
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
@@ -105,8 +108,7 @@ class Sender:
             started = time.perf_counter()
             try:
                 request = self._request(built, exchange.token, tokens)
-                response = self.client.send(request, auth=built.auth)
-                response.read()
+                response = self._send_following_redirects(request, built)
             except httpx.TimeoutException:
                 exchange.attempts.append(Attempt(None, _ms(started), _join(note, "timed out")))
                 cause, error = Cause.TIMEOUT, "the request timed out"
@@ -165,16 +167,56 @@ class Sender:
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]
-        if built.files is not None:
-            return self.client.build_request(
-                built.method,
-                url,
-                headers=raw_headers,
-                data=dict(built.form or []),
-                files=built.files,
-            )
+        extensions = (
+            {}
+            if built.protocol.strict_ssl is None
+            else {STRICT_SSL_EXTENSION: built.protocol.strict_ssl}
+        )
         return self.client.build_request(
-            built.method, url, headers=raw_headers, content=built.content
+            built.method, url, headers=raw_headers, content=built.content, extensions=extensions
+        )
+
+    def _send_following_redirects(
+        self, request: httpx.Request, built: BuiltRequest
+    ) -> httpx.Response:
+        """Send, then follow redirects as postman-request's lib/redirect.js does for Newman:
+        every method follows (followAllRedirects) unless followRedirects is false; up to
+        maxRedirects; 307/308 resend method and body, any other 3xx drops the body and turns the
+        method into GET (HEAD stays HEAD) unless followOriginalHttpMethod keeps the method."""
+        profile = built.protocol
+        limit = MAX_REDIRECTS if profile.max_redirects is None else profile.max_redirects
+        response = self.client.send(request, auth=built.auth, follow_redirects=False)
+        response.read()
+        followed = 0
+        while profile.follow_redirects is not False and response.has_redirect_location:
+            if followed >= limit:
+                raise httpx.TooManyRedirects("Exceeded maxRedirects", request=request)
+            followed += 1
+            request = self._redirected(request, response, profile)
+            response.close()
+            response = self.client.send(request, auth=built.auth, follow_redirects=False)
+            response.read()
+        return response
+
+    def _redirected(
+        self, previous: httpx.Request, response: httpx.Response, profile: ProtocolProfile
+    ) -> httpx.Request:
+        url = previous.url.join(response.headers["Location"])
+        headers = previous.headers.copy()
+        method, content = previous.method, previous.content
+        for name in ("Host", "Cookie", "Content-Length", "Transfer-Encoding"):
+            headers.pop(name, None)  # recomputed for the new URL and body
+        if url.host != previous.url.host:
+            headers.pop("Authorization", None)  # no credentials to another host
+        if response.status_code not in (307, 308):
+            if not profile.follow_original_http_method and method != "HEAD":
+                method = "GET"
+            content = b""
+            headers.pop("Content-Type", None)
+        if not profile.remove_referer_header:
+            headers["Referer"] = str(previous.url)
+        return self.client.build_request(
+            method, url, headers=headers, content=content or None, extensions=previous.extensions
         )
 
     def _retry_wait(self, method: str, response: httpx.Response, attempt: int) -> float | None:

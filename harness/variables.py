@@ -204,10 +204,10 @@ def load_variable_file(
                 f"{source}: values[{index}] is not an object with a 'key'.",
                 hint=f"Fix the {what} file or re-export it from Postman.",
             )
-        if entry.get("enabled", True) is False:
+        # Postman exports write "enabled": false; postman-collection's Variable reads "disabled".
+        if entry.get("enabled", True) is False or entry.get("disabled", False) is True:
             continue
-        value = entry.get("value")
-        found[str(entry["key"])] = "" if value is None else str(value)
+        found[str(entry["key"])] = _scalar_text(entry.get("value"))
         if secret_names is not None and entry.get("type") == "secret":
             secret_names.add(str(entry["key"]))
     return found
@@ -275,11 +275,17 @@ def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]
 
 
 def _scalar_text(value: Any) -> str:
+    """A variable value as Postman substitutes it: text as is, ``true``, ``1``, compact JSON
+    for objects and lists (postman-collection's lib/collection/variable.js toString)."""
     import json
 
     if value is None:
         return ""
-    return value if isinstance(value, str) else json.dumps(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JavaScript has one number type: 1.0 is written "1"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def parse_assignments(pairs: list[str], *, option: str = "--env-var") -> dict[str, str]:

@@ -57,16 +57,20 @@ def test_raw_json_body_gets_content_type_and_numbers_unquoted(tmp_path: Path) ->
 def test_urlencoded_and_graphql_bodies(tmp_path: Path) -> None:
     form = build_request(
         item(
+            method="POST",
             body=Body(
                 "urlencoded", fields=(KeyValue("a", "{{d}}"), KeyValue("b", "x", disabled=True))
-            )
+            ),
         ),
         resolver(d="1 2"),
         files_root=tmp_path,
     )
-    assert form.content == b"a=1+2"
+    assert form.content == b"a=1%202"  # Node querystring: a space is %20
     gql = build_request(
-        item(body=Body("graphql", graphql_query="{ a }", graphql_variables='{"n": {{d}}}')),
+        item(
+            method="POST",
+            body=Body("graphql", graphql_query="{ a }", graphql_variables='{"n": {{d}}}'),
+        ),
         resolver(d="3"),
         files_root=tmp_path,
     )
@@ -129,15 +133,20 @@ def test_unresolved_variable_is_raised_before_anything_is_built(tmp_path: Path) 
 def test_file_bodies_cannot_escape_the_working_directory(tmp_path: Path) -> None:
     (tmp_path / "inside.txt").write_text("ok")
     inside = build_request(
-        item(body=Body("file", file_src="inside.txt")), resolver(), files_root=tmp_path
+        item(method="PUT", body=Body("file", file_src="inside.txt")),
+        resolver(),
+        files_root=tmp_path,
     )
     assert inside.content == b"ok"
     with pytest.raises(InputError, match="outside the working directory"):
         build_request(
-            item(body=Body("file", file_src="../../etc/passwd")), resolver(), files_root=tmp_path
+            item(method="PUT", body=Body("file", file_src="../../etc/passwd")),
+            resolver(),
+            files_root=tmp_path,
         )
     upload = item(
-        body=Body("formdata", fields=(KeyValue("f", "", type="file", src="/etc/hostname"),))
+        method="POST",
+        body=Body("formdata", fields=(KeyValue("f", "", type="file", src="/etc/hostname"),)),
     )
     with pytest.raises(InputError, match="--allow-outside-files"):
         build_request(upload, resolver(), files_root=tmp_path)

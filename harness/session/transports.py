@@ -23,7 +23,7 @@ from harness.errors import InputError
 from harness.naming import slug
 from harness.ratelimit import ClientRateLimiter
 from harness.redaction import SecretRegistry
-from harness.sender import RetryPolicy, Sender
+from harness.sender import STRICT_SSL_EXTENSION, RetryPolicy, Sender
 from harness.session.options import RunOptions
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ class Transports:
         self.group_dir = group_dir
         self.sandbox_url = sandbox_url
         self.rate_limiter = ClientRateLimiter.parse(rate_limit)
-        self._base: httpx.BaseTransport = httpx.HTTPTransport(retries=0)
+        self._base: httpx.BaseTransport = _StrictSSLChoice()
         if sandbox_url is not None:
             # Collections that hard-code DrChrono's hosts reach the sandbox too.
             self._base = HostMappingTransport(
@@ -170,6 +170,29 @@ class Transports:
             )
             self._senders[key] = sender
         return sender
+
+
+class _StrictSSLChoice(httpx.BaseTransport):
+    """Verifies certificates, except for a request whose collection sets
+    ``protocolProfileBehavior.strictSSL`` false (the sender marks it), as postman-runtime does."""
+
+    def __init__(self) -> None:
+        self._strict = httpx.HTTPTransport(retries=0)
+        self._lax: httpx.HTTPTransport | None = None  # made on first use: an SSL context each
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.extensions.get(STRICT_SSL_EXTENSION) is not False:
+            return self._strict.handle_request(request)
+        with self._lock:
+            if self._lax is None:
+                self._lax = httpx.HTTPTransport(retries=0, verify=False)
+        return self._lax.handle_request(request)
+
+    def close(self) -> None:
+        self._strict.close()
+        if self._lax is not None:
+            self._lax.close()
 
 
 def cassette_stem(name: str) -> str:
