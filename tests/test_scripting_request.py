@@ -99,3 +99,25 @@ def test_scripts_of_one_event_run_in_order_and_see_each_others_changes() -> None
         ScriptInfo("r"),
     )
     assert messages(outcome) == {"sees": ""}  # the test-event script was not run
+
+
+def test_a_script_changed_request_keeps_its_query_as_written() -> None:
+    # Found by the wire tests: rebuilding the query with parse_qsl decoded "a%40b.com" (sent as
+    # "a@b.com") and turned "?debug" into "?debug=", unlike Newman.
+    from harness.collection import KeyValue, RequestItem, Url
+    from harness.scripting.model import ScriptRequest
+
+    item = RequestItem(
+        name="R",
+        folder_path=(),
+        method="GET",
+        url=Url(
+            raw="http://h/x",
+            query=(KeyValue("email", "a%40b.com"), KeyValue("debug", "", has_value=False)),
+        ),
+        headers=(),
+        body=None,
+        auth=None,
+    )
+    rebuilt = ScriptRequest.from_item(item).apply_to(item)
+    assert rebuilt.url.query == item.url.query

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import parse_qsl
 
 from harness.collection import Auth, Body, KeyValue, RequestItem, Url
 
@@ -57,7 +56,7 @@ class ScriptRequest:
     def from_item(cls, item: RequestItem) -> ScriptRequest:
         """The unresolved collection request, as a pre-request script sees it in Newman."""
         enabled = [q for q in item.url.query if not q.disabled]
-        query = "&".join(f"{q.key}={q.value}" for q in enabled)
+        query = "&".join(f"{q.key}={q.value}" if q.has_value else q.key for q in enabled)
         url = item.url.raw + (("&" if "?" in item.url.raw else "?") + query if query else "")
         return cls(item.method, url, item.headers, item.body, item.auth)
 
@@ -72,7 +71,7 @@ class ScriptRequest:
     def apply_to(self, item: RequestItem) -> RequestItem:
         """``item`` with this request's method, url, headers, body and auth (path variables kept)."""
         base, _, query_text = self.url.partition("?")
-        query = tuple(KeyValue(k, v) for k, v in parse_qsl(query_text, keep_blank_values=True))
+        query = tuple(_query_pair(part) for part in query_text.split("&") if part)
         disabled = tuple(q for q in item.url.query if q.disabled)
         url = Url(raw=base, query=query + disabled, path_variables=item.url.path_variables)
         return replace(
@@ -178,3 +177,10 @@ class ScriptLimits:
 
     timeout_s: float = 5.0
     memory_bytes: int = 64 * 1024 * 1024
+
+
+def _query_pair(part: str) -> KeyValue:
+    """One ``key=value`` of a script's URL, kept as written: not decoded (``a%40b.com`` stays
+    encoded, as Newman sends it) and ``?debug`` stays without ``=``."""
+    key, sep, value = part.partition("=")
+    return KeyValue(key, value, has_value=bool(sep))
