@@ -252,7 +252,14 @@ def _walk(items: Iterable[Folder | RequestItem]) -> Iterator[RequestItem]:
 
 
 def _matches(request: RequestItem, name: str) -> bool:
-    return name == request.name or name in request.folder_path or request.full_name.startswith(name)
+    """Exact names only, as Newman's ``--folder``: "Auth" is not "Authors"."""
+    path = name.rstrip("/")
+    return (
+        name == request.name
+        or name in request.folder_path
+        or request.full_name == path
+        or request.full_name.startswith(path + "/")
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -161,6 +161,11 @@ def test_select_by_folder_request_and_path(tmp_path: Path) -> None:
     assert len(collection.select(["Offices/List offices"])) == 1
     with pytest.raises(InputError, match="Top-level folders are"):
         collection.select(["Nope"])
+    # Exact names, as Newman's --folder: a prefix of a name is not that name.
+    with pytest.raises(InputError, match="matches no folder"):
+        collection.select(["Patient"])
+    with pytest.raises(InputError, match="matches no folder"):
+        collection.select(["Offices/List"])
 
 
 def test_large_collection_loads(tmp_path: Path) -> None:
