@@ -177,6 +177,25 @@ DYNAMIC_VARIABLES: dict[str, Callable[[], str]] = {
 # Postman environment and globals files
 
 
+def load_scopes(
+    collection_variables: Mapping[str, str],
+    *,
+    environment: Path | None = None,
+    globals_file: Path | None = None,
+    env_vars: Mapping[str, str] | None = None,
+    secret_names: set[str] | None = None,
+) -> Scopes:
+    """A run's variable scopes from its files (``harness run`` and ``harness auth`` alike);
+    names Postman marks secret are added to ``secret_names``."""
+    scopes = Scopes(collection=dict(collection_variables))
+    if globals_file is not None:
+        scopes.globals = load_variable_file(globals_file, what="globals", secret_names=secret_names)
+    if environment is not None:
+        scopes.environment = load_variable_file(environment, secret_names=secret_names)
+    scopes.environment_overrides = dict(env_vars or {})
+    return scopes
+
+
 def load_variable_file(
     path: Path | str, *, what: str = "environment", secret_names: set[str] | None = None
 ) -> dict[str, str]:

@@ -180,13 +180,13 @@ def logout_command(params: Mapping[str, str], store: TokenStore, out: TextIO | N
 def _params(args: argparse.Namespace) -> dict[str, str]:
     from harness.collection import load_collection
     from harness.oauth_attributes import collection_oauth2_attributes
-    from harness.variables import Scopes, load_variable_file, parse_assignments
+    from harness.variables import load_scopes, parse_assignments
 
     collection = load_collection(args.collection)
-    scopes = Scopes(
-        collection=dict(collection.variables),
-        environment=load_variable_file(args.environment) if args.environment else {},
-        environment_overrides=parse_assignments(args.env_var),
+    scopes = load_scopes(
+        collection.variables,
+        environment=args.environment,
+        env_vars=parse_assignments(args.env_var),
     )
     return collection_oauth2_attributes(collection, scopes)
 

@@ -31,13 +31,12 @@ from harness.session.options import RunOptions
 from harness.session.target import (
     auth_variable_names,
     default_rate_limit,
-    load_scopes,
     open_target,
     save_recorded_environment,
 )
 from harness.session.tokens import RunTokens
 from harness.session.transports import Transports, cassette_stem, inside
-from harness.variables import Scopes, is_secret_name, load_iteration_data
+from harness.variables import Scopes, is_secret_name, load_iteration_data, load_scopes
 
 if TYPE_CHECKING:
     from harness.contracts import ContractSet
@@ -59,7 +58,13 @@ class Session:
         self.collection = load_collection(options.collection)
         # Postman's "type": "secret" is a secret whatever the variable's name ("cs", "dbpass").
         secret_names: set[str] = set()
-        self.scopes = load_scopes(self.collection, options, secret_names)
+        self.scopes = load_scopes(
+            self.collection.variables,
+            environment=options.environment,
+            globals_file=options.globals_file,
+            env_vars=options.env_vars,
+            secret_names=secret_names,
+        )
         for name in secret_names:
             self.secrets.add(self.scopes.lookup(name))
         group = options.cassette_group or cassette_stem(self.collection.name)

@@ -45,21 +45,6 @@ NOT_RECORDED_VARIABLES = {"base_url", "auth_base_url", "client_id", TARGET_VARIA
 SANDBOX_ANCHOR_DAY = datetime.date(2026, 1, 5)
 
 
-def load_scopes(
-    collection: Collection, options: RunOptions, secret_names: set[str] | None = None
-) -> Scopes:
-    """The run's variable scopes; names Postman marks secret are added to ``secret_names``."""
-    scopes = Scopes(collection=dict(collection.variables))
-    if options.globals_file is not None:
-        scopes.globals = load_variable_file(
-            options.globals_file, what="globals", secret_names=secret_names
-        )
-    if options.environment is not None:
-        scopes.environment = load_variable_file(options.environment, secret_names=secret_names)
-    scopes.environment_overrides = dict(options.env_vars)
-    return scopes
-
-
 def target_of(scopes: Scopes, options: RunOptions) -> str:
     if options.replay:
         return "replay"
