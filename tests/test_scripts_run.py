@@ -460,3 +460,53 @@ def test_scenario_steps_choose_scripts_and_carry_their_own_test(
         "its scripts, in step 'Not found, scripts off' of scenario S: 'scripts: false'",
         "its scripts, in step 'Its test expects the 404' of scenario S: 'scripts: false'",
     ]
+
+
+def test_scripts_of_a_run_share_one_context_as_in_postmans_sandbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], echo: Echo
+) -> None:
+    """postman-sandbox keeps one context per run ("must retain global variables in subsequent
+    calls", its test/unit/sandbox-sanity tests): the collection-level helper trick works, while
+    ``pm`` and the legacy response globals are each execution's own."""
+    helpers = event(
+        "prerequest",
+        "if (typeof utils === 'undefined') {",
+        "  utils = { double: function (n) { return 2 * n; } };",
+        "  Object.prototype.greet = function () { return 'hi'; };",
+        "}",
+    )
+    items = [
+        request(
+            "First",
+            "/first",
+            event("test", "pm.test('first', () => pm.expect(responseCode.code).to.eql(200));"),
+        ),
+        request(
+            "Second",
+            "/second",
+            event(
+                "prerequest",
+                "pm.test('no old response', () => pm.expect(typeof responseCode).to.eql('undefined'));",
+            ),
+            event(
+                "test",
+                "pm.test('helpers', () => pm.expect(utils.double(21)).to.eql(42));",
+                "pm.test('prototype', () => pm.expect(({}).greet()).to.eql('hi'));",
+            ),
+        ),
+    ]
+    done = run(tmp_path, capsys, echo, items, collection_events=[helpers])
+    assert done.code == 0, done.stdout + done.stderr
+    assert done.checks("Second") == {"no old response": "", "helpers": "", "prototype": ""}
+
+
+def test_a_script_out_of_time_does_not_break_the_scripts_after_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], echo: Echo
+) -> None:
+    items = [
+        request("Loops", "/loops", event("test", "while (true) {}")),
+        request("After", "/after", event("test", "pm.test('runs', () => {});")),
+    ]
+    done = run(tmp_path, capsys, echo, items, "--timeout-script", "0.2")
+    assert done.code == 1
+    assert done.checks("After") == {"runs": ""}

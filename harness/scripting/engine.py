@@ -1,6 +1,9 @@
-"""Runs Postman scripts in QuickJS (the ``quickjs-ng`` package), one fresh context per script.
+"""Runs Postman scripts in QuickJS (the ``quickjs-ng`` package), in one context per run.
 
-Each execution gets a new context with a memory and a CPU-time limit and our ``pm.js`` prelude.
+The context gets our ``pm.js`` prelude once and a memory limit; each execution gets a CPU-time
+limit. As in Postman's sandbox (one context per run), a global one script sets is seen by the
+scripts after it; the ``pm`` object and the legacy globals are built afresh for each execution.
+A context that ran out of time, memory or stack is dropped, and the next script gets a new one.
 QuickJS refuses calls into Python while a time limit is set, so nothing leaves the engine while a
 script runs: the run's scopes and any required library files go in as JSON before it, and the
 variable changes, queued ``pm.sendRequest`` calls and ``jsonSchema`` checks come out after it (the
@@ -60,6 +63,28 @@ def _prelude() -> str:
     return "\n" * _OWN_CODE_LINE + source
 
 
+class ScriptContext:
+    """The JavaScript context every script of one run shares (not thread-safe: the caller
+    runs one script at a time, as :class:`~harness.scripting.hooks.RequestScripts` does)."""
+
+    def __init__(self) -> None:
+        self._context: quickjs.Context | None = None
+
+    def acquire(self, limits: ScriptLimits) -> quickjs.Context:
+        import quickjs
+
+        if self._context is None:
+            context = quickjs.Context()
+            context.set_memory_limit(limits.memory_bytes)
+            context.eval(_prelude())
+            self._context = context
+        return self._context
+
+    def discard(self) -> None:
+        """Drop a context left unusable (interrupted mid-way, out of memory or stack)."""
+        self._context = None
+
+
 class ScriptRunner:
     """Runs the scripts of one event against the run's scopes; see :mod:`harness.scripting.model`."""
 
@@ -70,8 +95,10 @@ class ScriptRunner:
         script_libs: Path | None = None,
         send_request: SendRequest | None = None,
         environment_name: str = "",
+        context: ScriptContext | None = None,
     ) -> None:
         self.limits = limits if limits is not None else ScriptLimits()
+        self.context = context if context is not None else ScriptContext()
         self.script_libs = script_libs
         self.send_request = send_request
         self.environment_name = environment_name
@@ -123,9 +150,8 @@ class ScriptRunner:
     ) -> ScriptOutcome:
         import quickjs
 
-        context = quickjs.Context()
-        context.set_memory_limit(self.limits.memory_bytes)
-        context.eval(_prelude())
+        context = self.context.acquire(self.limits)
+        context.set_time_limit(-1)  # our own set-up is not the script's time
         setup = {
             "info": {
                 "eventName": script.event,
@@ -161,14 +187,21 @@ class ScriptRunner:
             # same line as the script's first, so line numbers stay the script's own.
             context.eval("(function () {" + script.code + "\n})();")
             self._settle(context)
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+        except quickjs.StackOverflow as exc:
+            self.context.discard()
+            failures.append(_failure(script, str(exc), self.limits))
+        except quickjs.JSException as exc:
+            if str(exc).startswith("InternalError"):  # interrupted, out of memory, too deep
+                self.context.discard()
             failures.append(_failure(script, str(exc), self.limits))
         except _PromiseJobsTimeout:
+            self.context.discard()
             failures.append(_failure(script, "InternalError: interrupted", self.limits))
         try:
             result = json.loads(context.eval("__finish()"))
         except (quickjs.JSException, quickjs.StackOverflow):
             # Out of memory or time even for the summary: what the script did is lost with it.
+            self.context.discard()
             return ScriptOutcome(request=request, failures=tuple(failures))
         changes = _apply_changes(result["changes"], scopes)
         tests = [

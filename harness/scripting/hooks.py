@@ -29,7 +29,7 @@ from harness.errors import HarnessError
 from harness.redaction import SecretRegistry
 from harness.results import Cause, Check, NotRun, RequestResult, Verdict
 from harness.run_context import TokenProvider
-from harness.scripting.engine import ScriptRunner
+from harness.scripting.engine import ScriptContext, ScriptRunner
 from harness.scripting.model import (
     ConsoleLine,
     NextRequest,
@@ -106,7 +106,8 @@ class RequestScripts:
         self.allow_outside_files = allow_outside_files
         self.iteration = 0
         self.iteration_count = 1
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one script at a time: they share one context
+        self._context = ScriptContext()
         self._not_run: dict[tuple[str, str], NotRun] = {}
 
     @property
@@ -224,6 +225,7 @@ class RequestScripts:
             limits=self.settings.limits,
             script_libs=self.settings.script_libs,
             send_request=lambda request: self._send(request, item, sender, scopes),
+            context=self._context,
         )
 
     def _send(

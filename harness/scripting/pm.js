@@ -1,13 +1,18 @@
 // The Postman script API (pm.*, legacy globals, console, require) for one script execution.
-// Written for this harness; evaluated into a fresh QuickJS context before each script.
+// Written for this harness; evaluated once into the run's QuickJS context, which every script of
+// the run then shares (as Postman's sandbox does: a global one script sets, a later one sees).
 // Nothing here calls out of the engine while a script runs (the engine's time limit forbids it):
 // the host passes everything in through __setup(), and takes back from __finish() the variable
 // changes, the queued pm.sendRequest calls and the jsonSchema checks, which it does itself.
 "use strict";
-var __state = {
-  tests: [], console: [], next: undefined, skip: false, pending: [], asyncErrors: [],
-  changes: [], sends: [], inFlight: [], schemaChecks: [], currentTest: null, testCount: 0,
-};
+// What one execution did: __setup() starts it afresh, __finish() hands it to the host.
+function __freshState() {
+  return {
+    tests: [], console: [], next: undefined, skip: false, pending: [], asyncErrors: [],
+    changes: [], sends: [], inFlight: [], schemaChecks: [], currentTest: null, testCount: 0,
+  };
+}
+var __state = __freshState();
 var __scopes, __osEnv, __envOverrides;
 
 // ---- inspect: how values are shown in assertion messages (Chai's style) ----
@@ -715,8 +720,13 @@ function __cookies(list) {
   return { get: jar.get.bind(jar), has: jar.has.bind(jar), toObject: jar.toObject.bind(jar), all: jar.all.bind(jar) };
 }
 
+// The legacy globals a test script sees: a later pre-request script must not see them.
+var __legacyResponseNames = ["responseCode", "responseBody", "responseHeaders", "responseTime", "responseCookies"];
+
 // Called by the host with this execution's data, before the user's script.
 function __setup(data) {
+  __state = __freshState();
+  __loaded = {};  // libraries are resolved per script: its own require() calls
   __scopes = data.scopes;
   __osEnv = data.osEnvironment;
   __envOverrides = data.environmentOverrides;
@@ -768,6 +778,7 @@ function __setup(data) {
   globalThis.data = pm.iterationData.toObject();
   globalThis.iteration = data.info.iteration;
   globalThis.request = { url: request.url.toString(), method: request.method, headers: request.headers.toObject(), data: data.request.body && data.request.body.raw || "" };
+  __legacyResponseNames.forEach(function (name) { delete globalThis[name]; });
   if (response && isTest) {
     globalThis.responseCode = { code: response.code, name: response.status, detail: response.status };
     globalThis.responseBody = response.text();
