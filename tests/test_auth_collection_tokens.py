@@ -315,6 +315,59 @@ def test_access_token_from_a_file_or_a_named_variable(
     assert "NOT_SET_ANYWHERE is not set" in line
 
 
+# --- 5. the CI hand-off -------------------------------------------------------------------------
+
+
+def test_export_access_token_prints_a_token_another_run_accepts(
+    sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environment = live_environment(sb, tmp_path / "env.json")
+    seed = json.loads(environment.read_text())["values"]
+    seed_token = next(v["value"] for v in seed if v["key"] == "refresh_token")
+    store = tmp_path / "tokens.json"
+    sb.reset_request_counts()
+    code = main(
+        ["auth", "export-access-token", "-e", str(environment), "--token-store", str(store)]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    token = out.strip()
+    assert out == token + "\n" and token  # the token alone: $(harness auth export-access-token)
+    assert "expires" in err and token not in err
+    # Rotation-safe: the store holds the new refresh token, not the spent seed.
+    assert seed_token not in store.read_text()
+    assert sb.request_count("/o/token/") == 1
+
+    monkeypatch.setenv("DRCHRONO_ACCESS_TOKEN", token)
+    shard = live_environment(sb, tmp_path / "shard.json", credentials=False)
+    collection = converter_collection(tmp_path / "api.json")
+    code = main(["run", str(collection), "-e", str(shard), "--json", "s.json"])
+    assert code == 0, capsys.readouterr()
+    assert summary_of(tmp_path / "s.json")["passed"] == 3
+    assert sb.request_count("/o/token/") == 1  # the shard refreshed nothing
+
+
+def test_export_access_token_to_a_masked_github_output(
+    sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = tmp_path / "github_output"
+    outputs.write_text("earlier=kept\n")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    environment = live_environment(sb, tmp_path / "env.json")
+    command = ["auth", "export-access-token", "-e", str(environment), "--token-store", "t.json"]
+    code = main([*command, "--github-output", "drchrono_token"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.startswith("::add-mask::") and out.count("\n") == 1
+    token = out.removeprefix("::add-mask::").strip()
+    assert outputs.read_text() == f"earlier=kept\ndrchrono_token={token}\n"
+    assert token not in err
+
+    monkeypatch.delenv("GITHUB_OUTPUT")
+    assert main([*command, "--github-output", "drchrono_token"]) == 2
+    assert "GITHUB_OUTPUT is not set" in capsys.readouterr().err
+
+
 def test_harness_auth_completes_a_converter_collection(
     sb: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
