@@ -141,16 +141,20 @@ def error_lines(text: str) -> list[str]:
 # --- 1. converter-style blocks take the DrChrono app's credentials ------------------------------
 
 
-def test_converter_blocks_run_against_the_sandbox_with_no_configuration(
+def test_converter_blocks_run_and_replay_against_the_sandbox_with_no_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The sandbox's own client; a shell's live token, like every DRCHRONO_* variable, is for
     # live DrChrono only and does not steer the sandbox.
     monkeypatch.setenv("DRCHRONO_ACCESS_TOKEN", "a-live-token-of-the-shell")
     collection = converter_collection(tmp_path / "api.json")
-    code = main(["run", str(collection), "--json", "s.json"])
+    code = main(["run", str(collection), "--record", "--json", "s.json"])
     assert code == 0, capsys.readouterr()
     assert summary_of(tmp_path / "s.json")["passed"] == 3
+    # The recording replays with no credentials either.
+    code = main(["run", str(collection), "--replay", "--json", "replayed.json"])
+    assert code == 0, capsys.readouterr()
+    assert summary_of(tmp_path / "replayed.json")["passed"] == 3
 
 
 def test_every_block_of_the_app_shares_one_token_and_one_refresh(
