@@ -209,6 +209,22 @@ def test_no_client_credentials_stop_the_run_once_with_exit_2(
     assert (summary["errors"], summary["skipped"]) == (1, 2)
 
 
+def test_a_client_without_a_refresh_token_stops_the_run_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DRCHRONO_CLIENT_ID", "my-app")
+    monkeypatch.setenv("DRCHRONO_CLIENT_SECRET", "my-app-secret")
+    collection = converter_collection(tmp_path / "api.json")
+    environment = tmp_path / "live.json"
+    environment.write_text(json.dumps({"values": [{"key": "harness_target", "value": "live"}]}))
+    run = ["run", str(collection), "-e", str(environment), "--token-store", "t.json"]
+    assert main([*run, "--json", "s.json"]) == 2
+    [line] = error_lines(capsys.readouterr().err)
+    assert "No refresh token" in line and "DRCHRONO_ACCESS_TOKEN" in line
+    summary = summary_of(tmp_path / "s.json")
+    assert (summary["errors"], summary["skipped"]) == (1, 2)
+
+
 # --- 2. a token stored in the block -------------------------------------------------------------
 
 
