@@ -318,9 +318,13 @@ def test_a_refused_access_token_stops_the_run_once_with_exit_2(
     assert "DRCHRONO_ACCESS_TOKEN" in line and "export-access-token" in line
     assert sb.request_count("/o/token/") == 0  # never refreshed
     assert sb.request_count("/api/") == 1  # and nothing sent after the refusal
-    assert "expired-access-token-0123" not in out + err + (tmp_path / "s.json").read_text()
+    report = (tmp_path / "s.json").read_text()
+    assert "expired-access-token-0123" not in out + err + report
     summary = summary_of(tmp_path / "s.json")
     assert (summary["errors"], summary["skipped"]) == (1, 2)
+    [refused] = [r for r in json.loads(report)["results"] if r["attempts"]]
+    assert refused["attempts"][-1]["note"] == "401: the given token may not be refreshed"
+    assert "unset DRCHRONO_ACCESS_TOKEN" in refused["message"]
 
 
 def test_access_token_from_a_file_or_a_named_variable(

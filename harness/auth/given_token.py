@@ -43,6 +43,7 @@ class GivenAccessToken:
 
 def external_access_token(token: str, origin: str) -> GivenAccessToken:
     """The token a run was given (``origin``: the variable or option it came from)."""
+    drop = f"unset {origin}" if origin == ACCESS_TOKEN_VARIABLE else f"leave out {origin}"
     return GivenAccessToken(
         token,
         TokenPlacement(),
@@ -50,9 +51,8 @@ def external_access_token(token: str, origin: str) -> GivenAccessToken:
         "expired (DrChrono's access tokens live 48 hours), was revoked, or belongs to another "
         "API application or host. A token the run is given is never refreshed.",
         hint="Get a fresh one with `harness auth export-access-token` where the refresh token is "
-        f"kept, and run again; or unset {ACCESS_TOKEN_VARIABLE} (and the option) so that the "
-        "harness refreshes its own from DRCHRONO_CLIENT_ID, DRCHRONO_CLIENT_SECRET and "
-        "DRCHRONO_REFRESH_TOKEN.",
+        f"kept, and run again; or {drop} so that the harness refreshes its own from "
+        "DRCHRONO_CLIENT_ID, DRCHRONO_CLIENT_SECRET and DRCHRONO_REFRESH_TOKEN.",
     )
 
 
