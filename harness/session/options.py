@@ -33,6 +33,9 @@ class RunOptions:
     keep_bodies: bool = False
     allow_outside_files: bool = False
     scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
+    # An access token obtained elsewhere and where it came from (--access-token-env/-file): every
+    # OAuth 2.0 request carries it and nothing is refreshed. None: DRCHRONO_ACCESS_TOKEN (live).
+    access_token: tuple[str, str] | None = field(default=None, repr=False)
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(
