@@ -262,3 +262,59 @@ def test_operations_without_a_contract_are_501_and_say_so(api: httpx.Client) -> 
         "sandbox": "not_implemented",
         "operation": "GET /api/availability",
     }
+
+
+# --- every error class a client must handle, triggered over HTTP alone (README) ---------------
+
+
+def test_a_token_authorized_for_fewer_scopes_is_403(sb: Sandbox) -> None:
+    # The sandbox approves an authorization at once: a collection asks for fewer scopes.
+    approved = httpx.get(
+        f"{sb.base_url}/o/authorize/",
+        params={
+            "response_type": "code",
+            "client_id": sb.client_id,
+            "redirect_uri": sb.redirect_uri,
+            "scope": "user:read",
+        },
+    )
+    code = httpx.URL(approved.headers["location"]).params["code"]
+    token = httpx.post(
+        f"{sb.base_url}/o/token/",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": sb.redirect_uri,
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+        },
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = httpx.get(f"{sb.base_url}/api/line_items", headers=headers)
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {"detail": "You do not have permission to perform this action."},
+    )
+    assert httpx.get(f"{sb.base_url}/api/doctors", headers=headers).status_code == 200
+
+
+def test_a_bad_token_is_401(sb: Sandbox) -> None:
+    response = httpx.get(
+        f"{sb.base_url}/api/line_items", headers={"Authorization": "Bearer expired-or-made-up"}
+    )
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_a_request_asks_for_its_own_fault(api: httpx.Client) -> None:
+    throttled = api.get("/api/line_items", headers={"X-Sandbox-Fault": "429"})
+    assert (throttled.status_code, throttled.json()) == (429, {"detail": "Request was throttled."})
+    waited = api.get(
+        "/api/line_items", headers={"X-Sandbox-Fault": "429", "X-Sandbox-Retry-After": "7"}
+    )
+    assert waited.status_code == 429 and waited.headers["retry-after"] == "7"
+    assert api.get("/api/line_items", headers={"X-Sandbox-Fault": "503"}).status_code == 503
+    assert api.get("/api/line_items").status_code == 200  # once: the next request is served
+    unknown = api.get("/api/line_items", headers={"X-Sandbox-Fault": "teapot"})
+    assert unknown.status_code == 400 and "teapot" in unknown.json()["detail"]
