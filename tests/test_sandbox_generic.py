@@ -238,6 +238,17 @@ def test_multipart_uploads_store_the_record(sb: Sandbox, api: httpx.Client) -> N
     assert signed.status_code == 201, signed.text
     assert signed.json()["consent_form"] == form
     assert signed.json()["signature_file"].endswith("/signature.png")
+    # The document updates a signature on the collection, naming it in the query.
+    resigned = api.patch(
+        "/api/signed_consent_forms",
+        params={"id": signed.json()["id"]},
+        files={"signature_file": ("again.png", b"\x89PNG again", "image/png")},
+    )
+    assert resigned.status_code == 204, resigned.text
+    after = api.get(f"/api/signed_consent_forms/{signed.json()['id']}").json()
+    assert after["signature_file"].endswith("/again.png")
+    nameless = api.patch("/api/signed_consent_forms", files={"signature_file": ("x.png", b"x")})
+    assert nameless.json() == {"id": ["This field is required."]}
 
 
 def test_batches_are_filed_and_read_back(api: httpx.Client, contracts: ContractSet) -> None:
