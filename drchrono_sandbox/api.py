@@ -1,38 +1,56 @@
 """The REST side: ``/api/...`` with Bearer auth, scopes, throttling, pagination and dispatch.
 
 Order of checks follows Django REST framework: authentication (401), throttling (429),
-routing (404/405), permission (403), then the handler. Resources in
-:mod:`drchrono_sandbox.resources` are served from state, as are the few actions of
-:mod:`drchrono_sandbox.actions`; every other operation of the OpenAPI document answers with
-deterministic generated data shaped by its (corrected) contract schema.
+routing (404/405), permission (403), required and typed query parameters (400), then the
+handler. Every resource family (:mod:`drchrono_sandbox.families`: hand-written in
+:mod:`drchrono_sandbox.resources` or derived from the contracts) is served from state, as are
+the batch endpoints (:mod:`drchrono_sandbox.batches`) and the actions of
+:mod:`drchrono_sandbox.actions`. What is left acts on a record that must exist and is
+acknowledged (204, a CCDA document), or answers 501: not implemented in the sandbox.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Mapping
+from html import escape
+from pathlib import PurePosixPath
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from drchrono_sandbox.actions import ACTIONS
+from drchrono_sandbox.batches import (
+    batch_answer,
+    batch_family,
+    created_answer,
+    file_request,
+    filed_query,
+)
 from drchrono_sandbox.context import SandboxContext
-from drchrono_sandbox.generate import ValueMaker, stable_int, with_faker
+from drchrono_sandbox.families import Catalog, catalog_for, ensure_seeded
 from drchrono_sandbox.oauth import ctx_of, form_of
 from drchrono_sandbox.openapi_ops import Operation
-from drchrono_sandbox.resources import RESOURCES, BadRequest, Conflict, Records, coerce
-from drchrono_sandbox.shapes import Schema, primary_type
+from drchrono_sandbox.resources import (
+    REQUIRED,
+    BadRequest,
+    Conflict,
+    Records,
+    Resource,
+)
 from drchrono_sandbox.state import AccessToken
 
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 FORBIDDEN = "You do not have permission to perform this action."
 NOT_FOUND = "Not found."
 THROTTLED = "Request was throttled."
-GENERATED_PAGE = 3
+MEDIA_URL = "https://drchrono-sandbox.local/media"
 
 
 def detail(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -44,18 +62,21 @@ def no_content() -> Response:
 
 
 # -- which operations are stateful ------------------------------------------------------------
-def stateful_kind(op: Operation) -> str | None:
+def stateful_kind(op: Operation, catalog: Catalog) -> str | None:
     """'list', 'create', 'retrieve', 'update', 'delete' when state serves ``op``, else None."""
-    parts = op.template.strip("/").split("/")
-    if len(parts) < 2 or parts[0] != "api" or parts[1] not in RESOURCES:
-        return None
-    if len(parts) == 2:
-        return {"GET": "list", "POST": "create"}.get(op.method)
-    if len(parts) == 3 and parts[2] == "{id}":
-        return {"GET": "retrieve", "PUT": "update", "PATCH": "update", "DELETE": "delete"}.get(
-            op.method
-        )
-    return None
+    return catalog.kind(op)
+
+
+def not_implemented(op: Operation) -> Response:
+    """What the sandbox answers for an operation it cannot serve: recognisably not a failure."""
+    return JSONResponse(
+        {
+            "detail": f"{op.key} ({op.operation_id}) is not implemented in the sandbox.",
+            "sandbox": "not_implemented",
+            "operation": op.key,
+        },
+        status_code=501,
+    )
 
 
 # -- entry point -----------------------------------------------------------------------------------
@@ -100,19 +121,80 @@ async def api_entry(request: Request) -> Response:
     if not op.allows(frozenset(token.scopes)):
         return detail(403, FORBIDDEN)
     try:
-        kind = stateful_kind(op)
-        if kind is not None:
-            return await serve_stateful(ctx, request, op, kind, match.params)
-        if op.key in ACTIONS:
-            changed = ACTIONS[op.key](ctx.store, match.params["id"], await read_body(request))
-            return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
-        if not ctx.config.generated_operations:
-            return detail(404, NOT_FOUND)
-        return await serve_generated(ctx, request, op, match.params)
+        return await dispatch(ctx, request, op, match.params)
     except BadRequest as bad:
         return JSONResponse(bad.body, status_code=bad.status)
     except Conflict as conflict:
         return detail(409, str(conflict))
+
+
+async def dispatch(
+    ctx: SandboxContext, request: Request, op: Operation, path_params: Mapping[str, str]
+) -> Response:
+    """The answer to an authorised request of ``op``: from state wherever the sandbox can."""
+    catalog = catalog_for(ctx.doc, ctx.shapes)
+    family = catalog.family_of(op) or batch_family(op, catalog)
+    if family is not None:
+        ensure_seeded(ctx.store, catalog, ctx.shapes, family, ctx.config.family_records)
+    missing = missing_query(op, request)
+    if missing:
+        raise BadRequest({name: [REQUIRED] for name in missing})
+    check_filter_types(op, request)
+    kind = catalog.kind(op)
+    if kind is None and op.method == "PATCH" and "id" in op.required_query:
+        kind = "update"  # PATCH /api/signed_consent_forms?id=...: the record named in the query
+    if family is not None:
+        if kind is not None:
+            params = {**path_params}
+            if "id" not in params:
+                params["id"] = request.query_params.get("id", "")
+            return await serve_stateful(ctx, request, op, kind, family, params)
+        if catalog.family_of(op) is None:
+            return await serve_batch(ctx, request, op, family)
+        if "id" in path_params and op.key not in ACTIONS:
+            answer = record_action(ctx, op, family, path_params["id"])
+            if answer is not None:
+                return answer
+    if op.key in ACTIONS:
+        changed = ACTIONS[op.key](ctx.store, path_params["id"], await read_body(request))
+        return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
+    if not ctx.config.generated_operations:
+        return detail(404, NOT_FOUND)
+    return await serve_acknowledged(ctx, request, op, path_params)
+
+
+def record_action(
+    ctx: SandboxContext, op: Operation, family: Resource, record_id: str
+) -> Response | None:
+    """An action on one record (/api/patients/{id}/ccda): 404 unless the record exists; the
+    record itself where the action answers with it (onpatient_access); else None."""
+    record = Records(ctx.store, family, ctx.shapes.components, ctx.shapes.resolve).get(record_id)
+    if record is None:
+        return detail(404, NOT_FOUND)
+    if ctx.shapes.schema_file(op.key, op.success_status) == f"schemas/{family.schema}.json":
+        return JSONResponse(record, status_code=op.success_status)
+    return None
+
+
+async def serve_batch(
+    ctx: SandboxContext, request: Request, op: Operation, family: Resource
+) -> Response:
+    records = Records(ctx.store, family, ctx.shapes.components, ctx.shapes.resolve)
+    query = dict(request.query_params)
+    if op.method == "POST":
+        records.list(query)  # a filter DrChrono refuses is refused when the batch is filed
+        key = file_request(ctx.store, family, query)
+        list_url = str(request.url.replace(query=""))
+        return JSONResponse(created_answer(key, list_url), status_code=201)
+    key = query.pop("uuid", "")
+    if key:
+        filed = filed_query(ctx.store, family, key)
+        if filed is None:
+            return detail(404, NOT_FOUND)
+        query = filed
+    else:
+        key = file_request(ctx.store, family, query)
+    return JSONResponse(batch_answer(ctx.shapes, op, key, records.list(query)))
 
 
 def authenticate(ctx: SandboxContext, request: Request) -> AccessToken | Response:
@@ -134,8 +216,34 @@ def authenticate(ctx: SandboxContext, request: Request) -> AccessToken | Respons
     return token
 
 
+def missing_query(op: Operation, request: Request) -> list[str]:
+    """Required query parameters the request lacks (a create may carry them in its body)."""
+    if op.method == "POST":
+        return []  # checked as required fields of the record (Records.clean)
+    return [n for n in op.required_query if not request.query_params.get(n)]
+
+
+def check_filter_types(op: Operation, request: Request) -> None:
+    """An integer filter that is not a number is django-filter's 400 (``?patient=<integer>``).
+
+    ``page_size`` is left out: DRF ignores a page size it cannot read."""
+    if op.method not in ("GET", "HEAD"):
+        return
+    wrong = {
+        name: ["Enter a number."]
+        for name in op.integer_query
+        if name != "page_size"
+        and (value := request.query_params.get(name, "").strip())
+        and not value.lstrip("-").isdigit()
+    }
+    if wrong:
+        raise BadRequest(wrong)
+
+
 async def read_body(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        return await multipart_fields(request)
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -155,21 +263,53 @@ async def read_body(request: Request) -> dict[str, Any]:
                 }
             )
         return body
-    if ctype == "multipart/form-data":
-        return {}  # accepted, fields ignored: the sandbox has no multipart parser
     raise BadRequest({"detail": f'Unsupported media type "{ctype}" in request.'}, status=415)
+
+
+async def multipart_fields(request: Request) -> dict[str, Any]:
+    """A multipart body's fields; a file part is stored and stands as its URL, as on DrChrono."""
+    try:
+        form = await request.form()
+    except (AssertionError, ValueError, KeyError) as exc:  # no boundary, a malformed body
+        raise BadRequest({"detail": f"Multipart form parse error - {exc}"}) from None
+    fields: dict[str, Any] = {}
+    for key in form:
+        values: list[Any] = []
+        for value in form.getlist(key):
+            if isinstance(value, UploadFile):
+                content = await value.read()
+                digest = hashlib.sha256(content).hexdigest()[:16]
+                name = PurePosixPath(value.filename or "upload").name
+                values.append(f"{MEDIA_URL}/{digest}/{name}")
+            else:
+                values.append(value)
+        fields[key] = values[0] if len(values) == 1 else values
+    await form.close()
+    return fields
 
 
 # -- stateful ------------------------------------------------------------------------------
 async def serve_stateful(
-    ctx: SandboxContext, request: Request, op: Operation, kind: str, params: Mapping[str, str]
+    ctx: SandboxContext,
+    request: Request,
+    op: Operation,
+    kind: str,
+    resource: Resource,
+    params: Mapping[str, str],
 ) -> Response:
-    resource = RESOURCES[op.template.strip("/").split("/")[1]]
     records = Records(ctx.store, resource, ctx.shapes.components, ctx.shapes.resolve)
     if kind == "list":
-        return paginate(ctx, request, records.list(dict(request.query_params)))
+        matching = records.list(dict(request.query_params))
+        if ctx.shapes.schema_file(op.key, op.success_status) == f"schemas/{resource.schema}.json":
+            # A "list" the document answers with one record (the doctor's work schedule, the
+            # yellow notepad of one appointment and template): the first that matches.
+            return JSONResponse(matching[0]) if matching else detail(404, NOT_FOUND)
+        return paginate(ctx, request, matching)
     if kind == "create":
-        return JSONResponse(records.create(await read_body(request)), status_code=201)
+        body = await read_body(request)
+        # Fields the document passes as query parameters (signed consent forms' patient).
+        named = {n: request.query_params[n] for n in op.required_query if n in request.query_params}
+        return JSONResponse(records.create({**named, **body}), status_code=201)
     record_id = params["id"]
     if kind == "retrieve":
         found = records.get(record_id)
@@ -209,7 +349,7 @@ def page_size_of(ctx: SandboxContext, request: Request) -> int:
 def paginate(ctx: SandboxContext, request: Request, items: list[Any]) -> Response:
     size = page_size_of(ctx, request)
     offset = 0
-    if "cursor" in request.query_params:
+    if request.query_params.get("cursor"):  # DRF reads an empty cursor= as the first page
         decoded = decode_cursor(request.query_params["cursor"])
         if decoded is None:
             return detail(404, "Invalid cursor")
@@ -224,100 +364,24 @@ def paginate(ctx: SandboxContext, request: Request, items: list[Any]) -> Respons
     return JSONResponse({"previous": prev_url, "results": page, "next": next_url})
 
 
-# -- generated ------------------------------------------------------------------------------------
-async def serve_generated(
+# -- answers with nothing to keep ------------------------------------------------------------
+async def serve_acknowledged(
     ctx: SandboxContext, request: Request, op: Operation, params: Mapping[str, str]
 ) -> Response:
-    body: dict[str, Any] = {}
+    """What is left once families, batches and actions are served, for a record that exists:
+    an acknowledgement (204: a consent form applied, a pharmacy note appended) or a document
+    about it (a patient's CCDA or QRDA1, a minimal ClinicalDocument naming the patient).
+    Anything else has nothing to be served from: not implemented (501)."""
     if op.method in ("POST", "PUT", "PATCH"):
-        try:
-            body = await read_body(request)
-        except BadRequest:
-            body = {}
-        check_required(ctx, op, body)
+        await read_body(request)  # a body the sandbox cannot read is still a 400 or 415
     if op.success_status == 204:
         return no_content()
-    ctype = op.response_content_type or "application/json"
+    ctype = op.response_content_type or ""
     if "xml" in ctype:
-        record_id = params.get("id", "")
+        record_id = escape(params.get("id", ""), quote=True)
         xml = f'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument id="{record_id}"/>'
         return Response(xml, status_code=op.success_status, media_type=ctype)
-    schema = ctx.shapes.resolve(ctx.shapes.response(op.key, op.success_status) or {})
-    items = list_items(schema)
-    seed = stable_int(
-        ctx.store.seed, op.key, sorted(params.items()), request.query_params.get("cursor", "")
-    )
-    refs = known_ids(ctx, seed)
-
-    def make(fake: Any) -> Any:
-        maker = ValueMaker(fake, ctx.shapes.resolve, refs=refs)
-        if items is not None:
-            return [maker.value(items, "item") for _ in range(GENERATED_PAGE)]
-        return maker.value(schema, "")
-
-    value = with_faker(seed, make)
-    if items is not None:
-        return JSONResponse({"previous": None, "results": value, "next": None})
-    if isinstance(value, dict):
-        props = schema.get("properties") or {}
-        if "id" in value and "id" in params:
-            value["id"] = path_id(params["id"], ctx.shapes.resolve(props.get("id") or {}))
-        value.update(echoed(ctx, props, body))
-    elif not schema:
-        value = {}
-    return JSONResponse(value, status_code=op.success_status)
-
-
-def list_items(schema: Schema) -> Schema | None:
-    """The item schema of a paginated list response, None for anything else."""
-    props = schema.get("properties") or {}
-    if not {"results", "next", "previous"} <= set(props):
-        return None
-    items: Schema = props["results"].get("items") or {}
-    return items
-
-
-def known_ids(ctx: SandboxContext, seed: int) -> dict[str, Any]:
-    """Foreign keys generated records carry: the sandbox's doctor and one of its patients."""
-    refs: dict[str, Any] = {"doctor": ctx.store.meta.get("doctor_id")}
-    with ctx.store.lock:
-        patients = sorted(ctx.store.table("patients").values(), key=lambda p: str(p["id"]))
-    if patients:
-        refs["patient"] = patients[seed % len(patients)]["id"]
-    return refs
-
-
-def path_id(raw: str, schema: Schema) -> int | str:
-    """The record id of the path as the record's contract types ``id``."""
-    return int(raw) if raw.isdigit() and primary_type(schema) in ("integer", "number") else raw
-
-
-def echoed(
-    ctx: SandboxContext, props: Mapping[str, Any], body: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The writable fields of ``body``, parsed like DRF would, to show in the answer."""
-    kept: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for key, value in body.items():
-        field_schema = ctx.shapes.resolve(props.get(key) or {})
-        if key not in props or field_schema.get("readOnly"):
-            continue  # DRF ignores unknown and read-only input
-        try:
-            kept[key] = coerce(field_schema, value)
-        except ValueError as exc:
-            errors[key] = [str(exc)]
-    if errors:
-        raise BadRequest(errors)
-    return kept
-
-
-def check_required(ctx: SandboxContext, op: Operation, body: Mapping[str, Any]) -> None:
-    if op.method != "POST" or not op.request_schema:
-        return
-    schema = ctx.doc.resolve(op.request_schema)
-    missing = [f for f in schema.get("required") or [] if body.get(f) in (None, "")]
-    if missing:
-        raise BadRequest({f: ["This field is required."] for f in missing})
+    return not_implemented(op)
 
 
 routes = [
