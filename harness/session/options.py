@@ -8,6 +8,7 @@ from pathlib import Path
 from harness import paths
 from harness.exchange import ExchangeSettings
 from harness.scripting.hooks import ScriptSettings
+from harness.sharding import Shard
 
 
 @dataclass
@@ -33,6 +34,7 @@ class RunOptions:
     keep_bodies: bool = False
     allow_outside_files: bool = False
     scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
+    shard: Shard | None = None  # --shard K/N: run only this shard's folders or scenarios
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(
