@@ -41,6 +41,10 @@ FEATURE_COMMANDS: dict[str, tuple[str, str]] = {
     "contracts": ("import, inspect and compare API contracts", "harness.contracts.cli"),
     "cassettes": ("check and read recorded cassettes", "harness.cassettes.cli"),
     "report": ("merge the reports of a sharded run (--shard K/N)", "harness.reporters.cli"),
+    "init": (
+        "start a project of your own: collection, environments, scenarios, settings, CI",
+        "harness.project_init",
+    ),
 }
 
 

@@ -14,6 +14,8 @@ from harness.cli import main
 from harness.reporters.json_report import SCHEMA_VERSION
 from harness.sharding import Shard, select
 
+pytest_plugins = ["pytester"]
+
 # Independent folders land in shards by their names' hashes (Doctors 1, Offices 2, Users and
 # Patients 3); "Doctor by id" reads the doctor_id that Users captures, so it runs with Users.
 FOLDERS = {
@@ -156,3 +158,42 @@ def test_a_new_folder_moves_no_other_folder() -> None:
 def test_a_bad_shard_is_refused_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--shard", "4/3"]) == 2
     assert "--shard '4/3' is not a shard" in capsys.readouterr().err
+
+
+SHARDED_SCENARIOS = """
+scenarios:
+  - name: Listing
+    data: [{size: 1}, {size: 2}]
+    steps:
+      - request: Patients/List patients
+        query: {page_size: "{{ size }}"}
+  - name: Alpha
+    steps: [{request: Offices/List offices}]
+  - name: Beta
+    steps: [{request: Doctors/List doctors}]
+"""
+
+
+@pytest.mark.slow
+def test_pytest_shards_scenario_items_as_the_cli_does_and_leaves_other_tests_alone(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeini("[pytest]\nharness_scenarios = scenarios\n")
+    (pytester.path / "scenarios").mkdir()
+    (pytester.path / "scenarios" / "flows.yaml").write_text(SHARDED_SCENARIOS)
+    pytester.makepyfile(test_own="def test_mine():\n    pass\n")
+    flows = "scenarios/flows.yaml::"
+
+    def collected(*options: str) -> set[str]:
+        result = pytester.runpytest("-p", "no:cacheprovider", "--collect-only", "-q", *options)
+        return {line for line in result.stdout.lines if "::" in line}
+
+    # Listing [1] and [2] stay together, in the shard `harness run --shard` gives "Listing".
+    assert [k for k in (1, 2, 3) if Shard(k, 3).owns("Listing")] == [1]
+    assert collected("--drchrono-shard=1/3") == {
+        f"{flows}Listing [1]",
+        f"{flows}Listing [2]",
+        "test_own.py::test_mine",
+    }
+    pytester.makeini("[pytest]\nharness_scenarios = scenarios\ndrchrono_shard = 3/3\n")
+    assert collected() == {f"{flows}Beta", "test_own.py::test_mine"}
