@@ -81,6 +81,7 @@ scenarios:
 WORKFLOW_TEXT = """\
 # DrChrono contract tests. Every push and pull request: the recorded cassettes, in 3 shards,
 # merged into one report (no network, no secrets). On schedule or by hand: live DrChrono.
+# Record and commit the cassettes first: `harness run --record` (against the sandbox or live).
 name: DrChrono contracts
 
 on:

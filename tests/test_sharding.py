@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from harness import paths
 from harness.cli import main
 from harness.reporters.json_report import SCHEMA_VERSION
 from harness.sharding import Shard, select
+from tests.conftest import PROJECT
 
 pytest_plugins = ["pytester"]
 
@@ -123,6 +125,9 @@ def test_merged_shards_equal_the_whole_run(
     whole = json.loads((shards / "whole.json").read_text())
     merged = json.loads((shards / "merged.json").read_text())
     assert _without_timings(merged) == _without_timings(whole)
+    schema = json.loads((PROJECT / "docs" / "summary.schema.json").read_text())
+    for document in (merged, json.loads((shards / "shard2.json").read_text())):
+        jsonschema.Draft202012Validator(schema).validate(document)
     assert _junit_without_timings(shards / "merged.xml") == _junit_without_timings(
         shards / "whole.xml"
     )
