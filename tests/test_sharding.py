@@ -202,3 +202,15 @@ def test_pytest_shards_scenario_items_as_the_cli_does_and_leaves_other_tests_alo
     }
     pytester.makeini("[pytest]\nharness_scenarios = scenarios\ndrchrono_shard = 3/3\n")
     assert collected() == {f"{flows}Beta", "test_own.py::test_mine"}
+
+
+def test_merge_refuses_a_malformed_summary_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"schema_version": SCHEMA_VERSION, "run": {}}))
+    assert main(["report", "merge", str(tmp_path / "m.json"), "--json", str(broken)]) == 2
+    assert f"{broken}: JSON summary without its 'summary'" in capsys.readouterr().err
+    broken.write_text("{not json")
+    assert main(["report", "merge", str(tmp_path / "m.json"), "--json", str(broken)]) == 2
+    assert "broken.json is not valid JSON" in capsys.readouterr().err

@@ -11,6 +11,7 @@ more than was run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +63,23 @@ def load_summary(path: Path) -> ShardSummary:
             hint="Merge summaries written by the same harness version (run the shards again "
             "with it), or merge with the harness that wrote them.",
         )
-    for key, kind in (("run", dict), ("summary", dict), ("results", list), ("not_run", list)):
+    fields: tuple[tuple[str, type], ...] = (
+        ("run", dict),
+        ("summary", dict),
+        ("results", list),
+        ("not_run", list),
+        ("started_at", str),
+        ("finished_at", str),
+    )
+    for key, kind in fields:
         if not isinstance(document.get(key), kind):
             raise InputError(f"{path}: JSON summary without its '{key}'.", hint=_HINT)
+    for key in ("total", "passed", "failed", "errors", "skipped", "elapsed_s"):
+        if not isinstance(document["summary"].get(key), (int, float)):
+            raise InputError(f"{path}: JSON summary without its 'summary.{key}'.", hint=_HINT)
+    shard = document["run"].get("shard")
+    if shard is not None and not re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", str(shard)):
+        raise InputError(f"{path}: 'run.shard' is {shard!r}, not K/N.", hint=_HINT)
     for row in document["results"]:
         try:
             result_from_row(row)
