@@ -79,7 +79,7 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
         return ProjectConfig()
     file, table = found
     where = "" if file.name == CONFIG_FILE else f"[tool.{TABLE}]."
-    paths: dict[str, Path] = {}
+    locations: dict[str, Path] = {}
     texts: dict[str, str] = {}
     for key, value in table.items():
         if key not in PATH_KEYS and key not in TEXT_KEYS:
@@ -88,7 +88,7 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
         if not isinstance(value, str) or not value.strip():
             raise _bad(file, f"{where}{key}", f"must be a non-empty string ({_describe(key)})")
         if key in PATH_KEYS:
-            paths[key] = file.parent / value
+            locations[key] = file.parent / value
         else:
             texts[key] = value.strip()
     record_mode = texts.get("record_mode")
@@ -104,11 +104,11 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
             ) from None
     return ProjectConfig(
         file=file,
-        collection=paths.get("collection"),
-        environment=paths.get("environment"),
-        contracts=paths.get("contracts"),
-        cassette_dir=paths.get("cassette_dir"),
-        scenarios_dir=paths.get("scenarios_dir"),
+        collection=locations.get("collection"),
+        environment=locations.get("environment"),
+        contracts=locations.get("contracts"),
+        cassette_dir=locations.get("cassette_dir"),
+        scenarios_dir=locations.get("scenarios_dir"),
         record_mode=record_mode,
         rate_limit=rate_limit,
     )
