@@ -20,14 +20,15 @@ from typing import TYPE_CHECKING, TextIO
 from drchrono_sandbox.errors import SandboxError
 from harness import __version__, paths
 from harness.errors import EXIT_BAD_INPUT, EXIT_FAILED_CHECKS, EXIT_OK, HarnessError
+from harness.project_config import RECORD_MODES
 from harness.variables import parse_assignments
 
 if TYPE_CHECKING:
+    from harness.results import Reporter
     from harness.scripting.hooks import ScriptSettings
 
 EXIT_INTERNAL = 3
 _OFF = frozenset({"", "0", "no", "false", "off"})
-RECORD_MODES = ("once", "new_episodes", "all", "rewrite")
 # Sub-commands that live with their feature: name -> (help line, module with register(subparsers)).
 # The module is imported only when its command is chosen, so `harness --version`, `harness --help`
 # and `harness run` do not pay for the sandbox server, OAuth client, schema or cassette libraries.
@@ -39,6 +40,11 @@ FEATURE_COMMANDS: dict[str, tuple[str, str]] = {
     "auth": ("log in to DrChrono and manage stored OAuth 2.0 tokens", "harness.auth.cli"),
     "contracts": ("import, inspect and compare API contracts", "harness.contracts.cli"),
     "cassettes": ("check and read recorded cassettes", "harness.cassettes.cli"),
+    "report": ("merge the reports of a sharded run (--shard K/N)", "harness.reporters.cli"),
+    "init": (
+        "start a project of your own: collection, environments, scenarios, settings, CI",
+        "harness.project_init",
+    ),
 }
 
 
@@ -148,6 +154,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="run independent folders and scenarios concurrently (default 1)",
     )
     run.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="run only the K-th of N parts (folders that share variables, and a scenario's "
+        "runs, stay together); merge the parts' reports with `harness report merge`",
+    )
+    run.add_argument(
         "--retries",
         type=int,
         default=2,
@@ -174,15 +186,15 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--cassette-dir",
         type=Path,
-        default=paths.CASSETTES_DIR,
-        help="where cassettes are recorded and replayed (default ./cassettes)",
+        help="where cassettes are recorded and replayed (default: the project's setting, "
+        "else ./cassettes)",
     )
     run.add_argument(
         "--contracts",
         type=Path,
-        default=paths.CONTRACTS_DIR,
         dest="contracts_dir",
-        help="contracts directory (default: the DrChrono contracts shipped with the harness)",
+        help="contracts directory (default: the project's setting, else the DrChrono contracts "
+        "shipped with the harness)",
     )
     run.add_argument("--no-contracts", action="store_true", help="skip contract checks")
     run.add_argument("--strict", action="store_true", help="fail on unknown fields (drift)")
@@ -263,11 +275,22 @@ def _given_access_token(args: argparse.Namespace) -> tuple[str, str] | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
-    from harness.results import Reporter
-    from harness.session import RunOptions, open_session
+    from harness.project_config import fill_run_defaults, load_project_config
+    from harness.reporters.files import file_reports, reporting_setup_failures
 
-    sources: list[Path] = list(args.sources) or [paths.DEFAULT_COLLECTION]
+    # Chosen first: whatever stops the run with exit 2 from here on is written into them too.
+    reports = file_reports(junit=args.junit, json=args.json, html=args.html)
+    with reporting_setup_failures(reports, ", ".join(map(str, args.sources)) or None):
+        fill_run_defaults(args, load_project_config())
+        return _run(args, reports)
+
+
+def _run(args: argparse.Namespace, reports: Sequence[Reporter]) -> int:
+    from harness.reporters import ConsoleReporter
+    from harness.session import RunOptions, open_session
+    from harness.sharding import Shard
+
+    sources: list[Path] = list(args.sources) or [args.default_collection]
     collections = [s for s in sources if s.suffix.lower() == ".json"]
     scenario_sources = [s for s in sources if s.suffix.lower() != ".json"]
     if len(collections) > 1:
@@ -287,7 +310,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if environment is None and not args.replay:
         environment = paths.SANDBOX_ENVIRONMENT
     options = RunOptions(
-        collection=collections[0] if collections else paths.DEFAULT_COLLECTION,
+        collection=collections[0] if collections else args.default_collection,
         environment=environment,
         globals_file=args.globals_file,
         iteration_data=args.iteration_data,
@@ -310,16 +333,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         allow_outside_files=args.allow_outside_files,
         scripts=_script_settings(args),
         access_token=_given_access_token(args),
+        shard=Shard.parse(args.shard) if args.shard else None,
     )
-    reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose)]
-    if args.junit:
-        reporters.append(JUnitReporter(args.junit))
-    if args.json:
-        reporters.append(JsonReporter(args.json))
-    if args.html:
-        from harness.reporters.html import HtmlReporter
-
-        reporters.append(HtmlReporter(args.html))
+    reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose), *reports]
     with open_session(options) as session:
         if scenario_sources:
             summary = session.run_scenarios(scenario_sources, reporters)

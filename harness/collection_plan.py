@@ -26,6 +26,7 @@ from harness.results import Cause, Check, RequestResult, Verdict
 from harness.scheduler import UnitContext
 from harness.scripting.hooks import ScriptedOrder, redirects
 from harness.sender import Sender
+from harness.sharding import Shard, select
 from harness.variables import Scopes, placeholders
 
 FATAL_SKIP_MESSAGE = "not sent: the run's credentials cannot be used (see the first auth error)"
@@ -110,6 +111,11 @@ def plan_units(
     return ordered
 
 
+def shard_units(units: Sequence[CollectionUnit], shard: Shard | None) -> list[CollectionUnit]:
+    """The units of ``shard``: folders that share captured variables stay together."""
+    return select(units, shard, key=lambda unit: unit.name, depends_on=lambda unit: unit.depends_on)
+
+
 def preflight(
     items: Sequence[RequestItem], scopes: Scopes, *, variables: VariablesOf = request_variables
 ) -> None:
@@ -187,12 +193,14 @@ def collection_waves(
     scopes: Scopes,
     sender_for: Callable[[str], Sender],
     variables: VariablesOf = request_variables,
+    shard: Shard | None = None,
 ) -> Iterator[list[FolderRun]]:
     """The scheduler's waves for a plan: one pass, or one per iteration-data row (Newman's
-    ``-d``). Rows run one after the other: each sets ``scopes.data`` when its wave is pulled."""
+    ``-d``). Rows run one after the other: each sets ``scopes.data`` when its wave is pulled.
+    With ``shard``, each wave holds that shard's units only, under their plan indexes."""
     passes = list(rows) or [{}]
+    scripted = is_scripted(exchange, items)
     scripts = exchange.scripts
-    scripted = scripts is not None and redirects(items)
     for iteration, row in enumerate(passes):
         scopes.data = dict(row)
         scopes.local.clear()  # captures do not leak from one iteration into the next
@@ -208,7 +216,12 @@ def collection_waves(
         plan = plan_units(
             items, offset=iteration * len(items), variables=variables, one_unit=scripted
         )
-        yield run_pass.units(plan)
+        yield run_pass.units(shard_units(plan, shard))
+
+
+def is_scripted(exchange: ExchangeRunner, items: Sequence[RequestItem]) -> bool:
+    """Whether the plan runs as one unit in the order its scripts set (``setNextRequest``)."""
+    return exchange.scripts is not None and redirects(items)
 
 
 class FolderRun:

@@ -33,6 +33,7 @@ from harness.results import RequestResult, Verdict
 if TYPE_CHECKING:
     from harness.cassettes import Scrubber
     from harness.collection import Collection, RequestItem
+    from harness.project_config import ProjectConfig
     from harness.run_context import RunContext
     from harness.scenarios.model import Scenario
     from harness.scenarios.steps import ScenarioExecutor
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 SCENARIOS_INI = "harness_scenarios"
+SHARD_INI = "drchrono_shard"
 # Scenario tags become pytest markers, except the names pytest gives a behaviour to: a tag is a
 # label in `harness run`, so `tags: [skip]` must not skip a scenario under pytest only.
 BEHAVIOUR_MARKERS = frozenset(
@@ -84,9 +86,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--harness-contracts",
         type=Path,
-        default=paths.CONTRACTS_DIR,
+        default=None,
         metavar="DIR",
-        help="contracts directory (default: the DrChrono contracts shipped with the harness)",
+        help="contracts directory (default: the project's setting, else the DrChrono contracts "
+        "shipped with the harness)",
     )
     group.addoption(
         "--harness-no-contracts", action="store_true", help="skip JSON-schema contract checks"
@@ -98,6 +101,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help="directories (or files) whose *.yaml/*.yml are harness scenarios; none by default",
     )
+    group.addoption(
+        "--drchrono-shard",
+        default=None,
+        metavar="K/N",
+        help="run only the K-th of N parts of the harness's items (a scenario's runs, and "
+        "folders that share variables, stay together), as `harness run --shard K/N`; other "
+        "tests are left alone (default: the drchrono_shard ini option)",
+    )
+    parser.addini(SHARD_INI, default="", help="default for --drchrono-shard (K/N)")
     group.addoption(
         "--harness-token-store",
         type=Path,
@@ -115,8 +127,9 @@ def run_options(config: pytest.Config) -> RunOptions:
     env_vars = parse_assignments(
         list(config.getoption("harness_env_var") or []), option="--harness-env-var"
     )
+    project = project_config(config)
     target = config.getoption("harness_target")
-    environment = config.getoption("harness_env")
+    environment = config.getoption("harness_env") or project.environment
     replay = target == "replay"
     if target == "live":
         environment = environment or paths.LIVE_ENVIRONMENT
@@ -132,20 +145,40 @@ def run_options(config: pytest.Config) -> RunOptions:
     elif record_mode is None and _recording_option(config, "block_network") and target == "live":
         replay = True
     return RunOptions(
-        collection=config.getoption("harness_collection") or paths.DEFAULT_COLLECTION,
+        collection=config.getoption("harness_collection")
+        or project.collection
+        or paths.DEFAULT_COLLECTION,
         environment=None if replay and config.getoption("harness_env") is None else environment,
         env_vars=env_vars,
         record_mode=record_mode,
         replay=replay,
         contracts_dir=None
         if config.getoption("harness_no_contracts")
-        else config.getoption("harness_contracts"),
+        else config.getoption("harness_contracts") or project.contracts or paths.CONTRACTS_DIR,
         strict=bool(config.getoption("harness_strict")),
         token_store=config.getoption("harness_token_store"),
         # Cassettes belong to the project under test, as pytest-recording's do.
-        cassette_dir=config.rootpath / paths.CASSETTES_DIR,
+        cassette_dir=project.cassette_dir or config.rootpath / paths.CASSETTES_DIR,
         workers=1,  # pytest-xdist parallelises across processes
     )
+
+
+_PROJECT = pytest.StashKey["ProjectConfig"]()
+
+
+def project_config(config: pytest.Config) -> ProjectConfig:
+    """The settings of the project under test (harness.toml or [tool.drchrono-harness], found
+    from pytest's rootdir upwards), read once per pytest run."""
+    project = config.stash.get(_PROJECT, None)
+    if project is None:
+        from harness.project_config import load_project_config
+
+        try:
+            project = load_project_config(config.rootpath)
+        except HarnessError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        config.stash[_PROJECT] = project
+    return project
 
 
 def _recording_option(config: pytest.Config, name: str) -> Any:
@@ -180,7 +213,9 @@ class HarnessState:
             from harness.collection import load_collection
 
             self._collection = load_collection(
-                self.config.getoption("harness_collection") or paths.DEFAULT_COLLECTION
+                self.config.getoption("harness_collection")
+                or project_config(self.config).collection
+                or paths.DEFAULT_COLLECTION
             )
         return self._collection
 
@@ -282,15 +317,48 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _is_scenario_file(path: Path, config: pytest.Config) -> bool:
-    """YAML the project opted in: under a ``harness_scenarios`` path, or named on the command
-    line. Other YAML (CI configs, load-test plans) is not ours to parse."""
+    """YAML the project opted in: under a ``harness_scenarios`` path or the ``scenarios_dir`` of
+    its harness settings, or named on the command line. Other YAML (CI configs, load-test plans) is not ours to parse."""
     resolved = path.resolve()
-    for opted_in in config.getini(SCENARIOS_INI):
+    project = project_config(config).scenarios_dir  # a project's settings opt in too
+    for opted_in in [*config.getini(SCENARIOS_INI), *([project] if project else [])]:
         root = Path(opted_in).resolve()
         if resolved == root or root in resolved.parents:
             return True
     named = {Path(a.split("::")[0]).resolve() for a in config.args}
     return resolved in named
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--drchrono-shard K/N``: deselect the scenario and request items of other shards, with
+    the same assignment as ``harness run --shard K/N`` (scenario names, top-level folders)."""
+    text = config.getoption("drchrono_shard") or config.getini(SHARD_INI)
+    if not text:
+        return
+    from harness.collection_plan import plan_units, shard_units, unit_name
+    from harness.sharding import Shard, select
+
+    try:
+        shard = Shard.parse(str(text), option="--drchrono-shard")
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    scenarios = [item for item in items if isinstance(item, ScenarioItem)]
+    kept: set[int] = {
+        id(item) for item in select(scenarios, shard, key=lambda item: item.scenario.name)
+    }
+    requests = [item for item in items if isinstance(item, RequestNode)]
+    units = shard_units(plan_units([item.request for item in requests]), shard)
+    folders = {unit.name for unit in units}
+    kept |= {id(item) for item in requests if unit_name(item.request) in folders}
+    deselected = [
+        item
+        for item in items
+        if isinstance(item, (ScenarioItem, RequestNode)) and id(item) not in kept
+    ]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        gone = {id(item) for item in deselected}
+        items[:] = [item for item in items if id(item) not in gone]
 
 
 class _HarnessCollector(pytest.File):

@@ -81,6 +81,9 @@ class RequestResult:
     response_body: str | None = None
     message: str = ""  # one-line explanation for ERROR verdicts
     console: list[str] = field(default_factory=list)  # the scripts' console output, masked
+    # The plan position (major) the scheduler ordered it by; the same in a shard as in the whole
+    # run, so `harness report merge` puts shards' results back in plan order.
+    plan_position: int = 0
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -151,7 +154,8 @@ class RunSummary:
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0 and self.errors == 0
+        # A run that stopped on a set-up problem did not pass, whatever ran before it stopped.
+        return self.failed == 0 and self.errors == 0 and self.fatal is None
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,7 @@ class RunInfo:
     target: str  # "sandbox", "live", "replay"
     planned: int
     source: str | None  # the collection or scenario files; None when not from files
+    shard: str | None = None  # "K/N" for a `--shard K/N` run; None for a whole run
 
 
 class Reporter(Protocol):

@@ -119,9 +119,10 @@ class Scheduler:
             reporter.finish(summary)
         return summary
 
-    def _sink(self, summary: RunSummary) -> Callable[[RequestResult], None]:
-        def deliver(result: RequestResult) -> None:
+    def _sink(self, summary: RunSummary) -> Callable[[int, RequestResult], None]:
+        def deliver(major: int, result: RequestResult) -> None:
             result.index = self._emitted
+            result.plan_position = major
             self._emitted += 1
             summary.add(result)
             for reporter in self.reporters:
@@ -163,7 +164,9 @@ class Scheduler:
 class _OrderedEmitter:
     """Hands results on in major order, holding back only those of majors after the head."""
 
-    def __init__(self, majors: Iterable[int], deliver: Callable[[RequestResult], None]) -> None:
+    def __init__(
+        self, majors: Iterable[int], deliver: Callable[[int, RequestResult], None]
+    ) -> None:
         self._order = sorted(set(majors))
         self._buffers: dict[int, list[RequestResult]] = {m: [] for m in self._order}
         self._closed: set[int] = set()
@@ -186,7 +189,7 @@ class _OrderedEmitter:
             major = self._order[self._head]
             buffer = self._buffers[major]
             for result in buffer:
-                self._deliver(result)
+                self._deliver(major, result)
             buffer.clear()
             if major not in self._closed:
                 return

@@ -116,13 +116,14 @@ class HtmlReporter:
         page = _TEMPLATES.get_template("report.html.j2").generate(
             run=self._info,
             summary=summary,
-            verdict="passed" if summary.ok else "failed",
+            verdict="passed" if summary.ok else "failed",  # a fatal stop is not ok
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             coverage=coverage_lines(summary.coverage),
             coverage_operations=coverage_operations(summary.coverage),
             coverage_undocumented=coverage_undocumented(summary.coverage),
             causes=sorted(self._causes.items(), key=lambda item: (-item[1], item[0])),
             failures=summary.failed + summary.errors,
+            fatal=mask_message(summary.fatal) if summary.fatal else None,
             groups=self._read_groups(),
         )
         try:

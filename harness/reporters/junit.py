@@ -81,6 +81,8 @@ class JUnitReporter:
     def finish(self, summary: RunSummary) -> None:
         self._close_suite()
         self._not_run_suite(summary.not_run)
+        if summary.fatal:
+            self._fatal_suite(summary.fatal)
         tests, failures, errors, skipped = self._counts
         self._body.seek(0)
         with atomic_writer(self.path) as out:
@@ -93,6 +95,21 @@ class JUnitReporter:
                 out.write(chunk)
             out.write("</testsuites>\n")
         self._body.close()
+
+    def _fatal_suite(self, fatal: str) -> None:
+        """An error test case saying why the run stopped (bad credentials, bad input), so that a
+        CI publishing step finds a report that fails, not a missing or empty one."""
+        classname = _xml_attr(f"{_slug(self.name)}.setup")
+        message = mask_message(fatal)
+        self._body.write(
+            '  <testsuite name="set-up" tests="1" failures="0" errors="1" skipped="0" '
+            'time="0.000">\n'
+            f'    <testcase classname={classname} name="run set-up" time="0.000">\n'
+            f'      <error message={_xml_attr(message)} type="fatal">{_xml_text(message)}</error>\n'
+            "    </testcase>\n  </testsuite>\n"
+        )
+        self._counts[0] += 1
+        self._counts[2] += 1
 
     def _not_run_suite(self, not_run: Sequence[NotRun]) -> None:
         """A skipped test case per script the harness did not execute, so CI shows them."""

@@ -17,8 +17,10 @@ from harness.collection import RequestItem, load_collection
 from harness.collection_plan import (
     RequestVariables,
     collection_waves,
+    is_scripted,
     plan_units,
     preflight,
+    shard_units,
 )
 from harness.exchange import ExchangeRunner
 from harness.redaction import SecretRegistry
@@ -150,17 +152,30 @@ class Session:
         for row in rows or [{}]:
             self.scopes.data = dict(row)
             self.check_plan(items)
+        # --shard: this shard's folders only (every shard checked the whole plan above).
+        shard = self.options.shard
+        ran = [
+            item
+            for unit in shard_units(
+                plan_units(
+                    items, variables=self._variables, one_unit=is_scripted(self.exchange, items)
+                ),
+                shard,
+            )
+            for _, item in unit.items
+        ]
         info = RunInfo(
             self.collection.name,
             self.target,
-            len(items) * max(1, len(rows)),
+            len(ran) * max(1, len(rows)),
             str(self.options.collection),
+            shard=str(shard) if shard is not None else None,
         )
 
         def complete(summary: RunSummary) -> None:
             # What did not run: pm.test.skip tests, or every script with --no-scripts.
             scripts = self.exchange.scripts
-            summary.not_run = scripts.not_run if scripts else self.collection.not_run(items)
+            summary.not_run = scripts.not_run if scripts else self.collection.not_run(ran)
             summary.coverage = self.coverage()
 
         scheduler = Scheduler(reporters, workers=self.options.workers, bail=self.options.bail)
@@ -171,6 +186,7 @@ class Session:
             scopes=self.scopes,
             sender_for=self.sender_for,
             variables=self._variables,
+            shard=shard,
         )
         return scheduler.run(info, waves, on_done=complete)
 
@@ -182,17 +198,22 @@ class Session:
         from harness.scenarios.loader import load_scenarios
         from harness.scenarios.steps import ScenarioExecutor
         from harness.scenarios.units import scenario_units, scripts_turned_off, steps_not_run
+        from harness.sharding import select
 
         scenarios = load_scenarios(list(sources), self.collection)
         for scenario in scenarios:
             check_names(scenario, self.scopes)
         units = scenario_units(scenarios, ScenarioExecutor(self))
         self.transports.check_cassette_names(unit.name for unit in units)
+        # --shard: a scenario's runs (data rows) stay together; positions stay the plan's.
+        units = select(units, self.options.shard, key=lambda unit: unit.scenario.name)
+        scenarios = [s for s in scenarios if any(unit.scenario is s for unit in units)]
         info = RunInfo(
             name=f"Scenarios ({', '.join(map(str, sources))})",
             target=self.target,
             planned=sum(len(unit.scenario.steps) for unit in units),
             source=", ".join(map(str, sources)),
+            shard=str(self.options.shard) if self.options.shard is not None else None,
         )
 
         def complete(summary: RunSummary) -> None:

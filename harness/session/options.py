@@ -8,6 +8,7 @@ from pathlib import Path
 from harness import paths
 from harness.exchange import ExchangeSettings
 from harness.scripting.hooks import ScriptSettings
+from harness.sharding import Shard
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RunOptions:
     # An access token obtained elsewhere and where it came from (--access-token-env/-file): every
     # OAuth 2.0 request carries it and nothing is refreshed. None: DRCHRONO_ACCESS_TOKEN (live).
     access_token: tuple[str, str] | None = field(default=None, repr=False)
+    shard: Shard | None = None  # --shard K/N: run only this shard's folders or scenarios
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(
