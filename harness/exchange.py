@@ -203,7 +203,8 @@ class ExchangeRunner:
         if judgement.operation is not None:
             with self._lock:
                 self.exercised.add((judgement.operation, response.status_code))
-        if self.settings.keep_bodies:
+        if self.settings.keep_bodies or result.verdict.is_bad:
+            # A failed exchange is shown with its request and response (masked) even without -v.
             self._snapshot(result, built, response)
         return ExchangeOutcome(result, response, built=built)
 

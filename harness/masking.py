@@ -10,6 +10,7 @@ field the reports mask.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -201,3 +202,16 @@ def mask_headers(
         (name, SECRET_MASK if fields.is_secret_header(name) else mask_url(value, fields))
         for name, value in headers.items()
     ]
+
+
+def mask_body(text: str, fields: SensitiveFields | None = None) -> str:
+    """A request or response body as a console may show it: a JSON body with its secret and
+    PHI fields masked (compact), any other body masked as free text."""
+    fields = fields or default_fields()
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return mask_text(text, fields)
+    if not isinstance(data, (dict, list)):
+        return mask_text(text, fields)
+    return json.dumps(mask_json(data, fields), ensure_ascii=False)

@@ -31,7 +31,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from harness.masking import mask_message
+from harness.masking import default_fields, mask_body, mask_headers, mask_message, mask_url
 from harness.report_text import report_text
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
@@ -43,6 +43,9 @@ _MARK = {
 }
 # Buffered plain lines reach the stream at least this often, so a slow run still shows progress.
 FLUSH_EVERY_S = 0.5
+# How much of a body the console shows: with -v, and for a failed request without it.
+VERBOSE_BODY_CHARS = 2000
+COMPACT_BODY_CHARS = 300
 
 # One output line as (text, rich style) pieces: rich styles them on a terminal, and elsewhere the
 # texts are joined as they are. Names and messages are data ("[REDACTED]", JSON lists), so they
@@ -51,11 +54,22 @@ Line = list[tuple[str, str]]
 
 
 class ConsoleReporter:
-    def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, verbose: bool = False, color: str = "auto"
+    ) -> None:
         target = stream or sys.stdout
-        self.console = Console(file=target, highlight=False, soft_wrap=True)
+        # --color on styles even a pipe or a CI log; off never styles; auto styles a terminal
+        # unless NO_COLOR is set (rich reads NO_COLOR itself).
+        self.console = Console(
+            file=target,
+            highlight=False,
+            soft_wrap=True,
+            force_terminal=True if color == "on" else None,
+            no_color=True if color == "off" else None,
+            color_system=None if color == "off" else "auto",
+        )
         self.verbose = verbose
-        interactive = self.console.is_terminal and not os.environ.get("CI")
+        interactive = _is_tty(target) and not os.environ.get("CI")
         self._progress: Progress | None = (
             Progress(
                 TextColumn("{task.description}"),
@@ -157,6 +171,13 @@ class ConsoleReporter:
         self.console.print(verdict)
 
 
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: not a terminal
+        return False
+
+
 def _shown(text: str) -> str:
     """Names and messages are data: never rich markup, never terminal control sequences."""
     return escape(report_text(text))
@@ -187,6 +208,45 @@ def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
         lines += [
             [("      ", ""), (report_text(f"console: {text}"), "dim")] for text in result.console
         ]
+    if verbose or result.verdict.is_bad:
+        lines += _exchange_lines(result, compact=not verbose)
+    return lines
+
+
+def _exchange_lines(result: RequestResult, *, compact: bool) -> list[Line]:
+    """What was sent and received, as Newman's --verbose shows it, masked by harness.masking:
+    every header and the body with -v; for a failed request without -v, the request line,
+    status and the start of both bodies. Secrets arrive redacted; PHI is masked here."""
+    fields = default_fields()
+    limit = COMPACT_BODY_CHARS if compact else VERBOSE_BODY_CHARS
+    lines: list[Line] = [
+        [
+            ("      → ", "dim"),
+            (report_text(f"{result.method} {mask_url(result.url, fields)}"), "dim"),
+        ]
+    ]
+    if result.request_headers is None and result.response_headers is None:
+        return lines  # not sent, or no response: the reasons above say why
+
+    def body(text: str | None) -> None:
+        if not text:
+            return
+        shown = mask_body(text, fields)
+        if len(shown) > limit:
+            shown = f"{shown[:limit]}… ({len(shown)} characters)"
+        lines.append([("        ", ""), (report_text(shown), "dim")])
+
+    def headers(pairs: dict[str, str] | None) -> None:
+        if not compact:
+            for name, value in mask_headers(pairs, fields) or []:
+                lines.append([("        ", ""), (report_text(f"{name}: {value}"), "dim")])
+
+    headers(result.request_headers)
+    body(result.request_body)
+    status = "" if result.status is None else str(result.status)
+    lines.append([("      ← ", "dim"), (f"{status} {result.elapsed_ms:.0f} ms", "dim")])
+    headers(result.response_headers)
+    body(result.response_body)
     return lines
 
 

@@ -35,7 +35,7 @@ class ScenarioUnit:
         return (self.position,)
 
     def run(self, ctx: UnitContext) -> None:
-        if ctx.stopping:
+        if ctx.stopping or ctx.out_of_time:  # --timeout: the summary says the run was cut
             return
         self.executor.run(
             self.scenario, self.suite, self.row, lambda result: ctx.emit(self.position, result)
