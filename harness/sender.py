@@ -125,26 +125,37 @@ _TLS_TRUST_HINT = (
     "Trust the CA that signed it with --ssl-extra-ca-certs FILE (PEM), or turn certificate "
     "checks off with -k/--insecure (test servers only)."
 )
+_SKIP_HINT = "or -k/--insecure to skip the check (test servers only)"
 _TLS_PROBLEMS = (
-    ("expired", "the server's certificate has expired", "Renew the server's certificate"),
-    ("not yet valid", "the server's certificate is not valid yet", "Check the server's clock"),
+    (
+        "expired",
+        "the server's certificate has expired",
+        f"Renew the server's certificate, {_SKIP_HINT}",
+    ),
+    (
+        "not yet valid",
+        "the server's certificate is not valid yet",
+        f"Check the server's and this machine's clocks, {_SKIP_HINT}",
+    ),
     (
         "self-signed certificate in certificate chain",
-        "the certificate chain ends in a self-signed CA the system does not trust",
+        "the certificate chain ends in a self-signed CA this machine does not trust",
         _TLS_TRUST_HINT,
     ),
-    ("self-signed", "the server's certificate is self-signed", _TLS_TRUST_HINT),
+    (
+        "self-signed",
+        "the server's certificate is self-signed",
+        "Trust it with --ssl-extra-ca-certs FILE (the certificate itself, PEM), " + _SKIP_HINT,
+    ),
     (
         "hostname mismatch",
         "the server's certificate is for another host name",
-        "Use the host "
-        "name the certificate names, or -k/--insecure to skip the check (test servers only)",
+        f"Use the host name the certificate names, {_SKIP_HINT}",
     ),
     (
         "ip address mismatch",
         "the server's certificate is for another address",
-        "Use the host "
-        "name the certificate names, or -k/--insecure to skip the check (test servers only)",
+        f"Use the host name the certificate names, {_SKIP_HINT}",
     ),
     (
         "unable to get local issuer",

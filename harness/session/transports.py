@@ -248,8 +248,14 @@ def tls_context(tls: TlsOptions, *, verify: bool) -> ssl.SSLContext:
             what = f"--ssl-client-cert {tls.client_cert}" + (
                 f" with --ssl-client-key {tls.client_key}" if tls.client_key else ""
             )
+            why = _reason(exc)
+            if isinstance(exc, ssl.SSLError):  # OpenSSL says little more than "PEM lib"
+                why = (
+                    "a wrong or missing passphrase, a key that is not the certificate's, or a "
+                    f"file that is not PEM: {why}"
+                )
             raise InputError(
-                f"{what}: cannot use the client certificate ({_reason(exc)}).",
+                f"{what}: cannot use the client certificate ({why}).",
                 hint="Give PEM files: the certificate, and its private key (in the same file "
                 "or with --ssl-client-key); an encrypted key needs --ssl-client-passphrase. "
                 "A .pfx/.p12 file must be converted to PEM first (openssl pkcs12 -nodes).",
