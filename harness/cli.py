@@ -485,6 +485,15 @@ def _newman_options(
             "-n/--iteration-count repeats a collection; scenarios repeat with their own 'data:'.",
             hint="Drop -n, or give the scenario a data: list with one row per run.",
         )
+    from harness.session.exports import check_export_path
+
+    for option, path in (
+        ("--export-environment", args.export_environment),
+        ("--export-globals", args.export_globals),
+        ("--export-collection", args.export_collection),
+    ):
+        if path is not None:
+            check_export_path(path, option)
     if args.working_dir is not None and not args.working_dir.is_dir():
         raise HarnessError(
             f"--working-dir {args.working_dir} is not a directory.",

@@ -381,6 +381,10 @@ def test_exports_hold_what_scripts_set_in_postman_shapes_with_secrets_empty(
     assert f"exported environment to {paths['env']}" in done.stdout
     assert "written empty as type secret: " in done.stdout and "client_secret" in done.stdout
     assert list(tmp_path.glob("*.tmp*")) == []  # written atomically: no temp left behind
+    nowhere = tmp_path / "missing-dir" / "env.json"
+    bad = run(tmp_path, capsys, echo, items, "--export-environment", str(nowhere))
+    assert bad.code == 2 and "missing-dir does not exist" in bad.stderr
+    assert len(echo.seen) == 1  # refused before anything was sent
 
 
 # --- console: --color, -v and failures ------------------------------------------------------
@@ -440,6 +444,15 @@ def test_a_failed_request_shows_its_request_and_response_without_verbose(
     assert "← 404" in done.stdout and '"path": "/status/404"' in done.stdout
     assert f"→ GET {echo.url}/ping" not in done.stdout
     assert "Adalinda" not in done.stdout
+
+
+def test_a_request_its_test_script_failed_shows_its_request_and_response(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], echo: Echo
+) -> None:
+    check = script_event('pm.test("id is 43", () => pm.expect(pm.response.json().id).to.eql(43));')
+    done = run(tmp_path, capsys, echo, [get("Checked", "/checked", item_extra={"event": [check]})])
+    assert done.code == 1
+    assert f"→ GET {echo.url}/checked" in done.stdout and '"id": 42' in done.stdout
 
 
 def test_a_failed_scenario_step_shows_its_request_and_response(

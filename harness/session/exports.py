@@ -147,7 +147,8 @@ def environment_name(path: Path | None) -> tuple[str, str | None]:
     )
 
 
-def _write(path: Path, document: dict[str, Any], option: str) -> None:
+def check_export_path(path: Path, option: str) -> None:
+    """Refuse an export path that cannot be written, before the run rather than after it."""
     if path.is_dir():
         raise InputError(
             f"{option} {path} is a directory.", hint="Give the path of the file to write."
@@ -157,4 +158,8 @@ def _write(path: Path, document: dict[str, Any], option: str) -> None:
             f"{option} {path}: the directory {path.parent} does not exist.",
             hint="Create it first, or export to an existing directory.",
         )
+
+
+def _write(path: Path, document: dict[str, Any], option: str) -> None:
+    check_export_path(path, option)  # again: the directory may have gone during the run
     atomic_write_text(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
