@@ -31,7 +31,15 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from harness.masking import default_fields, mask_body, mask_headers, mask_message, mask_url
+from harness.masking import (
+    KnownPhi,
+    KnownValues,
+    default_fields,
+    mask_body,
+    mask_headers,
+    mask_message,
+    mask_url,
+)
 from harness.report_text import report_text
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
@@ -89,6 +97,8 @@ class ConsoleReporter:
         self._flushed_at = time.monotonic()
         self._suite: str | None = None
         self._failures: list[RequestResult] = []
+        # Patient values seen in the run's bodies: masked where a later body quotes them.
+        self._known = KnownValues()
 
     def start(self, info: RunInfo) -> None:
         self.console.print(f"[bold]{_shown(info.name)}[/] against [cyan]{_shown(info.target)}[/]")
@@ -102,7 +112,14 @@ class ConsoleReporter:
         if new_suite:
             self._suite = result.suite
             lines.append([(report_text(result.suite), "bold")])
-        lines.extend(_result_lines(result, verbose=self.verbose))
+        if result.request_body is not None or result.response_body is not None:
+            self._known.learn(
+                default_fields(),
+                request_body=result.request_body,
+                response_body=result.response_body,
+                url=result.url,
+            )
+        lines.extend(_result_lines(result, verbose=self.verbose, known=self._known.pattern()))
         if result.verdict in (Verdict.FAILED, Verdict.ERROR):
             self._failures.append(_compact(result))
         if self._plain is not None:
@@ -183,7 +200,7 @@ def _shown(text: str) -> str:
     return escape(report_text(text))
 
 
-def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
+def _result_lines(result: RequestResult, *, verbose: bool, known: KnownPhi = None) -> list[Line]:
     """The request's line, then its reasons (failed, error, skipped) and, for -v, its drift and
     its scripts' console."""
     mark, mark_style = _MARK[result.verdict]
@@ -209,11 +226,11 @@ def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
             [("      ", ""), (report_text(f"console: {text}"), "dim")] for text in result.console
         ]
     if verbose or result.verdict.is_bad:
-        lines += _exchange_lines(result, compact=not verbose)
+        lines += _exchange_lines(result, compact=not verbose, known=known)
     return lines
 
 
-def _exchange_lines(result: RequestResult, *, compact: bool) -> list[Line]:
+def _exchange_lines(result: RequestResult, *, compact: bool, known: KnownPhi) -> list[Line]:
     """What was sent and received, as Newman's --verbose shows it, masked by harness.masking:
     every header and the body with -v; for a failed request without -v, the request line,
     status and the start of both bodies. Secrets arrive redacted; PHI is masked here."""
@@ -231,7 +248,7 @@ def _exchange_lines(result: RequestResult, *, compact: bool) -> list[Line]:
     def body(text: str | None) -> None:
         if not text:
             return
-        shown = mask_body(text, fields)
+        shown = mask_body(text, fields, known)
         if len(shown) > limit:
             shown = f"{shown[:limit]}… ({len(shown)} characters)"
         lines.append([("        ", ""), (report_text(shown), "dim")])
