@@ -87,7 +87,7 @@ def load_feature_command(commands: argparse._SubParsersAction, name: str) -> Non
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
-        description="Run DrChrono Postman collections and YAML scenarios with real OAuth 2.0, "
+        description="Run DrChrono Postman collections and YAML scenarios with real OAuth 2.0,\n"
         "JSON-schema contracts and scrubbed cassettes.",
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -185,36 +185,30 @@ class _StrictSSLChoice(httpx.BaseTransport):
 
     def __init__(self, tls: TlsOptions) -> None:
         self._tls = tls
-        # Read now, so that an unreadable certificate or key is refused before anything is sent.
-        strict = httpx.HTTPTransport(retries=0, verify=tls_context(tls, verify=True))
-        self._strict: httpx.HTTPTransport | None = strict
-        self._lax: httpx.HTTPTransport | None = None  # made on first use: an SSL context each
+        self._transports: dict[bool, httpx.HTTPTransport] = {}  # strict? -> its transport
         self._lock = threading.Lock()
-        if tls.insecure:
-            self._lax, self._strict = self._make_lax(), None
+        # The run's usual transport is made now, so that an unusable certificate or key file is
+        # refused before anything is sent; the other one (an SSL context each) on first use.
+        self._transport(not tls.insecure)
 
-    def _make_lax(self) -> httpx.HTTPTransport:
-        return httpx.HTTPTransport(retries=0, verify=tls_context(self._tls, verify=False))
+    def _transport(self, strict: bool) -> httpx.HTTPTransport:
+        with self._lock:
+            transport = self._transports.get(strict)
+            if transport is None:
+                transport = httpx.HTTPTransport(
+                    retries=0, verify=tls_context(self._tls, verify=strict)
+                )
+                self._transports[strict] = transport
+            return transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         strict_ssl = request.extensions.get(STRICT_SSL_EXTENSION)
-        if strict_ssl is None:
-            strict_ssl = not self._tls.insecure
-        with self._lock:
-            if strict_ssl and self._strict is None:
-                self._strict = httpx.HTTPTransport(
-                    retries=0, verify=tls_context(self._tls, verify=True)
-                )
-            if not strict_ssl and self._lax is None:
-                self._lax = self._make_lax()
-            transport = self._strict if strict_ssl else self._lax
-        assert transport is not None
-        return transport.handle_request(request)
+        strict = not self._tls.insecure if strict_ssl is None else bool(strict_ssl)
+        return self._transport(strict).handle_request(request)
 
     def close(self) -> None:
-        for transport in (self._strict, self._lax):
-            if transport is not None:
-                transport.close()
+        for transport in self._transports.values():
+            transport.close()
 
 
 def tls_context(tls: TlsOptions, *, verify: bool) -> ssl.SSLContext:
