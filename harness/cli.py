@@ -17,7 +17,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from drchrono_sandbox.errors import SandboxError
 from harness import __version__, paths
@@ -340,7 +340,7 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
 _DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*", re.IGNORECASE)
 
 
-def _duration(option: str, *, zero: str) -> Callable[[str], float]:
+def _duration(option: str, *, zero: Literal["none", "keep", "refuse"]) -> Callable[[str], float]:
     """An argparse type: ``5000ms``/``5s`` -> seconds. A bare number is refused (Newman counts
     milliseconds, this harness counted seconds: 5000 could be either), except 0 where it means
     "none" (``zero="none"``) or is judged by the option itself (``"keep"``)."""
@@ -478,6 +478,7 @@ def _newman_options(
     options: RunOptions, args: argparse.Namespace, *, scenarios: bool
 ) -> RunOptions:
     """``options`` with Newman's options (``-n``, ``--delay-request``, ``--timeout``, TLS...)."""
+    from harness.session.exports import check_export_path
     from harness.session.options import TlsOptions
 
     if args.iteration_count is not None and scenarios:
@@ -485,8 +486,6 @@ def _newman_options(
             "-n/--iteration-count repeats a collection; scenarios repeat with their own 'data:'.",
             hint="Drop -n, or give the scenario a data: list with one row per run.",
         )
-    from harness.session.exports import check_export_path
-
     for option, path in (
         ("--export-environment", args.export_environment),
         ("--export-globals", args.export_globals),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TextIO
+from typing import Literal, TextIO
 
 from rich.console import Console
 from rich.control import strip_control_codes
@@ -63,7 +63,11 @@ Line = list[tuple[str, str]]
 
 class ConsoleReporter:
     def __init__(
-        self, stream: TextIO | None = None, *, verbose: bool = False, color: str = "auto"
+        self,
+        stream: TextIO | None = None,
+        *,
+        verbose: bool = False,
+        color: Literal["on", "off", "auto"] = "auto",
     ) -> None:
         target = stream or sys.stdout
         # --color on styles even a pipe or a CI log; off never styles; auto styles a terminal
