@@ -476,3 +476,33 @@ def test_a_failed_scenario_step_shows_its_request_and_response(
     out = capsys.readouterr().out
     assert code == 1
     assert f"→ GET {echo.url}/status/404" in out and "← 404" in out
+
+
+def test_timeout_reports_the_scenarios_it_stopped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], echo: Echo
+) -> None:
+    scenario = tmp_path / "steps.yaml"
+    scenario.write_text(
+        "scenarios:\n"
+        "  - name: Slow one\n"
+        "    steps:\n"
+        '      - {name: slow, method: GET, url: "{{ echo }}/slow"}\n'
+        "  - name: Later one\n"
+        "    steps:\n"
+        '      - {name: later, method: GET, url: "{{ echo }}/later"}\n'
+    )
+    path = tmp_path / "c.postman_collection.json"
+    path.write_text(json.dumps({"info": {"name": "c", "schema": V21}, "item": []}))
+    env = tmp_path / "env.json"
+    env.write_text(json.dumps({"values": [{"key": "echo", "value": echo.url}]}))
+    report = tmp_path / "report.json"
+    code = cli.main(
+        ["run", str(path), str(scenario), "-e", str(env), "--no-contracts", "--timeout", "300ms"]
+        + ["--json", str(report)]
+    )
+    capsys.readouterr()
+    assert code == 1 and echo.paths == ["/slow"]
+    later = next(r for r in json.loads(report.read_text())["results"] if r["name"] == "later")
+    assert (
+        later["verdict"] == "skipped" and "--timeout passed before it was sent" in later["message"]
+    )

@@ -187,7 +187,7 @@ class ConsoleReporter:
             for entry in summary.not_run:
                 self.console.print(report_text(f"  {entry}"), markup=False)
         verdict = "[bold green]PASSED[/]" if summary.ok else "[bold red]FAILED[/]"
-        if summary.not_run:
+        if len(summary.not_run) > (summary.timed_out is not None):  # more than the --timeout note
             verdict += " [yellow](the scripts under 'Not run' were not executed)[/]"
         self.console.print(verdict)
 
