@@ -116,14 +116,16 @@ class ConsoleReporter:
         if new_suite:
             self._suite = result.suite
             lines.append([(report_text(result.suite), "bold")])
-        if result.request_body is not None or result.response_body is not None:
+        known: KnownPhi = None
+        if self.verbose or result.verdict.is_bad:  # its bodies are shown: learn, then mask
             self._known.learn(
                 default_fields(),
                 request_body=result.request_body,
                 response_body=result.response_body,
                 url=result.url,
             )
-        lines.extend(_result_lines(result, verbose=self.verbose, known=self._known.pattern()))
+            known = self._known.pattern()
+        lines.extend(_result_lines(result, verbose=self.verbose, known=known))
         if result.verdict in (Verdict.FAILED, Verdict.ERROR):
             self._failures.append(_compact(result))
         if self._plain is not None:
