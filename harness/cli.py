@@ -8,14 +8,16 @@ A :class:`HarnessError` is printed as its one-paragraph message; no traceback re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import io
 import os
+import re
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
 from drchrono_sandbox.errors import SandboxError
 from harness import __version__, paths
@@ -26,8 +28,17 @@ from harness.variables import parse_assignments
 if TYPE_CHECKING:
     from harness.results import Reporter
     from harness.scripting.hooks import ScriptSettings
+    from harness.session import RunOptions, Session
 
 EXIT_INTERNAL = 3
+# The same four codes for every command (run, auth, contracts, cassettes, sandbox).
+EXIT_CODES_HELP = """exit codes (every command):
+  0  all passed (or help was asked for)
+  1  a check failed: a request, contract, scan finding or breaking change
+  2  bad input or set-up: a file, option, credential or target to fix first
+  3  an internal error in the harness (a bug: HARNESS_DEBUG=1 shows the traceback)
+
+Start with `harness run` (the DrChrono collection against the local sandbox)."""
 _OFF = frozenset({"", "0", "no", "false", "off"})
 # Sub-commands that live with their feature: name -> (help line, module with register(subparsers)).
 # The module is imported only when its command is chosen, so `harness --version`, `harness --help`
@@ -82,8 +93,10 @@ def load_feature_command(commands: argparse._SubParsersAction, name: str) -> Non
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="harness",
-        description="Run DrChrono Postman collections and YAML scenarios with real OAuth 2.0, "
+        description="Run DrChrono Postman collections and YAML scenarios with real OAuth 2.0,\n"
         "JSON-schema contracts and scrubbed cassettes.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", action=_FeatureCommands)
@@ -118,6 +131,13 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("-g", "--globals", type=Path, dest="globals_file", help="Postman globals file")
     run.add_argument(
+        "--global-var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a global variable (repeatable); beats the globals file",
+    )
+    run.add_argument(
         "--env-var",
         action="append",
         default=[],
@@ -132,6 +152,14 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="CSV or JSON rows; the collection runs once per row (Newman's -d)",
     )
     run.add_argument(
+        "-n",
+        "--iteration-count",
+        type=_positive_int,
+        metavar="N",
+        help="run the collection N times; with -d, rows past the last reuse the last row "
+        "and N below the row count runs the first N rows (as Newman)",
+    )
+    run.add_argument(
         "--folder",
         action="append",
         default=[],
@@ -140,11 +168,31 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--bail", action="store_true", help="stop at the first failure")
     run.add_argument(
+        "-x",
+        "--suppress-exit-code",
+        action="store_true",
+        help="exit 0 even when checks fail (bad input and set-up still exit 2)",
+    )
+    run.add_argument(
         "--timeout-request",
-        type=float,
+        type=_duration("--timeout-request", zero="refuse"),
         default=30.0,
-        metavar="SECONDS",
-        help="time limit for each request (default 30)",
+        metavar="TIME",
+        help="time limit for each request, with its unit: 5000ms or 5s (default 30s)",
+    )
+    run.add_argument(
+        "--timeout",
+        type=_duration("--timeout", zero="none"),
+        metavar="TIME",
+        help="time limit for the whole run, e.g. 60000ms or 60s: then the run stops, what did "
+        "not finish is reported as not run, and it exits 1 (default: none)",
+    )
+    run.add_argument(
+        "--delay-request",
+        type=_duration("--delay-request", zero="none"),
+        default=0.0,
+        metavar="TIME",
+        help="pause between two requests, e.g. 500ms (default 0)",
     )
     run.add_argument(
         "--workers",
@@ -170,6 +218,41 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "--rate-limit",
         metavar="SPEC",
         help="client-side limit like '9/s,500/h' or 'none' (default: DrChrono's for live, none otherwise)",
+    )
+    run.add_argument(
+        "--ignore-redirects",
+        action="store_true",
+        help="do not follow 3xx redirects (a request's protocolProfileBehavior.followRedirects "
+        "still wins)",
+    )
+    run.add_argument(
+        "-k",
+        "--insecure",
+        action="store_true",
+        help="do not check TLS certificates (test servers only; a request's strictSSL still wins)",
+    )
+    run.add_argument(
+        "--ssl-client-cert",
+        type=Path,
+        metavar="FILE",
+        help="PEM client certificate for servers that ask for one (mutual TLS)",
+    )
+    run.add_argument(
+        "--ssl-client-key",
+        type=Path,
+        metavar="FILE",
+        help="PEM private key of --ssl-client-cert (when not in the certificate file)",
+    )
+    run.add_argument(
+        "--ssl-client-passphrase",
+        metavar="PASSPHRASE",
+        help="passphrase of an encrypted client key (never shown or written)",
+    )
+    run.add_argument(
+        "--ssl-extra-ca-certs",
+        type=Path,
+        metavar="FILE",
+        help="PEM CA certificates to trust besides the system's (e.g. a self-signed test server)",
     )
     cassettes = run.add_mutually_exclusive_group()
     cassettes.add_argument(
@@ -216,9 +299,34 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON summary here")
     run.add_argument("--html", type=Path, metavar="PATH", help="write an HTML report here")
     run.add_argument(
+        "--export-environment",
+        type=Path,
+        metavar="PATH",
+        help="write the environment as the run leaves it (Postman format; secrets written empty)",
+    )
+    run.add_argument(
+        "--export-globals",
+        type=Path,
+        metavar="PATH",
+        help="write the globals as the run leaves them (Postman format; secrets written empty)",
+    )
+    run.add_argument(
+        "--export-collection",
+        type=Path,
+        metavar="PATH",
+        help="write the collection with its variables as the run leaves them (secrets empty)",
+    )
+    run.add_argument(
+        "--working-dir",
+        type=Path,
+        metavar="DIR",
+        help="where file bodies and form files resolve from, and stay inside (default: the "
+        "current directory)",
+    )
+    run.add_argument(
         "--allow-outside-files",
         action="store_true",
-        help="let bodies upload files outside the working directory",
+        help="let bodies upload files outside the working directory (or --working-dir)",
     )
     run.add_argument(
         "--no-scripts",
@@ -227,10 +335,10 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--timeout-script",
-        type=float,
+        type=_duration("--timeout-script", zero="keep"),
         default=5.0,
-        metavar="SECONDS",
-        help="CPU-time limit for each script execution (default 5)",
+        metavar="TIME",
+        help="CPU-time limit for each script execution, e.g. 5000ms or 5s (default 5s)",
     )
     run.add_argument(
         "--script-libs",
@@ -239,9 +347,60 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="a node_modules directory that scripts may require() packages from",
     )
     run.add_argument(
-        "-v", "--verbose", action="store_true", help="show drift, scripts' console and more detail"
+        "--color",
+        choices=("on", "off", "auto"),
+        default="auto",
+        help="coloured console output: on, off, or auto (on a terminal, unless NO_COLOR is set)",
+    )
+    run.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show each request and response (masked), drift, scripts' console and coverage",
     )
     run.set_defaults(func=cmd_run)
+
+
+# A duration as Newman users and our users both write it unambiguously: "5000ms" or "5s".
+_DURATION = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*", re.IGNORECASE)
+
+
+def _duration(option: str, *, zero: Literal["none", "keep", "refuse"]) -> Callable[[str], float]:
+    """An argparse type: ``5000ms``/``5s`` -> seconds. A bare number is refused (Newman counts
+    milliseconds, this harness counted seconds: 5000 could be either), except 0 where it means
+    "none" (``zero="none"``) or is judged by the option itself (``"keep"``)."""
+
+    def parse(text: str) -> float:
+        match = _DURATION.fullmatch(text)
+        if match is None:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a time: write a number with its unit, e.g. 5000ms or 5s"
+            )
+        number, unit = float(match[1]), (match[2] or "").lower()
+        if number == 0 and zero != "refuse":
+            return 0.0
+        if not unit:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} has no unit: Newman's {option} counts milliseconds, the harness's "
+                f"counted seconds. Write {match[1]}ms or {match[1]}s"
+            )
+        seconds = number / 1000 if unit == "ms" else number
+        if seconds <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r}: give a time above 0, e.g. 30s")
+        return seconds
+
+    parse.__name__ = "time"  # argparse names the type in its messages
+    return parse
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
 
 
 def _script_settings(args: argparse.Namespace) -> ScriptSettings:
@@ -329,29 +488,92 @@ def _run(args: argparse.Namespace, reports: Sequence[Reporter]) -> int:
         token_store=args.token_store,
         rate_limit=args.rate_limit,
         retries=max(0, args.retries),
-        keep_bodies=args.html is not None,
+        keep_bodies=args.html is not None or args.verbose,  # -v shows them on the console
         allow_outside_files=args.allow_outside_files,
         scripts=_script_settings(args),
         access_token=_given_access_token(args),
         shard=Shard.parse(args.shard) if args.shard else None,
     )
-    reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose), *reports]
+    options = _newman_options(options, args, scenarios=bool(scenario_sources))
+    reporters: list[Reporter] = [
+        ConsoleReporter(verbose=args.verbose, color=args.color),
+        *reports,
+    ]
     with open_session(options) as session:
         if scenario_sources:
             summary = session.run_scenarios(scenario_sources, reporters)
         else:
             summary = session.run(session.plan(), reporters)
+        _export(session, args)
     if summary.fatal is not None:
         print(f"error: {summary.fatal}", file=sys.stderr)
         return EXIT_BAD_INPUT  # a set-up problem: the credentials, not the API, need fixing
-    return EXIT_OK if summary.ok else EXIT_FAILED_CHECKS
+    if summary.timed_out is not None:
+        print(f"error: {summary.timed_out}", file=sys.stderr)
+    if summary.ok:
+        return EXIT_OK
+    return EXIT_OK if args.suppress_exit_code else EXIT_FAILED_CHECKS
+
+
+def _newman_options(
+    options: RunOptions, args: argparse.Namespace, *, scenarios: bool
+) -> RunOptions:
+    """``options`` with Newman's options (``-n``, ``--delay-request``, ``--timeout``, TLS...)."""
+    from harness.session.exports import check_export_path
+    from harness.session.options import TlsOptions
+
+    if args.iteration_count is not None and scenarios:
+        raise HarnessError(
+            "-n/--iteration-count repeats a collection; scenarios repeat with their own 'data:'.",
+            hint="Drop -n, or give the scenario a data: list with one row per run.",
+        )
+    for option, path in (
+        ("--export-environment", args.export_environment),
+        ("--export-globals", args.export_globals),
+        ("--export-collection", args.export_collection),
+    ):
+        if path is not None:
+            check_export_path(path, option)
+    if args.working_dir is not None and not args.working_dir.is_dir():
+        raise HarnessError(
+            f"--working-dir {args.working_dir} is not a directory.",
+            hint="Give the directory the collection's file bodies and form files are relative to.",
+        )
+    return dataclasses.replace(
+        options,
+        iteration_count=args.iteration_count,
+        delay_request_s=args.delay_request,
+        run_timeout_s=args.timeout or None,
+        follow_redirects=not args.ignore_redirects,
+        tls=TlsOptions(
+            insecure=args.insecure,
+            client_cert=args.ssl_client_cert,
+            client_key=args.ssl_client_key,
+            client_passphrase=args.ssl_client_passphrase,
+            extra_ca_certs=args.ssl_extra_ca_certs,
+        ),
+        global_vars=parse_assignments(args.global_var, option="--global-var"),
+        working_dir=args.working_dir.resolve() if args.working_dir is not None else None,
+    )
+
+
+def _export(session: Session, args: argparse.Namespace) -> None:
+    """``--export-*`` after the run (also a failed or timed-out one, as Newman does)."""
+    from harness.session.exports import ExportPaths
+
+    wanted = ExportPaths(args.export_environment, args.export_globals, args.export_collection)
+    if wanted == ExportPaths():
+        return
+    for exported in session.export(wanted):
+        print(exported)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments:
-        arguments = ["run"]  # the README's main job: the DrChrono suite against the sandbox
+    if not arguments:  # `harness` alone: what it can do (running is `harness run`)
+        parser.print_help()
+        return EXIT_OK
     args = parser.parse_args(arguments)
     if getattr(args, "func", None) is None:
         parser.print_help()

@@ -25,7 +25,7 @@ from harness.exchange import ExchangeOutcome, ExchangeRunner
 from harness.results import Cause, Check, RequestResult, Verdict
 from harness.scheduler import UnitContext
 from harness.scripting.hooks import ScriptedOrder, redirects
-from harness.sender import Sender
+from harness.sender import RUN_TIMEOUT_NOT_SENT, Sender
 from harness.sharding import Shard, select
 from harness.variables import Scopes, placeholders
 
@@ -258,6 +258,14 @@ class FolderRun:
                     )
                     ctx.close(major(later_index))
                 return
+            if ctx.out_of_time:  # --timeout: every later request is reported, as not run
+                for later_index, later in items[position:]:
+                    not_run = self._not_sent(
+                        later_index, later, RUN_TIMEOUT_NOT_SENT, cause=Cause.TIMEOUT
+                    )
+                    ctx.emit(major(later_index), not_run)
+                    ctx.close(major(later_index))
+                return
             if ctx.stopping:
                 return  # the scheduler closes the majors that will never have a result
             outcome = run_and_capture(
@@ -294,7 +302,9 @@ class FolderRun:
                 ctx.stop()
             position = step.position
 
-    def _not_sent(self, index: int, item: RequestItem, message: str) -> RequestResult:
+    def _not_sent(
+        self, index: int, item: RequestItem, message: str, *, cause: Cause = Cause.AUTH
+    ) -> RequestResult:
         return RequestResult(
             suite=self.run_pass.suite(item) or item.suite,
             name=item.name,
@@ -302,6 +312,6 @@ class FolderRun:
             url=item.url.raw,
             index=index,
             verdict=Verdict.SKIPPED,
-            cause=Cause.AUTH,
+            cause=cause,
             message=message,
         )

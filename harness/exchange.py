@@ -116,6 +116,13 @@ class ExchangeRunner:
             succeeded=result.verdict is Verdict.PASSED or (result.status or 500) < 400,
         )
         scripts.record(outcome.result, [pre.outcome, post])
+        if (
+            result.verdict.is_bad
+            and result.request_headers is None
+            and outcome.built is not None
+            and response is not None
+        ):  # a test script failed it: shown with its request and response, as other failures
+            self._snapshot(result, outcome.built, response)
         directive = post.next_request if post and post.next_request else pre.outcome.next_request
         return dataclasses.replace(outcome, next_request=directive)
 
@@ -206,7 +213,8 @@ class ExchangeRunner:
         if judgement.operation is not None:
             with self._lock:
                 self.exercised.add((judgement.operation, response.status_code))
-        if self.settings.keep_bodies:
+        if self.settings.keep_bodies or result.verdict.is_bad:
+            # A failed exchange is shown with its request and response (masked) even without -v.
             self._snapshot(result, built, response)
         return ExchangeOutcome(result, response, built=built)
 

@@ -10,12 +10,19 @@ field the reports mask.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
-from harness.phi_fields import SensitiveFields, load_phi_fields, secret_values_in
+from harness.json_input import MAX_JSON_NESTING, loads_json
+from harness.phi_fields import (
+    SensitiveFields,
+    free_text_pattern,
+    load_phi_fields,
+    secret_values_in,
+)
 from harness.redaction import MASK as SECRET_MASK
 
 PHI_MASK = "[PHI]"
@@ -201,3 +208,66 @@ def mask_headers(
         (name, SECRET_MASK if fields.is_secret_header(name) else mask_url(value, fields))
         for name, value in headers.items()
     ]
+
+
+MAX_KNOWN_PHI = 20_000  # patient values remembered for free-text masking (bounded memory)
+MAX_PARSED_BODY = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
+
+
+def parse_json_body(text: str) -> Any:
+    """A body's JSON object or array, or None (not JSON, too big, or nested deeper than any real
+    body: such a body is masked as text, not walked by mask_json)."""
+    if len(text) > MAX_PARSED_BODY or text.lstrip()[:1] not in ("{", "["):
+        return None
+    try:
+        return loads_json(text, max_nesting=MAX_JSON_NESTING)
+    except ValueError:  # JSONNestingError is one
+        return None
+
+
+class KnownValues:
+    """Patient values seen in a run, and the free-text pattern for them (rebuilt on growth), so
+    that a plain-text body or an error page quoting a name from an earlier response is masked."""
+
+    def __init__(self) -> None:
+        self.values: set[tuple[str, str]] = set()
+        self._pattern: KnownPhi = None
+        self._size = 0
+
+    def learn(
+        self,
+        fields: SensitiveFields,
+        *,
+        request_body: str | None,
+        response_body: str | None,
+        url: str,
+    ) -> None:
+        """Add the patient values one exchange carries under PHI keys (JSON bodies, form body,
+        query)."""
+        if len(self.values) >= MAX_KNOWN_PHI:
+            return
+        for body in (request_body, response_body):
+            data = parse_json_body(body) if body else None
+            if data is not None:
+                known_phi(data, fields, self.values)
+        for text in (request_body or "", url.partition("?")[2]):
+            for match in FORM_PAIR.finditer(text):
+                kind = fields.phi_kind(unquote_plus(match["key"]))
+                if kind is not None and match["value"]:
+                    self.values.add((kind, unquote_plus(match["value"])))
+
+    def pattern(self) -> KnownPhi:
+        if len(self.values) != self._size and len(self.values) <= MAX_KNOWN_PHI:
+            self._pattern, self._size = free_text_pattern(self.values), len(self.values)
+        return self._pattern
+
+
+def mask_body(text: str, fields: SensitiveFields | None = None, known: KnownPhi = None) -> str:
+    """A request or response body as a console may show it: a JSON body with its secret and
+    PHI fields masked (compact), any other body masked as free text; ``known`` PHI values
+    masked wherever they appear."""
+    fields = fields or default_fields()
+    data = parse_json_body(text)
+    if data is None:
+        return mask_text(text, fields, known)
+    return json.dumps(mask_json(data, fields, known=known), ensure_ascii=False)

@@ -140,6 +140,7 @@ class RunSummary:
     coverage: dict[str, Any] = field(default_factory=dict)
     fatal: str | None = None  # why the run stopped early for good (refused credentials)
     not_run: list[NotRun] = field(default_factory=list)
+    timed_out: str | None = None  # why --timeout stopped the run (a failed run)
 
     def add(self, result: RequestResult) -> None:
         self.total += 1
@@ -155,7 +156,9 @@ class RunSummary:
     @property
     def ok(self) -> bool:
         # A run that stopped on a set-up problem did not pass, whatever ran before it stopped.
-        return self.failed == 0 and self.errors == 0 and self.fatal is None
+        return (
+            self.failed == 0 and self.errors == 0 and self.fatal is None and self.timed_out is None
+        )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Sequence, Set
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
-from harness.results import Reporter, RequestResult, RunInfo, RunSummary
+from harness.results import NotRun, Reporter, RequestResult, RunInfo, RunSummary
+from harness.sender import RunPace
 
 
 class Unit(Protocol):
@@ -62,6 +63,12 @@ class UnitContext:
     def fatal(self) -> str | None:
         return self._scheduler.fatal
 
+    @property
+    def out_of_time(self) -> bool:
+        """The run's ``--timeout`` has passed: what has not run is reported as not run."""
+        pace = self._scheduler.pace
+        return pace is not None and pace.expired
+
     def stop(self) -> None:
         """Start no more work: no later request or pass (a script's ``setNextRequest(null)``)."""
         self._scheduler._stop.set()
@@ -75,9 +82,15 @@ class Scheduler:
     """Runs waves of units (one wave per iteration-data row, in turn) for one set of reporters."""
 
     def __init__(
-        self, reporters: Sequence[Reporter], *, workers: int = 1, bail: bool = False
+        self,
+        reporters: Sequence[Reporter],
+        *,
+        workers: int = 1,
+        bail: bool = False,
+        pace: RunPace | None = None,
     ) -> None:
         self.reporters = reporters
+        self.pace = pace  # --timeout (the whole run) and --delay-request
         self.workers = max(1, workers)
         self.bail = bail
         # Set when DrChrono refuses the credentials themselves: nothing later can succeed.
@@ -97,6 +110,8 @@ class Scheduler:
         row), then let ``on_done`` complete the summary and finish the reporters."""
         summary = RunSummary()
         started = time.perf_counter()
+        if self.pace is not None:
+            self.pace.start()
         for reporter in self.reporters:
             reporter.start(info)
         for wave in waves:
@@ -113,8 +128,15 @@ class Scheduler:
                 self._run_concurrently(wave, ctx)
         summary.elapsed_s = time.perf_counter() - started
         summary.fatal = self.fatal
+        if self.pace is not None and self.pace.expired and self.pace.time_limit_s is not None:
+            summary.timed_out = (
+                f"the run stopped at its --timeout of {self.pace.time_limit_s:g}s; "
+                "what had not finished is reported as not run"
+            )
         if on_done is not None:
             on_done(summary)
+        if summary.timed_out is not None:
+            summary.not_run.append(NotRun("the run", summary.timed_out))
         for reporter in self.reporters:
             reporter.finish(summary)
         return summary

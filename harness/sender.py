@@ -9,6 +9,8 @@ process it), waiting for ``Retry-After`` when given. Every attempt is recorded f
 from __future__ import annotations
 
 import random
+import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,9 @@ from harness.variables import Resolver
 # A request extension: False when protocolProfileBehavior.strictSSL turns certificate checks off.
 STRICT_SSL_EXTENSION = "harness_strict_ssl"
 MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedirects overrides it
+# A request the run's --timeout stopped: not sent at all, or cut short waiting for its response.
+RUN_TIMEOUT_NOT_SENT = "not run: the run's --timeout passed before it was sent"
+RUN_TIMEOUT_CUT = "not finished: the run's --timeout passed while waiting for the response"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
@@ -56,6 +61,142 @@ class RetryPolicy:
     max_wait_s: float = 60.0  # never sleep longer than this for one attempt (Retry-After included)
 
 
+class RunPace:
+    """The run-wide timing of requests, shared by every sender of a run (thread-safe): Newman's
+    ``--delay-request`` (a pause between one request's end and the next one's start) and
+    ``--timeout`` (a deadline for the whole run, which also cuts the request in flight short)."""
+
+    def __init__(
+        self,
+        *,
+        delay_s: float = 0.0,
+        time_limit_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.delay_s = delay_s
+        self.time_limit_s = time_limit_s
+        self._clock = clock
+        self._sleep = sleep
+        self._deadline: float | None = None
+        self._last_done: float | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """The run begins: its time limit counts from now (a second call changes nothing)."""
+        with self._lock:
+            if self.time_limit_s is not None and self._deadline is None:
+                self._deadline = self._clock() + self.time_limit_s
+
+    def remaining(self) -> float | None:
+        """Seconds left before the run's deadline (never below 0); None without ``--timeout``."""
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - self._clock())
+
+    @property
+    def expired(self) -> bool:
+        remaining = self.remaining()
+        # A socket timeout set to the time left may fire a hair before the clock says so.
+        return remaining is not None and remaining <= 0.005
+
+    def before_request(self) -> None:
+        """Wait out ``--delay-request`` since the previous request ended (not past the deadline)."""
+        if self.delay_s <= 0:
+            return
+        with self._lock:  # concurrent units take turns, each waiting its delay
+            if self._last_done is None:
+                return
+            wait = self._last_done + self.delay_s - self._clock()
+            remaining = self.remaining()
+            if remaining is not None:
+                wait = min(wait, remaining)
+            if wait > 0:
+                self._sleep(wait)
+
+    def after_request(self) -> None:
+        with self._lock:
+            self._last_done = self._clock()
+
+
+# What `ssl` says of a certificate it refused -> what it means and what to do, in words a user
+# triages by (OpenSSL's verify messages, as Python reports them in verify_message).
+_TLS_TRUST_HINT = (
+    "Trust the CA that signed it with --ssl-extra-ca-certs FILE (PEM), or turn certificate "
+    "checks off with -k/--insecure (test servers only)."
+)
+_SKIP_HINT = "or -k/--insecure to skip the check (test servers only)"
+_TLS_PROBLEMS = (
+    (
+        "expired",
+        "the server's certificate has expired",
+        f"Renew the server's certificate, {_SKIP_HINT}",
+    ),
+    (
+        "not yet valid",
+        "the server's certificate is not valid yet",
+        f"Check the server's and this machine's clocks, {_SKIP_HINT}",
+    ),
+    (
+        "self-signed certificate in certificate chain",
+        "the certificate chain ends in a self-signed CA this machine does not trust",
+        _TLS_TRUST_HINT,
+    ),
+    (
+        "self-signed",
+        "the server's certificate is self-signed",
+        "Trust it with --ssl-extra-ca-certs FILE (the certificate itself, PEM), " + _SKIP_HINT,
+    ),
+    (
+        "hostname mismatch",
+        "the server's certificate is for another host name",
+        f"Use the host name the certificate names, {_SKIP_HINT}",
+    ),
+    (
+        "ip address mismatch",
+        "the server's certificate is for another address",
+        f"Use the host name the certificate names, {_SKIP_HINT}",
+    ),
+    (
+        "unable to get local issuer",
+        "the server's certificate is signed by an unknown CA",
+        _TLS_TRUST_HINT,
+    ),
+    (
+        "unable to get issuer",
+        "the server's certificate is signed by an unknown CA",
+        _TLS_TRUST_HINT,
+    ),
+)
+
+
+def tls_problem(exc: BaseException) -> str | None:
+    """A one-paragraph account of a TLS failure behind ``exc`` (an httpx transport error), or
+    None when it is not one. Such a failure is not retried: the next attempt would fail alike."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            said = str(cause.verify_message or cause.reason or cause)
+            lowered = said.lower()
+            for marker, problem, todo in _TLS_PROBLEMS:
+                if marker in lowered:
+                    return f"TLS: {problem} ({said}). {todo.rstrip('.')}."
+            return f"TLS: the server's certificate was refused ({said}). {_TLS_TRUST_HINT}"
+        if isinstance(cause, ssl.SSLError):
+            said = str(cause.reason or cause)
+            if "certificate" in said.lower() or "alert" in said.lower():
+                return (
+                    f"TLS: the server refused the handshake ({said}); it may want a client "
+                    "certificate. Give one with --ssl-client-cert FILE (and --ssl-client-key, "
+                    "--ssl-client-passphrase)."
+                )
+            return f"TLS: the handshake failed ({said})."
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 @dataclass
 class Exchange:
     """The outcome of sending: a final response, or the cause it could not be had."""
@@ -77,13 +218,27 @@ class Sender:
         policy: RetryPolicy = RetryPolicy(),
         limiter: ClientRateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        pace: RunPace | None = None,
+        follow_redirects: bool = True,
     ) -> None:
         self.client = client
         self.policy = policy
         self.limiter = limiter
         self._sleep = sleep
+        self.pace = pace
+        # --ignore-redirects makes this False; a request's protocolProfileBehavior still wins.
+        self.follow_redirects = follow_redirects
 
     def send(self, built: BuiltRequest, tokens: TokenSource | None) -> Exchange:
+        if self.pace is None:
+            return self._send(built, tokens)
+        self.pace.before_request()
+        try:
+            return self._send(built, tokens)
+        finally:
+            self.pace.after_request()
+
+    def _send(self, built: BuiltRequest, tokens: TokenSource | None) -> Exchange:
         exchange = Exchange(response=None)
         if (
             tokens is not None
@@ -105,12 +260,20 @@ class Sender:
                 waited = self.limiter.acquire()
                 if waited > 0.05:
                     note = f"rate limiter held it {waited:.2f}s"
+            if self.pace is not None and self.pace.expired:
+                exchange.response = None
+                exchange.error_cause, exchange.error = Cause.TIMEOUT, RUN_TIMEOUT_NOT_SENT
+                return exchange
             started = time.perf_counter()
             try:
                 request = self._request(built, exchange.token, tokens)
                 response = self._send_following_redirects(request, built)
             except httpx.TimeoutException:
                 exchange.attempts.append(Attempt(None, _ms(started), _join(note, "timed out")))
+                if self.pace is not None and self.pace.expired:
+                    exchange.response = None
+                    exchange.error_cause, exchange.error = Cause.TIMEOUT, RUN_TIMEOUT_CUT
+                    return exchange
                 cause, error = Cause.TIMEOUT, "the request timed out"
             except httpx.TooManyRedirects:
                 exchange.attempts.append(Attempt(None, _ms(started), _join(note, "redirect loop")))
@@ -120,6 +283,12 @@ class Sender:
                 )
                 return exchange
             except httpx.TransportError as exc:
+                problem = tls_problem(exc)
+                if problem is not None:  # certificates do not change between attempts
+                    exchange.attempts.append(Attempt(None, _ms(started), _join(note, "TLS")))
+                    exchange.response = None
+                    exchange.error_cause, exchange.error = Cause.CONNECTION, problem
+                    return exchange
                 kind = type(exc).__name__
                 exchange.attempts.append(Attempt(None, _ms(started), _join(note, kind)))
                 cause, error = Cause.CONNECTION, f"connection failed ({kind})"
@@ -177,8 +346,19 @@ class Sender:
             if built.protocol.strict_ssl is None
             else {STRICT_SSL_EXTENSION: built.protocol.strict_ssl}
         )
+        remaining = self.pace.remaining() if self.pace is not None else None
+        timeout = (
+            httpx.USE_CLIENT_DEFAULT
+            if remaining is None
+            else httpx.Timeout(min(remaining, self.client.timeout.read or remaining))
+        )
         return self.client.build_request(
-            built.method, url, headers=raw_headers, content=built.content, extensions=extensions
+            built.method,
+            url,
+            headers=raw_headers,
+            content=built.content,
+            extensions=extensions,
+            timeout=timeout,
         )
 
     def _send_following_redirects(
@@ -193,7 +373,10 @@ class Sender:
         response = self.client.send(request, auth=built.auth, follow_redirects=False)
         response.read()
         followed = 0
-        while profile.follow_redirects is not False and response.has_redirect_location:
+        follow = (
+            self.follow_redirects if profile.follow_redirects is None else profile.follow_redirects
+        )
+        while follow and response.has_redirect_location:
             if followed >= limit:
                 raise httpx.TooManyRedirects("Exceeded maxRedirects", request=request)
             followed += 1

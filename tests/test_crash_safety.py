@@ -127,7 +127,7 @@ def run_with_crash(
         "--rate-limit",
         "none",
         "--timeout-request",
-        "5",
+        "5s",
     ]
     if crash is None:
         result = run_cli(*args, cwd=tmp_path)

@@ -26,7 +26,7 @@ from harness.session import RunOptions, open_session
 from tests.conftest import run_cli, secret_values_in_store
 
 RETRIES = 2  # --retries 2: at most 3 attempts per request
-TIMEOUT_S = 1.0  # --timeout-request 1
+TIMEOUT_S = 1.0  # --timeout-request 1s
 
 
 @pytest.fixture(scope="module")
@@ -412,7 +412,7 @@ def cli(sb: Sandbox, tmp_path: Path, folder: str, *extra: str) -> tuple[int, str
         "--retries",
         str(RETRIES),
         "--timeout-request",
-        str(TIMEOUT_S),
+        f"{TIMEOUT_S}s",
         "--rate-limit",
         "none",
         "--folder",

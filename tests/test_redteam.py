@@ -263,6 +263,7 @@ def recorded(echo_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         str(environment),
         "--record",
         "all",
+        "-v",  # the console then shows every request and response: none may leak either
         "--no-contracts",
         "--retries",
         "0",

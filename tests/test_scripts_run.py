@@ -408,7 +408,7 @@ def test_script_timeout_and_bad_options(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], echo: Echo
 ) -> None:
     items = [request("Spin", "/spin", event("test", "while (true) {}"))]
-    done = run(tmp_path, capsys, echo, items, "--timeout-script", "0.2")
+    done = run(tmp_path, capsys, echo, items, "--timeout-script", "200ms")
     assert done.code == 1
     assert "ran longer than its 0.2 s limit" in done.report["results"][0]["checks"][-1]["message"]
     bad = run(tmp_path, capsys, echo, items, "--timeout-script", "0")
@@ -507,6 +507,6 @@ def test_a_script_out_of_time_does_not_break_the_scripts_after_it(
         request("Loops", "/loops", event("test", "while (true) {}")),
         request("After", "/after", event("test", "pm.test('runs', () => {});")),
     ]
-    done = run(tmp_path, capsys, echo, items, "--timeout-script", "0.2")
+    done = run(tmp_path, capsys, echo, items, "--timeout-script", "200ms")
     assert done.code == 1
     assert done.checks("After") == {"runs": ""}

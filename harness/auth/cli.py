@@ -68,8 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
+    """``harness auth`` alone: its help, exit 0 (as ``harness`` alone)."""
     parser.print_help()
-    return 2
+    return EXIT_OK
 
 
 def _common_options(parser: argparse.ArgumentParser) -> None:

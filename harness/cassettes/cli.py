@@ -10,7 +10,8 @@ from harness.errors import EXIT_FAILED_CHECKS, EXIT_OK
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("cassettes", help="check and read recorded cassettes")
-    commands = parser.add_subparsers(dest="cassettes_command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(dest="cassettes_command", metavar="COMMAND")
+    parser.set_defaults(func=lambda args: _usage(parser))  # alone: its help, as `harness`
 
     scan = commands.add_parser(
         "scan",
@@ -26,6 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show_parser.add_argument("path", type=Path, metavar="PATH", help="a cassette file")
     show_parser.add_argument("--phi-fields", type=Path, default=None, help="PHI field list (YAML)")
     show_parser.set_defaults(func=run_show)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_OK
 
 
 # Each command imports its engine itself, so building this parser (also for --help) stays cheap.

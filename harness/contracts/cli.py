@@ -13,7 +13,8 @@ from harness.paths import CONTRACTS_DIR
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("contracts", help="import, inspect and compare API contracts")
-    commands = parser.add_subparsers(dest="contracts_command", required=True)
+    commands = parser.add_subparsers(dest="contracts_command", metavar="COMMAND")
+    parser.set_defaults(func=lambda args: _usage(parser))  # alone: its help, as `harness`
 
     imp = commands.add_parser("import", help="OpenAPI document -> JSON Schema contracts")
     imp.add_argument("openapi", type=Path, help="DrChrono's OpenAPI 3.0 document (YAML or JSON)")
@@ -28,7 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     cov = commands.add_parser("coverage", help="operations and statuses a run exercised")
     cov.add_argument("--from", dest="results", type=Path, help="results JSON written by a run")
-    cov.add_argument("--contracts", type=Path, default=CONTRACTS_DIR)
+    cov.add_argument(
+        "--contracts",
+        type=Path,
+        default=CONTRACTS_DIR,
+        help="contracts directory (default: the DrChrono contracts shipped with the harness)",
+    )
     cov.add_argument("--json", action="store_true", help="print JSON instead of a table")
     cov.add_argument("--all", action="store_true", help="list every operation, not just exercised")
     cov.set_defaults(func=run_coverage)
@@ -49,6 +55,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="cassette files or folders to compare with the contracts in OLD",
     )
     dif.set_defaults(func=run_diff)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_OK
 
 
 # Each command imports its engine itself: the parser is built for every `harness contracts ...`

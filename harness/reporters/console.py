@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TextIO
+from typing import Literal, TextIO
 
 from rich.console import Console
 from rich.control import strip_control_codes
@@ -31,7 +31,15 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from harness.masking import mask_message
+from harness.masking import (
+    KnownPhi,
+    KnownValues,
+    default_fields,
+    mask_body,
+    mask_headers,
+    mask_message,
+    mask_url,
+)
 from harness.report_text import report_text
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
 
@@ -43,6 +51,9 @@ _MARK = {
 }
 # Buffered plain lines reach the stream at least this often, so a slow run still shows progress.
 FLUSH_EVERY_S = 0.5
+# How much of a body the console shows: with -v, and for a failed request without it.
+VERBOSE_BODY_CHARS = 2000
+COMPACT_BODY_CHARS = 300
 
 # One output line as (text, rich style) pieces: rich styles them on a terminal, and elsewhere the
 # texts are joined as they are. Names and messages are data ("[REDACTED]", JSON lists), so they
@@ -51,11 +62,26 @@ Line = list[tuple[str, str]]
 
 
 class ConsoleReporter:
-    def __init__(self, stream: TextIO | None = None, *, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        verbose: bool = False,
+        color: Literal["on", "off", "auto"] = "auto",
+    ) -> None:
         target = stream or sys.stdout
-        self.console = Console(file=target, highlight=False, soft_wrap=True)
+        # --color on styles even a pipe or a CI log; off never styles; auto styles a terminal
+        # unless NO_COLOR is set (rich reads NO_COLOR itself).
+        self.console = Console(
+            file=target,
+            highlight=False,
+            soft_wrap=True,
+            force_terminal=True if color == "on" else None,
+            no_color=True if color == "off" else None,
+            color_system=None if color == "off" else "auto",
+        )
         self.verbose = verbose
-        interactive = self.console.is_terminal and not os.environ.get("CI")
+        interactive = _is_tty(target) and not os.environ.get("CI")
         self._progress: Progress | None = (
             Progress(
                 TextColumn("{task.description}"),
@@ -75,6 +101,8 @@ class ConsoleReporter:
         self._flushed_at = time.monotonic()
         self._suite: str | None = None
         self._failures: list[RequestResult] = []
+        # Patient values seen in the run's bodies: masked where a later body quotes them.
+        self._known = KnownValues()
 
     def start(self, info: RunInfo) -> None:
         self.console.print(f"[bold]{_shown(info.name)}[/] against [cyan]{_shown(info.target)}[/]")
@@ -88,7 +116,16 @@ class ConsoleReporter:
         if new_suite:
             self._suite = result.suite
             lines.append([(report_text(result.suite), "bold")])
-        lines.extend(_result_lines(result, verbose=self.verbose))
+        known: KnownPhi = None
+        if self.verbose or result.verdict.is_bad:  # its bodies are shown: learn, then mask
+            self._known.learn(
+                default_fields(),
+                request_body=result.request_body,
+                response_body=result.response_body,
+                url=result.url,
+            )
+            known = self._known.pattern()
+        lines.extend(_result_lines(result, verbose=self.verbose, known=known))
         if result.verdict in (Verdict.FAILED, Verdict.ERROR):
             self._failures.append(_compact(result))
         if self._plain is not None:
@@ -152,9 +189,16 @@ class ConsoleReporter:
             for entry in summary.not_run:
                 self.console.print(report_text(f"  {entry}"), markup=False)
         verdict = "[bold green]PASSED[/]" if summary.ok else "[bold red]FAILED[/]"
-        if summary.not_run:
+        if len(summary.not_run) > (summary.timed_out is not None):  # more than the --timeout note
             verdict += " [yellow](the scripts under 'Not run' were not executed)[/]"
         self.console.print(verdict)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: not a terminal
+        return False
 
 
 def _shown(text: str) -> str:
@@ -162,7 +206,7 @@ def _shown(text: str) -> str:
     return escape(report_text(text))
 
 
-def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
+def _result_lines(result: RequestResult, *, verbose: bool, known: KnownPhi = None) -> list[Line]:
     """The request's line, then its reasons (failed, error, skipped) and, for -v, its drift and
     its scripts' console."""
     mark, mark_style = _MARK[result.verdict]
@@ -187,6 +231,45 @@ def _result_lines(result: RequestResult, *, verbose: bool) -> list[Line]:
         lines += [
             [("      ", ""), (report_text(f"console: {text}"), "dim")] for text in result.console
         ]
+    if verbose or result.verdict.is_bad:
+        lines += _exchange_lines(result, compact=not verbose, known=known)
+    return lines
+
+
+def _exchange_lines(result: RequestResult, *, compact: bool, known: KnownPhi) -> list[Line]:
+    """What was sent and received, as Newman's --verbose shows it, masked by harness.masking:
+    every header and the body with -v; for a failed request without -v, the request line,
+    status and the start of both bodies. Secrets arrive redacted; PHI is masked here."""
+    fields = default_fields()
+    limit = COMPACT_BODY_CHARS if compact else VERBOSE_BODY_CHARS
+    lines: list[Line] = [
+        [
+            ("      → ", "dim"),
+            (report_text(f"{result.method} {mask_url(result.url, fields)}"), "dim"),
+        ]
+    ]
+    if result.request_headers is None and result.response_headers is None:
+        return lines  # not sent, or no response: the reasons above say why
+
+    def body(text: str | None) -> None:
+        if not text:
+            return
+        shown = mask_body(text, fields, known)
+        if len(shown) > limit:
+            shown = f"{shown[:limit]}… ({len(shown)} characters)"
+        lines.append([("        ", ""), (report_text(shown), "dim")])
+
+    def headers(pairs: dict[str, str] | None) -> None:
+        if not compact:
+            for name, value in mask_headers(pairs, fields) or []:
+                lines.append([("        ", ""), (report_text(f"{name}: {value}"), "dim")])
+
+    headers(result.request_headers)
+    body(result.request_body)
+    status = "" if result.status is None else str(result.status)
+    lines.append([("      ← ", "dim"), (f"{status} {result.elapsed_ms:.0f} ms", "dim")])
+    headers(result.response_headers)
+    body(result.response_body)
     return lines
 
 

@@ -19,24 +19,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import unquote_plus, urlsplit
+from urllib.parse import urlsplit
 
 import jinja2
 
 from harness.atomicfile import atomic_writer
-from harness.json_input import MAX_JSON_NESTING, loads_json
 from harness.masking import (
-    FORM_PAIR,
     PHI_MASK,
     KnownPhi,
-    known_phi,
+    KnownValues,
     mask_headers,
     mask_json,
     mask_message,
     mask_text,
     mask_url,
+    parse_json_body,
 )
-from harness.phi_fields import SensitiveFields, free_text_pattern, load_phi_fields
+from harness.phi_fields import SensitiveFields, load_phi_fields
 from harness.report_text import report_text
 from harness.results import Cause, RequestResult, RunInfo, RunSummary, Verdict
 
@@ -46,8 +45,6 @@ DEFAULT_BODY_LIMIT = 64 * 1024  # characters of a body shown; the rest is cut wi
 # would be too big to open, so later passing requests show headers only. Failures always keep theirs.
 DEFAULT_BODY_BUDGET = 32 * 1024 * 1024
 _BUDGET_NOTE = "Body not kept: the report's budget for passing requests' bodies is spent."
-_MAX_KNOWN_PHI = 20_000  # patient values remembered for free-text masking (bounded memory)
-_MAX_PARSE = 8 * 1024 * 1024  # bigger bodies are masked as text, not parsed
 _MAX_CHECKS = 100  # per result; a broken schema can yield thousands of violations
 _MAX_DRIFT = 50
 _MAX_CONSOLE = 50  # scripts' console lines shown per request
@@ -171,8 +168,9 @@ def result_row(
     shown = (failed + passed)[:_MAX_CHECKS]
     url = mask_url(result.url, fields)
     known = known if known is not None else KnownValues()
-    if len(known.values) < _MAX_KNOWN_PHI:
-        _add_known_phi(result, fields, known.values)
+    known.learn(
+        fields, request_body=result.request_body, response_body=result.response_body, url=result.url
+    )
     known_pattern = known.pattern()
     return {
         "suite": result.suite,
@@ -229,36 +227,6 @@ def result_row(
     }
 
 
-class KnownValues:
-    """Patient values seen in a run, and the free-text pattern for them (rebuilt on growth)."""
-
-    def __init__(self) -> None:
-        self.values: set[tuple[str, str]] = set()
-        self._pattern: KnownPhi = None
-        self._size = 0
-
-    def pattern(self) -> KnownPhi:
-        if len(self.values) != self._size and len(self.values) <= _MAX_KNOWN_PHI:
-            self._pattern, self._size = free_text_pattern(self.values), len(self.values)
-        return self._pattern
-
-
-def _add_known_phi(
-    result: RequestResult, fields: SensitiveFields, known: set[tuple[str, str]]
-) -> None:
-    """Add the patient values this exchange carries under PHI keys (JSON bodies, form body,
-    query) to ``known``, so they are masked where they reappear in free text."""
-    for body in (result.request_body, result.response_body):
-        data = _parse_json(body) if body else None
-        if data is not None:
-            known_phi(data, fields, known)
-    for text in (result.request_body or "", result.url.partition("?")[2]):
-        for match in FORM_PAIR.finditer(text):
-            kind = fields.phi_kind(unquote_plus(match["key"]))
-            if kind is not None and match["value"]:
-                known.add((kind, unquote_plus(match["value"])))
-
-
 def _path_of(url: str) -> str:
     """The path and query: the host is the run's target, shown once in the header."""
     try:
@@ -285,7 +253,7 @@ def render_body(
         return {"text": "", "json": False, "note": _BUDGET_NOTE}
     if text == "":
         return {"text": "", "json": False, "note": "empty body"}
-    data = _parse_json(text)
+    data = parse_json_body(text)
     if data is not None:
         shown, is_json = (
             json.dumps(mask_json(data, fields, known=known), indent=2, ensure_ascii=False),
@@ -300,15 +268,6 @@ def render_body(
         note = f"Truncated: showing the first {_size(limit)} of {_size(total)}."
         shown = shown[:limit]
     return {"text": shown, "json": is_json, "note": note}
-
-
-def _parse_json(text: str) -> Any:
-    if len(text) > _MAX_PARSE or text.lstrip()[:1] not in ("{", "["):
-        return None
-    try:  # nested deeper than any real body: shown as masked text, not walked by mask_json
-        return loads_json(text, max_nesting=MAX_JSON_NESTING)
-    except ValueError:  # JSONNestingError is one
-        return None
 
 
 def _size(chars: int) -> str:

@@ -465,16 +465,14 @@ def _override(pairs: tuple[KeyValue, ...], overrides: Mapping[str, Any]) -> tupl
 
 
 def _skipped(suite: str, step: Step, message: str) -> RequestResult:
-    return _not_sent(suite, step, message, Verdict.SKIPPED, Cause.OK)
+    return not_sent(suite, step, message, Verdict.SKIPPED, Cause.OK)
 
 
 def _errored(suite: str, step: Step, message: str, cause: Cause) -> RequestResult:
-    return _not_sent(suite, step, message, Verdict.ERROR, cause)
+    return not_sent(suite, step, message, Verdict.ERROR, cause)
 
 
-def _not_sent(
-    suite: str, step: Step, message: str, verdict: Verdict, cause: Cause
-) -> RequestResult:
+def not_sent(suite: str, step: Step, message: str, verdict: Verdict, cause: Cause) -> RequestResult:
     method, url = _describe(step)
     return RequestResult(
         suite=suite,

@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.results import NotRun
+from harness.results import Cause, NotRun, Verdict
 from harness.scenarios.model import Scenario, Step
-from harness.scenarios.steps import ScenarioExecutor
+from harness.scenarios.steps import ScenarioExecutor, not_sent
 from harness.scheduler import UnitContext
+from harness.sender import RUN_TIMEOUT_NOT_SENT
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ class ScenarioUnit:
         return (self.position,)
 
     def run(self, ctx: UnitContext) -> None:
+        if ctx.out_of_time:  # --timeout: each of its steps is reported, as not run
+            for step in self.scenario.steps:
+                skipped = not_sent(
+                    self.suite, step, RUN_TIMEOUT_NOT_SENT, Verdict.SKIPPED, Cause.TIMEOUT
+                )
+                ctx.emit(self.position, skipped)
+            return
         if ctx.stopping:
             return
         self.executor.run(

@@ -28,7 +28,7 @@ from harness.results import Reporter, RunInfo, RunSummary
 from harness.run_context import SandboxControl
 from harness.scheduler import Scheduler
 from harness.scripting.hooks import RequestScripts
-from harness.sender import Sender
+from harness.sender import RunPace, Sender
 from harness.session.options import RunOptions
 from harness.session.target import (
     auth_variable_names,
@@ -42,6 +42,7 @@ from harness.variables import Scopes, is_secret_name, load_iteration_data, load_
 
 if TYPE_CHECKING:
     from harness.contracts import ContractSet
+    from harness.session.exports import Exported, ExportPaths
 
 
 def register_secrets(scopes: Scopes, secrets: SecretRegistry, names: set[str]) -> None:
@@ -67,8 +68,12 @@ class Session:
             env_vars=options.env_vars,
             secret_names=secret_names,
         )
+        self.scopes.globals.update(options.global_vars)  # --global-var beats the -g file
+        self.secret_names = secret_names  # Postman's "type": "secret" variables (the exports)
         for name in secret_names:
             self.secrets.add(self.scopes.lookup(name))
+        self.secrets.add(options.tls.client_passphrase)
+        self.pace = RunPace(delay_s=options.delay_request_s, time_limit_s=options.run_timeout_s)
         group = options.cassette_group or cassette_stem(self.collection.name)
         group_dir = inside(options.cassette_dir, group)
         run_target = open_target(self.collection, self.scopes, options, stack, group_dir)
@@ -84,6 +89,7 @@ class Session:
             rate_limit=options.rate_limit
             if options.rate_limit is not None
             else default_rate_limit(self.target, self.scopes),
+            pace=self.pace,
         )
         if options.record_mode is not None:
             # Written when the session closes, after the cassettes: by then the run has shown
@@ -127,7 +133,7 @@ class Session:
             self.options.scripts,
             secrets=self.secrets,
             tokens=self.tokens,
-            files_root=Path.cwd(),
+            files_root=self.options.files_root,
             allow_outside_files=self.options.allow_outside_files,
         )
 
@@ -143,8 +149,9 @@ class Session:
 
     def run(self, items: Sequence[RequestItem], reporters: Sequence[Reporter]) -> RunSummary:
         """Run the plan once, or once per iteration-data row (Newman's ``-d``)."""
-        rows = (
-            load_iteration_data(self.options.iteration_data) if self.options.iteration_data else []
+        rows = iteration_rows(
+            load_iteration_data(self.options.iteration_data) if self.options.iteration_data else [],
+            self.options.iteration_count,
         )
         plan = plan_units(items, variables=self._variables)
         self.transports.check_cassette_names(unit.name for unit in plan)
@@ -178,7 +185,9 @@ class Session:
             summary.not_run = scripts.not_run if scripts else self.collection.not_run(ran)
             summary.coverage = self.coverage()
 
-        scheduler = Scheduler(reporters, workers=self.options.workers, bail=self.options.bail)
+        scheduler = Scheduler(
+            reporters, workers=self.options.workers, bail=self.options.bail, pace=self.pace
+        )
         waves = collection_waves(
             items,
             rows,
@@ -234,8 +243,48 @@ class Session:
 
         # Scenarios never depend on each other: one wave. Bail is checked before a scenario
         # starts, so a started one always runs its cleanups.
-        scheduler = Scheduler(reporters, workers=self.options.workers, bail=self.options.bail)
+        scheduler = Scheduler(
+            reporters, workers=self.options.workers, bail=self.options.bail, pace=self.pace
+        )
         return scheduler.run(info, [units], on_done=complete)
+
+    def export(self, wanted: ExportPaths) -> list[Exported]:
+        """Newman's ``--export-*``: the variables as the run leaves them, secrets written empty."""
+        from harness.session.exports import (
+            SecretRule,
+            environment_name,
+            export_collection,
+            export_variables,
+        )
+
+        rule = SecretRule(self.secrets, self.secret_names | auth_variable_names(self.collection))
+        done: list[Exported] = []
+        if wanted.environment is not None:
+            name, ident = environment_name(self.options.environment)
+            values = {**self.scopes.environment, **self.scopes.environment_overrides}
+            done.append(
+                export_variables(
+                    wanted.environment,
+                    values,
+                    scope="environment",
+                    name=name,
+                    rule=rule,
+                    source_id=ident,
+                )
+            )
+        if wanted.globals is not None:
+            done.append(
+                export_variables(
+                    wanted.globals, self.scopes.globals, scope="globals", name="Globals", rule=rule
+                )
+            )
+        if wanted.collection is not None:
+            done.append(
+                export_collection(
+                    wanted.collection, self.options.collection, self.scopes.collection, rule=rule
+                )
+            )
+        return done
 
     def coverage(self) -> dict[str, Any]:
         """Contract coverage of what this session ran: data for machines plus a text table."""
@@ -244,6 +293,17 @@ class Session:
             return {}
         coverage = self.contracts.coverage(exercised)
         return {**coverage.to_json(), "text": coverage.to_text()}
+
+
+def iteration_rows(rows: Sequence[dict[str, str]], count: int | None) -> list[dict[str, str]]:
+    """The data row of each pass, as postman-runtime picks them (lib/runner/util.js
+    getIterationData): ``-n`` passes, past the last row the last row again; without ``-n``
+    one pass per row; without rows, ``-n`` passes with no data."""
+    if count is None:
+        return list(rows)
+    if not rows:
+        return [{} for _ in range(count)] if count > 1 else []
+    return [dict(rows[min(i, len(rows) - 1)]) for i in range(count)]
 
 
 def _load_contracts(contracts_dir: Path | None) -> ContractSet | None:

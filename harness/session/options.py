@@ -11,6 +11,17 @@ from harness.scripting.hooks import ScriptSettings
 from harness.sharding import Shard
 
 
+@dataclass(frozen=True)
+class TlsOptions:
+    """How certificates are checked and presented (Newman's ``-k`` and ``--ssl-*``)."""
+
+    insecure: bool = False  # -k: no certificate checks for any request
+    client_cert: Path | None = None  # PEM certificate (chain) shown to servers that ask (mTLS)
+    client_key: Path | None = None  # its PEM private key, when not in the certificate file
+    client_passphrase: str | None = None  # the private key's passphrase (registered as a secret)
+    extra_ca_certs: Path | None = None  # PEM CA bundle trusted beside the system's
+
+
 @dataclass
 class RunOptions:
     collection: Path = paths.DEFAULT_COLLECTION
@@ -38,11 +49,24 @@ class RunOptions:
     # OAuth 2.0 request carries it and nothing is refreshed. None: DRCHRONO_ACCESS_TOKEN (live).
     access_token: tuple[str, str] | None = field(default=None, repr=False)
     shard: Shard | None = None  # --shard K/N: run only this shard's folders or scenarios
+    # Newman's run options (issue #14):
+    iteration_count: int | None = None  # -n: passes; with -d, the last row repeats past the end
+    delay_request_s: float = 0.0  # --delay-request: pause between two requests
+    run_timeout_s: float | None = None  # --timeout: the whole run's time limit (None: none)
+    follow_redirects: bool = True  # False with --ignore-redirects (a request's own setting wins)
+    tls: TlsOptions = field(default_factory=TlsOptions)  # -k, --ssl-*
+    global_vars: dict[str, str] = field(default_factory=dict)  # --global-var, beats -g's file
+    working_dir: Path | None = None  # --working-dir: where file bodies resolve (None: cwd)
+
+    @property
+    def files_root(self) -> Path:
+        """Where collection and script file paths resolve from (and must stay inside)."""
+        return self.working_dir if self.working_dir is not None else Path.cwd()
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(
             strict=self.strict,
             keep_bodies=self.keep_bodies,
-            files_root=Path.cwd(),
+            files_root=self.files_root,
             allow_outside_files=self.allow_outside_files,
         )

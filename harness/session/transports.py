@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ssl
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -24,8 +25,8 @@ from harness.naming import slug
 from harness.oauth_attributes import DRCHRONO_HOSTS
 from harness.ratelimit import ClientRateLimiter
 from harness.redaction import SecretRegistry
-from harness.sender import STRICT_SSL_EXTENSION, RetryPolicy, Sender
-from harness.session.options import RunOptions
+from harness.sender import STRICT_SSL_EXTENSION, RetryPolicy, RunPace, Sender
+from harness.session.options import RunOptions, TlsOptions
 
 if TYPE_CHECKING:
     from harness.cassettes import Scrubber
@@ -68,14 +69,16 @@ class Transports:
         group_dir: Path,
         sandbox_url: str | None,
         rate_limit: str,
+        pace: RunPace | None = None,
     ) -> None:
         self.options = options
+        self.pace = pace
         self.stack = stack
         self.secrets = secrets
         self.group_dir = group_dir
         self.sandbox_url = sandbox_url
         self.rate_limiter = ClientRateLimiter.parse(rate_limit)
-        self._base: httpx.BaseTransport = _StrictSSLChoice()
+        self._base: httpx.BaseTransport = _StrictSSLChoice(options.tls)
         if sandbox_url is not None:
             # Collections that hard-code DrChrono's hosts reach the sandbox too.
             self._base = HostMappingTransport(
@@ -167,32 +170,99 @@ class Transports:
                 self.client(unit, internal=internal),
                 policy=RetryPolicy(retries=self.options.retries),
                 limiter=self.rate_limiter,
+                # The harness's own token traffic is not one of the run's requests: no delay.
+                pace=None if internal else self.pace,
+                follow_redirects=self.options.follow_redirects,
             )
             self._senders[key] = sender
         return sender
 
 
 class _StrictSSLChoice(httpx.BaseTransport):
-    """Verifies certificates, except for a request whose collection sets
-    ``protocolProfileBehavior.strictSSL`` false (the sender marks it), as postman-runtime does."""
+    """Verifies certificates, except with ``-k`` or for a request whose collection sets
+    ``protocolProfileBehavior.strictSSL`` false (the sender marks it); a request's own
+    ``strictSSL`` beats ``-k``, as in postman-runtime. Both ways present the client certificate."""
 
-    def __init__(self) -> None:
-        self._strict = httpx.HTTPTransport(retries=0)
-        self._lax: httpx.HTTPTransport | None = None  # made on first use: an SSL context each
+    def __init__(self, tls: TlsOptions) -> None:
+        self._tls = tls
+        self._transports: dict[bool, httpx.HTTPTransport] = {}  # strict? -> its transport
         self._lock = threading.Lock()
+        # The run's usual transport is made now, so that an unusable certificate or key file is
+        # refused before anything is sent; the other one (an SSL context each) on first use.
+        self._transport(not tls.insecure)
+
+    def _transport(self, strict: bool) -> httpx.HTTPTransport:
+        with self._lock:
+            transport = self._transports.get(strict)
+            if transport is None:
+                transport = httpx.HTTPTransport(
+                    retries=0, verify=tls_context(self._tls, verify=strict)
+                )
+                self._transports[strict] = transport
+            return transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.extensions.get(STRICT_SSL_EXTENSION) is not False:
-            return self._strict.handle_request(request)
-        with self._lock:
-            if self._lax is None:
-                self._lax = httpx.HTTPTransport(retries=0, verify=False)
-        return self._lax.handle_request(request)
+        strict_ssl = request.extensions.get(STRICT_SSL_EXTENSION)
+        strict = not self._tls.insecure if strict_ssl is None else bool(strict_ssl)
+        return self._transport(strict).handle_request(request)
 
     def close(self) -> None:
-        self._strict.close()
-        if self._lax is not None:
-            self._lax.close()
+        for transport in self._transports.values():
+            transport.close()
+
+
+def tls_context(tls: TlsOptions, *, verify: bool) -> ssl.SSLContext:
+    """The SSL context of a run: the system's CAs (certifi's, as httpx's default) plus
+    ``--ssl-extra-ca-certs``, the client certificate of ``--ssl-client-*``; with ``verify``
+    False, no certificate checks. A file that cannot be used is bad input (exit 2)."""
+    import certifi
+
+    context = ssl.create_default_context(cafile=certifi.where())
+    if tls.extra_ca_certs is not None:
+        try:
+            context.load_verify_locations(cafile=tls.extra_ca_certs)
+        except (OSError, ssl.SSLError) as exc:
+            raise InputError(
+                f"--ssl-extra-ca-certs {tls.extra_ca_certs}: cannot read CA certificates "
+                f"from it ({_reason(exc)}).",
+                hint="Give a PEM file holding one or more '-----BEGIN CERTIFICATE-----' blocks.",
+            ) from None
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if tls.client_key is not None and tls.client_cert is None:
+        raise InputError(
+            f"--ssl-client-key {tls.client_key} was given without --ssl-client-cert.",
+            hint="Give the certificate the key belongs to with --ssl-client-cert FILE.",
+        )
+    if tls.client_cert is not None:
+        try:
+            context.load_cert_chain(tls.client_cert, tls.client_key, password=tls.client_passphrase)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            what = f"--ssl-client-cert {tls.client_cert}" + (
+                f" with --ssl-client-key {tls.client_key}" if tls.client_key else ""
+            )
+            why = _reason(exc)
+            if isinstance(exc, ssl.SSLError):  # OpenSSL says little more than "PEM lib"
+                why = (
+                    "a wrong or missing passphrase, a key that is not the certificate's, or a "
+                    f"file that is not PEM: {why}"
+                )
+            raise InputError(
+                f"{what}: cannot use the client certificate ({why}).",
+                hint="Give PEM files: the certificate, and its private key (in the same file "
+                "or with --ssl-client-key); an encrypted key needs --ssl-client-passphrase. "
+                "A .pfx/.p12 file must be converted to PEM first (openssl pkcs12 -nodes).",
+            ) from None
+    return context
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(exc.reason)
+    return str(exc) or type(exc).__name__
 
 
 def cassette_stem(name: str) -> str:
