@@ -44,6 +44,10 @@ class TokenSource(Protocol):
 
     def refresh_after_401(self, rejected: str) -> str: ...
 
+    def accepted(self, token: str) -> None:
+        """The API answered ``token`` with something other than 401: it worked at least once."""
+        ...
+
 
 # The run's token source for a request's oauth2 block, its variables resolved by the resolver.
 TokensFor = Callable[[Auth, Resolver], TokenSource]
@@ -126,6 +130,8 @@ class Sender:
             else:
                 exchange.attempts.append(Attempt(response.status_code, _ms(started), note))
                 exchange.response = response
+                if tokens is not None and exchange.token and response.status_code != 401:
+                    tokens.accepted(exchange.token)
                 if response.status_code == 401 and tokens is not None and not refreshed:
                     refreshed = True
                     try:
