@@ -7,6 +7,7 @@ are skipped at run time when that step never ran).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -52,11 +53,15 @@ def _check_step(scenario: Scenario, step: Step, known: set[str], scopes: Scopes)
     _require(scenario, step, _template_names(_step_values(step)), local, scopes, "a template")
     if step.request is not None:
         # Placeholders of the collection request; 'json' overrides replace some body fields,
-        # but the body is parsed whole, so its placeholders must resolve all the same.
+        # but the body is parsed whole, so its placeholders must resolve all the same. A
+        # 'body' replaces it: then its placeholders are never sent.
+        request = step.request
+        if step.replace_body is not UNSET:
+            request = dataclasses.replace(request, body=None)
         _require(
             scenario,
             step,
-            request_variables(step.request),
+            request_variables(request),
             local,
             scopes,
             f"collection request '{step.request.full_name}'",
@@ -67,6 +72,8 @@ def _step_values(step: Step) -> list[Any]:
     values: list[Any] = [dict(step.query), dict(step.headers), dict(step.path)]
     if step.json is not UNSET:
         values.append(step.json)
+    if step.replace_body is not UNSET:
+        values.append(step.replace_body)
     if step.inline is not None:
         values += [step.inline.url, step.inline.body]
     if isinstance(step.auth, dict):
