@@ -132,6 +132,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="run only this folder or request (repeatable)",
     )
+    run.add_argument(
+        "--list",
+        action="store_true",
+        help="print the collection's requests as Folder/Request names (what a scenario's "
+        "'request:' and --folder take) and exit without sending anything",
+    )
     run.add_argument("--bail", action="store_true", help="stop at the first failure")
     run.add_argument(
         "--timeout-request",
@@ -244,8 +250,11 @@ def _script_settings(args: argparse.Namespace) -> ScriptSettings:
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
     from harness.results import Reporter
+    from harness.scenarios.listing import list_requests
     from harness.session import RunOptions, open_session
 
+    if args.list:
+        return list_requests(args.sources, paths.DEFAULT_COLLECTION)
     sources: list[Path] = list(args.sources) or [paths.DEFAULT_COLLECTION]
     collections = [s for s in sources if s.suffix.lower() == ".json"]
     scenario_sources = [s for s in sources if s.suffix.lower() != ".json"]

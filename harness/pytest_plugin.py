@@ -210,9 +210,12 @@ class HarnessState:
         session = self.session("scenarios")
         with self._lock:
             if self._scenarios is None:
+                from harness.scenarios.account import fill_account_ids
                 from harness.scenarios.steps import ScenarioExecutor
 
-                self._scenarios = ScenarioExecutor(session)
+                executor = ScenarioExecutor(session)
+                fill_account_ids(executor)  # live: doctor_id, office_id, exam_room if not given
+                self._scenarios = executor
             return self._scenarios
 
     def requests(self) -> Session:

@@ -35,6 +35,7 @@ from harness.scenarios.source import (
     LocatedList,
     Location,
     ScenarioError,
+    load_yaml,
     read_yaml_file,
 )
 from harness.scenarios.templates import TemplateProblem, check_syntax, is_template
@@ -112,6 +113,12 @@ def discover(sources: Sequence[Path]) -> list[Path]:
 def load_scenario_file(path: Path, collection: Collection) -> list[Scenario]:
     document = read_yaml_file(path)
     return _FileParser(path, collection).scenarios(document)
+
+
+def scenario_from_text(text: str, origin: Path, collection: Collection) -> Scenario:
+    """One scenario written by the harness itself (``origin`` names it in errors)."""
+    [scenario] = _FileParser(origin, collection).scenarios(load_yaml(text, origin))
+    return scenario
 
 
 def load_scenarios(sources: Sequence[Path], collection: Collection) -> list[Scenario]:

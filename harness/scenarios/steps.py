@@ -55,16 +55,7 @@ class ScenarioExecutor:
         self, scenario: Scenario, suite: str, row: Mapping[str, Any], emit: Emit
     ) -> list[RequestResult]:
         results: list[RequestResult] = []
-
-        def record(result: RequestResult) -> None:
-            result.message = self.session.secrets.redact(result.message)
-            result.checks = [
-                dataclasses.replace(c, message=self.session.secrets.redact(c.message))
-                for c in result.checks
-            ]
-            results.append(result)
-            emit(result)
-
+        record = self._recorder(results, emit)
         if not self.applies(scenario):
             why = (
                 f"not run: the scenario runs against {', '.join(scenario.targets)}, "
@@ -75,6 +66,30 @@ class ScenarioExecutor:
             return results
         _Run(self, scenario, suite, row, record).go()
         return results
+
+    def values_of(
+        self, scenario: Scenario, suite: str
+    ) -> tuple[list[RequestResult], dict[str, Any]]:
+        """Run ``scenario`` unreported (the harness's own steps): its results and the values
+        it captured."""
+        results: list[RequestResult] = []
+        run = _Run(self, scenario, suite, {}, self._recorder(results, lambda _result: None))
+        run.go()
+        return results, run.values
+
+    def _recorder(self, results: list[RequestResult], emit: Emit) -> Emit:
+        """Mask the run's secrets in a step's messages, keep the step in ``results``, emit it."""
+
+        def record(result: RequestResult) -> None:
+            result.message = self.session.secrets.redact(result.message)
+            result.checks = [
+                dataclasses.replace(c, message=self.session.secrets.redact(c.message))
+                for c in result.checks
+            ]
+            results.append(result)
+            emit(result)
+
+        return record
 
 
 class _Run:

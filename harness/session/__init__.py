@@ -175,15 +175,18 @@ class Session:
 
     def run_scenarios(self, sources: Sequence[Path], reporters: Sequence[Reporter]) -> RunSummary:
         """Load, check and run the scenarios in ``sources``; report each step."""
+        from harness.scenarios.account import fill_account_ids
         from harness.scenarios.check import check_names
         from harness.scenarios.loader import load_scenarios
         from harness.scenarios.steps import ScenarioExecutor
         from harness.scenarios.units import scenario_units, scripts_turned_off, steps_not_run
 
         scenarios = load_scenarios(list(sources), self.collection)
+        executor = ScenarioExecutor(self)
+        fill_account_ids(executor)  # live: doctor_id, office_id, exam_room when not given
         for scenario in scenarios:
             check_names(scenario, self.scopes)
-        units = scenario_units(scenarios, ScenarioExecutor(self))
+        units = scenario_units(scenarios, executor)
         self.transports.check_cassette_names(unit.name for unit in units)
         info = RunInfo(
             name=f"Scenarios ({', '.join(map(str, sources))})",
