@@ -29,6 +29,9 @@ from harness.variables import Resolver
 
 # A request extension: False when protocolProfileBehavior.strictSSL turns certificate checks off.
 STRICT_SSL_EXTENSION = "harness_strict_ssl"
+# A response extension: True when a cassette answered (its patient data is pseudonymised), also
+# in a recording run that replays what an existing cassette holds.
+REPLAYED_EXTENSION = "harness_replayed"
 MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedirects overrides it
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})

@@ -4,7 +4,6 @@ run that finds its doctor, office and exam room itself."""
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,9 +11,7 @@ from pathlib import Path
 import pytest
 
 from drchrono_sandbox import Sandbox, SandboxConfig
-from harness import paths
-from harness.cli import main
-from tests.conftest import CliResult
+from tests.scenario_support import cli
 
 
 @pytest.fixture(scope="module")
@@ -22,26 +19,6 @@ def live_sandbox() -> Iterator[Sandbox]:
     """A sandbox reached as 'live' DrChrono (an environment file without harness_target)."""
     with Sandbox(SandboxConfig(seed=7), host="127.0.0.1", port=0) as running:
         yield running
-
-
-def cli(*args: str, cwd: Path | None = None) -> CliResult:
-    """``harness ARGS`` in this process, without the caller's DRCHRONO_* variables."""
-    import contextlib
-    import io
-
-    saved = {k: v for k, v in os.environ.items() if k.startswith("DRCHRONO_")}
-    for name in saved:
-        del os.environ[name]
-    here = Path.cwd()
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        os.chdir(cwd or paths.PROJECT_ROOT)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        os.chdir(here)
-        os.environ.update(saved)
-    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def write(path: Path, text: str) -> Path:

@@ -11,7 +11,7 @@ from harness.collection import load_collection
 from harness.errors import EXIT_OK, InputError
 
 
-def list_requests(sources: Sequence[Path], default: Path, out: TextIO = sys.stdout) -> int:
+def list_requests(sources: Sequence[Path], default: Path, out: TextIO | None = None) -> int:
     """Print ``Folder/Request name`` for every request of the one collection named (or
     ``default``), in collection order; nothing is sent."""
     if len(sources) > 1 or any(s.suffix.lower() != ".json" for s in sources):
@@ -21,6 +21,7 @@ def list_requests(sources: Sequence[Path], default: Path, out: TextIO = sys.stdo
             "my.postman_collection.json`.",
         )
     collection = load_collection(sources[0] if sources else default)
+    stream = out or sys.stdout
     for request in collection.requests():
-        out.write(f"{request.full_name}\n")
+        stream.write(f"{request.full_name}\n")
     return EXIT_OK
