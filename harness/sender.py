@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import httpx
@@ -47,9 +47,13 @@ class TokenSource(Protocol):
 
     def refresh_after_401(self, rejected: str) -> str: ...
 
-    def accepted(self, token: str) -> None:
-        """The API answered ``token`` with something other than 401: it worked at least once."""
-        ...
+
+@runtime_checkable
+class AcceptanceAware(Protocol):
+    """A token source that wants to know when the API accepted a token (any answer but 401):
+    ``TokenManager`` refuses to refresh in a loop only for tokens the API never accepted."""
+
+    def accepted(self, token: str) -> None: ...
 
 
 # The run's token source for a request's oauth2 block, its variables resolved by the resolver.
@@ -133,7 +137,11 @@ class Sender:
             else:
                 exchange.attempts.append(Attempt(response.status_code, _ms(started), note))
                 exchange.response = response
-                if tokens is not None and exchange.token and response.status_code != 401:
+                if (
+                    isinstance(tokens, AcceptanceAware)
+                    and exchange.token
+                    and response.status_code != 401
+                ):
                     tokens.accepted(exchange.token)
                 if response.status_code == 401 and tokens is not None and not refreshed:
                     refreshed = True

@@ -26,9 +26,6 @@ class Tokens:
         self.current = f"tok-{self.refreshes + 1}"
         return self.current
 
-    def accepted(self, token: str) -> None:
-        pass
-
 
 def sender(handler, retries: int = 2) -> tuple[Sender, list[float]]:
     slept: list[float] = []
