@@ -210,12 +210,9 @@ class HarnessState:
         session = self.session("scenarios")
         with self._lock:
             if self._scenarios is None:
-                from harness.scenarios.account import fill_account_ids
                 from harness.scenarios.steps import ScenarioExecutor
 
-                executor = ScenarioExecutor(session)
-                fill_account_ids(executor)  # live: doctor_id, office_id, exam_room if not given
-                self._scenarios = executor
+                self._scenarios = ScenarioExecutor(session)
             return self._scenarios
 
     def requests(self) -> Session:
@@ -349,6 +346,7 @@ class ScenarioItem(_HarnessItem):
         self.results: list[RequestResult] = []
 
     def runtest(self) -> None:
+        from harness.scenarios.account import fill_account_ids
         from harness.scenarios.check import check_names
 
         state = _state(self.config)
@@ -358,6 +356,7 @@ class ScenarioItem(_HarnessItem):
                 f"runs against {', '.join(self.scenario.targets)}; the target is "
                 f"{executor.session.target}"
             )
+        fill_account_ids(executor, [self.scenario])  # live: doctor_id, office_id, exam_room
         check_names(self.scenario, executor.session.scopes)
         self.results = executor.run(self.scenario, self.name, self.row, lambda r: None)
         for result in self.results:

@@ -110,3 +110,27 @@ def test_live_discovery_failure_says_what_to_set(live_sandbox: Sandbox, tmp_path
     assert "The run needs exam_room" in done.stderr
     assert "HTTP 404" in done.stderr, done.stderr
     assert "--env-var doctor_id=ID" in done.stderr, done.stderr
+
+
+def test_live_runs_ask_nothing_when_no_scenario_needs_the_ids(
+    live_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    environment = live_environment(
+        live_sandbox, tmp_path / "live.json", without=("doctor_id", "office_id", "exam_room")
+    )
+    scenario = write(
+        tmp_path / "list.yaml", "name: Just a list\nsteps:\n  - request: Patients/List patients\n"
+    )
+    live_sandbox.reset_request_counts()
+    done = cli(
+        "run",
+        str(scenario),
+        "-e",
+        str(environment),
+        "--token-store",
+        str(tmp_path / "tokens.json"),
+        "--no-contracts",
+    )
+    assert done.code == 0, done.stdout + done.stderr
+    assert live_sandbox.request_count("/api/users") == 0
+    assert live_sandbox.request_count("/api/offices") == 0

@@ -10,12 +10,15 @@ the collection's OAuth and headers, and are recorded like any scenario's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.errors import InputError
+from harness.scenarios.check import names_read
 from harness.scenarios.expect import as_text
 from harness.scenarios.loader import scenario_from_text
+from harness.scenarios.model import Scenario
 
 if TYPE_CHECKING:
     from harness.scenarios.steps import ScenarioExecutor
@@ -45,12 +48,16 @@ _ROOM_STEP = """
 """
 
 
-def fill_account_ids(executor: ScenarioExecutor) -> dict[str, str]:
-    """Discover the account ids a live run lacks; return what was set (empty when nothing)."""
+def fill_account_ids(executor: ScenarioExecutor, scenarios: Sequence[Scenario]) -> dict[str, str]:
+    """Discover the account ids a live run of ``scenarios`` reads and lacks; return what was
+    set (empty when nothing: another target, ids given, or scenarios that do not use them)."""
     session = executor.session
     scopes = session.scopes
     missing = [name for name in ACCOUNT_IDS if not scopes.defined(name)]
-    if session.target != "live" or not missing:
+    if session.target != "live" or not missing or not scopes.defined("base_url"):
+        return {}  # an undefined base_url is check_names's to report
+    read = set().union(*(names_read(scenario) for scenario in scenarios))
+    if not read.intersection(missing):
         return {}
     steps = _DOCTOR_STEP if "doctor_id" in missing else ""
     if "office_id" in missing:

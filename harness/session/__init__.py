@@ -183,7 +183,7 @@ class Session:
 
         scenarios = load_scenarios(list(sources), self.collection)
         executor = ScenarioExecutor(self)
-        fill_account_ids(executor)  # live: doctor_id, office_id, exam_room when not given
+        fill_account_ids(executor, scenarios)  # live: doctor_id, office_id, exam_room if unset
         for scenario in scenarios:
             check_names(scenario, self.scopes)
         units = scenario_units(scenarios, executor)
