@@ -166,6 +166,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="run only this folder or request (repeatable)",
     )
+    run.add_argument(
+        "--list",
+        action="store_true",
+        help="print the collection's requests as Folder/Request names (what a scenario's "
+        "'request:' and --folder take) and exit without sending anything",
+    )
     run.add_argument("--bail", action="store_true", help="stop at the first failure")
     run.add_argument(
         "-x",
@@ -437,6 +443,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.project_config import fill_run_defaults, load_project_config
     from harness.reporters.files import file_reports, reporting_setup_failures
 
+    if args.list:  # names only: nothing is sent, no report written
+        from harness.scenarios.listing import list_requests
+
+        fill_run_defaults(args, load_project_config())
+        return list_requests(args.sources, args.default_collection)
     # Chosen first: whatever stops the run with exit 2 from here on is written into them too.
     reports = file_reports(junit=args.junit, json=args.json, html=args.html)
     with reporting_setup_failures(reports, ", ".join(map(str, args.sources)) or None):

@@ -414,6 +414,7 @@ class ScenarioItem(_HarnessItem):
         self.results: list[RequestResult] = []
 
     def runtest(self) -> None:
+        from harness.scenarios.account import fill_account_ids
         from harness.scenarios.check import check_names
 
         state = _state(self.config)
@@ -423,6 +424,7 @@ class ScenarioItem(_HarnessItem):
                 f"runs against {', '.join(self.scenario.targets)}; the target is "
                 f"{executor.session.target}"
             )
+        fill_account_ids(executor, [self.scenario])  # live: doctor_id, office_id, exam_room
         check_names(self.scenario, executor.session.scopes)
         self.results = executor.run(self.scenario, self.name, self.row, lambda r: None)
         for result in self.results:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +31,9 @@ from harness.variables import Resolver
 
 # A request extension: False when protocolProfileBehavior.strictSSL turns certificate checks off.
 STRICT_SSL_EXTENSION = "harness_strict_ssl"
+# A response extension: True when a cassette answered (its patient data is pseudonymised), also
+# in a recording run that replays what an existing cassette holds.
+REPLAYED_EXTENSION = "harness_replayed"
 MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedirects overrides it
 # A request the run's --timeout stopped: not sent at all, or cut short waiting for its response.
 RUN_TIMEOUT_NOT_SENT = "not run: the run's --timeout passed before it was sent"
@@ -48,6 +51,14 @@ class TokenSource(Protocol):
     def access_token(self) -> str: ...
 
     def refresh_after_401(self, rejected: str) -> str: ...
+
+
+@runtime_checkable
+class AcceptanceAware(Protocol):
+    """A token source that wants to know when the API accepted a token (any answer but 401):
+    ``TokenManager`` refuses to refresh in a loop only for tokens the API never accepted."""
+
+    def accepted(self, token: str) -> None: ...
 
 
 # The run's token source for a request's oauth2 block, its variables resolved by the resolver.
@@ -295,6 +306,12 @@ class Sender:
             else:
                 exchange.attempts.append(Attempt(response.status_code, _ms(started), note))
                 exchange.response = response
+                if (
+                    isinstance(tokens, AcceptanceAware)
+                    and exchange.token
+                    and response.status_code != 401
+                ):
+                    tokens.accepted(exchange.token)
                 if response.status_code == 401 and tokens is not None and not refreshed:
                     refreshed = True
                     try:

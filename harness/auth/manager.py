@@ -51,8 +51,10 @@ from harness.redaction import SecretRegistry
 
 log = logging.getLogger("harness.auth")
 
-# A token obtained by a reactive refresh and rejected again this soon means refreshing will not
-# help (wrong API host, wrong application): stop instead of rotating tokens in a loop.
+# A token obtained by a reactive refresh and rejected again this soon, before the API ever
+# accepted it, means refreshing will not help (wrong API host, wrong application): stop instead
+# of rotating tokens in a loop. One the API accepted and later rejects has expired or been
+# revoked (the sandbox's expire_tokens, a revocation): refreshing it is the right answer.
 _REACTIVE_REJECTION_WINDOW_S = 60.0
 
 
@@ -141,6 +143,13 @@ class TokenManager:
             with self._guard:
                 self._reactive[fingerprint(_access(token))] = self._clock()
             return _access(token)
+
+    def accepted(self, token: str) -> None:
+        """The API accepted ``token``: a later 401 for it is an expiry, not a wrong host."""
+        if not self._reactive:
+            return
+        with self._guard:
+            self._reactive.pop(fingerprint(token), None)
 
     # -- interactive login and housekeeping ----------------------------------------------------
 

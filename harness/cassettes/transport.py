@@ -24,6 +24,7 @@ from harness.cassettes.persister import GuardedPersister
 from harness.cassettes.replay_matching import closest_difference, describe_request, matchers_for
 from harness.cassettes.scrub import Scrubber
 from harness.cassettes.serializer import readable_yaml
+from harness.sender import REPLAYED_EXTENSION
 
 # Extra response key: VCR keeps it, `cassettes show` prints it. Only the order of magnitude is
 # written ("under 10 ms"): exact timings would change every interaction of every re-recording.
@@ -203,9 +204,12 @@ def _replayed(recorded: dict[str, Any]) -> httpx.Response:
     content = body.encode("utf-8") if isinstance(body, str) else (body or b"")
     message = recorded["status"].get("message")
     headers = [(name, str(v)) for name, values in recorded["headers"].items() for v in values]
+    extensions: dict[str, Any] = {REPLAYED_EXTENSION: True}
+    if message:
+        extensions["reason_phrase"] = message.encode("ascii", "replace")
     return httpx.Response(
         recorded["status"]["code"],
         headers=headers,
         stream=httpx.ByteStream(content),
-        extensions={"reason_phrase": message.encode("ascii", "replace")} if message else {},
+        extensions=extensions,
     )

@@ -7,9 +7,11 @@ are skipped at run time when that step never ran).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from harness.collection import RequestItem
 from harness.collection_plan import request_variables
 from harness.scenarios.model import UNSET, Scenario, Step
 from harness.scenarios.source import ScenarioError
@@ -35,6 +37,22 @@ def check_names(scenario: Scenario, scopes: Scopes) -> None:
         _check_step(scenario, cleanup, set(everything), scopes)
 
 
+def names_read(scenario: Scenario) -> set[str]:
+    """Every name the scenario's templates and its collection requests' placeholders read."""
+    names: set[str] = set()
+    for value in scenario.variables.values():
+        names |= _template_names(value)
+    steps = [*scenario.steps, *(c for s in scenario.steps for c in s.cleanup), *scenario.cleanup]
+    for step in steps:
+        for value in step.variables.values():
+            names |= _template_names(value)
+        names |= _template_names(_step_values(step))
+        request = _sent_request(step)
+        if request is not None:
+            names |= set(request_variables(request))
+    return names
+
+
 def produced(step: Step) -> set[str]:
     names = {c.variable for c in step.capture}
     if step.request is not None:
@@ -50,23 +68,33 @@ def _check_step(scenario: Scenario, step: Step, known: set[str], scopes: Scopes)
         _require(scenario, step, _template_names(value), local, scopes, f"variable '{name}'")
         local.add(name)
     _require(scenario, step, _template_names(_step_values(step)), local, scopes, "a template")
-    if step.request is not None:
-        # Placeholders of the collection request; 'json' overrides replace some body fields,
-        # but the body is parsed whole, so its placeholders must resolve all the same.
+    request = _sent_request(step)
+    if request is not None:
         _require(
             scenario,
             step,
-            request_variables(step.request),
+            request_variables(request),
             local,
             scopes,
-            f"collection request '{step.request.full_name}'",
+            f"collection request '{request.full_name}'",
         )
+
+
+def _sent_request(step: Step) -> RequestItem | None:
+    """The collection request as far as its placeholders are sent: 'json' overrides replace some
+    body fields, but the body is parsed whole, so its placeholders must resolve all the same; a
+    'body' replaces it, and then its placeholders are never sent."""
+    if step.request is None or step.replace_body is UNSET:
+        return step.request
+    return dataclasses.replace(step.request, body=None)
 
 
 def _step_values(step: Step) -> list[Any]:
     values: list[Any] = [dict(step.query), dict(step.headers), dict(step.path)]
     if step.json is not UNSET:
         values.append(step.json)
+    if step.replace_body is not UNSET:
+        values.append(step.replace_body)
     if step.inline is not None:
         values += [step.inline.url, step.inline.body]
     if isinstance(step.auth, dict):

@@ -17,6 +17,7 @@ from jmespath.exceptions import JMESPathError
 
 from harness.json_input import loads_json
 from harness.results import Check
+from harness.scenarios.matchers import Matcher
 from harness.scenarios.model import UNSET, CaptureSpec
 
 _MISSING: Any = object()
@@ -40,10 +41,13 @@ def check_all(
     elapsed_ms: float,
     prefix: str = "expect",
     replayed: bool = False,
+    strict: bool = False,
 ) -> list[Check]:
     checks: list[Check] = []
     if json_subset is not UNSET:
-        checks += check_json(body_of(response), json_subset, prefix=prefix, replayed=replayed)
+        checks += check_json(
+            body_of(response), json_subset, prefix=prefix, replayed=replayed, strict=strict
+        )
     for name, wanted in headers.items():
         checks.append(check_header(response.headers, name, wanted, prefix=prefix))
     if max_ms is not None:
@@ -54,39 +58,68 @@ def check_all(
 
 
 def check_json(
-    body: Any, expected: Any, *, prefix: str = "expect", replayed: bool = False
+    body: Any,
+    expected: Any,
+    *,
+    prefix: str = "expect",
+    replayed: bool = False,
+    strict: bool = False,
 ) -> list[Check]:
     """``replayed``: the body comes from a cassette, whose patient data is pseudonymised, so
-    patient-data strings are checked for presence and type only."""
+    patient-data strings are checked for presence and type only. ``strict``: the body must
+    have no field and no array element the expectation does not give."""
     name = f"{prefix}.json"
     if body is _MISSING:
         return [Check(name, False, "the response has no JSON body", json_path="$")]
-    problems = list(mismatches(body, expected, "$", None, replayed=replayed))
+    problems = list(mismatches(body, expected, "$", None, replayed=replayed, strict=strict))
     if not problems:
-        return [Check(name, True, "the body contains the expected fields")]
+        what = "is exactly the expected body" if strict else "contains the expected fields"
+        return [Check(name, True, f"the body {what}")]
     return [Check(name, False, message, json_path=path) for path, message in problems]
 
 
 def mismatches(
-    actual: Any, expected: Any, path: str, key: str | None, *, replayed: bool = False
+    actual: Any,
+    expected: Any,
+    path: str,
+    key: str | None,
+    *,
+    replayed: bool = False,
+    strict: bool = False,
 ) -> list[tuple[str, str]]:
     """Where ``actual`` fails to contain ``expected``: (JSON path, rule broken).
 
-    Mappings: every expected key must be present and match (extra keys are fine).
+    Mappings: every expected key must be present and match (extra keys are fine unless
+    ``strict``); a key expected ``!absent`` must not be there.
     Lists: every expected element must match a different element of the actual list, in any
-    order (so ``results: [{id: 5}]`` means "the list contains id 5").
-    Scalars: equal, and of the same JSON type (``"5"`` is not ``5``).
+    order (so ``results: [{id: 5}]`` means "the list contains id 5"); ``strict`` also wants no
+    other element.
+    Scalars: equal, and of the same JSON type (``"5"`` is not ``5``); a :class:`Matcher` tests
+    the type or the regular expression instead.
     """
+    if isinstance(expected, Matcher):
+        return _matcher_mismatch(actual, expected, path, key, replayed=replayed)
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return [(path, f"expected an object, got {_type(actual)}")]
         found: list[tuple[str, str]] = []
         for name, want in expected.items():
             child = f"{path}.{name}"
-            if name not in actual:
+            if isinstance(want, Matcher) and want.absent:
+                if name in actual:
+                    found.append((child, "expected the field to be absent, it is present"))
+            elif name not in actual:
                 found.append((child, "expected the field to be present, it is missing"))
             else:
-                found += mismatches(actual[name], want, child, name, replayed=replayed)
+                found += mismatches(
+                    actual[name], want, child, name, replayed=replayed, strict=strict
+                )
+        if strict:
+            found += [
+                (f"{path}.{name}", "the field is not in the expected body (strict: exact body)")
+                for name in actual
+                if name not in expected
+            ]
         return found
     if isinstance(expected, list):
         if not isinstance(actual, list):
@@ -98,7 +131,7 @@ def mismatches(
                 (
                     i
                     for i in unused
-                    if not mismatches(actual[i], want, path, key, replayed=replayed)
+                    if not mismatches(actual[i], want, path, key, replayed=replayed, strict=strict)
                 ),
                 None,
             )
@@ -111,12 +144,32 @@ def mismatches(
                 )
             else:
                 unused.remove(match)
+        if strict and not found and unused:
+            found.append(
+                (
+                    path,
+                    f"the array has {len(actual)} elements, {len(expected)} expected "
+                    "(strict: exact body)",
+                )
+            )
         return found
     if _same(actual, expected):
         return []
     if replayed and isinstance(actual, str) and isinstance(expected, str) and _is_phi(key):
         return []  # a pseudonym stands where the recorded value was
     return [(path, f"expected {_show(expected)}, got {_show_actual(actual, key)}")]
+
+
+def _matcher_mismatch(
+    actual: Any, matcher: Matcher, path: str, key: str | None, *, replayed: bool
+) -> list[tuple[str, str]]:
+    if matcher.absent:  # an !absent element of a list, or the whole body
+        return [(path, "!absent applies to a field of an object")]
+    if matcher.matches(actual):
+        return []
+    if replayed and matcher.wants_string and isinstance(actual, str) and _is_phi(key):
+        return []  # a pseudonym stands where the recorded value was: only its type is known
+    return [(path, f"expected {matcher.describe()}, got {_show_actual(actual, key)}")]
 
 
 def _same(actual: Any, expected: Any) -> bool:

@@ -19,6 +19,7 @@ from jmespath.exceptions import JMESPathError
 from harness.collection import Collection
 from harness.errors import InputError
 from harness.json_input import named_input_file
+from harness.scenarios.matchers import find_matcher
 from harness.scenarios.model import (
     UNSET,
     CaptureSpec,
@@ -34,6 +35,7 @@ from harness.scenarios.source import (
     LocatedList,
     Location,
     ScenarioError,
+    load_yaml,
     read_yaml_file,
 )
 from harness.scenarios.templates import TemplateProblem, check_syntax, is_template
@@ -41,12 +43,33 @@ from harness.variables import read_data_rows
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 SCENARIO_KEYS = ("name", "description", "tags", "targets", "variables", "data", "steps", "cleanup")
-COMMON_STEP_KEYS = ("name", "variables", "expect", "retry_until", "capture", "cleanup")
-REFERENCE_KEYS = ("request", "query", "headers", "json", "path", "auth", "scripts", "test")
+COMMON_STEP_KEYS = (
+    "name",
+    "variables",
+    "expect",
+    "retry_until",
+    "capture",
+    "cleanup",
+    "delay_before",
+    "delay_after",
+)
+DELAY_KEYS = ("delay_before", "delay_after")
+MAX_STEP_DELAY_S = 300.0
+REFERENCE_KEYS = (
+    "request",
+    "query",
+    "headers",
+    "json",
+    "body",
+    "path",
+    "auth",
+    "scripts",
+    "test",
+)
 INLINE_KEYS = ("method", "url", "query", "headers", "json", "form", "body", "auth", "test")
-SANDBOX_KEYS = ("sandbox", "args", "save_as")
-EXPECT_KEYS = ("status", "contract", "json", "headers", "max_ms")
-RETRY_KEYS = ("status", "json", "headers", "attempts", "delay_s")
+SANDBOX_KEYS = ("sandbox", "args", "save_as", "delay_before", "delay_after")
+EXPECT_KEYS = ("status", "contract", "json", "strict", "headers", "max_ms")
+RETRY_KEYS = ("status", "json", "strict", "headers", "attempts", "delay_s")
 TARGETS = ("sandbox", "live", "replay")
 SANDBOX_ACTIONS = {
     "expire_tokens": (),
@@ -90,6 +113,12 @@ def discover(sources: Sequence[Path]) -> list[Path]:
 def load_scenario_file(path: Path, collection: Collection) -> list[Scenario]:
     document = read_yaml_file(path)
     return _FileParser(path, collection).scenarios(document)
+
+
+def scenario_from_text(text: str, origin: Path, collection: Collection) -> Scenario:
+    """One scenario written by the harness itself (``origin`` names it in errors)."""
+    [scenario] = _FileParser(origin, collection).scenarios(load_yaml(text, origin))
+    return scenario
 
 
 def load_scenarios(sources: Sequence[Path], collection: Collection) -> list[Scenario]:
@@ -146,8 +175,16 @@ class _FileParser:
             raise ScenarioError(node.value_at(key), f"'{key}' of {what} must be non-empty text")
         return value
 
-    def templates(self, value: Any, at: Location) -> None:
-        """Check the syntax of every template inside ``value``."""
+    def templates(self, value: Any, at: Location, *, matchers: bool = False) -> None:
+        """Check the syntax of every template inside ``value`` (and that it holds no matcher
+        tag unless it is an expectation: ``!anyint`` cannot be sent)."""
+        matcher = None if matchers else find_matcher(value)
+        if matcher is not None:
+            raise ScenarioError(
+                at,
+                f"the matcher {matcher} is only meaningful in 'expect.json' or 'retry_until.json'",
+                hint="Write the value to send here; matchers check a response.",
+            )
         for text, where in _strings(value, at):
             if is_template(text):
                 try:
@@ -363,6 +400,7 @@ class _FileParser:
                 f"collection request '{request.full_name}' has a {request.body.mode} body, "
                 "so 'json' cannot be merged into it",
             )
+        replace_body = self.replacement_body(node, step_what) if request is not None else UNSET
         path = self.string_map(node, "path", step_what)
         if request is not None:
             known = {v.key for v in request.url.path_variables} | set(
@@ -401,6 +439,7 @@ class _FileParser:
             query=self.string_map(node, "query", step_what),
             headers=self.string_map(node, "headers", step_what),
             json=json_value,
+            replace_body=replace_body,
             path=path,
             variables=self.variable_map(node, "variables", step_what),
             auth=self.auth(node, step_what),
@@ -410,7 +449,44 @@ class _FileParser:
             cleanup=cleanup,
             scripts=self.flag(node, "scripts", step_what),
             test=self.text(node, "test", step_what) or None,
+            delay_before=self.delay(node, "delay_before", step_what),
+            delay_after=self.delay(node, "delay_after", step_what),
         )
+
+    def delay(self, node: LocatedDict, key: str, what: str) -> float:
+        """``delay_before``/``delay_after``: seconds, 0 to MAX_STEP_DELAY_S."""
+        value = node.get(key, 0)
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not 0 <= value <= MAX_STEP_DELAY_S
+        ):
+            raise ScenarioError(
+                node.value_at(key),
+                f"'{key}' of {what} must be 0 to {MAX_STEP_DELAY_S:g} seconds",
+            )
+        return float(value)
+
+    def replacement_body(self, node: LocatedDict, what: str) -> Any:
+        """``body:`` of a collection-request step: the whole body instead of the request's."""
+        if "body" not in node:
+            return UNSET
+        if "json" in node:
+            raise ScenarioError(
+                node.key_at("body"),
+                f"{what} gives both 'json' (fields merged into the request's body) and 'body' "
+                "(a body replacing it)",
+                hint="Keep one: 'json' to change some fields, 'body' to send a body of your own.",
+            )
+        value = node["body"]
+        if not isinstance(value, (str, dict, list)):
+            raise ScenarioError(
+                node.value_at("body"),
+                f"'body' of {what} must be a mapping or a list (sent as JSON) or text (sent as "
+                f"is), not {_kind(value)}",
+            )
+        self.templates(value, node.value_at("body"))
+        return value
 
     def flag(self, node: LocatedDict, key: str, what: str) -> bool:
         """A true/false key (true when absent)."""
@@ -500,7 +576,18 @@ class _FileParser:
             raise ScenarioError(raw.value_at("contract"), f"'{key}.contract' must be true or false")
         json_value = raw.get("json", UNSET)
         if "json" in raw:
-            self.templates(json_value, raw.value_at("json"))
+            self.templates(json_value, raw.value_at("json"), matchers=True)
+        strict = raw.get("strict", False)
+        if not isinstance(strict, bool):
+            raise ScenarioError(
+                raw.value_at("strict"),
+                f"'{key}.strict' must be true (the body is exactly 'json') or false",
+            )
+        if strict and "json" not in raw:
+            raise ScenarioError(
+                raw.key_at("strict"),
+                f"'{key}.strict' of {what} needs 'json' (the exact body to compare with)",
+            )
         headers: dict[str, Any] = {}
         if "headers" in raw:
             header_node = self.mapping(raw["headers"], raw.value_at("headers"), f"'{key}.headers'")
@@ -522,6 +609,7 @@ class _FileParser:
             status=status,
             contract=contract,
             json=json_value,
+            strict=strict,
             headers=headers,
             max_ms=float(max_ms) if max_ms is not None else None,
             location=raw.location,
@@ -629,6 +717,8 @@ class _FileParser:
             name=name,
             location=node.location,
             sandbox=SandboxAction(action=action, args=args, save_as=save_as),
+            delay_before=self.delay(node, "delay_before", f"step '{name}'"),
+            delay_after=self.delay(node, "delay_after", f"step '{name}'"),
         )
 
 

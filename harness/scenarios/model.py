@@ -37,6 +37,7 @@ class Expectation:
     status: tuple[int, ...] | None = None  # None: what the collection request expects
     contract: bool = True
     json: Any = UNSET  # a subset the response body must contain
+    strict: bool = False  # the body is exactly ``json``: no other field or array element
     headers: Mapping[str, Any] = field(default_factory=dict)  # name -> text contained, or bool
     max_ms: float | None = None
     location: Location | None = None
@@ -84,6 +85,7 @@ class Step:
     query: Mapping[str, Any] = field(default_factory=dict)  # None removes a parameter
     headers: Mapping[str, Any] = field(default_factory=dict)
     json: Any = UNSET  # merged into the collection request's JSON body (top-level fields)
+    replace_body: Any = UNSET  # ``body:``: the collection request's whole body (JSON or text)
     path: Mapping[str, Any] = field(default_factory=dict)  # ``:name`` path variables
     variables: Mapping[str, Any] = field(default_factory=dict)  # this step only
     auth: AuthChoice | Mapping[str, Any] = "collection"
@@ -93,6 +95,8 @@ class Step:
     cleanup: tuple[Step, ...] = ()  # registered when this step passes; run in reverse at the end
     scripts: bool = True  # run the collection request's Postman scripts (``scripts: false``)
     test: str | None = None  # the step's own JavaScript, run as a test script after its response
+    delay_before: float = 0.0  # seconds to wait before the step (not when replaying cassettes)
+    delay_after: float = 0.0  # seconds to wait after it (not when replaying cassettes)
 
     @property
     def kind(self) -> str:

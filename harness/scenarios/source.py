@@ -16,6 +16,7 @@ import yaml
 
 from harness.errors import InputError
 from harness.safe_yaml import NestingLimitedLoader
+from harness.scenarios.matchers import register as register_matchers
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,7 @@ def _make_loader(file: Path) -> type[yaml.SafeLoader]:
         built.item_locations = [Location.of(child.start_mark, file) for child in node.value]
         return built
 
+    register_matchers(Loader)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, sequence)
     return Loader

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from harness.checks import classify
-from harness.collection import Auth, Body, KeyValue, RequestItem, Url
+from harness.collection import Auth, Body, Collection, KeyValue, RequestItem, Url
 from harness.errors import HarnessError
 from harness.exchange import ExchangeOutcome
 from harness.results import Attempt, Cause, Check, RequestResult, Verdict
@@ -26,6 +26,7 @@ from harness.scenarios.expect import as_text, capture_values, check_all, check_j
 from harness.scenarios.model import UNSET, CaptureSpec, Scenario, Step
 from harness.scenarios.templates import TemplateProblem, helpers, render
 from harness.scripting.hooks import isolated_scopes, statuses_asserted, step_scripts
+from harness.sender import REPLAYED_EXTENSION
 from harness.variables import Resolver, Scopes
 
 Emit = Callable[[RequestResult], None]
@@ -46,6 +47,7 @@ class ScenarioExecutor:
     def __init__(self, session: RunContext, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.session = session
         self.sleep = sleep
+        self.default_headers = common_headers(session.collection)
 
     def applies(self, scenario: Scenario) -> bool:
         return not scenario.targets or self.session.target in scenario.targets
@@ -54,16 +56,7 @@ class ScenarioExecutor:
         self, scenario: Scenario, suite: str, row: Mapping[str, Any], emit: Emit
     ) -> list[RequestResult]:
         results: list[RequestResult] = []
-
-        def record(result: RequestResult) -> None:
-            result.message = self.session.secrets.redact(result.message)
-            result.checks = [
-                dataclasses.replace(c, message=self.session.secrets.redact(c.message))
-                for c in result.checks
-            ]
-            results.append(result)
-            emit(result)
-
+        record = self._recorder(results, emit)
         if not self.applies(scenario):
             why = (
                 f"not run: the scenario runs against {', '.join(scenario.targets)}, "
@@ -74,6 +67,30 @@ class ScenarioExecutor:
             return results
         _Run(self, scenario, suite, row, record).go()
         return results
+
+    def values_of(
+        self, scenario: Scenario, suite: str
+    ) -> tuple[list[RequestResult], dict[str, Any]]:
+        """Run ``scenario`` unreported (the harness's own steps): its results and the values
+        it captured."""
+        results: list[RequestResult] = []
+        run = _Run(self, scenario, suite, {}, self._recorder(results, lambda _result: None))
+        run.go()
+        return results, run.values
+
+    def _recorder(self, results: list[RequestResult], emit: Emit) -> Emit:
+        """Mask the run's secrets in a step's messages, keep the step in ``results``, emit it."""
+
+        def record(result: RequestResult) -> None:
+            result.message = self.session.secrets.redact(result.message)
+            result.checks = [
+                dataclasses.replace(c, message=self.session.secrets.redact(c.message))
+                for c in result.checks
+            ]
+            results.append(result)
+            emit(result)
+
+        return record
 
 
 class _Run:
@@ -153,6 +170,16 @@ class _Run:
             raise StepFailed(f"{what}: {exc}", missing=missing) from None
 
     def step(self, step: Step, values: dict[str, Any], *, cleanup: bool) -> RequestResult:
+        # A replay answers from the cassette: waiting for a server to settle is pointless there.
+        waits = self.session.target != "replay"
+        if waits and step.delay_before:
+            self.owner.sleep(step.delay_before)
+        result = self.run_step(step, values, cleanup=cleanup)
+        if waits and step.delay_after:
+            self.owner.sleep(step.delay_after)
+        return result
+
+    def run_step(self, step: Step, values: dict[str, Any], *, cleanup: bool) -> RequestResult:
         name = CLEANUP_PREFIX + step.name if cleanup else step.name
         shown = dataclasses.replace(step, name=name)
         try:
@@ -237,7 +264,8 @@ class _Run:
             headers=self.render(dict(expect.headers), local, "expect.headers"),
             max_ms=expect.max_ms,
             elapsed_ms=result.elapsed_ms,
-            replayed=self.session.target == "replay",
+            replayed=self.replayed(response),
+            strict=expect.strict,
         )
         result.checks += extra
         if result.verdict is Verdict.PASSED:
@@ -251,6 +279,11 @@ class _Run:
             snapshot = dict(values)
             self.pending += [(c, snapshot) for c in step.cleanup]
         return result
+
+    def replayed(self, response: httpx.Response) -> bool:
+        """The response came from a cassette (a replay, or a recording run replaying what an
+        existing cassette holds): its patient data is pseudonyms, compared by type only."""
+        return self.session.target == "replay" or bool(response.extensions.get(REPLAYED_EXTENSION))
 
     def captures(
         self, step: Step, item: RequestItem, response: httpx.Response
@@ -324,7 +357,8 @@ class _Run:
                     max_ms=None,
                     elapsed_ms=0,
                     prefix="retry_until",
-                    replayed=self.session.target == "replay",
+                    replayed=self.replayed(response),
+                    strict=until.strict,
                 )
                 if not c.passed
             ]
@@ -375,6 +409,8 @@ class _Run:
             body = item.body
             if step.json is not UNSET:
                 body = self.merge_json(item, self.render(step.json, values, "json"), scopes)
+            elif step.replace_body is not UNSET:
+                body = _replacement(self.render(step.replace_body, values, "body"))
             return dataclasses.replace(
                 item,
                 url=url,
@@ -403,7 +439,7 @@ class _Run:
             folder_path=(),
             method=inline.method,
             url=Url(raw=url_text, query=_override((), query)),
-            headers=_override((), headers),
+            headers=_override(self.owner.default_headers, headers),
             body=body,
             auth=auth,
         )
@@ -438,8 +474,34 @@ class _Run:
                     f"{where} is not a JSON object, so 'json' cannot be merged into it"
                 )
             base = parsed
-        base.update(fields)
+        for name, value in fields.items():
+            if value is None:  # as in query: a null removes the field
+                base.pop(name, None)
+            else:
+                base[name] = value
         return Body("raw", raw=json.dumps(base), language="json")
+
+
+def _replacement(value: Any) -> Body:
+    """A step's ``body:``: text is sent as written, anything else as JSON."""
+    if isinstance(value, str):
+        return Body("raw", raw=value)
+    return Body("raw", raw=json.dumps(value), language="json")
+
+
+def common_headers(collection: Collection) -> tuple[KeyValue, ...]:
+    """The headers every request of the collection sends with the same value (DrChrono's
+    ``X-DRC-API-Version: v4``): an inline step sends them too, as a collection request would."""
+    common: dict[str, KeyValue] | None = None
+    for item in collection.requests():
+        sent = {h.key.lower(): h for h in item.headers if not h.disabled}
+        if common is None:
+            common = sent
+        else:
+            common = {k: h for k, h in common.items() if k in sent and sent[k].value == h.value}
+        if not common:
+            return ()
+    return tuple(common.values()) if common else ()
 
 
 def _override(pairs: tuple[KeyValue, ...], overrides: Mapping[str, Any]) -> tuple[KeyValue, ...]:

@@ -203,6 +203,7 @@ class Session:
 
     def run_scenarios(self, sources: Sequence[Path], reporters: Sequence[Reporter]) -> RunSummary:
         """Load, check and run the scenarios in ``sources``; report each step."""
+        from harness.scenarios.account import fill_account_ids
         from harness.scenarios.check import check_names
         from harness.scenarios.loader import load_scenarios
         from harness.scenarios.steps import ScenarioExecutor
@@ -210,9 +211,11 @@ class Session:
         from harness.sharding import select
 
         scenarios = load_scenarios(list(sources), self.collection)
+        executor = ScenarioExecutor(self)
+        fill_account_ids(executor, scenarios)  # live: doctor_id, office_id, exam_room if unset
         for scenario in scenarios:
             check_names(scenario, self.scopes)
-        units = scenario_units(scenarios, ScenarioExecutor(self))
+        units = scenario_units(scenarios, executor)
         self.transports.check_cassette_names(unit.name for unit in units)
         # --shard: a scenario's runs (data rows) stay together; positions stay the plan's.
         units = select(units, self.options.shard, key=lambda unit: unit.scenario.name)

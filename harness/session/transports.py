@@ -141,6 +141,11 @@ class Transports:
         from harness.cassettes import CassetteTransport, RecordMode
 
         mode = RecordMode.NONE if self.options.replay else RecordMode(self.options.record_mode)
+        if internal and mode in (RecordMode.ONCE, RecordMode.NEW_EPISODES):
+            # A recorded token is a stand-in that live DrChrono or a fresh sandbox refuses:
+            # token traffic is never replayed into a recording run. It is recorded afresh, and
+            # replaces the token exchanges an earlier recording kept (VCR's "all").
+            mode = RecordMode.ALL
         # Unit cassettes are named after their folder; token traffic has its own "_oauth" file.
         path = self.cassette_path(cassette_name, internal=internal)
         transport = CassetteTransport(path, mode=mode, inner=self._base, scrubber=self.scrubber)
