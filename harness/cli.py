@@ -108,9 +108,16 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "-e",
         "--environment",
         type=Path,
-        help="Postman environment file (default: the sandbox environment)",
+        help="Postman environment file (default: none; a DrChrono collection then runs "
+        "against the local sandbox)",
     )
     run.add_argument("-g", "--globals", type=Path, dest="globals_file", help="Postman globals file")
+    run.add_argument(
+        "--strict-variables",
+        action="store_true",
+        help="refuse a run whose requests use a variable nothing defines (by default it is "
+        "sent as '{{name}}', as Newman does, after a warning)",
+    )
     run.add_argument(
         "--env-var",
         action="append",
@@ -262,12 +269,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             hint="Record them first with `harness run --record` (against the sandbox or live "
             "DrChrono), or point --cassette-dir at recorded cassettes.",
         )
-    environment = args.environment
-    if environment is None and not args.replay:
-        environment = paths.SANDBOX_ENVIRONMENT
     options = RunOptions(
         collection=collections[0] if collections else paths.DEFAULT_COLLECTION,
-        environment=environment,
+        # None: the target follows the collection (DrChrono's goes to the sandbox).
+        environment=args.environment,
         globals_file=args.globals_file,
         iteration_data=args.iteration_data,
         env_vars=parse_assignments(args.env_var),
@@ -288,6 +293,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         keep_bodies=args.html is not None,
         allow_outside_files=args.allow_outside_files,
         scripts=_script_settings(args),
+        strict_variables=args.strict_variables,
     )
     reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose)]
     if args.junit:
@@ -298,7 +304,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from harness.reporters.html import HtmlReporter
 
         reporters.append(HtmlReporter(args.html))
-    with open_session(options) as session:
+    with open_session(options, notify=_notice) as session:
         if scenario_sources:
             summary = session.run_scenarios(scenario_sources, reporters)
         else:
@@ -307,6 +313,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"error: {summary.fatal}", file=sys.stderr)
         return EXIT_BAD_INPUT  # a set-up problem: the credentials, not the API, need fixing
     return EXIT_OK if summary.ok else EXIT_FAILED_CHECKS
+
+
+def _notice(message: str) -> None:
+    """What the run decided by itself (its target, unresolved variables), before its report
+    (standard error holds only the one-paragraph error of a run that could not start)."""
+    print(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ import random
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,17 +98,26 @@ class Scopes:
 
 
 class Resolver:
-    """Replaces ``{{name}}`` placeholders; unknown names raise :class:`UnresolvedVariableError`."""
+    """Replaces ``{{name}}`` placeholders; unknown names raise :class:`UnresolvedVariableError`,
+    except those in ``sent_as_written``, which stay ``{{name}}`` as Newman sends them
+    (postman-collection's lib/superstring/index.js leaves a placeholder it has no value for)."""
 
-    def __init__(self, scopes: Scopes, dynamic: Mapping[str, Callable[[], str]] | None = None):
+    def __init__(
+        self,
+        scopes: Scopes,
+        dynamic: Mapping[str, Callable[[], str]] | None = None,
+        *,
+        sent_as_written: Collection[str] = frozenset(),
+    ):
         self.scopes = scopes
         self.dynamic = dynamic if dynamic is not None else DYNAMIC_VARIABLES
+        self.sent_as_written = sent_as_written
 
     def resolve(self, text: str, where: str) -> str:
         if "{{" not in text:
             return text
         for _ in range(_MAX_DEPTH):
-            replaced = PLACEHOLDER.sub(lambda m: self._value(m.group(1), where), text)
+            replaced = PLACEHOLDER.sub(lambda m: self._value(m.group(1), m.group(0), where), text)
             if replaced == text or "{{" not in replaced:
                 return replaced
             text = replaced
@@ -117,7 +126,7 @@ class Resolver:
             hint="Check the variable definitions for a cycle.",
         )
 
-    def _value(self, name: str, where: str) -> str:
+    def _value(self, name: str, written: str, where: str) -> str:
         if name.startswith("$"):
             make = self.dynamic.get(name)
             if make is None:
@@ -128,6 +137,8 @@ class Resolver:
             return make()
         value = self.scopes.lookup(name)
         if value is None:
+            if name in self.sent_as_written:
+                return written
             raise UnresolvedVariableError(name, where)
         return value
 

@@ -33,6 +33,9 @@ class RunOptions:
     keep_bodies: bool = False
     allow_outside_files: bool = False
     scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
+    # --strict-variables: refuse a run whose requests use a variable nothing defines (by
+    # default such a '{{name}}' is sent as written, as Newman does, after a warning).
+    strict_variables: bool = False
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(

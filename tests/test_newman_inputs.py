@@ -1,0 +1,212 @@
+"""Issue #14: inputs and decisions where Newman runs a collection and the harness must too.
+
+Each test runs a small collection through the real CLI (in this process) against the echo server
+of ``tests/test_wire_conformance.py`` and asserts what arrived and what the user was told. The
+expected behaviour is Newman's (postmanlabs/newman, postman-runtime, postman-collection,
+postman-url-encoder); each test names the file it comes from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from tests.conftest import CliResult
+from tests.test_wire_conformance import EchoServer, Received
+
+V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+
+
+@pytest.fixture(scope="module")
+def echo() -> Iterator[EchoServer]:
+    server = EchoServer()
+    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+class Run(Protocol):
+    def __call__(
+        self, collection: dict[str, Any] | Path, *args: str
+    ) -> tuple[CliResult, list[Received]]: ...
+
+
+@pytest.fixture
+def run(
+    echo: EchoServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Run:
+    """``harness run COLLECTION ARGS --no-contracts`` in ``tmp_path``; ``{{echo}}`` in the
+    collection's text is the echo server's origin."""
+    from harness.cli import main
+
+    def run_collection(
+        collection: dict[str, Any] | Path, *args: str
+    ) -> tuple[CliResult, list[Received]]:
+        if isinstance(collection, dict):
+            path = tmp_path / "newman.postman_collection.json"
+            path.write_text(json.dumps(collection).replace("{{echo}}", echo.base))
+        else:
+            path = collection
+        echo.received.clear()
+        with monkeypatch.context() as patch:
+            for name in [n for n in os.environ if n.startswith("DRCHRONO_")]:
+                patch.delenv(name)
+            patch.setenv("CI", "1")
+            patch.setenv("NO_COLOR", "1")
+            patch.chdir(tmp_path)
+            capsys.readouterr()
+            code = main(["run", str(path), *args, "--no-contracts"])
+            out, err = capsys.readouterr()
+        return CliResult(code, out, err), list(echo.received)
+
+    return run_collection
+
+
+def collection(*items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"info": {"name": "newman inputs", "schema": V21}, "item": list(items), **extra}
+
+
+def get(name: str, url: str, **request: Any) -> dict[str, Any]:
+    return {"name": name, "request": {"method": "GET", "url": url, **request}}
+
+
+def write_json(path: Path, document: Any) -> Path:
+    path.write_text(json.dumps(document))
+    return path
+
+
+# --- 1. Variables nothing defines ---------------------------------------------------------------
+# postman-collection lib/superstring/index.js (Substitutor): a {{name}} with no value in any scope
+# is left as written ("return ... match"), so Newman sends it. The path is then encoded with
+# postman-url-encoder's PATH_ENCODE_SET ({ and } become %7B %7D), the query set keeps them.
+
+
+def test_an_undefined_variable_is_sent_as_written_after_one_warning(run: Run) -> None:
+    result, received = run(
+        collection(
+            get(
+                "first",
+                "{{echo}}/items/{{nobody}}?q={{nobody}}",
+                header=[{"key": "X-Who", "value": "{{nobody}}-{{nowhere}}"}],
+            ),
+            get("second", "{{echo}}/again", header=[{"key": "X-Who", "value": "{{nobody}}"}]),
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    first, second = received
+    assert first.target == "/items/%7B%7Bnobody%7D%7D?q={{nobody}}"
+    assert first.header("X-Who") == "{{nobody}}-{{nowhere}}"
+    assert second.header("X-Who") == "{{nobody}}"
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, result.stdout
+    assert "{{nobody}} (used by 'first', 'second')" in warnings[0]
+    assert "{{nowhere}} (used by 'first')" in warnings[0]
+    assert "Unless a script sets them" in warnings[0] and "--strict-variables" in warnings[0]
+
+
+def test_strict_variables_refuses_the_run_before_sending(run: Run) -> None:
+    result, received = run(
+        collection(get("first", "{{echo}}/items/{{nobody}}")), "--strict-variables"
+    )
+    assert result.code == 2 and received == []
+    assert result.stderr.startswith("error: Variable {{nobody}} used in request 'first'")
+
+
+def test_variables_set_by_pre_request_scripts_resolve(run: Run) -> None:
+    """Newman runs the pre-request script before it resolves the request (postman-runtime
+    lib/runner/extensions/event.command.js, then request.command.js): what the script sets is
+    used, in the environment (pm.environment.set) or as a local (pm.variables.set)."""
+    script = (
+        "const suffix = 'ok'; pm.environment.set('late_' + suffix, 'from-env');"
+        "pm.variables['se' + 't']('local_id', 7);"  # a call the static reader cannot see
+    )
+    result, (got,) = run(
+        collection(
+            {
+                "name": "scripted",
+                "event": [{"listen": "prerequest", "script": {"exec": [script]}}],
+                "request": {
+                    "method": "GET",
+                    "url": "{{echo}}/ids/{{local_id}}",
+                    "header": [{"key": "X-Late", "value": "{{late_ok}}"}],
+                },
+            }
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert got.target == "/ids/7" and got.header("X-Late") == "from-env"
+
+
+# --- 7. The DrChrono defaults stay with DrChrono ------------------------------------------------
+
+
+def test_another_apis_collection_without_e_goes_to_its_own_host_unthrottled(
+    run: Run, tmp_path: Path
+) -> None:
+    """Without -e, a collection that calls another host is sent there: its base_url and
+    client_id are its own (the sandbox does not replace them), and DrChrono's 9/s is not
+    applied (ten requests would wait a second for it)."""
+    items = [
+        get(f"r{n}", "{{base_url}}/n/{{client_id}}", header=[{"key": "X-N", "value": str(n)}])
+        for n in range(10)
+    ]
+    variables = [
+        {"key": "base_url", "value": "{{echo}}"},
+        {"key": "client_id", "value": "mine"},
+    ]
+    report = tmp_path / "summary.json"
+    result, received = run(collection(*items, variable=variables), "--json", str(report))
+    assert result.code == 0, result.stdout + result.stderr
+    assert [r.target for r in received] == ["/n/mine"] * 10
+    assert (
+        "target: its own hosts (127.0.0.1 is not DrChrono; no DrChrono rate limit)" in result.stdout
+    )
+    assert "against its own hosts" in result.stdout
+    assert "rate limiter" not in result.stdout + report.read_text()
+    assert json.loads(report.read_text())["run"]["target"] == "its own hosts"
+
+
+def test_an_environment_without_harness_target_is_not_throttled_as_drchrono(
+    run: Run, tmp_path: Path
+) -> None:
+    """The same with an environment that does not say harness_target: it used to be taken for
+    live DrChrono and held to 9 requests a second."""
+    environment = write_json(
+        tmp_path / "env.json", {"values": [{"key": "n", "value": "1", "enabled": True}]}
+    )
+    items = [get(f"r{n}", "{{echo}}/hard-coded/{{n}}") for n in range(10)]
+    result, received = run(collection(*items), "-e", str(environment))
+    assert result.code == 0, result.stdout + result.stderr
+    assert len(received) == 10 and "rate limiter" not in result.stdout
+    assert "target: its own hosts" in result.stdout
+
+
+def test_the_drchrono_collection_without_e_still_chooses_the_sandbox() -> None:
+    """README's `make run`: the shipped collection, no -e, goes to the in-process sandbox; a
+    collection that calls drchrono.com does too, and with -e (no harness_target) it is live
+    DrChrono, rate limited. The whole run is tests/test_cli_e2e.py's default-run test."""
+    from harness import paths
+    from harness.collection import load_collection
+    from harness.session.options import RunOptions
+    from harness.session.target import RunTarget, choose_target, default_rate_limit
+    from harness.variables import Scopes
+
+    shipped = load_collection(paths.DEFAULT_COLLECTION)
+    scopes = Scopes(collection=dict(shipped.variables), os_environ={})
+    choice = choose_target(shipped, scopes, RunOptions())
+    assert (choice.kind, choice.shown) == ("sandbox", "sandbox")
+    assert choice.reason == "the collection calls app.drchrono.com; no -e given"
+    live = choose_target(shipped, scopes, RunOptions(environment=paths.LIVE_ENVIRONMENT))
+    assert live.kind == "live" and live.reason.endswith("the environment sets no harness_target")
+    assert default_rate_limit(RunTarget(live), scopes) == "9/s,500/h"
