@@ -221,7 +221,14 @@ def load_variable_file(
         hint=f"Check the path, or omit the option to run without a {what} file.",
     )
     document = parse_json(text, source, what=f"Postman {what}")
-    values = document.get("values") if isinstance(document, dict) else None
+    # As Newman reads it (lib/run/options.js extractModel, then postman-collection's
+    # VariableScope): an export {"values": [...]}, the same wrapped as the Postman API returns
+    # it ({"environment": {...}}), or a bare list of {key, value}.
+    if isinstance(document, dict) and isinstance(document.get(what), dict):
+        document = document[what]
+    values = document if isinstance(document, list) else None
+    if isinstance(document, dict):
+        values = document.get("values")
     if not isinstance(values, list):
         raise InputError(
             f"{source} is not a Postman {what} file: it has no 'values' list.",

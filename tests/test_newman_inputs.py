@@ -210,3 +210,54 @@ def test_the_drchrono_collection_without_e_still_chooses_the_sandbox() -> None:
     live = choose_target(shipped, scopes, RunOptions(environment=paths.LIVE_ENVIRONMENT))
     assert live.kind == "live" and live.reason.endswith("the environment sets no harness_target")
     assert default_rate_limit(RunTarget(live), scopes) == "9/s,500/h"
+
+
+# --- 2. Files Newman reads ------------------------------------------------------------------------
+
+
+def test_newmans_file_shapes_and_encodings_are_read(
+    run: Run, echo: EchoServer, tmp_path: Path
+) -> None:
+    """Newman reads JSON files in the encoding chardet detects, UTF-8 or UTF-16 LE (lib/util.js
+    detectEncoding, a BOM dropped by liquid-json); an environment or globals file is whatever
+    postman-collection's VariableScope takes, so also a bare list of {key, value}
+    (lib/run/options.js loadScopes); a collection needs no 'info' (new Collection(json))."""
+    document = {
+        "item": [
+            get("no info", echo.base + "/{{from_globals}}/{{from_env}}/{{from_bare}}"),
+        ]
+    }
+    path = tmp_path / "exported.postman_collection.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(document).encode())  # UTF-8 with a BOM
+    environment = tmp_path / "env.json"
+    environment.write_text(
+        json.dumps({"values": [{"key": "from_env", "value": "é-env"}]}), encoding="utf-16"
+    )  # with a BOM, as Windows PowerShell writes it
+    globals_file = tmp_path / "globals.json"
+    globals_file.write_bytes(
+        json.dumps(
+            [{"key": "from_globals", "value": "g"}, {"key": "from_bare", "value": "bare"}]
+        ).encode("utf-16-le")  # no BOM
+    )
+    result, received = run(path, "-e", str(environment), "-g", str(globals_file))
+    assert result.code == 0, result.stdout + result.stderr
+    assert received[0].target == "/g/%C3%A9-env/bare"
+    assert result.stdout.splitlines()[1] == "exported against its own hosts"
+
+
+def test_a_query_entry_with_a_null_key_is_sent_as_postman_collection_writes_it(
+    run: Run,
+) -> None:
+    """postman-collection lib/collection/query-param.js: a key that is not text is written as
+    nothing and a value that is not text without '=' (unparseSingle), entries joined by '&'."""
+    url = {
+        "raw": "{{echo}}/q?=v&&a=1",
+        "query": [
+            {"key": None, "value": "v"},
+            {"key": None, "value": None},
+            {"key": "a", "value": "1"},
+        ],
+    }
+    result, (got,) = run(collection({"name": "null key", "request": {"url": url}}))
+    assert result.code == 0, result.stdout + result.stderr
+    assert got.target == "/q?=v&&a=1"
