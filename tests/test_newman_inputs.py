@@ -77,7 +77,7 @@ def collection(*items: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"info": {"name": "newman inputs", "schema": V21}, "item": list(items), **extra}
 
 
-def get(name: str, url: str, **request: Any) -> dict[str, Any]:
+def get(name: str, url: str | dict[str, Any], **request: Any) -> dict[str, Any]:
     return {"name": name, "request": {"method": "GET", "url": url, **request}}
 
 
@@ -261,3 +261,26 @@ def test_a_query_entry_with_a_null_key_is_sent_as_postman_collection_writes_it(
     result, (got,) = run(collection({"name": "null key", "request": {"url": url}}))
     assert result.code == 0, result.stdout + result.stderr
     assert got.target == "/q?=v&&a=1"
+
+
+# --- 3. Dot segments ------------------------------------------------------------------------------
+# postman-url-encoder index.js toNodeUrl: the path is url.getPath() percent-encoded, with no
+# removal of '.' and '..' segments (only a redirect's Location is resolved, resolveNodeUrl), and
+# Node's http module writes it on the request line as it is.
+
+
+def test_dot_segments_are_sent_as_written(run: Run, echo: EchoServer) -> None:
+    parts: dict[str, Any] = {
+        "raw": "{{echo}}/a/./b/../c?x=1",
+        "protocol": "http",
+        "host": ["127", "0", "0", "1"],
+        "port": echo.base.rsplit(":", 1)[-1],
+        "path": ["a", ".", "b", "..", "c", "d e"],
+        "query": [{"key": "x", "value": "1"}],
+    }
+    result, (as_text, as_parts) = run(
+        collection(get("text", "{{echo}}/a/./b/../c?x=1"), get("parts", parts))
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert as_text.target == "/a/./b/../c?x=1"
+    assert as_parts.target == "/a/./b/../c/d%20e?x=1"
