@@ -284,3 +284,37 @@ def test_dot_segments_are_sent_as_written(run: Run, echo: EchoServer) -> None:
     assert result.code == 0, result.stdout + result.stderr
     assert as_text.target == "/a/./b/../c?x=1"
     assert as_parts.target == "/a/./b/../c/d%20e?x=1"
+
+
+# --- 4. CSV data files ----------------------------------------------------------------------------
+# newman lib/run/options.js parses -d CSV with csv-parse 4 and {columns: true, escape: '"',
+# trim: true, relax: true, relax_column_count: true, bom: true, cast: csvAutoParse}; csvAutoParse
+# leaves quoted cells alone and turns unquoted ones matching lib/util.js isInt / isFloat into
+# numbers (parseInt / parseFloat), which substitute as JavaScript writes them.
+
+
+def test_csv_data_is_read_with_newmans_csv_parse_options(run: Run, tmp_path: Path) -> None:
+    data = tmp_path / "rows.csv"
+    data.write_bytes(
+        "\ufeffid , name , zip,flag\r\n"
+        ' 007 , " Ann Lee " ,01234 ,true\r\n'
+        '1.50,"say ""hi"", then go",1e3\r\n'
+        "\r\n"  # an empty line: one more iteration, its first column empty
+        '0,"",+5,x"y\r\n'.encode()
+    )
+    row = {
+        "name": "row",
+        "request": {
+            "method": "POST",
+            "url": "{{echo}}/{{id}}",
+            "body": {"mode": "raw", "raw": "{{name}}|{{zip}}|{{flag}}"},
+        },
+    }
+    result, received = run(collection(row), "-d", str(data))
+    assert result.code == 0, result.stdout + result.stderr
+    assert [(r.target, r.body.decode()) for r in received] == [
+        ("/7", " Ann Lee |1234|true"),
+        ("/1.5", 'say "hi", then go|1000|{{flag}}'),  # a short row leaves 'flag' undefined
+        ("/", "{{name}}|{{zip}}|{{flag}}"),
+        ("/0", '|5|x"y'),
+    ]

@@ -60,15 +60,16 @@ def collection_hosts(collection: Collection, scopes: Scopes) -> list[str]:
     URL whose host is still a placeholder, or not a URL, names none), in collection order."""
     from harness.variables import Resolver
 
-    resolver = Resolver(scopes)
     hosts: dict[str, None] = {}
     for item in collection.requests():
+        # A later placeholder (a path id from a data file) does not hide the host.
+        resolver = Resolver(scopes, sent_as_written=frozenset(placeholders(item.url.raw)))
         try:
             raw = resolver.resolve(item.url.raw, "the target check")
             host = urlsplit(raw if "://" in raw else "http://" + raw).hostname
         except (HarnessError, ValueError):  # an undefined or bad part: the run reports it
             continue
-        if host:
+        if host and "{{" not in host:  # a host that is still a placeholder names none
             hosts.setdefault(host.lower(), None)
     return list(hosts)
 
