@@ -318,3 +318,43 @@ def test_csv_data_is_read_with_newmans_csv_parse_options(run: Run, tmp_path: Pat
         ("/", "{{name}}|{{zip}}|{{flag}}"),
         ("/0", '|5|x"y'),
     ]
+
+
+# --- 5. Body Content-Types ------------------------------------------------------------------------
+
+
+def test_a_file_body_is_typed_by_its_name_and_an_empty_form_is_untyped(
+    run: Run, tmp_path: Path
+) -> None:
+    """postman-runtime lib/requester/core-body-builder.js gives a file body to postman-request as
+    a read stream, and request.js types a piped file by its name (mime-types), else
+    application/octet-stream; a Content-Type header of the request wins. An empty urlencoded
+    body is not sent at all, so it has no Content-Type (core.js getRequestBody isEmpty)."""
+    (tmp_path / "notes.txt").write_bytes(b"plain")
+    (tmp_path / "blob.unknownext").write_bytes(b"\x00\x01")
+
+    def post(name: str, body: dict[str, Any], **request: Any) -> dict[str, Any]:
+        return {
+            "name": name,
+            "request": {"method": "POST", "url": "{{echo}}/" + name, "body": body, **request},
+        }
+
+    result, received = run(
+        collection(
+            post("text", {"mode": "file", "file": {"src": "notes.txt"}}),
+            post("unknown", {"mode": "file", "file": {"src": "blob.unknownext"}}),
+            post(
+                "own",
+                {"mode": "file", "file": {"src": "notes.txt"}},
+                header=[{"key": "content-type", "value": "application/x-mine"}],
+            ),
+            post("form", {"mode": "urlencoded", "urlencoded": []}),
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert [(r.body, r.header("Content-Type")) for r in received] == [
+        (b"plain", "text/plain"),
+        (b"\x00\x01", "application/octet-stream"),
+        (b"plain", "application/x-mine"),
+        (b"", None),
+    ]
