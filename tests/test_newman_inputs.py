@@ -358,3 +358,62 @@ def test_a_file_body_is_typed_by_its_name_and_an_empty_form_is_untyped(
         (b"plain", "application/x-mine"),
         (b"", None),
     ]
+
+
+# --- 6. Expected statuses in legacy test scripts --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def status_server() -> Iterator[str]:
+    """Answers /status/NNN with status NNN and an empty JSON object."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(int(self.path.rsplit("/", 1)[-1]))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("scripts", [[], ["--no-scripts"]], ids=["scripts", "no-scripts"])
+def test_a_legacy_tests_assignment_makes_its_status_the_expected_one(
+    run: Run, status_server: str, tmp_path: Path, scripts: list[str]
+) -> None:
+    """Newman runs Postman's legacy sandbox form (postman-sandbox's `tests` object and
+    `responseCode`): the test passes on a 404, and so must the run, as it does for
+    pm.response.to.have.status(404)."""
+
+    def expecting_404(name: str, line: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "event": [{"listen": "test", "script": {"exec": [line]}}],
+            "request": {"method": "GET", "url": status_server + "/status/404"},
+        }
+
+    report = tmp_path / "summary.json"
+    result, _ = run(
+        collection(
+            expecting_404("legacy", 'tests["Status code is 404"] = responseCode.code === 404;'),
+            expecting_404("pm", "pm.response.to.have.status(404);"),
+        ),
+        *scripts,
+        "--json",
+        str(report),
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    summary = json.loads(report.read_text())["summary"]
+    assert (summary["passed"], summary["failed"]) == (2, 0)
+    if scripts:  # the legacy line is read, so it is not listed as JavaScript left unexecuted
+        assert "Not run" not in result.stdout, result.stdout
