@@ -24,6 +24,7 @@ def test_default_run_passes_against_the_embedded_sandbox(tmp_path: Path) -> None
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["summary"]["ok"] is True and summary["summary"]["total"] == 17
     assert summary["run"]["target"] == "sandbox"
+    assert "target: sandbox (the collection calls app.drchrono.com; no -e given)" in result.stdout
 
 
 def test_record_then_replay_offline_and_no_secret_in_any_file(
