@@ -144,11 +144,13 @@ def unresolved_warning(unresolved: Sequence[UnresolvedName]) -> str:
         shown.append(
             f"{{{{{entry.name}}}}} (used by {requests}{f' and {more} more' if more > 0 else ''})"
         )
+    one = len(unresolved) == 1
+    them, they = ("it", "it is") if one else ("them", "they are")
     return (
-        f"{len(unresolved)} variable{'s' if len(unresolved) != 1 else ''} no environment, "
-        f"collection, globals or data file defines: {'; '.join(shown)}. Unless a script sets "
-        "them first, they are sent as written, '{{name}}', as Newman does. Define them (-e, "
-        "--env-var NAME=VALUE, DRCHRONO_NAME) or run with --strict-variables to refuse such a run."
+        f"{len(unresolved)} variable{'' if one else 's'} no environment, collection, globals "
+        f"or data file defines: {'; '.join(shown)}. Unless a script sets {them} first, {they} "
+        f"sent as written, '{{{{name}}}}', as Newman does. Define {them} (-e, --env-var "
+        "NAME=VALUE, DRCHRONO_NAME) or run with --strict-variables to refuse such a run."
     )
 
 

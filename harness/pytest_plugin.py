@@ -58,7 +58,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="Postman environment file (default: the sandbox environment)",
+        help="Postman environment file (default: none; a DrChrono collection then runs "
+        "against the local sandbox)",
     )
     group.addoption(
         "--harness-env-var",

@@ -24,7 +24,13 @@ from harness.ratelimit import DRCHRONO_LIMITS
 from harness.redaction import SecretRegistry
 from harness.run_context import SandboxControl
 from harness.session.options import RunOptions
-from harness.variables import Scopes, is_secret_name, load_variable_file, placeholders
+from harness.variables import (
+    Resolver,
+    Scopes,
+    is_secret_name,
+    load_variable_file,
+    placeholders,
+)
 
 if TYPE_CHECKING:
     from drchrono_sandbox import Sandbox
@@ -58,8 +64,6 @@ def is_drchrono_host(host: str | None) -> bool:
 def collection_hosts(collection: Collection, scopes: Scopes) -> list[str]:
     """The hosts the collection's requests name, with the variables known before the run (a
     URL whose host is still a placeholder, or not a URL, names none), in collection order."""
-    from harness.variables import Resolver
-
     hosts: dict[str, None] = {}
     for item in collection.requests():
         # A later placeholder (a path id from a data file) does not hide the host.
@@ -119,9 +123,11 @@ def choose_target(collection: Collection, scopes: Scopes, options: RunOptions) -
             drchrono=False,
             label=OWN_HOSTS,
         )
-    calls = f"the collection calls {drchrono_hosts[0]}" if drchrono_hosts else "the shipped "
-    if not drchrono_hosts:
-        calls += "DrChrono collection"
+    calls = (
+        f"the collection calls {drchrono_hosts[0]}"
+        if drchrono_hosts
+        else "the shipped DrChrono collection"
+    )
     if options.environment is None:
         return TargetChoice("sandbox", f"{calls}; no -e given", drchrono=True)
     return TargetChoice(
