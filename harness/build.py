@@ -217,9 +217,11 @@ def _attach_body(
         built.content = _multipart(parts, _boundary_header(built, boundary))
     elif body.mode == "file":
         if body.file_src:
-            built.content = _read(
-                _safe_path(body.file_src, files_root, allow_outside, where), where
-            )
+            path = _safe_path(body.file_src, files_root, allow_outside, where)
+            built.content = _read(path, where)
+            # postman-runtime hands the file to postman-request as a read stream, which types it
+            # by its name, else application/octet-stream (request.js, on 'pipe').
+            _default_header(built, "Content-Type", _guessed_type(path.name))
     elif body.mode == "graphql":
         # postman-runtime's core-body-builder.js writes the variables text as it is (not
         # re-serialised), after the query and the operationName, and leaves out empty variables.

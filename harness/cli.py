@@ -127,7 +127,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         "-e",
         "--environment",
         type=Path,
-        help="Postman environment file (default: the sandbox environment)",
+        help="Postman environment file (default: none; a DrChrono collection then runs "
+        "against the local sandbox)",
     )
     run.add_argument("-g", "--globals", type=Path, dest="globals_file", help="Postman globals file")
     run.add_argument(
@@ -136,6 +137,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="set a global variable (repeatable); beats the globals file",
+    )
+    run.add_argument(
+        "--strict-variables",
+        action="store_true",
+        help="refuse a run whose requests use a variable nothing defines (by default it is "
+        "sent as '{{name}}', as Newman does, after a warning)",
     )
     run.add_argument(
         "--env-var",
@@ -476,12 +483,10 @@ def _run(args: argparse.Namespace, reports: Sequence[Reporter]) -> int:
             hint="Record them first with `harness run --record` (against the sandbox or live "
             "DrChrono), or point --cassette-dir at recorded cassettes.",
         )
-    environment = args.environment
-    if environment is None and not args.replay:
-        environment = paths.SANDBOX_ENVIRONMENT
     options = RunOptions(
         collection=collections[0] if collections else args.default_collection,
-        environment=environment,
+        # None: the target follows the collection (DrChrono's goes to the sandbox).
+        environment=args.environment,
         globals_file=args.globals_file,
         iteration_data=args.iteration_data,
         env_vars=parse_assignments(args.env_var),
@@ -504,13 +509,14 @@ def _run(args: argparse.Namespace, reports: Sequence[Reporter]) -> int:
         scripts=_script_settings(args),
         access_token=_given_access_token(args),
         shard=Shard.parse(args.shard) if args.shard else None,
+        strict_variables=args.strict_variables,
     )
     options = _newman_options(options, args, scenarios=bool(scenario_sources))
     reporters: list[Reporter] = [
         ConsoleReporter(verbose=args.verbose, color=args.color),
         *reports,
     ]
-    with open_session(options) as session:
+    with open_session(options, notify=_notice) as session:
         if scenario_sources:
             summary = session.run_scenarios(scenario_sources, reporters)
         else:
@@ -577,6 +583,12 @@ def _export(session: Session, args: argparse.Namespace) -> None:
         return
     for exported in session.export(wanted):
         print(exported)
+
+
+def _notice(message: str) -> None:
+    """What the run decided by itself (its target, unresolved variables), before its report
+    (standard error holds only the one-paragraph error of a run that could not start)."""
+    print(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

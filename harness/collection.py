@@ -282,6 +282,10 @@ def build_collection(document: Any, source: Path) -> Collection:
     if not isinstance(document, dict):
         raise InputError(f"{source} is not a Postman collection: the top level is not an object.")
     info = document.get("info")
+    if info is None and isinstance(document.get("item"), list):
+        # Newman runs a collection without 'info' (postman-collection's Collection takes any
+        # object): it is named after its file and read as v2.1, Postman's current format.
+        info = {"name": source.stem.removesuffix(".postman_collection"), "schema": "/v2.1.0/"}
     if not isinstance(info, dict):
         if "requests" in document and "order" in document:
             raise InputError(
@@ -451,6 +455,10 @@ class _Loader:
             if not isinstance(entry, dict):
                 raise self.fail(where, f"an entry of '{what}' is not an object")
             key = entry.get("key", entry.get("id"))
+            if key is None and what == "url.query":
+                # postman-collection's QueryParam.unparseSingle writes a null key as nothing:
+                # {"key": null, "value": "v"} is sent as "=v", with no value as "".
+                key = ""
             if key is None:
                 raise self.fail(where, f"an entry of '{what}' has no 'key'")
             src, content_type = entry.get("src"), entry.get("contentType")

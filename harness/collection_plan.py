@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from harness.checks import capture
 from harness.collection import RequestItem
-from harness.errors import UnresolvedVariableError
 from harness.exchange import ExchangeOutcome, ExchangeRunner
 from harness.results import Cause, Check, RequestResult, Verdict
 from harness.scheduler import UnitContext
@@ -116,18 +115,49 @@ def shard_units(units: Sequence[CollectionUnit], shard: Shard | None) -> list[Co
     return select(units, shard, key=lambda unit: unit.name, depends_on=lambda unit: unit.depends_on)
 
 
+@dataclass(frozen=True)
+class UnresolvedName:
+    """A variable nothing defines and no request sets before it is used."""
+
+    name: str
+    requests: tuple[str, ...]  # the requests that use it, by full name, in plan order
+
+
 def preflight(
     items: Sequence[RequestItem], scopes: Scopes, *, variables: VariablesOf = request_variables
-) -> None:
-    """Refuse to start when a request uses a variable nothing defines or captures before it."""
+) -> list[UnresolvedName]:
+    """The variables requests use that nothing defines or captures before them, each once.
+
+    Newman sends such a placeholder as written; a script may still set it at run time."""
     captured: set[str] = set()
+    users: dict[str, list[str]] = {}
     for item in items:
         for name in sorted(variables(item)):
             # A name the request's own pre-request scripts may set counts too.
             if name in captured or name in item.variables_set or scopes.defined(name):
                 continue
-            raise UnresolvedVariableError(name, f"request '{item.full_name}'")
+            users.setdefault(name, []).append(item.full_name)
         captured |= item.variables_set
+    return [UnresolvedName(name, tuple(dict.fromkeys(uses))) for name, uses in users.items()]
+
+
+def unresolved_warning(unresolved: Sequence[UnresolvedName]) -> str:
+    """One paragraph naming every unresolved variable once, and the requests that use it."""
+    shown = []
+    for entry in unresolved:
+        requests = ", ".join(f"'{r}'" for r in entry.requests[:3])
+        more = len(entry.requests) - 3
+        shown.append(
+            f"{{{{{entry.name}}}}} (used by {requests}{f' and {more} more' if more > 0 else ''})"
+        )
+    one = len(unresolved) == 1
+    them, they = ("it", "it is") if one else ("them", "they are")
+    return (
+        f"{len(unresolved)} variable{'' if one else 's'} no environment, collection, globals "
+        f"or data file defines: {'; '.join(shown)}. Unless a script sets {them} first, {they} "
+        f"sent as written, '{{{{name}}}}', as Newman does. Define {them} (-e, --env-var "
+        "NAME=VALUE, DRCHRONO_NAME) or run with --strict-variables to refuse such a run."
+    )
 
 
 def run_and_capture(

@@ -74,6 +74,9 @@ class ExchangeRunner:
         self._lock = threading.Lock()
         # (operation, status) pairs seen, for contract coverage; bounded by the contract size.
         self.exercised: set[tuple[str, int]] = set()
+        # Variables nothing defines (the plan's preflight): sent as '{{name}}', as Newman does.
+        # A name some earlier request captures is not here: its request is skipped instead.
+        self.sent_as_written: frozenset[str] = frozenset()
 
     def run(
         self,
@@ -150,7 +153,7 @@ class ExchangeRunner:
         tokens: TokenProvider | None,
     ) -> ExchangeOutcome:
         result = self._result(index, item, suite, name)
-        resolver = Resolver(scopes)
+        resolver = Resolver(scopes, sent_as_written=self.sent_as_written)
         try:
             built = build_request(
                 item,

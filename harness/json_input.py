@@ -39,32 +39,50 @@ def input_limit(variable: str, default: int) -> int:
 def read_input_text(source: Path, *, what: str, hint: str) -> str:
     """The text of a file the user named, or one clear :class:`InputError` saying why not.
 
-    At most ``HARNESS_MAX_INPUT_MB`` megabytes are read (also from a device or pipe that never
-    ends); a larger file is refused rather than loaded.
+    UTF-8 (with or without a byte-order mark) or UTF-16 (a byte-order mark, or little-endian
+    text without one, as Windows tools write it): Newman reads all of these (lib/util.js
+    detectEncoding). At most ``HARNESS_MAX_INPUT_MB`` megabytes are read (also from a device or
+    pipe that never ends); a larger file is refused rather than loaded.
     """
     limit_mb = input_limit(MAX_INPUT_MB_VARIABLE, DEFAULT_MAX_INPUT_MB)
     limit = limit_mb * 1024 * 1024
     try:
-        with source.open(encoding="utf-8-sig") as handle:
-            text = handle.read(limit + 1)
-        if len(text) > limit:
-            raise InputError(
-                f"The {what} {source} is larger than {limit_mb} MB, the limit for one input file.",
-                hint=f"Set {MAX_INPUT_MB_VARIABLE} to a larger number of megabytes if the file "
-                "is really meant to be this big.",
-            )
-        return text
+        with source.open("rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError(f"The {what} {source} does not exist.", hint=hint) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"The {what} {source} is not UTF-8 text (byte {exc.start} cannot be decoded).",
-            hint="Save it as UTF-8.",
-        ) from None
     except OSError as exc:
         raise InputError(
             f"Cannot read the {what} {source} ({exc.strerror or exc}).", hint=hint
         ) from None
+    if len(data) > limit:
+        raise InputError(
+            f"The {what} {source} is larger than {limit_mb} MB, the limit for one input file.",
+            hint=f"Set {MAX_INPUT_MB_VARIABLE} to a larger number of megabytes if the file "
+            "is really meant to be this big.",
+        )
+    encoding = text_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        name = "UTF-8" if encoding == "utf-8-sig" else "UTF-16"
+        raise InputError(
+            f"The {what} {source} is not {name} text (byte {exc.start} cannot be decoded).",
+            hint="Save it as UTF-8.",
+        ) from None
+    return text
+
+
+def text_encoding(data: bytes) -> str:
+    """The codec for a user's file: ``utf-16`` for a UTF-16 byte-order mark, ``utf-16-le`` for
+    text whose every other byte of the start is NUL (UTF-16 LE without a mark), else
+    ``utf-8-sig`` (UTF-8, a mark dropped)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    start = data[:64]
+    if len(start) >= 2 and len(start) % 2 == 0 and not any(start[1::2]) and all(start[::2]):
+        return "utf-16-le"
+    return "utf-8-sig"
 
 
 def named_input_file(

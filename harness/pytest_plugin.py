@@ -60,7 +60,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="Postman environment file (default: the sandbox environment)",
+        help="Postman environment file (default: none; a DrChrono collection then runs "
+        "against the local sandbox)",
     )
     group.addoption(
         "--harness-env-var",
@@ -137,8 +138,6 @@ def run_options(config: pytest.Config) -> RunOptions:
     elif target == "sandbox":
         environment = environment or paths.SANDBOX_ENVIRONMENT
         env_vars.setdefault("harness_target", "sandbox")
-    elif target is None and not replay:
-        environment = environment or paths.SANDBOX_ENVIRONMENT
     record_mode = _recording_option(config, "record_mode")
     if record_mode == "none":
         replay, record_mode = True, None  # pytest-recording's "none": replay only, no network

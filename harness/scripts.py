@@ -2,7 +2,7 @@
 
 Each request carries its inherited :class:`ScriptSource` list, which :mod:`harness.scripting` runs.
 Some facts are also read statically, without running anything: the expected status
-(``pm.response.to.have.status(201)``) for the harness's own status check, the names scripts set
+(``pm.response.to.have.status(201)``, the legacy ``tests["..."] = responseCode.code === 201``) for the harness's own status check, the names scripts set
 (``pm.collectionVariables.set("patient_id", ...)``) for planning units and the preflight, and, for
 runs with ``--no-scripts``, the captures those one-liners make and every other line, listed as a
 :class:`ScriptNotRun` in every report so that nobody believes a check ran when it did not.
@@ -26,6 +26,13 @@ _SETTER = re.compile(
     re.VERBOSE,
 )
 _STATUS = re.compile(r"pm\.response\.to\.have\.status\(\s*(\d{3})\s*\)")
+# The legacy sandbox's form (Postman's "tests[...] =" scripts, still run by Newman):
+# tests["Status code is 404"] = responseCode.code === 404;
+_LEGACY_STATUS = re.compile(
+    r"""\btests\[\s*(?P<q>["'])(?:\\.|(?!(?P=q)).)*(?P=q)\s*\]\s*=\s*
+        responseCode\.code\s*===?\s*(?P<code>\d{3})\s*;?""",
+    re.VERBOSE,
+)
 _ONE_OF = re.compile(
     r"(?:pm\.expect\(\s*)?pm\.response\.code\s*\)\.to\.be\.oneOf\(\s*\[([\d,\s]+)\]\s*\)"
 )
@@ -141,9 +148,11 @@ def read_test_script(events: Any) -> ScriptFacts:
                     captures.append(Capture(match["name"], "status"))
             for match in _STATUS.finditer(line):
                 statuses.append(int(match.group(1)))
+            for match in _LEGACY_STATUS.finditer(line):
+                statuses.append(int(match.group("code")))
             for match in _ONE_OF.finditer(line):
                 statuses.extend(int(code) for code in match.group(1).split(",") if code.strip())
-            for pattern in (_SETTER, _STATUS, _ONE_OF, _TEST_HEAD):
+            for pattern in (_SETTER, _STATUS, _LEGACY_STATUS, _ONE_OF, _TEST_HEAD):
                 rest = pattern.sub(" ", rest)
             if not _NOTHING_LEFT.fullmatch(_COMMENT.sub("", rest)):
                 unread.append(number)

@@ -9,6 +9,7 @@ process it), waiting for ``Retry-After`` when given. Every attempt is recorded f
 from __future__ import annotations
 
 import random
+import re
 import ssl
 import threading
 import time
@@ -34,6 +35,9 @@ STRICT_SSL_EXTENSION = "harness_strict_ssl"
 # A response extension: True when a cassette answered (its patient data is pseudonymised), also
 # in a recording run that replays what an existing cassette holds.
 REPLAYED_EXTENSION = "harness_replayed"
+# httpcore's request extension for the request line's target (used instead of the URL's path).
+TARGET_EXTENSION = "target"
+_DOT_SEGMENT = re.compile(r"/\.\.?(?=/|$)")
 MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedirects overrides it
 # A request the run's --timeout stopped: not sent at all, or cut short waiting for its response.
 RUN_TIMEOUT_NOT_SENT = "not run: the run's --timeout passed before it was sent"
@@ -358,7 +362,7 @@ class Sender:
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]
-        extensions = (
+        extensions: dict[str, object] = (
             {}
             if built.protocol.strict_ssl is None
             else {STRICT_SSL_EXTENSION: built.protocol.strict_ssl}
@@ -369,6 +373,9 @@ class Sender:
             if remaining is None
             else httpx.Timeout(min(remaining, self.client.timeout.read or remaining))
         )
+        target = written_target(url)
+        if target is not None:
+            extensions[TARGET_EXTENSION] = target
         return self.client.build_request(
             built.method,
             url,
@@ -420,8 +427,10 @@ class Sender:
             headers.pop("Content-Type", None)
         if not profile.remove_referer_header:
             headers["Referer"] = str(previous.url)
+        # A Location is resolved, dot segments and all (postman-url-encoder resolveNodeUrl).
+        extensions = {k: v for k, v in previous.extensions.items() if k != TARGET_EXTENSION}
         return self.client.build_request(
-            method, url, headers=headers, content=content or None, extensions=previous.extensions
+            method, url, headers=headers, content=content or None, extensions=extensions
         )
 
     def _retry_wait(self, method: str, response: httpx.Response, attempt: int) -> float | None:
@@ -456,6 +465,22 @@ class Sender:
             last.status, last.elapsed_ms, _join(last.note, f"retrying after {wait:.2f}s ({reason})")
         )
         self._sleep(wait)
+
+
+def written_target(url: str) -> bytes | None:
+    """The request target of ``url`` with its ``.`` and ``..`` path segments as written, or
+    None when it has none. httpx removes them (RFC 3986 normalisation); Newman sends the path
+    as the collection has it (postman-url-encoder's toNodeUrl encodes url.getPath() and
+    nothing else), so the request line must carry it unchanged."""
+    after_scheme = url.split("://", 1)[-1]
+    authority_end = min(
+        (i for i in (after_scheme.find(c) for c in "/?#") if i >= 0), default=len(after_scheme)
+    )
+    path_and_query = after_scheme[authority_end:].split("#", 1)[0]
+    path = path_and_query.split("?", 1)[0]
+    if path.startswith("//") or not _DOT_SEGMENT.search(path):
+        return None  # nothing to keep (a '//' path would parse as a host below)
+    return httpx.URL(path_and_query).raw_path  # relative: encoded as usual, not normalised
 
 
 def _retry_after(response: httpx.Response) -> float | None:

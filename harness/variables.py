@@ -8,13 +8,12 @@ Scopes, weakest first: globals < collection < environment < data (iteration row)
 from __future__ import annotations
 
 import functools
-import io
 import os
 import random
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -98,17 +97,26 @@ class Scopes:
 
 
 class Resolver:
-    """Replaces ``{{name}}`` placeholders; unknown names raise :class:`UnresolvedVariableError`."""
+    """Replaces ``{{name}}`` placeholders; unknown names raise :class:`UnresolvedVariableError`,
+    except those in ``sent_as_written``, which stay ``{{name}}`` as Newman sends them
+    (postman-collection's lib/superstring/index.js leaves a placeholder it has no value for)."""
 
-    def __init__(self, scopes: Scopes, dynamic: Mapping[str, Callable[[], str]] | None = None):
+    def __init__(
+        self,
+        scopes: Scopes,
+        dynamic: Mapping[str, Callable[[], str]] | None = None,
+        *,
+        sent_as_written: Collection[str] = frozenset(),
+    ):
         self.scopes = scopes
         self.dynamic = dynamic if dynamic is not None else DYNAMIC_VARIABLES
+        self.sent_as_written = sent_as_written
 
     def resolve(self, text: str, where: str) -> str:
         if "{{" not in text:
             return text
         for _ in range(_MAX_DEPTH):
-            replaced = PLACEHOLDER.sub(lambda m: self._value(m.group(1), where), text)
+            replaced = PLACEHOLDER.sub(lambda m: self._value(m.group(1), m.group(0), where), text)
             if replaced == text or "{{" not in replaced:
                 return replaced
             text = replaced
@@ -117,7 +125,7 @@ class Resolver:
             hint="Check the variable definitions for a cycle.",
         )
 
-    def _value(self, name: str, where: str) -> str:
+    def _value(self, name: str, written: str, where: str) -> str:
         if name.startswith("$"):
             make = self.dynamic.get(name)
             if make is None:
@@ -128,6 +136,8 @@ class Resolver:
             return make()
         value = self.scopes.lookup(name)
         if value is None:
+            if name in self.sent_as_written:
+                return written
             raise UnresolvedVariableError(name, where)
         return value
 
@@ -210,7 +220,14 @@ def load_variable_file(
         hint=f"Check the path, or omit the option to run without a {what} file.",
     )
     document = parse_json(text, source, what=f"Postman {what}")
-    values = document.get("values") if isinstance(document, dict) else None
+    # As Newman reads it (lib/run/options.js extractModel, then postman-collection's
+    # VariableScope): an export {"values": [...]}, the same wrapped as the Postman API returns
+    # it ({"environment": {...}}), or a bare list of {key, value}.
+    if isinstance(document, dict) and isinstance(document.get(what), dict):
+        document = document[what]
+    values = document if isinstance(document, list) else None
+    if isinstance(document, dict):
+        values = document.get("values")
     if not isinstance(values, list):
         raise InputError(
             f"{source} is not a Postman {what} file: it has no 'values' list.",
@@ -243,11 +260,10 @@ def load_iteration_data(path: Path | str) -> list[dict[str, str]]:
 
 
 def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]]:
-    """Rows of a data file: CSV with a header row (cells are text) or a JSON list of objects
-    (values keep their JSON type). The one reader for ``harness run -d`` and scenario ``data:``;
-    more than ``HARNESS_MAX_DATA_ROWS`` rows are refused before they are all built."""
-    import csv
-
+    """Rows of a data file: CSV with a header row, read as Newman reads it (:func:`csv_rows`),
+    or a JSON list of objects (values keep their JSON type). The one reader for ``harness run
+    -d`` and scenario ``data:``; more than ``HARNESS_MAX_DATA_ROWS`` rows are refused before
+    they are all built."""
     from harness.json_input import (
         DEFAULT_MAX_DATA_ROWS,
         MAX_DATA_ROWS_VARIABLE,
@@ -264,23 +280,10 @@ def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]
     )
     rows: list[dict[str, Any]] = []
     if source.suffix.lower() == ".csv":
-        try:
-            for row in csv.DictReader(io.StringIO(text)):
-                if None in row:
-                    raise InputError(
-                        f"{source}: row {len(rows) + 1} has more cells than the header has "
-                        "columns.",
-                        hint="Give every row the same number of comma-separated cells as the "
-                        "header.",
-                    )
-                if len(rows) == max_rows:
-                    raise too_many
-                rows.append({name: cell or "" for name, cell in row.items()})
-        except csv.Error as exc:  # e.g. a field over the csv module's 128 KiB limit
-            raise InputError(
-                f"The {what} {source} is not CSV that can be read: {exc}.",
-                hint="Keep each cell under 128 KiB and check the quoting.",
-            ) from None
+        for row in csv_rows(text, f"The {what} {source}"):
+            if len(rows) == max_rows:
+                raise too_many
+            rows.append(row)
         return rows
     document = parse_json(text, source, what=what)
     if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
@@ -293,17 +296,173 @@ def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]
     return [{str(name): value for name, value in row.items()} for row in document]
 
 
+# ---------------------------------------------------------------------------------------------
+# CSV data as Newman reads it: csv-parse 4 with newman's lib/run/options.js options (columns,
+# escape '"', trim, relax, relax_column_count, bom, and its csvAutoParse cast). Python's csv module
+# cannot say whether a cell was quoted, which the cast depends on, hence this small reader.
+
+_CSV_BLANK = " \t\r\n\f"  # csv-parse's trimable characters
+_MAX_CSV_CELL = 128 * 1024  # a cell this long is a broken quote, not data
+_JS_INT = re.compile(r"[-+]?[1-9][0-9]*")  # newman lib/util.js isInt
+_JS_DECIMAL = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_JS_FLOAT_PREFIX = re.compile(r"[-+]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)")
+
+
+def csv_rows(text: str, what: str) -> Iterator[dict[str, Any]]:
+    """The rows of CSV ``text`` (a header row first), as Newman's ``-d`` reads them.
+
+    Whitespace around cells is dropped (inside quotes it stays); ``""`` in a quoted cell is a
+    quote; a quote inside an unquoted cell is a character. Unquoted numbers become numbers
+    (``007`` is 7, ``1.50`` is 1.5; ``true`` stays text). A row with fewer cells leaves the
+    other columns undefined, extra cells are dropped, and an empty line is a row whose first
+    column is empty (csv-parse's skip_empty_lines is off in Newman).
+    """
+    records = _csv_records(text.removeprefix("\ufeff"), what)
+    header = next(records, None)
+    if header is None:
+        return
+    columns = [str(name) for name, _quoted in header]
+    for record in records:
+        row: dict[str, Any] = {}
+        for name, (cell, quoted) in zip(columns, record, strict=False):
+            row[name] = cell if quoted else _newman_csv_cast(cell)
+        yield row
+
+
+def _csv_records(text: str, what: str) -> Iterator[list[tuple[str, bool]]]:
+    """Records as (cell, was quoted) pairs; csv-parse's errors as :class:`InputError`."""
+    record: list[tuple[str, bool]] = []
+    cell: list[str] = []
+    quoting = was_quoting = False
+    line, index, end = 1, 0, len(text)
+    opened = line  # where the last quote opened
+
+    def refuse(problem: str, at: int | None = None) -> InputError:
+        return InputError(
+            f"{what} is not CSV Newman can read: {problem} on line {at or line}.",
+            hint='Quote a cell that holds a comma, a quote or a line break ("a ""b"", c"), '
+            "and close every quote.",
+        )
+
+    def finish_cell() -> None:
+        nonlocal cell, was_quoting
+        value = "".join(cell)
+        if len(value) > _MAX_CSV_CELL:
+            raise refuse(f"a cell is longer than {_MAX_CSV_CELL // 1024} KiB", opened)
+        record.append((value if was_quoting else value.rstrip(), was_quoting))
+        cell, was_quoting = [], False
+
+    while index < end:
+        char = text[index]
+        if quoting:
+            if char != '"':
+                cell.append(char)
+                line += char == "\n"
+            elif text.startswith('""', index):
+                cell.append('"')
+                index += 1
+            elif index + 1 == end or text[index + 1] in ",\r\n" or text[index + 1] in _CSV_BLANK:
+                quoting, was_quoting = False, True
+            else:
+                raise refuse(f"{text[index + 1]!r} follows a closing quote")
+        elif char == '"' and not cell:
+            quoting, opened = True, line
+        elif char in "\r\n":
+            if text.startswith("\r\n", index):
+                index += 1
+            finish_cell()
+            yield record
+            record, line = [], line + 1
+        elif char == ",":
+            finish_cell()
+        elif was_quoting:
+            if char not in _CSV_BLANK:
+                raise refuse(f"{char!r} follows a closing quote")
+        elif cell or char not in _CSV_BLANK:
+            cell.append(char)
+        index += 1
+    if quoting:
+        raise refuse("the quote that opens a cell is not closed", opened)
+    if was_quoting or record or cell:
+        finish_cell()
+        yield record
+
+
+def _newman_csv_cast(cell: str) -> str | int | float:
+    """newman's csvAutoParse for an unquoted cell: isInt -> parseInt, isFloat -> parseFloat."""
+    if _JS_INT.fullmatch(cell):
+        number = int(cell)
+        return number if abs(number) <= 2**53 else float(number)  # a JavaScript number
+    whole = _js_to_number(cell)
+    prefix = _JS_FLOAT_PREFIX.match(cell)
+    if prefix is None or whole is None:
+        return cell
+    parsed = float(prefix.group().replace("Infinity", "inf"))
+    if not whole - parsed + 1 >= 0:  # newman's isFloat; NaN and Infinity - Infinity fail it
+        return cell
+    # Whole numbers as int, so that scenario templates write 7 as JavaScript does, not "7.0".
+    return int(parsed) if parsed.is_integer() and abs(parsed) <= 2**53 else parsed
+
+
+def _js_to_number(text: str) -> float | None:
+    """JavaScript's Number(text) for the text of a trimmed cell; None for NaN."""
+    if text == "":
+        return 0.0
+    if _JS_DECIMAL.fullmatch(text):
+        return float(text)
+    if text in ("Infinity", "+Infinity", "-Infinity"):
+        return float(text.replace("Infinity", "inf"))
+    for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+        if text[:2].lower() == prefix:
+            try:
+                return float(int(text[2:], base))
+            except ValueError:
+                return None
+    return None
+
+
+def js_number_text(number: float) -> str:
+    """A number as JavaScript's String() writes it (ECMAScript Number::toString): 7, 1.5,
+    100000000000000000000, 1e+21, 1e-7."""
+    from decimal import Decimal
+
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "Infinity" if number > 0 else "-Infinity"
+    if number == 0:
+        return "0"
+    sign = "-" if number < 0 else ""
+    shortest = Decimal(repr(abs(number))).normalize().as_tuple()  # round-trip digits
+    digits = "".join(map(str, shortest.digits))
+    exponent = shortest.exponent
+    assert isinstance(exponent, int)
+    count, point = len(digits), exponent + len(digits)
+    if count <= point <= 21:
+        return sign + digits + "0" * (point - count)
+    if 0 < point <= 21:
+        return sign + digits[:point] + "." + digits[point:]
+    if -6 < point <= 0:
+        return sign + "0." + "0" * -point + digits
+    shown = point - 1
+    mantissa = digits[0] + ("." + digits[1:] if count > 1 else "")
+    return f"{sign}{mantissa}e{'+' if shown >= 0 else '-'}{abs(shown)}"
+
+
 def _scalar_text(value: Any) -> str:
-    """A variable value as Postman substitutes it: text as is, ``true``, ``1``, compact JSON
-    for objects and lists (postman-collection's lib/collection/variable.js toString)."""
+    """A variable value as Postman substitutes it: text as is, ``true``, numbers as JavaScript
+    writes them, compact JSON for objects and lists (postman-collection's
+    lib/collection/variable.js toString)."""
     import json
 
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # JavaScript has one number type: 1.0 is written "1"
     if isinstance(value, str):
         return value
+    if isinstance(value, float) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53
+    ):
+        return js_number_text(float(value))  # JavaScript has one number type: 1.0 is "1"
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -24,6 +24,7 @@ def test_default_run_passes_against_the_embedded_sandbox(tmp_path: Path) -> None
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["summary"]["ok"] is True and summary["summary"]["total"] == 17
     assert summary["run"]["target"] == "sandbox"
+    assert "target: sandbox (the collection calls app.drchrono.com; no -e given)" in result.stdout
 
 
 def test_record_then_replay_offline_and_no_secret_in_any_file(
@@ -157,7 +158,8 @@ def write(tmp_path: Path, name: str, content: str) -> Path:
                             }
                         ),
                     )
-                )
+                ),
+                "--strict-variables",  # by default it is sent as written, as Newman does
             ],
             "{{nowhere}}",
         ),
@@ -271,12 +273,14 @@ def test_scripts_run_and_with_no_scripts_are_announced_as_not_run(tmp_path: Path
         ],
     }
     path = write(tmp_path, "js.postman_collection.json", json.dumps(collection))
-    ran = run_cli("run", str(path), "--no-contracts")  # no auth: DrChrono's 401
+    # It names no host: the sandbox only because the environment says so. No auth: a 401.
+    sandbox = ("--env-var", "harness_target=sandbox")
+    ran = run_cli("run", str(path), *sandbox, "--no-contracts")
     assert ran.code == 1 and "Not run" not in ran.stdout, ran.stdout + ran.stderr
     assert (
         "AssertionError in test-script: the test script of request 'Users/Current user', line 1: "
         "expected response to have status code 200 but got 401"
     ) in ran.stdout
-    result = run_cli("run", str(path), "--no-contracts", "--no-scripts")
+    result = run_cli("run", str(path), *sandbox, "--no-contracts", "--no-scripts")
     assert "Not run (1)" in result.stdout
     assert "request Users/Current user: test script lines 2-3: JavaScript" in result.stdout

@@ -538,7 +538,14 @@ def test_unsupported_or_broken_auth_fails_only_its_request(tmp_path: Path) -> No
     path = tmp_path / "auth.postman_collection.json"
     path.write_text(json.dumps(collection))
     report = tmp_path / "summary.json"
-    result = run_cli("run", str(path), "--no-contracts", "--json", str(report), cwd=tmp_path)
+    result = run_cli(
+        "run",
+        str(path),
+        *("--env-var", "harness_target=sandbox"),  # it names no host: the sandbox on request
+        "--no-contracts",
+        *("--json", str(report)),
+        cwd=tmp_path,
+    )
     assert result.code == 1, result.stdout + result.stderr
     summary = json.loads(report.read_text())
     # The unknown type is ignored (sent unsigned, as Newman does): the sandbox answers 401.

@@ -13,8 +13,7 @@ import httpx
 import pytest
 
 from harness.collection import Auth, Body, RequestItem, Url
-from harness.collection_plan import collection_waves, plan_units, preflight
-from harness.errors import UnresolvedVariableError
+from harness.collection_plan import UnresolvedName, collection_waves, plan_units, preflight
 from harness.exchange import ExchangeRunner, ExchangeSettings
 from harness.redaction import SecretRegistry
 from harness.results import RequestResult, RunInfo, RunSummary, Verdict
@@ -141,11 +140,10 @@ def test_units_follow_captured_variables() -> None:
     assert units["Offices"].depends_on == set()
 
 
-def test_preflight_rejects_variables_nothing_defines_or_captures() -> None:
+def test_preflight_finds_variables_nothing_defines_or_captures() -> None:
     scopes = Scopes(environment={"base": "http://h"}, os_environ={})
-    preflight(ITEMS, scopes)  # doctor_id and patient_id are captured before use
-    with pytest.raises(UnresolvedVariableError, match="Patients/get"):
-        preflight([ITEMS[3]], scopes)
+    assert preflight(ITEMS, scopes) == []  # doctor_id and patient_id are captured before use
+    assert preflight([ITEMS[3]], scopes) == [UnresolvedName("patient_id", ("Patients/get",))]
 
 
 @pytest.mark.parametrize("workers", [1, 4])

@@ -322,7 +322,7 @@ def test_too_many_iteration_rows_are_refused_naming_the_limit(
 
 
 def test_scenario_data_uses_the_same_reader_and_limits(tmp_path: Path, cli: InProcessCli) -> None:
-    (tmp_path / "rows.csv").write_text("n\n1,extra\n")
+    (tmp_path / "rows.csv").write_text('n\n"1\n')
     scenario = write(
         tmp_path / "data.yaml",
         """
@@ -334,7 +334,9 @@ def test_scenario_data_uses_the_same_reader_and_limits(tmp_path: Path, cli: InPr
     )
     done = cli("run", str(scenario), "-e", SANDBOX_ENV, "--no-contracts")
     assert done.code == 2, done.stdout + done.stderr
-    assert f"{scenario}:3:" in done.stderr and "more cells than the header" in done.stderr
+    assert (
+        f"{scenario}:3:" in done.stderr and "quote that opens a cell is not closed" in done.stderr
+    )
 
 
 def test_scenario_data_outside_the_allowed_directories_is_refused(

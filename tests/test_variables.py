@@ -109,8 +109,8 @@ def test_iteration_data_from_csv_and_json(tmp_path: Path) -> None:
     json_file.write_text('{"n": 1}')
     with pytest.raises(InputError, match="list of objects"):
         load_iteration_data(json_file)
-    csv_file.write_text("a\n1,2\n")
-    with pytest.raises(InputError, match="more cells than the header"):
+    csv_file.write_text('a\n"1,2\n')
+    with pytest.raises(InputError, match="the quote that opens a cell is not closed on line 2"):
         load_iteration_data(csv_file)
 
 

@@ -9,19 +9,22 @@ closes what it opened. The pieces live beside it: :mod:`.options`, :mod:`.target
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.collection import RequestItem, load_collection
 from harness.collection_plan import (
     RequestVariables,
+    UnresolvedName,
     collection_waves,
     is_scripted,
     plan_units,
     preflight,
     shard_units,
+    unresolved_warning,
 )
+from harness.errors import UnresolvedVariableError
 from harness.exchange import ExchangeRunner
 from harness.redaction import SecretRegistry
 from harness.results import Reporter, RunInfo, RunSummary
@@ -38,7 +41,13 @@ from harness.session.target import (
 )
 from harness.session.tokens import RunTokens, fill_unneeded_oauth2_variables
 from harness.session.transports import Transports, cassette_stem, inside
-from harness.variables import Scopes, is_secret_name, load_iteration_data, load_scopes
+from harness.variables import (
+    Scopes,
+    is_secret_name,
+    load_iteration_data,
+    load_scopes,
+    placeholders,
+)
 
 if TYPE_CHECKING:
     from harness.contracts import ContractSet
@@ -55,8 +64,17 @@ class Session:
     """An open run target (a :class:`~harness.run_context.RunContext`): senders per unit,
     token sources, cassettes, the sandbox, and the one exchange runner of the run."""
 
-    def __init__(self, options: RunOptions, stack: contextlib.ExitStack) -> None:
+    def __init__(
+        self,
+        options: RunOptions,
+        stack: contextlib.ExitStack,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
         self.options = options
+        # What the run decided on its own and a user should know (the target, unresolved
+        # variables): kept here, and shown at once through ``notify`` (the CLI prints them).
+        self.notices: list[str] = []
+        self._notify = notify
         self.secrets = SecretRegistry()
         self.collection = load_collection(options.collection)
         # Postman's "type": "secret" is a secret whatever the variable's name ("cs", "dbpass").
@@ -78,6 +96,8 @@ class Session:
         group_dir = inside(options.cassette_dir, group)
         run_target = open_target(self.collection, self.scopes, options, stack, group_dir)
         self.target: str = run_target.kind
+        self.target_label: str = run_target.label
+        self.notify(f"target: {run_target.label} ({run_target.choice.reason})")
         self.sandbox: SandboxControl | None = run_target.sandbox
         self.contracts: ContractSet | None = _load_contracts(options.contracts_dir)
         self.transports = Transports(
@@ -88,7 +108,7 @@ class Session:
             sandbox_url=self.sandbox.base_url if self.sandbox is not None else None,
             rate_limit=options.rate_limit
             if options.rate_limit is not None
-            else default_rate_limit(self.target, self.scopes),
+            else default_rate_limit(run_target, self.scopes),
             pace=self.pace,
         )
         if options.record_mode is not None:
@@ -125,6 +145,11 @@ class Session:
     def sender_for(self, unit: str) -> Sender:
         return self.transports.sender_for(unit)
 
+    def notify(self, message: str) -> None:
+        self.notices.append(message)
+        if self._notify is not None:
+            self._notify(message)
+
     def _request_scripts(self) -> RequestScripts | None:
         """What runs the collection's scripts around each request; None with ``--no-scripts``."""
         if not self.options.scripts.enabled:
@@ -142,10 +167,26 @@ class Session:
     def plan(self) -> list[RequestItem]:
         return self.collection.select(self.options.folders)
 
-    def check_plan(self, items: Sequence[RequestItem]) -> None:
+    def check_plan(self, items: Sequence[RequestItem]) -> list[UnresolvedName]:
+        """Register the plan's secrets and find the variables nothing defines: refused with
+        ``strict_variables``, else sent as written (Newman's behaviour) and returned."""
         names = {n for item in items for n in self._variables(item)}
         register_secrets(self.scopes, self.secrets, names)
-        preflight(items, self.scopes, variables=self._variables)
+        unresolved = preflight(items, self.scopes, variables=self._variables)
+        # The harness fetches OAuth 2.0 tokens itself (Newman sends a stored one): a credential
+        # it lacks is a set-up problem, never something to send as written.
+        oauth2 = {
+            name
+            for item in items
+            if item.auth is not None and item.auth.type == "oauth2"
+            for value in item.auth.params.values()
+            for name in placeholders(str(value))
+        }
+        for entry in unresolved:
+            if self.options.strict_variables or entry.name in oauth2:
+                raise UnresolvedVariableError(entry.name, f"request '{entry.requests[0]}'")
+        self.exchange.sent_as_written |= {entry.name for entry in unresolved}
+        return unresolved
 
     def run(self, items: Sequence[RequestItem], reporters: Sequence[Reporter]) -> RunSummary:
         """Run the plan once, or once per iteration-data row (Newman's ``-d``)."""
@@ -155,10 +196,14 @@ class Session:
         )
         plan = plan_units(items, variables=self._variables)
         self.transports.check_cassette_names(unit.name for unit in plan)
-        # Every row must define what the plan needs; check them all before sending anything.
+        # Check every row before sending anything; each unresolved name is reported once.
+        unresolved: dict[str, UnresolvedName] = {}
         for row in rows or [{}]:
             self.scopes.data = dict(row)
-            self.check_plan(items)
+            for entry in self.check_plan(items):
+                unresolved.setdefault(entry.name, entry)
+        if unresolved:
+            self.notify(f"warning: {unresolved_warning(list(unresolved.values()))}")
         # --shard: this shard's folders only (every shard checked the whole plan above).
         shard = self.options.shard
         ran = [
@@ -173,7 +218,7 @@ class Session:
         ]
         info = RunInfo(
             self.collection.name,
-            self.target,
+            self.target_label,
             len(ran) * max(1, len(rows)),
             str(self.options.collection),
             shard=str(shard) if shard is not None else None,
@@ -222,7 +267,7 @@ class Session:
         scenarios = [s for s in scenarios if any(unit.scenario is s for unit in units)]
         info = RunInfo(
             name=f"Scenarios ({', '.join(map(str, sources))})",
-            target=self.target,
+            target=self.target_label,
             planned=sum(len(unit.scenario.steps) for unit in units),
             source=", ".join(map(str, sources)),
             shard=str(self.options.shard) if self.options.shard is not None else None,
@@ -318,9 +363,12 @@ def _load_contracts(contracts_dir: Path | None) -> ContractSet | None:
 
 
 @contextlib.contextmanager
-def open_session(options: RunOptions) -> Iterator[Session]:
+def open_session(
+    options: RunOptions, *, notify: Callable[[str], None] | None = None
+) -> Iterator[Session]:
+    """An open run; ``notify`` is shown what the run decided by itself (target, warnings)."""
     with contextlib.ExitStack() as stack:
-        yield Session(options, stack)
+        yield Session(options, stack, notify)
 
 
 __all__ = ["RunOptions", "Session", "open_session"]

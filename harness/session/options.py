@@ -57,6 +57,9 @@ class RunOptions:
     tls: TlsOptions = field(default_factory=TlsOptions)  # -k, --ssl-*
     global_vars: dict[str, str] = field(default_factory=dict)  # --global-var, beats -g's file
     working_dir: Path | None = None  # --working-dir: where file bodies resolve (None: cwd)
+    # --strict-variables: refuse a run whose requests use a variable nothing defines (by
+    # default such a '{{name}}' is sent as written, as Newman does, after a warning).
+    strict_variables: bool = False
 
     @property
     def files_root(self) -> Path:

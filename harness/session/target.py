@@ -13,17 +13,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from harness import paths
 from harness.atomicfile import atomic_write_text
 from harness.collection import Collection
-from harness.errors import InputError
+from harness.errors import HarnessError, InputError
 from harness.loopback import is_loopback_url
 from harness.ratelimit import DRCHRONO_LIMITS
 from harness.redaction import SecretRegistry
 from harness.run_context import SandboxControl
 from harness.session.options import RunOptions
-from harness.variables import Scopes, is_secret_name, load_variable_file, placeholders
+from harness.variables import (
+    Resolver,
+    Scopes,
+    is_secret_name,
+    load_variable_file,
+    placeholders,
+)
 
 if TYPE_CHECKING:
     from drchrono_sandbox import Sandbox
@@ -45,22 +52,101 @@ NOT_RECORDED_VARIABLES = {"base_url", "auth_base_url", "client_id", TARGET_VARIA
 SANDBOX_ANCHOR_DAY = datetime.date(2026, 1, 5)
 
 
-def target_of(scopes: Scopes, options: RunOptions) -> str:
+DRCHRONO_DOMAIN = "drchrono.com"
+OWN_HOSTS = "its own hosts"  # the label of a run of a collection that is not DrChrono's
+
+
+def is_drchrono_host(host: str | None) -> bool:
+    host = (host or "").lower().rstrip(".")
+    return host == DRCHRONO_DOMAIN or host.endswith("." + DRCHRONO_DOMAIN)
+
+
+def collection_hosts(collection: Collection, scopes: Scopes) -> list[str]:
+    """The hosts the collection's requests name, with the variables known before the run (a
+    URL whose host is still a placeholder, or not a URL, names none), in collection order."""
+    hosts: dict[str, None] = {}
+    for item in collection.requests():
+        # A later placeholder (a path id from a data file) does not hide the host.
+        resolver = Resolver(scopes, sent_as_written=frozenset(placeholders(item.url.raw)))
+        try:
+            raw = resolver.resolve(item.url.raw, "the target check")
+            host = urlsplit(raw if "://" in raw else "http://" + raw).hostname
+        except (HarnessError, ValueError):  # an undefined or bad part: the run reports it
+            continue
+        if host and "{{" not in host:  # a host that is still a placeholder names none
+            hosts.setdefault(host.lower(), None)
+    return list(hosts)
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """Where a run goes, and why (the console's "target:" line)."""
+
+    kind: str  # "sandbox", "live" or "replay"
+    reason: str
+    drchrono: bool  # DrChrono's rate limit may apply (never to another API's collection)
+    label: str = ""  # what reports say the run went against; the kind when empty
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.kind
+
+
+def choose_target(collection: Collection, scopes: Scopes, options: RunOptions) -> TargetChoice:
+    """The sandbox, the DrChrono host mapping and DrChrono's rate limit are for DrChrono only:
+    the shipped collection, a collection that calls drchrono.com, or an explicit
+    ``harness_target``. Any other collection goes to its own hosts, unthrottled."""
     if options.replay:
-        return "replay"
-    target = (scopes.lookup(TARGET_VARIABLE) or "live").lower()
-    if target not in ("sandbox", "live"):
-        raise InputError(
-            f"{TARGET_VARIABLE}={target!r} in the environment is neither 'sandbox' nor 'live'.",
-            hint="Use collections/sandbox.postman_environment.json or drchrono.postman_environment.json.",
+        return TargetChoice("replay", "--replay: from the recorded cassettes", drchrono=True)
+    explicit = scopes.lookup(TARGET_VARIABLE)
+    if explicit is not None:
+        kind = explicit.lower()
+        if kind not in ("sandbox", "live"):
+            raise InputError(
+                f"{TARGET_VARIABLE}={kind!r} in the environment is neither 'sandbox' nor 'live'.",
+                hint="Use collections/sandbox.postman_environment.json or "
+                "drchrono.postman_environment.json.",
+            )
+        return TargetChoice(kind, f"{TARGET_VARIABLE}={kind} is set", drchrono=True)
+    hosts = collection_hosts(collection, scopes)
+    drchrono_hosts = [host for host in hosts if is_drchrono_host(host)]
+    shipped = options.collection.resolve() == paths.DEFAULT_COLLECTION.resolve()
+    if not drchrono_hosts and not shipped:
+        named = (
+            f"{', '.join(hosts[:3])} {'is' if len(hosts) == 1 else 'are'} not DrChrono"
+            if hosts
+            else "no URL of the collection names a DrChrono host"
         )
-    return target
+        return TargetChoice(
+            "live",
+            f"{named}; no DrChrono rate limit",
+            drchrono=False,
+            label=OWN_HOSTS,
+        )
+    calls = (
+        f"the collection calls {drchrono_hosts[0]}"
+        if drchrono_hosts
+        else "the shipped DrChrono collection"
+    )
+    if options.environment is None:
+        return TargetChoice("sandbox", f"{calls}; no -e given", drchrono=True)
+    return TargetChoice(
+        "live", f"{calls}; the environment sets no {TARGET_VARIABLE}", drchrono=True
+    )
 
 
 @dataclass(frozen=True)
 class RunTarget:
-    kind: str  # "sandbox", "live" or "replay"
+    choice: TargetChoice
     sandbox: SandboxControl | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.choice.kind
+
+    @property
+    def label(self) -> str:
+        return self.choice.shown
 
 
 def open_target(
@@ -71,14 +157,14 @@ def open_target(
     cassette_group_dir: Path,
 ) -> RunTarget:
     """Pick the target, start the sandbox if it is one, and fill in the variables it implies."""
-    kind = target_of(scopes, options)
+    choice = choose_target(collection, scopes, options)
     sandbox: SandboxControl | None = None
-    if kind == "sandbox":
+    if choice.kind == "sandbox":
         sandbox = start_sandbox(stack, scopes, options)
-    elif kind == "replay":
+    elif choice.kind == "replay":
         _load_recorded_environment(cassette_group_dir, scopes)
         _fill_replay_placeholders(collection, scopes)
-    return RunTarget(kind, sandbox)
+    return RunTarget(choice, sandbox)
 
 
 class _SandboxAdapter:
@@ -220,7 +306,9 @@ def _fill_replay_placeholders(collection: Collection, scopes: Scopes) -> None:
             scopes.environment_overrides[name] = REPLAY_PLACEHOLDER
 
 
-def default_rate_limit(target: str, scopes: Scopes) -> str:
-    """DrChrono's limits for DrChrono; none for the sandbox (in-process or on loopback)."""
+def default_rate_limit(target: RunTarget, scopes: Scopes) -> str:
+    """DrChrono's limits for live DrChrono; none for the sandbox (in-process or on loopback),
+    and none for a collection that is not DrChrono's."""
     base_url = scopes.lookup("base_url") or ""
-    return DRCHRONO_LIMITS if target == "live" and not is_loopback_url(base_url) else "none"
+    live_drchrono = target.kind == "live" and target.choice.drchrono
+    return DRCHRONO_LIMITS if live_drchrono and not is_loopback_url(base_url) else "none"
