@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TextIO
 
 from drchrono_sandbox.errors import SandboxError
-from harness import __version__, paths
+from harness import __version__
 from harness.errors import EXIT_BAD_INPUT, EXIT_FAILED_CHECKS, EXIT_OK, HarnessError
 from harness.project_config import RECORD_MODES
 from harness.variables import parse_assignments
