@@ -119,6 +119,12 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="set an environment variable (repeatable); beats the environment file",
     )
     run.add_argument(
+        "--fill-placeholders",
+        action="store_true",
+        help="fill an OpenAPI converter's <type> placeholders from the target's records and the "
+        "contracts (optional ones are dropped); without it such requests are not sent",
+    )
+    run.add_argument(
         "-d",
         "--iteration-data",
         type=Path,
@@ -288,6 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         keep_bodies=args.html is not None,
         allow_outside_files=args.allow_outside_files,
         scripts=_script_settings(args),
+        fill_placeholders=args.fill_placeholders,
     )
     reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose)]
     if args.junit:

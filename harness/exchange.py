@@ -26,8 +26,11 @@ from harness.errors import (
     InputError,
     UnresolvedVariableError,
 )
+from harness.fill import PlaceholderFiller, RequestContracts
+from harness.placeholders import Placeholder, apply_fills, find_placeholders
 from harness.redaction import SecretRegistry
-from harness.results import Cause, RequestResult, Verdict
+from harness.report_text import report_text
+from harness.results import Cause, Check, RequestResult, Verdict
 from harness.run_context import TokenProvider
 from harness.scripting.hooks import RequestScripts
 from harness.scripting.model import NextRequest, ScriptResponse
@@ -65,8 +68,12 @@ class ExchangeRunner:
         secrets: SecretRegistry,
         settings: ExchangeSettings,
         scripts: RequestScripts | None = None,
+        requests: RequestContracts | None = None,
+        filler: PlaceholderFiller | None = None,
     ) -> None:
         self.tokens = tokens
+        self.requests = requests  # request contracts: a request the API would reject is named
+        self.filler = filler  # --fill-placeholders; None: placeholders are reported, not sent
         self.scripts = scripts  # None: --no-scripts
         self.contracts = contracts
         self.secrets = secrets
@@ -144,6 +151,13 @@ class ExchangeRunner:
     ) -> ExchangeOutcome:
         result = self._result(index, item, suite, name)
         resolver = Resolver(scopes)
+        # --- a converter's <type> placeholders (harness.placeholders, harness.fill) ------------
+        placeholders = find_placeholders(item)
+        if placeholders:
+            filled = self._fill(item, placeholders, sender, scopes, tokens, result)
+            if filled is None:
+                return ExchangeOutcome(result)
+            item = filled
         try:
             built = build_request(
                 item,
@@ -199,6 +213,8 @@ class ExchangeRunner:
             judgement.verdict,
             judgement.cause,
         )
+        if self.requests is not None and check_contract:
+            self._check_request(item, built, result)
         result.operation, result.drift = judgement.operation, judgement.drift
         if judgement.operation is not None:
             with self._lock:
@@ -206,6 +222,77 @@ class ExchangeRunner:
         if self.settings.keep_bodies:
             self._snapshot(result, built, response)
         return ExchangeOutcome(result, response, built=built)
+
+    def _fill(
+        self,
+        item: RequestItem,
+        placeholders: list[Placeholder],
+        sender: Sender,
+        scopes: Scopes,
+        tokens: TokenProvider | None,
+        result: RequestResult,
+    ) -> RequestItem | None:
+        """``item`` with its placeholders filled, or None (``result`` says why it is not sent)."""
+        hint = (
+            "run with --fill-placeholders to fill them from the target's records, "
+            "or give them values in the collection"
+        )
+        if self.filler is None:
+            unfilled = ", ".join(map(str, placeholders))
+            self._not_sent(result, f"not sent: unfilled placeholders {unfilled}; {hint}")
+            return None
+
+        def fetch(listing: RequestItem) -> bytes | None:
+            # The record listing goes out as the request itself would: same auth, same client.
+            try:
+                resolver = Resolver(scopes)
+                built = build_request(listing, resolver, files_root=self.settings.files_root)
+                source = (
+                    (tokens or self.tokens).tokens_for(built.oauth2, resolver)
+                    if built.oauth2 is not None
+                    else None
+                )
+                response = sender.send(built, source).response
+            except HarnessError:
+                return None
+            if response is None or response.status_code >= 300:
+                return None
+            return response.content
+
+        fills, missing = self.filler.fill(item, placeholders, fetch)
+        result.filled = [fill.to_json() for fill in fills.values()]
+        if missing:
+            why = "; ".join(f"{p}: {reason}" for p, reason in missing)
+            self._not_sent(result, f"not sent: no value for placeholders ({why})")
+            return None
+        return apply_fills(item, fills)
+
+    def _not_sent(self, result: RequestResult, message: str) -> None:
+        # Never green: an unfilled request checked nothing, and the run must say so.
+        result.verdict, result.cause = Verdict.ERROR, Cause.PLACEHOLDER
+        result.message = self.secrets.redact(message)
+
+    def _check_request(self, item: RequestItem, built: BuiltRequest, result: RequestResult) -> None:
+        """The request against its contract; sent anyway (the API decides), but a request the
+        published API would reject fails its own check."""
+        assert self.requests is not None
+        content_type = next((v for k, v in built.headers if k.lower() == "content-type"), None)
+        problems = self.requests.check_request(
+            item.method, built.url, content_type, built.content or None
+        )
+        if not problems:
+            return
+        result.checks.insert(
+            0,
+            Check(
+                "request contract",
+                False,
+                report_text("; ".join(problems[:5]))
+                + " (the published API would reject it; it was sent anyway)",
+            ),
+        )
+        if result.verdict is Verdict.PASSED:
+            result.verdict, result.cause = Verdict.FAILED, Cause.CONTRACT
 
     def _errored(self, result: RequestResult, cause: Cause, message: str) -> RequestResult:
         result.verdict, result.cause = Verdict.ERROR, cause

@@ -38,6 +38,7 @@ class Cause(str, enum.Enum):
     AUTH = "auth"
     INPUT = "bad input"
     CASSETTE = "cassette"
+    PLACEHOLDER = "unfilled placeholders"  # a converter's <type> values: not sent
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class RequestResult:
     response_body: str | None = None
     message: str = ""  # one-line explanation for ERROR verdicts
     console: list[str] = field(default_factory=list)  # the scripts' console output, masked
+    # --fill-placeholders: each placeholder's value or drop, and why (harness.placeholders.Fill)
+    filled: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -108,6 +111,7 @@ class RequestResult:
             ],
             "drift": self.drift,
             "console": self.console,
+            "filled": self.filled,
         }
 
 

@@ -21,6 +21,7 @@ from harness.collection_plan import (
     preflight,
 )
 from harness.exchange import ExchangeRunner
+from harness.fill import PlaceholderFiller
 from harness.redaction import SecretRegistry
 from harness.results import Reporter, RunInfo, RunSummary
 from harness.run_context import SandboxControl
@@ -108,6 +109,8 @@ class Session:
             secrets=self.secrets,
             settings=options.exchange_settings(),
             scripts=self._request_scripts(),
+            requests=self.contracts,
+            filler=PlaceholderFiller(self.contracts) if options.fill_placeholders else None,
         )
         self._variables = RequestVariables()
 

@@ -33,6 +33,8 @@ class RunOptions:
     keep_bodies: bool = False
     allow_outside_files: bool = False
     scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
+    # --fill-placeholders: values for a converter's <type> placeholders (harness.fill)
+    fill_placeholders: bool = False
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(

@@ -1,0 +1,299 @@
+"""``--fill-placeholders``: values for a converter's ``<type>`` placeholders, from real data.
+
+- a path id comes from the target's own records: the collection endpoint above it is listed
+  (``GET /api/doctors`` for ``/api/doctors/:id``) and its first record's id taken (its last for a
+  DELETE, so the reads of the same family keep a record to read);
+- a query parameter the contract requires (or a filter DrChrono requires without the document
+  saying so, :data:`REQUIRED_FILTERS`) gets a plausible value; an optional one is dropped;
+- a body field gets a value when the request schema requires it or its value can be known (a
+  foreign key from the records, an enum, a date); other optional fields are dropped.
+
+A foreign key (``doctor``, ``patient_id``...) is an id listed from the matching collection
+endpoint. Every choice is a :class:`~harness.placeholders.Fill` with its reason, for the reports.
+The records are read through ``fetch`` (the exchange sends it like any request of the run).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from harness.collection import KeyValue, RequestItem, Url
+from harness.json_input import loads_json
+from harness.placeholders import Fill, Placeholder
+
+# Filters DrChrono refuses a list without, that its OpenAPI document leaves optional
+# (FACTS: GET /api/appointments needs one of since, occurred_since, date, date_range).
+REQUIRED_FILTERS: Mapping[str, Mapping[str, str]] = {
+    "GET /api/appointments": {"since": "2000-01-01"},
+}
+# A fixed day, far from now, so that filled runs are reproducible (and match cassettes).
+FILL_DAY = datetime.date(2030, 6, 3)
+# Foreign keys whose collection is not their name plus "s".
+_FOREIGN_KEYS = {"provider": "/api/doctors", "template": "/api/clinical_note_templates"}
+_API = re.compile(r"/api(/|$)")
+
+
+class ParameterSpec(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def location(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
+    @property
+    def type(self) -> str | None: ...
+    @property
+    def schema(self) -> Mapping[str, Any]: ...
+
+
+class RequestSpec(Protocol):
+    @property
+    def operation(self) -> str: ...
+    def parameter(self, location: str, name: str) -> ParameterSpec | None: ...
+
+
+class RequestContracts(Protocol):
+    """What filling and request checks need of the contracts (``harness.contracts.ContractSet``)."""
+
+    def request_contract(self, method: str, url: str) -> RequestSpec | None: ...
+    def request_body_schema(self, method: str, url: str) -> Mapping[str, Any] | None: ...
+    def collection_paths(self) -> list[str]: ...
+    def check_request(
+        self, method: str, url: str, content_type: str | None, body: bytes | None
+    ) -> list[str]: ...
+
+
+# A GET of a collection endpoint, sent like a request of the run; the JSON body or None.
+Fetch = Callable[[RequestItem], Any]
+
+
+class PlaceholderFiller:
+    """Chooses values for one run; thread-safe. Listed ids are kept per collection endpoint
+    until a DELETE under it is filled (the record may be gone)."""
+
+    def __init__(self, contracts: RequestContracts | None) -> None:
+        self.contracts = contracts
+        self._collections = set(contracts.collection_paths()) if contracts else set()
+        self._ids: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+
+    def fill(
+        self, item: RequestItem, placeholders: Sequence[Placeholder], fetch: Fetch
+    ) -> tuple[dict[Placeholder, Fill], list[tuple[Placeholder, str]]]:
+        """The fills chosen, and the placeholders no value was found for (with why)."""
+        base, path = _split_base(item.url.raw)
+        concrete = _concrete_url(item)
+        spec = self.contracts.request_contract(item.method, concrete) if self.contracts else None
+        body_schema = (
+            self.contracts.request_body_schema(item.method, concrete) if self.contracts else None
+        )
+        required_filters = REQUIRED_FILTERS.get(spec.operation if spec else "", {})
+        fills: dict[Placeholder, Fill] = {}
+        missing: list[tuple[Placeholder, str]] = []
+        for placeholder in placeholders:
+            try:
+                fill = self._choose(
+                    item, placeholder, base, path, spec, body_schema, required_filters, fetch
+                )
+            except _NoValue as reason:
+                missing.append((placeholder, str(reason)))
+            else:
+                fills[placeholder] = fill
+        return fills, missing
+
+    # --- one placeholder ----------------------------------------------------------------------
+
+    def _choose(
+        self,
+        item: RequestItem,
+        placeholder: Placeholder,
+        base: str | None,
+        path: str,
+        spec: RequestSpec | None,
+        body_schema: Mapping[str, Any] | None,
+        required_filters: Mapping[str, str],
+        fetch: Fetch,
+    ) -> Fill:
+        location, name, kind = placeholder.location, placeholder.name, placeholder.type
+        if location == "path":
+            collection = _collection_above(path, name)
+            if collection is None or base is None:
+                raise _NoValue("no collection endpoint above it to take an id from")
+            last = item.method == "DELETE"
+            record = self._record_id(item, base, collection, fetch, last=last)
+            if last:
+                with self._lock:
+                    self._ids.pop(collection, None)
+            which = "last" if last else "first"
+            return Fill(placeholder, record, f"id of the {which} record of GET {collection}")
+        if location == "query":
+            if name in required_filters:
+                return Fill(placeholder, required_filters[name], "filter DrChrono requires")
+            param = spec.parameter("query", name) if spec else None
+            if param is None or not param.required:
+                return Fill(placeholder, None, "optional query parameter")
+            value, source = self._value(item, base, name, param.type or kind, param.schema, fetch)
+            return Fill(placeholder, str(value) if not isinstance(value, bool) else value, source)
+        if location == "header":
+            param = spec.parameter("header", name) if spec else None
+            if param is None or not param.required:
+                return Fill(placeholder, None, "optional header")
+            value, source = self._value(item, base, name, param.type or kind, param.schema, fetch)
+            return Fill(placeholder, value, source)
+        # body and form fields
+        field = _field_name(name)
+        if field is None:  # an array element: the array is left empty
+            return Fill(placeholder, None, "array element")
+        nested = name.startswith("$") and "." in name[2:]
+        props = {} if nested else (body_schema or {}).get("properties") or {}
+        found = props.get(field)
+        schema: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+        required = not nested and field in ((body_schema or {}).get("required") or ())
+        value, source = self._value(item, base, field, _schema_type(schema) or kind, schema, fetch)
+        if not required and source == "schema type":
+            return Fill(placeholder, None, "optional field")
+        if location == "form" and not isinstance(value, str):
+            value = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return Fill(placeholder, value, source)
+
+    def _value(
+        self,
+        item: RequestItem,
+        base: str | None,
+        name: str,
+        kind: str,
+        schema: Mapping[str, Any],
+        fetch: Fetch,
+    ) -> tuple[str | int | float | bool, str]:
+        """A plausible value for field ``name`` of type ``kind``, and where it came from."""
+        for key in ("example", "default"):
+            if schema.get(key) not in (None, ""):
+                example = schema[key]
+                if isinstance(example, str | int | float | bool):
+                    return example, f"contract {key}"
+        enum = [v for v in schema.get("enum") or () if v not in (None, "")]
+        if enum and isinstance(enum[0], str | int | float | bool):
+            return enum[0], "first documented value"
+        collection = self._foreign_collection(name)
+        if collection is not None and kind in ("integer", "long", "int", "string") and base:
+            value = self._record_id(item, base, collection, fetch, last=False)
+            typed = int(value) if value.isdigit() and kind != "string" else value
+            return typed, f"id of a record of GET {collection}"
+        lowered = name.lower()
+        if lowered in ("allow_overlapping", "allow_duplicates") and kind in ("boolean", "bool"):
+            # A filled record may collide with the target's own (DrChrono answers 409).
+            return True, "override of DrChrono's duplicate and overlap checks"
+        if lowered == "date_range":
+            end = FILL_DAY + datetime.timedelta(days=30)
+            return f"{FILL_DAY.isoformat()}/{end.isoformat()}", "date range"
+        if kind == "dateTime" or lowered.endswith(("_time", "_at")):
+            return f"{FILL_DAY.isoformat()}T10:00:00", "date and time"
+        if kind == "date" or "date" in lowered or lowered == "since":
+            return FILL_DAY.isoformat(), "date"
+        if kind in ("integer", "long", "int"):
+            return 1, "schema type"
+        if kind in ("number", "float", "double"):
+            return 1.0, "schema type"
+        if kind in ("boolean", "bool"):
+            return False, "schema type"
+        return "harness", "schema type"
+
+    def _foreign_collection(self, name: str) -> str | None:
+        stem = name.removesuffix("_id")
+        candidates = [_FOREIGN_KEYS.get(stem), f"/api/{stem}s", f"/api/{stem}es"]
+        return next((c for c in candidates if c and c in self._collections), None)
+
+    def _record_id(
+        self, item: RequestItem, base: str, collection: str, fetch: Fetch, *, last: bool
+    ) -> str:
+        with self._lock:
+            ids = self._ids.get(collection)
+        if ids is None:
+            query = tuple(
+                KeyValue(key, value)
+                for key, value in REQUIRED_FILTERS.get(f"GET {collection}", {}).items()
+            )
+            listing = dataclasses.replace(
+                item,
+                name=f"{item.name} (ids from GET {collection})",
+                method="GET",
+                url=Url(raw=base + collection, query=query),
+                headers=(KeyValue("Accept", "application/json"),),
+                body=None,
+                scripts=(),
+            )
+            ids = _ids_of(fetch(listing))
+            with self._lock:
+                self._ids[collection] = ids
+        if not ids:
+            raise _NoValue(f"GET {collection} lists no record to take an id from")
+        return ids[-1] if last else ids[0]
+
+
+class _NoValue(Exception):
+    """No value can be chosen for a placeholder; the message says why."""
+
+
+def _split_base(raw: str) -> tuple[str | None, str]:
+    """``("{{baseUrl}}", "/api/doctors/:id")`` for ``{{baseUrl}}/api/doctors/:id?x=1``."""
+    path = raw.split("?", 1)[0]
+    match = _API.search(path)
+    if match is None:
+        return None, path
+    return path[: match.start()], path[match.start() :]
+
+
+def _collection_above(path: str, variable: str) -> str | None:
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        if segment in (f":{variable}", variable) and index > 2:
+            return "/".join(segments[:index])
+    return None
+
+
+def _concrete_url(item: RequestItem) -> str:
+    """The request's path with every variable and placeholder made a plain segment, so that
+    the contracts can name its operation."""
+    _, path = _split_base(item.url.raw)
+    return "/".join(
+        "0" if segment.startswith((":", "<", "{{")) else segment for segment in path.split("/")
+    )
+
+
+def _field_name(json_path: str) -> str | None:
+    """``doctor`` for ``$.doctor`` and ``doctor`` (a form field); None inside an array."""
+    if not json_path.startswith("$"):
+        return json_path
+    if json_path.endswith("]"):
+        return None
+    return json_path.rsplit(".", 1)[-1]
+
+
+def _schema_type(schema: Mapping[str, Any]) -> str | None:
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    return kind if isinstance(kind, str) else None
+
+
+def _ids_of(listing: Any) -> list[str]:
+    if isinstance(listing, bytes | str):
+        try:
+            listing = loads_json(listing)
+        except ValueError:
+            return []
+    if not isinstance(listing, dict):
+        return []
+    records = listing.get("results", listing.get("data"))
+    if not isinstance(records, list):
+        return []
+    return [
+        str(record["id"])
+        for record in records
+        if isinstance(record, dict) and record.get("id") not in (None, "")
+    ]
