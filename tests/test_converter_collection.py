@@ -1,0 +1,145 @@
+"""DrChrono's collection as Postman's converter generates it (#16): placeholders and --fill.
+
+``data/drchrono-generated-cut.postman_collection.json`` is twelve requests cut, unmodified, from
+openapi-to-postmanv2 6.3.3's output for DrChrono's OpenAPI document (``folderStrategy=Tags``):
+one folder per tag, a per-request ``oauth2`` block without credentials, ``<type>`` placeholders
+in path variables, query and bodies (JSON and multipart), saved examples with 500s. Nothing is
+converted at run time; every run is against the in-process sandbox ``harness run`` starts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+from harness.collection import load_collection
+from harness.placeholders import Placeholder, find_placeholders, placeholder_type
+
+FIXTURE = Path(__file__).parent / "data" / "drchrono-generated-cut.postman_collection.json"
+
+
+def _with_sandbox_client(tmp_path: Path) -> Path:
+    """The fixture with the sandbox environment's client credentials in each oauth2 block.
+
+    Workaround until per-request blocks without credentials take DrChrono's (#16 part 1, the
+    tokens branch): the placeholders, not the tokens, are what this module checks.
+    """
+    collection = json.loads(FIXTURE.read_text())
+    for folder in collection["item"]:
+        for item in folder["item"]:
+            item["request"]["auth"]["oauth2"] += [
+                {"key": "clientId", "value": "{{client_id}}"},
+                {"key": "clientSecret", "value": "{{client_secret}}"},
+                {"key": "redirect_uri", "value": "{{redirect_uri}}"},
+            ]
+    path = tmp_path / "generated.postman_collection.json"
+    path.write_text(json.dumps(collection))
+    return path
+
+
+def _run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    report = tmp_path / "report.json"
+    code = main(["run", str(_with_sandbox_client(tmp_path)), "--json", str(report), *args])
+    return code, json.loads(report.read_text())
+
+
+def _by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {result["name"]: result for result in report["results"]}
+
+
+def test_the_converter_placeholder_set_is_recognised() -> None:
+    assert [placeholder_type(v) for v in ("<string>", "<long>", "<dateTime>", "<bool>")] == [
+        "string",
+        "long",
+        "dateTime",
+        "bool",
+    ]
+    assert placeholder_type("<string-email>") == "string"  # the converter's <type-format>
+    for not_one in ("<b>", "<token>", "string", "a <string>", 5, None):
+        assert placeholder_type(not_one) is None
+    items = {i.name: i for i in load_collection(FIXTURE).requests()}
+    found = find_placeholders(items["appointments create"])
+    assert Placeholder("body", "$.doctor", "integer") in found
+    assert Placeholder("body", "$.vitals.weight", "number") in found
+    upload = find_placeholders(items["signed_consent_forms Create"])
+    assert Placeholder("form", "patient", "integer") in upload
+    assert Placeholder("query", "signature_file", "file") in upload
+    assert Placeholder("path", "id", "string") in find_placeholders(items["offices read"])
+
+
+def test_without_fill_each_request_is_one_finding_and_none_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _run(tmp_path)
+    assert code == 1
+    assert report["summary"]["errors"] == 12 and report["summary"]["passed"] == 0
+    for result in report["results"]:
+        assert result["cause"] == "unfilled placeholders" and result["status"] is None
+        assert result["message"].startswith("not sent: unfilled placeholders")
+        assert "--fill-placeholders" in result["message"]
+    offices = _by_name(report)["offices read"]["message"]
+    assert "path :id <string>" in offices and "query doctor <integer>" in offices
+    out = capsys.readouterr().out
+    assert "Practice Management/offices read: unfilled placeholders" in out
+    assert "expected a JSON body" not in out
+
+
+def test_fill_runs_the_generated_requests_green_and_records_every_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = _run(tmp_path, "--fill-placeholders", "-v")
+    failures = [r for r in report["results"] if r["verdict"] != "passed"]
+    assert code == 0, failures
+    assert report["summary"]["passed"] == 12
+    results = _by_name(report)
+    fills = {(f["location"], f["name"]): f for f in results["offices read"]["filled"]}
+    assert fills["path", "id"]["source"] == "id of the first record of GET /api/offices"
+    assert results["offices read"]["url"].endswith(f"/api/offices/{fills['path', 'id']['value']}")
+    assert fills["query", "doctor"]["dropped"] is True  # optional: left out
+    listing = {(f["location"], f["name"]): f for f in results["appointments list"]["filled"]}
+    assert listing["query", "since"]["value"] == "2000-01-01"  # DrChrono requires a date filter
+    assert "?since=2000-01-01" in results["appointments list"]["url"]
+    create = {f["name"]: f for f in results["appointments create"]["filled"]}
+    assert create["$.doctor"]["source"] == "id of a record of GET /api/doctors"
+    assert isinstance(create["$.doctor"]["value"], int)
+    required = {f["name"]: f["value"] for f in results["day sheet patient payments list"]["filled"]}
+    assert required["start_date"] and required["end_date"]
+    deleted = {f["name"]: f for f in results["messages delete"]["filled"]}
+    assert deleted["id"]["source"] == "id of the last record of GET /api/messages"
+    out = capsys.readouterr().out
+    assert "filled: path id <string> = " in out  # -v shows each value
+
+
+def test_a_request_the_published_api_would_reject_is_reported_and_still_sent(
+    tmp_path: Path,
+) -> None:
+    collection = {
+        "info": {"name": "Request contracts", "schema": FIXTURE_SCHEMA},
+        "item": [
+            {
+                "name": "payments without their required dates",
+                "request": {
+                    "method": "GET",
+                    "url": "{{base_url}}/api/day_sheet_patient_payments?end_date=2030-06-03",
+                },
+            },
+        ],
+    }
+    path = tmp_path / "requests.postman_collection.json"
+    path.write_text(json.dumps(collection))
+    report_path = tmp_path / "report.json"
+    assert main(["run", str(path), "--json", str(report_path)]) == 1
+    results = _by_name(json.loads(report_path.read_text()))
+    payments = results["payments without their required dates"]
+    assert payments["status"] is not None  # sent: the API decides
+    check = payments["checks"][0]
+    assert check["name"] == "request contract" and not check["passed"]
+    assert "required query parameter start_date is missing" in check["message"]
+    assert "end_date" not in check["message"]
+
+
+FIXTURE_SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
