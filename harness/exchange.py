@@ -27,7 +27,7 @@ from harness.errors import (
     UnresolvedVariableError,
 )
 from harness.fill import PlaceholderFiller, RequestContracts
-from harness.placeholders import Placeholder, apply_fills, find_placeholders
+from harness.placeholders import Placeholder, find_placeholders
 from harness.redaction import SecretRegistry
 from harness.report_text import report_text
 from harness.results import Cause, Check, RequestResult, Verdict
@@ -153,7 +153,7 @@ class ExchangeRunner:
         resolver = Resolver(scopes)
         # --- a converter's <type> placeholders (harness.placeholders, harness.fill) ------------
         placeholders = find_placeholders(item)
-        if placeholders:
+        if placeholders or self.filler is not None:
             filled = self._fill(item, placeholders, sender, scopes, tokens, result)
             if filled is None:
                 return ExchangeOutcome(result)
@@ -259,13 +259,13 @@ class ExchangeRunner:
                 return None
             return response.content
 
-        fills, missing = self.filler.fill(item, placeholders, fetch)
-        result.filled = [fill.to_json() for fill in fills.values()]
-        if missing:
-            why = "; ".join(f"{p}: {reason}" for p, reason in missing)
+        filled = self.filler.fill(item, placeholders, fetch)
+        result.filled = [fill.to_json() for fill in filled.fills]
+        if filled.missing:
+            why = "; ".join(f"{p}: {reason}" for p, reason in filled.missing)
             self._not_sent(result, f"not sent: no value for placeholders ({why})")
             return None
-        return apply_fills(item, fills)
+        return filled.item
 
     def _not_sent(self, result: RequestResult, message: str) -> None:
         # Never green: an unfilled request checked nothing, and the run must say so.

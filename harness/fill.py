@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from harness.collection import KeyValue, RequestItem, Url
+from harness.collection import Body, KeyValue, RequestItem, Url
 from harness.json_input import loads_json
-from harness.placeholders import Fill, Placeholder
+from harness.placeholders import Fill, FillValue, Placeholder, apply_fills
 
 # Filters DrChrono refuses a list without, that its OpenAPI document leaves optional
 # (FACTS: GET /api/appointments needs one of since, occurred_since, date, date_range).
 REQUIRED_FILTERS: Mapping[str, Mapping[str, str]] = {
     "GET /api/appointments": {"since": "2000-01-01"},
+    "GET /api/appointments_list": {"since": "2000-01-01"},
 }
 # A fixed day, far from now, so that filled runs are reproducible (and match cassettes).
 FILL_DAY = datetime.date(2030, 6, 3)
@@ -54,6 +57,10 @@ class ParameterSpec(Protocol):
 class RequestSpec(Protocol):
     @property
     def operation(self) -> str: ...
+    @property
+    def body_media(self) -> str | None: ...
+    @property
+    def parameters(self) -> Sequence[ParameterSpec]: ...
     def parameter(self, location: str, name: str) -> ParameterSpec | None: ...
 
 
@@ -62,6 +69,7 @@ class RequestContracts(Protocol):
 
     def request_contract(self, method: str, url: str) -> RequestSpec | None: ...
     def request_body_schema(self, method: str, url: str) -> Mapping[str, Any] | None: ...
+    def record_schema(self, method: str, url: str) -> Mapping[str, Any] | None: ...
     def collection_paths(self) -> list[str]: ...
     def check_request(
         self, method: str, url: str, content_type: str | None, body: bytes | None
@@ -82,10 +90,8 @@ class PlaceholderFiller:
         self._ids: dict[str, list[str]] = {}
         self._lock = threading.Lock()
 
-    def fill(
-        self, item: RequestItem, placeholders: Sequence[Placeholder], fetch: Fetch
-    ) -> tuple[dict[Placeholder, Fill], list[tuple[Placeholder, str]]]:
-        """The fills chosen, and the placeholders no value was found for (with why)."""
+    def fill(self, item: RequestItem, placeholders: Sequence[Placeholder], fetch: Fetch) -> Filled:
+        """``item`` with values for its placeholders (and a body where it needs one)."""
         base, path = _split_base(item.url.raw)
         concrete = _concrete_url(item)
         spec = self.contracts.request_contract(item.method, concrete) if self.contracts else None
@@ -104,7 +110,54 @@ class PlaceholderFiller:
                 missing.append((placeholder, str(reason)))
             else:
                 fills[placeholder] = fill
-        return fills, missing
+        filled = apply_fills(item, fills) if fills else item
+        added: list[Fill] = []
+        if not missing and spec is not None and spec.body_media is None:
+            try:
+                filled, added = self._body_left_out(filled, base, concrete, fetch)
+            except _NoValue as reason:
+                missing.append((Placeholder("body", "$", "object"), str(reason)))
+        return Filled(filled, [*fills.values(), *added], missing)
+
+    def _body_left_out(
+        self, item: RequestItem, base: str | None, concrete: str, fetch: Fetch
+    ) -> tuple[RequestItem, list[Fill]]:
+        """A POST or PUT without a body whose document gives it none (DrChrono documents most
+        bodies as query parameters) gets a JSON body of the record's required fields."""
+        if item.method not in ("POST", "PUT") or self.contracts is None:
+            return item, []
+        if item.body is not None and (item.body.mode != "raw" or item.body.raw.strip()):
+            return item, []
+        record = self.contracts.record_schema(item.method, concrete)
+        required = [name for name in (record or {}).get("required") or () if isinstance(name, str)]
+        if record is None or not required:
+            return item, []
+        properties = record.get("properties") or {}
+        body: dict[str, Any] = {}
+        fills = []
+        for name in ("allow_overlapping", "allow_duplicates"):
+            if name in properties:  # a filled record may collide with the target's own (409)
+                required.append(name)
+        for name in required:
+            found = properties.get(name)
+            schema: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+            kind = _schema_type(schema) or "string"
+            value, source = self._value(item, base, name, kind, schema, fetch)
+            body[name] = value
+            fills.append(
+                Fill(
+                    Placeholder("body", f"$.{name}", kind),
+                    value,
+                    f"{source}; required, in a body the document leaves out",
+                )
+            )
+        headers = item.headers
+        if not any(h.key.lower() == "content-type" and not h.disabled for h in headers):
+            headers = (*headers, KeyValue("Content-Type", "application/json"))
+        raw = json.dumps(body, indent=2)
+        return dataclasses.replace(
+            item, headers=headers, body=Body(mode="raw", raw=raw, language="json")
+        ), fills
 
     # --- one placeholder ----------------------------------------------------------------------
 
@@ -126,9 +179,9 @@ class PlaceholderFiller:
                 raise _NoValue("no collection endpoint above it to take an id from")
             last = item.method == "DELETE"
             record = self._record_id(item, base, collection, fetch, last=last)
-            if last:
+            if last:  # the record may be gone, from families that share its table too
                 with self._lock:
-                    self._ids.pop(collection, None)
+                    self._ids.clear()
             which = "last" if last else "first"
             return Fill(placeholder, record, f"id of the {which} record of GET {collection}")
         if location == "query":
@@ -137,6 +190,9 @@ class PlaceholderFiller:
             param = spec.parameter("query", name) if spec else None
             if param is None or not param.required:
                 return Fill(placeholder, None, "optional query parameter")
+            if name == "id" and path in self._collections and base is not None:
+                record = self._record_id(item, base, path, fetch, last=False)
+                return Fill(placeholder, record, f"id of the first record of GET {path}")
             value, source = self._value(item, base, name, param.type or kind, param.schema, fetch)
             return Fill(placeholder, str(value) if not isinstance(value, bool) else value, source)
         if location == "header":
@@ -168,9 +224,10 @@ class PlaceholderFiller:
         name: str,
         kind: str,
         schema: Mapping[str, Any],
-        fetch: Fetch,
-    ) -> tuple[str | int | float | bool, str]:
-        """A plausible value for field ``name`` of type ``kind``, and where it came from."""
+        fetch: Fetch | None,
+    ) -> tuple[FillValue, str]:
+        """A plausible value for field ``name`` of type ``kind``, and where it came from;
+        without ``fetch`` (the filters of a listing for ids), never a foreign key."""
         for key in ("example", "default"):
             if schema.get(key) not in (None, ""):
                 example = schema[key]
@@ -179,8 +236,10 @@ class PlaceholderFiller:
         enum = [v for v in schema.get("enum") or () if v not in (None, "")]
         if enum and isinstance(enum[0], str | int | float | bool):
             return enum[0], "first documented value"
-        collection = self._foreign_collection(name)
+        collection = self._foreign_collection(name, _split_base(item.url.raw)[1])
         if collection is not None and kind in ("integer", "long", "int", "string") and base:
+            if fetch is None:
+                raise _NoValue(f"{name} names a record of GET {collection}")
             value = self._record_id(item, base, collection, fetch, last=False)
             typed = int(value) if value.isdigit() and kind != "string" else value
             return typed, f"id of a record of GET {collection}"
@@ -201,12 +260,33 @@ class PlaceholderFiller:
             return 1.0, "schema type"
         if kind in ("boolean", "bool"):
             return False, "schema type"
+        if kind == "array":
+            return [], "schema type"
+        if kind == "object":
+            return {}, "schema type"
         return "harness", "schema type"
 
-    def _foreign_collection(self, name: str) -> str | None:
-        stem = name.removesuffix("_id")
-        candidates = [_FOREIGN_KEYS.get(stem), f"/api/{stem}s", f"/api/{stem}es"]
-        return next((c for c in candidates if c and c in self._collections), None)
+    def _foreign_collection(self, name: str, path: str) -> str | None:
+        """The collection a foreign key field names: ``document`` in /api/lab_results is a lab
+        document (the family's own prefix first), ``ordering_doctor`` a doctor (its last
+        words), ``provider`` a doctor (:data:`_FOREIGN_KEYS`)."""
+        words = name.removesuffix("_id").split("_")
+        segments = path.split("/")
+        own = "/".join(segments[:3])
+        resource = segments[2].split("_") if len(segments) > 2 else []
+        prefixes = ["_".join(resource[:i]) + "_" for i in range(len(resource) - 1, 0, -1)]
+        for stem in ("_".join(words[i:]) for i in range(len(words))):
+            for candidate in (
+                _FOREIGN_KEYS.get(stem),
+                *(f"/api/{prefix}{stem}s" for prefix in prefixes),
+                f"/api/{stem}s",
+                f"/api/{stem}es",
+            ):
+                # A field never names a record of its own family (/api/telehealth_appointments'
+                # appointment is an appointment).
+                if candidate and candidate in self._collections and candidate != own:
+                    return candidate
+        return None
 
     def _record_id(
         self, item: RequestItem, base: str, collection: str, fetch: Fetch, *, last: bool
@@ -214,10 +294,15 @@ class PlaceholderFiller:
         with self._lock:
             ids = self._ids.get(collection)
         if ids is None:
-            query = tuple(
-                KeyValue(key, value)
-                for key, value in REQUIRED_FILTERS.get(f"GET {collection}", {}).items()
-            )
+            filters = dict(REQUIRED_FILTERS.get(f"GET {collection}", {}))
+            spec = self.contracts.request_contract("GET", collection) if self.contracts else None
+            for param in spec.parameters if spec else ():
+                if param.location == "query" and param.required and param.name not in filters:
+                    value, _ = self._value(
+                        item, base, param.name, param.type or "string", param.schema, None
+                    )
+                    filters[param.name] = value if isinstance(value, str) else json.dumps(value)
+            query = tuple(KeyValue(key, value) for key, value in filters.items())
             listing = dataclasses.replace(
                 item,
                 name=f"{item.name} (ids from GET {collection})",
@@ -227,12 +312,25 @@ class PlaceholderFiller:
                 body=None,
                 scripts=(),
             )
-            ids = _ids_of(fetch(listing))
+            listed = fetch(listing)
+            ids = _ids_of(listed)
             with self._lock:
                 self._ids[collection] = ids
+            if listed is None:
+                raise _NoValue(f"GET {collection} did not answer with a list")
         if not ids:
-            raise _NoValue(f"GET {collection} lists no record to take an id from")
+            raise _NoValue(f"GET {collection} lists no record with an id to take")
         return ids[-1] if last else ids[0]
+
+
+@dataclass(frozen=True)
+class Filled:
+    """What filling made of a request: the request to send, each choice, and the placeholders
+    no value was found for (with why; then the request is not sent)."""
+
+    item: RequestItem
+    fills: list[Fill]
+    missing: list[tuple[Placeholder, str]]
 
 
 class _NoValue(Exception):

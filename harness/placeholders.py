@@ -39,6 +39,10 @@ def placeholder_type(value: object) -> str | None:
     return match.group(1) if match and match.group(1) in PLACEHOLDER_TYPES else None
 
 
+# A value a fill puts in (JSON); None in a Fill means the placeholder was dropped.
+FillValue = str | int | float | bool | list[Any] | dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Placeholder:
     """One placeholder in a request: where it is and the type it stands for."""
@@ -57,7 +61,7 @@ class Fill:
     """What ``--fill-placeholders`` did with one placeholder: ``value`` None means dropped."""
 
     placeholder: Placeholder
-    value: str | int | float | bool | None
+    value: FillValue | None
     source: str  # why this value: "id of the first record of GET /api/doctors"
 
     def to_json(self) -> dict[str, Any]:
@@ -123,8 +127,10 @@ def apply_fills(item: RequestItem, fills: Mapping[Placeholder, Fill]) -> Request
     """``item`` with each filled placeholder replaced and each dropped one left out; placeholders
     without a fill stay as they are."""
 
-    def text(value: str | int | float | bool) -> str:
-        return ("true" if value else "false") if isinstance(value, bool) else str(value)
+    def text(value: FillValue) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return value if isinstance(value, str) else json.dumps(value)
 
     def chosen(location: str, name: str, original: KeyValue) -> KeyValue | None:
         kind = placeholder_type(original.value)

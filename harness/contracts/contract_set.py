@@ -110,6 +110,20 @@ class ContractSet:
             return None
         return self._files.get(contract.body_schema)
 
+    def record_schema(self, method: str, url: str) -> dict[str, Any] | None:
+        """The schema file of the record a create or update makes (its top level): a POST's
+        201/200 response schema, else the 200 schema of GET on the same path."""
+        match = self._matcher.match(request_path(url))
+        if match is None:
+            return None
+        for key in (f"{method.upper()} {match.template}", f"GET {match.template}"):
+            responses = (self._operations.get(key) or {}).get("responses") or {}
+            for status in ("201", "200"):
+                schema_file = (responses.get(status) or {}).get("schema")
+                if schema_file and not schema_file.startswith(f"{SCHEMAS_DIR}/lists/"):
+                    return self._files.get(schema_file)
+        return None
+
     def collection_paths(self) -> list[str]:
         """Paths of the documented list endpoints (GET without path parameters)."""
         return sorted(
