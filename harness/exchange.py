@@ -182,6 +182,10 @@ class ExchangeRunner:
         for secret in built.auth_secrets:
             self.secrets.add(secret)
         result.url = self.secrets.redact(built.url)
+        # Checked before sending, and kept whatever the send gives: the API decides, so the
+        # request goes out, but one the published API would reject can never pass.
+        rejected = self._check_request(item, built) if check_contract else []
+        result.checks = list(rejected)
         try:
             exchange = sender.send(built, source)
         except InputError as exc:
@@ -209,12 +213,12 @@ class ExchangeRunner:
             granted_scopes=_granted_scopes(source) if response.status_code == 403 else None,
         )
         result.checks, result.verdict, result.cause = (
-            judgement.checks,
+            [*rejected, *judgement.checks],
             judgement.verdict,
             judgement.cause,
         )
-        if self.requests is not None and check_contract:
-            self._check_request(item, built, result)
+        if rejected and result.verdict is Verdict.PASSED:
+            result.verdict, result.cause = Verdict.FAILED, Cause.CONTRACT
         result.operation, result.drift = judgement.operation, judgement.drift
         if judgement.operation is not None:
             with self._lock:
@@ -272,27 +276,20 @@ class ExchangeRunner:
         result.verdict, result.cause = Verdict.ERROR, Cause.PLACEHOLDER
         result.message = self.secrets.redact(message)
 
-    def _check_request(self, item: RequestItem, built: BuiltRequest, result: RequestResult) -> None:
-        """The request against its contract; sent anyway (the API decides), but a request the
-        published API would reject fails its own check."""
-        assert self.requests is not None
+    def _check_request(self, item: RequestItem, built: BuiltRequest) -> list[Check]:
+        """The built request against its contract: one failed check naming what the published
+        API would reject (names only, never values), or none."""
+        if self.requests is None:
+            return []
         content_type = next((v for k, v in built.headers if k.lower() == "content-type"), None)
         problems = self.requests.check_request(
             item.method, built.url, content_type, built.content or None
         )
         if not problems:
-            return
-        result.checks.insert(
-            0,
-            Check(
-                "request contract",
-                False,
-                report_text("; ".join(problems[:5]))
-                + " (the published API would reject it; it was sent anyway)",
-            ),
-        )
-        if result.verdict is Verdict.PASSED:
-            result.verdict, result.cause = Verdict.FAILED, Cause.CONTRACT
+            return []
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        message = f"{shown} (the published API would reject it; it was sent anyway)"
+        return [Check("request contract", False, report_text(message))]
 
     def _errored(self, result: RequestResult, cause: Cause, message: str) -> RequestResult:
         result.verdict, result.cause = Verdict.ERROR, cause

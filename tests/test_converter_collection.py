@@ -1,6 +1,6 @@
 """DrChrono's collection as Postman's converter generates it (#16): placeholders and --fill.
 
-``data/drchrono-generated-cut.postman_collection.json`` is twelve requests cut, unmodified, from
+``data/drchrono-generated-cut.postman_collection.json`` is thirteen requests cut, unmodified, from
 openapi-to-postmanv2 6.3.3's output for DrChrono's OpenAPI document (``folderStrategy=Tags``):
 one folder per tag, a per-request ``oauth2`` block without credentials, ``<type>`` placeholders
 in path variables, query and bodies (JSON and multipart), saved examples with 500s. Nothing is
@@ -76,7 +76,7 @@ def test_without_fill_each_request_is_one_finding_and_none_is_sent(
 ) -> None:
     code, report = _run(tmp_path)
     assert code == 1
-    assert report["summary"]["errors"] == 12 and report["summary"]["passed"] == 0
+    assert report["summary"]["errors"] == 13 and report["summary"]["passed"] == 0
     for result in report["results"]:
         assert result["cause"] == "unfilled placeholders" and result["status"] is None
         assert result["message"].startswith("not sent: unfilled placeholders")
@@ -94,7 +94,7 @@ def test_fill_runs_the_generated_requests_green_and_records_every_value(
     code, report = _run(tmp_path, "--fill-placeholders", "-v")
     failures = [r for r in report["results"] if r["verdict"] != "passed"]
     assert code == 0, failures
-    assert report["summary"]["passed"] == 12
+    assert report["summary"]["passed"] == 13
     results = _by_name(report)
     fills = {(f["location"], f["name"]): f for f in results["offices read"]["filled"]}
     assert fills["path", "id"]["source"] == "id of the first record of GET /api/offices"
@@ -108,6 +108,13 @@ def test_fill_runs_the_generated_requests_green_and_records_every_value(
     assert isinstance(create["$.doctor"]["value"], int)
     required = {f["name"]: f["value"] for f in results["day sheet patient payments list"]["filled"]}
     assert required["start_date"] and required["end_date"]
+    # DrChrono documents this create's fields as optional query parameters and gives it no body:
+    # the query placeholders are dropped and the record's required fields make the body.
+    problem = {(f["location"], f["name"]): f for f in results["problems create"]["filled"]}
+    assert problem["query", "patient"]["dropped"] and problem["query", "doctor"]["dropped"]
+    assert problem["body", "$.patient"]["source"].startswith("id of a record of GET /api/patients")
+    assert "in a body the document leaves out" in problem["body", "$.doctor"]["source"]
+    assert results["problems create"]["status"] == 201
     deleted = {f["name"]: f for f in results["messages delete"]["filled"]}
     assert deleted["id"]["source"] == "id of the last record of GET /api/messages"
     out = capsys.readouterr().out
