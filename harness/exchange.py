@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,6 +28,7 @@ from harness.errors import (
     UnresolvedVariableError,
 )
 from harness.fill import PlaceholderFiller, RequestContracts
+from harness.masking import default_fields, mask_json
 from harness.placeholders import Placeholder, find_placeholders
 from harness.redaction import SecretRegistry
 from harness.report_text import report_text
@@ -264,7 +266,7 @@ class ExchangeRunner:
             return response.content
 
         filled = self.filler.fill(item, placeholders, fetch)
-        result.filled = [fill.to_json() for fill in filled.fills]
+        result.filled = [_masked(fill.to_json()) for fill in filled.fills]
         if filled.missing:
             why = "; ".join(f"{p}: {reason}" for p, reason in filled.missing)
             self._not_sent(result, f"not sent: no value for placeholders ({why})")
@@ -308,6 +310,15 @@ class ExchangeRunner:
             k: redact(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
         }
         result.response_body = redact(response.text) if response.content else None
+
+
+def _masked(fill: dict[str, Any]) -> dict[str, Any]:
+    """A fill for the reports: a value from a contract example or a record may be patient data
+    (a ``first_name`` field's), so it is masked by its field's name as bodies are."""
+    field = str(fill["name"]).rsplit(".", 1)[-1]
+    if fill["value"] is not None:
+        fill["value"] = mask_json({field: fill["value"]}, default_fields())[field]
+    return fill
 
 
 def _granted_scopes(tokens: TokenSource | None) -> list[str] | None:

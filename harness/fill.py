@@ -96,7 +96,13 @@ class PlaceholderFiller:
         concrete = _concrete_url(item)
         spec = self.contracts.request_contract(item.method, concrete) if self.contracts else None
         body_schema = (
-            self.contracts.request_body_schema(item.method, concrete) if self.contracts else None
+            # A body the document does not describe is the record the operation writes.
+            (
+                self.contracts.request_body_schema(item.method, concrete)
+                or self.contracts.record_schema(item.method, concrete)
+            )
+            if self.contracts and item.method in ("POST", "PUT", "PATCH")
+            else None
         )
         required_filters = REQUIRED_FILTERS.get(spec.operation if spec else "", {})
         fills: dict[Placeholder, Fill] = {}

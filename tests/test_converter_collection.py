@@ -10,6 +10,7 @@ converted at run time; every run is against the in-process sandbox ``harness run
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import pytest
 
 from harness.cli import main
 from harness.collection import load_collection
+from harness.fill import FILL_DAY
+from harness.paths import CONTRACTS_DIR
 from harness.placeholders import Placeholder, find_placeholders, placeholder_type
 
 FIXTURE = Path(__file__).parent / "data" / "drchrono-generated-cut.postman_collection.json"
@@ -150,3 +153,56 @@ def test_a_request_the_published_api_would_reject_is_reported_and_still_sent(
 
 
 FIXTURE_SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
+
+
+def test_filled_patient_data_is_masked_in_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A filled value of a patient-data field is PHI: masked in the console and the JSON report.
+
+    No DrChrono schema requires a patient-data field, so a copy of the contracts makes
+    date_of_birth required on patients (a filled date is then sent and reported).
+    """
+    contracts = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS_DIR, contracts)
+    patient = json.loads((contracts / "schemas/Patient.json").read_text())
+    patient["required"] = [*patient["required"], "date_of_birth"]
+    (contracts / "schemas/Patient.json").write_text(json.dumps(patient))
+    generated = json.loads(FIXTURE.read_text())
+    auth = generated["item"][0]["item"][0]["request"]["auth"]
+    auth["oauth2"] += [
+        {"key": "clientId", "value": "{{client_id}}"},
+        {"key": "clientSecret", "value": "{{client_secret}}"},
+        {"key": "redirect_uri", "value": "{{redirect_uri}}"},
+    ]
+    body = {"doctor": "<integer>", "gender": "<string>", "date_of_birth": "<date>"}
+    collection = {
+        "info": {"name": "Patients", "schema": FIXTURE_SCHEMA},
+        "variable": generated["variable"],
+        "item": [
+            {
+                "name": "patients create",
+                "request": {
+                    "method": "POST",
+                    "auth": auth,
+                    "url": "{{baseUrl}}/api/patients",
+                    "header": [{"key": "Content-Type", "value": "application/json"}],
+                    "body": {"mode": "raw", "raw": json.dumps(body)},
+                },
+            }
+        ],
+    }
+    path = tmp_path / "patients.postman_collection.json"
+    path.write_text(json.dumps(collection))
+    report = tmp_path / "report.json"
+    args = ["run", str(path), "--fill-placeholders", "-v", "--json", str(report)]
+    code = main([*args, "--contracts", str(contracts)])
+    result = json.loads(report.read_text())["results"][0]
+    assert code == 0, result
+    fills = {f["name"]: f for f in result["filled"]}
+    assert fills["$.date_of_birth"]["value"] == "[PHI]"
+    assert fills["$.gender"]["value"] == "Male"  # a coded value, not patient text
+    assert isinstance(fills["$.doctor"]["value"], int)
+    out = capsys.readouterr().out
+    assert "filled: body $.date_of_birth <date> = [PHI] (date)" in out
+    assert FILL_DAY.isoformat() not in out and FILL_DAY.isoformat() not in report.read_text()
