@@ -185,7 +185,11 @@ def _filled_json(node: Any, path: str, fills: Mapping[Placeholder, Fill]) -> Any
         return out
     if isinstance(node, list):
         items = [_filled_json(v, f"{path}[{i}]", fills) for i, v in enumerate(node)]
-        return [v for v in items if v is not _DROPPED]
+        # An element whose every field was dropped goes too ([{"field_type": "<integer>"}]
+        # becomes [], not [{}]).
+        return [
+            v for v, was in zip(items, node, strict=True) if v is not _DROPPED and (v or not was)
+        ]
     kind = placeholder_type(node)
     fill = fills.get(Placeholder("body", path, kind)) if kind else None
     if fill is None:

@@ -20,7 +20,7 @@ from harness.cli import main
 from harness.collection import load_collection
 from harness.fill import FILL_DAY
 from harness.paths import CONTRACTS_DIR
-from harness.placeholders import Placeholder, find_placeholders, placeholder_type
+from harness.placeholders import Fill, Placeholder, apply_fills, find_placeholders, placeholder_type
 
 FIXTURE = Path(__file__).parent / "data" / "drchrono-generated-cut.postman_collection.json"
 
@@ -72,6 +72,11 @@ def test_the_converter_placeholder_set_is_recognised() -> None:
     assert Placeholder("form", "patient", "integer") in upload
     assert Placeholder("query", "signature_file", "file") in upload
     assert Placeholder("path", "id", "string") in find_placeholders(items["offices read"])
+    # Dropping every placeholder leaves the request's own values, and no emptied array element.
+    dropped = apply_fills(items["appointments create"], {p: Fill(p, None, "test") for p in found})
+    assert dropped.body is not None
+    assert json.loads(dropped.body.raw)["custom_fields"] == []
+    assert json.loads(dropped.body.raw)["vitals"] == {"smoking_status": "449868002"}
 
 
 def test_without_fill_each_request_is_one_finding_and_none_is_sent(
