@@ -23,6 +23,13 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from drchrono_sandbox.actions import ACTIONS
+from drchrono_sandbox.batches import (
+    batch_answer,
+    batch_family,
+    created_answer,
+    file_request,
+    filed_query,
+)
 from drchrono_sandbox.context import SandboxContext
 from drchrono_sandbox.families import Catalog, catalog_for, ensure_seeded
 from drchrono_sandbox.generate import ValueMaker, stable_int, with_faker
@@ -45,8 +52,6 @@ NOT_FOUND = "Not found."
 THROTTLED = "Request was throttled."
 GENERATED_PAGE = 3
 MEDIA_URL = "https://drchrono-sandbox.local/media"
-# Operations the sandbox does not serve, answered 501 (see not_implemented).
-NOT_IMPLEMENTED: frozenset[str] = frozenset()
 
 
 def detail(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -117,38 +122,90 @@ async def api_entry(request: Request) -> Response:
     if not op.allows(frozenset(token.scopes)):
         return detail(403, FORBIDDEN)
     try:
-        catalog = catalog_for(ctx.doc, ctx.shapes)
-        missing = missing_query(op, request)
-        if missing:
-            raise BadRequest({name: [REQUIRED] for name in missing})
-        kind = catalog.kind(op)
-        if kind is None and op.method == "PATCH" and "id" in op.required_query:
-            kind = "update"  # PATCH /api/signed_consent_forms?id=...: the record named in the query
-        family = catalog.family_of(op)
-        if family is not None:
-            ensure_seeded(ctx.store, catalog, ctx.shapes, family, ctx.config.family_records)
-        if kind is not None and family is not None:
-            params = {**match.params}
-            if "id" not in params:
-                params["id"] = request.query_params.get("id", "")
-            return await serve_stateful(ctx, request, op, kind, family, params)
-        if family is not None and "id" in match.params:
-            # An action on one record (/api/patients/{id}/ccda): the record must exist.
-            records = Records(ctx.store, family, ctx.shapes.components, ctx.shapes.resolve)
-            if records.get(match.params["id"]) is None:
-                return detail(404, NOT_FOUND)
-        if op.key in NOT_IMPLEMENTED:
-            return not_implemented(op)
-        if op.key in ACTIONS:
-            changed = ACTIONS[op.key](ctx.store, match.params["id"], await read_body(request))
-            return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
-        if not ctx.config.generated_operations:
-            return detail(404, NOT_FOUND)
-        return await serve_generated(ctx, request, op, match.params)
+        return await dispatch(ctx, request, op, match.params)
     except BadRequest as bad:
         return JSONResponse(bad.body, status_code=bad.status)
     except Conflict as conflict:
         return detail(409, str(conflict))
+
+
+async def dispatch(
+    ctx: SandboxContext, request: Request, op: Operation, path_params: Mapping[str, str]
+) -> Response:
+    """The answer to an authorised request of ``op``: from state wherever the sandbox can."""
+    catalog = catalog_for(ctx.doc, ctx.shapes)
+    family = catalog.family_of(op) or batch_family(op, catalog)
+    if family is not None:
+        ensure_seeded(ctx.store, catalog, ctx.shapes, family, ctx.config.family_records)
+    missing = missing_query(op, request)
+    if missing:
+        raise BadRequest({name: [REQUIRED] for name in missing})
+    check_filter_types(op, request)
+    kind = catalog.kind(op)
+    if kind is None and op.method == "PATCH" and "id" in op.required_query:
+        kind = "update"  # PATCH /api/signed_consent_forms?id=...: the record named in the query
+    if family is not None:
+        if kind is not None:
+            params = {**path_params}
+            if "id" not in params:
+                params["id"] = request.query_params.get("id", "")
+            return await serve_stateful(ctx, request, op, kind, family, params)
+        if catalog.family_of(op) is None:
+            return await serve_batch(ctx, request, op, family)
+        if "id" in path_params and op.key not in ACTIONS:
+            answer = record_action(ctx, op, family, path_params["id"])
+            if answer is not None:
+                return answer
+    if op.key in ACTIONS:
+        changed = ACTIONS[op.key](ctx.store, path_params["id"], await read_body(request))
+        return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
+    if unservable(ctx, op):
+        return not_implemented(op)
+    if not ctx.config.generated_operations:
+        return detail(404, NOT_FOUND)
+    return await serve_generated(ctx, request, op, path_params)
+
+
+def record_action(
+    ctx: SandboxContext, op: Operation, family: Resource, record_id: str
+) -> Response | None:
+    """An action on one record (/api/patients/{id}/ccda): 404 unless the record exists; the
+    record itself where the action answers with it (onpatient_access); else None."""
+    record = Records(ctx.store, family, ctx.shapes.components, ctx.shapes.resolve).get(record_id)
+    if record is None:
+        return detail(404, NOT_FOUND)
+    if ctx.shapes.schema_file(op.key, op.success_status) == f"schemas/{family.schema}.json":
+        return JSONResponse(record, status_code=op.success_status)
+    return None
+
+
+def unservable(ctx: SandboxContext, op: Operation) -> bool:
+    """A JSON answer the contracts give no shape for (day sheets, availability): nothing to
+    serve it from, so the sandbox says so (501) rather than invent an empty object."""
+    if op.success_status == 204 or "xml" in (op.response_content_type or ""):
+        return False
+    return ctx.shapes.response(op.key, op.success_status) is None
+
+
+async def serve_batch(
+    ctx: SandboxContext, request: Request, op: Operation, family: Resource
+) -> Response:
+    records = Records(ctx.store, family, ctx.shapes.components, ctx.shapes.resolve)
+    query = dict(request.query_params)
+    if op.method == "POST":
+        records.list(query)  # a filter DrChrono refuses is refused when the batch is filed
+        key = file_request(ctx.store, family, query)
+        list_url = str(request.url.replace(query=""))
+        return JSONResponse(created_answer(key, list_url), status_code=201)
+    key = query.pop("uuid", "")
+    if key:
+        filed = filed_query(ctx.store, family, key)
+        if filed is None:
+            return detail(404, NOT_FOUND)
+        query = filed
+    else:
+        key = file_request(ctx.store, family, query)
+    return JSONResponse(batch_answer(ctx.shapes, op, key, records.list(query)))
 
 
 def authenticate(ctx: SandboxContext, request: Request) -> AccessToken | Response:
@@ -175,6 +232,23 @@ def missing_query(op: Operation, request: Request) -> list[str]:
     if op.method == "POST":
         return []  # checked as required fields of the record (Records.clean)
     return [n for n in op.required_query if not request.query_params.get(n)]
+
+
+def check_filter_types(op: Operation, request: Request) -> None:
+    """An integer filter that is not a number is django-filter's 400 (``?patient=<integer>``).
+
+    ``page_size`` is left out: DRF ignores a page size it cannot read."""
+    if op.method not in ("GET", "HEAD"):
+        return
+    wrong = {
+        name: ["Enter a number."]
+        for name in op.integer_query
+        if name != "page_size"
+        and (value := request.query_params.get(name, "").strip())
+        and not value.lstrip("-").isdigit()
+    }
+    if wrong:
+        raise BadRequest(wrong)
 
 
 async def read_body(request: Request) -> dict[str, Any]:
@@ -236,7 +310,12 @@ async def serve_stateful(
 ) -> Response:
     records = Records(ctx.store, resource, ctx.shapes.components, ctx.shapes.resolve)
     if kind == "list":
-        return paginate(ctx, request, records.list(dict(request.query_params)))
+        matching = records.list(dict(request.query_params))
+        if ctx.shapes.schema_file(op.key, op.success_status) == f"schemas/{resource.schema}.json":
+            # A "list" the document answers with one record (the doctor's work schedule, the
+            # yellow notepad of one appointment and template): the first that matches.
+            return JSONResponse(matching[0]) if matching else detail(404, NOT_FOUND)
+        return paginate(ctx, request, matching)
     if kind == "create":
         body = await read_body(request)
         # Fields the document passes as query parameters (signed consent forms' patient).

@@ -31,7 +31,7 @@ from typing import Any
 
 from drchrono_sandbox.generate import ValueMaker, stable_int, with_faker
 from drchrono_sandbox.openapi_ops import OpenAPIDocument, Operation
-from drchrono_sandbox.resources import RESOURCES, Resource, exact, since_filter
+from drchrono_sandbox.resources import RESOURCES, BadRequest, Records, Resource, exact, since_filter
 from drchrono_sandbox.shapes import ContractShapes, primary_type
 from drchrono_sandbox.state import Store
 
@@ -139,6 +139,10 @@ def derive(name: str, component: str, doc: OpenAPIDocument, shapes: ContractShap
     if "updated_at" in props:
         filters["since"] = since_filter("updated_at")
     id_kind = primary_type(shapes.resolve(props.get("id") or {}))
+    key_field: str | None = "id"
+    if "id" not in props:
+        named = [f for f in props if f in required and (f in references or f.endswith("_id"))]
+        key_field = named[0] if len(named) == 1 else None
     return Resource(
         name,
         component,
@@ -149,6 +153,7 @@ def derive(name: str, component: str, doc: OpenAPIDocument, shapes: ContractShap
         references=references,
         soft_delete="deleted_flag" in props,
         generic=True,
+        key_field=key_field,
     )
 
 
@@ -168,34 +173,41 @@ def ensure_seeded(
         if resource.table in seeded:
             return
         seeded.append(resource.table)  # first, so foreign keys that loop back stop here
-        refs: dict[str, Any] = {}
+        # Foreign keys name seeded records: the first of the target family, or for the field
+        # that names the record (a telehealth appointment's appointment) one each.
+        linked: dict[str, list[Any]] = {}
         props = shapes.components[resource.schema].get("properties") or {}
         for field_name, target_name in resource.references.items():
             target = catalog.families.get(target_name)
             if target is None:
                 continue
             ensure_seeded(store, catalog, shapes, target, count)
-            first = next(iter(store.table(target.table).values()), None)
-            if first is not None and "id" in first:
-                kind = primary_type(shapes.resolve(props.get(field_name) or {}))
-                refs[field_name] = str(first["id"]) if kind == "string" else _as_int(first["id"])
+            kind = primary_type(shapes.resolve(props.get(field_name) or {}))
+            ids = [r["id"] for r in store.table(target.table).values() if "id" in r][:count]
+            if ids:
+                linked[field_name] = [str(i) if kind == "string" else _as_int(i) for i in ids]
         seed = stable_int(store.seed, "family", resource.table)
 
         def make(fake: Any) -> list[dict[str, Any]]:
-            maker = ValueMaker(fake, shapes.resolve, refs=refs)
-            return [maker.obj(shapes.components[resource.schema]) for _ in range(count)]
+            made = []
+            for n in range(count):
+                refs = {
+                    name: ids[n % len(ids) if name == resource.key_field else 0]
+                    for name, ids in linked.items()
+                }
+                maker = ValueMaker(fake, shapes.resolve, refs=refs)
+                made.append(maker.obj(shapes.components[resource.schema]))
+            return made
 
-        table = store.table(resource.table)
+        records = Records(store, resource, shapes.components, shapes.resolve)
         for record in with_faker(seed, make):
-            if "id" in props:
-                new_id = store.next_id(resource.table, resource.id_start)
-                record["id"] = str(new_id) if resource.string_ids else new_id
-                key = str(record["id"])
-            else:  # an audit log line has no id of its own
-                key = str(store.next_id(resource.table, 1))
             if resource.soft_delete:
                 record["deleted_flag"] = False
-            table[key] = record
+            try:
+                key = records.new_key(record)
+            except BadRequest:
+                continue  # fewer target records than seeds: one each
+            store.table(resource.table)[key] = record
         store.save()
 
 

@@ -150,6 +150,28 @@ LOGIN_PAGE = (
 )
 
 
+# A request carrying this header meets that fault once, whatever faults are injected: how a
+# client that speaks only HTTP (a Postman collection) triggers a 429 or a 503 on purpose.
+# Real DrChrono ignores the header, so the same request there just succeeds.
+FAULT_HEADER = b"x-sandbox-fault"
+RETRY_AFTER_HEADER = b"x-sandbox-retry-after"
+
+
+def header_fault(scope: Scope) -> Fault | None:
+    headers = dict(scope.get("headers") or [])
+    raw = headers.get(FAULT_HEADER)
+    if raw is None:
+        return None
+    wait = headers.get(RETRY_AFTER_HEADER, b"").decode("latin-1").strip()
+    return Fault(
+        id=0,
+        route=scope["path"],
+        kind=FaultKind.parse(raw.decode("latin-1")),
+        remaining=1,
+        retry_after=int(wait) if wait.isdigit() else None,
+    )
+
+
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, faults: FaultInjector) -> None:
         self.app = app
@@ -159,7 +181,12 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        fault = self.faults.take(scope["method"], scope["path"])
+        try:
+            fault = header_fault(scope) or self.faults.take(scope["method"], scope["path"])
+        except InvalidFault as exc:
+            body = json.dumps({"detail": f"{exc.message} {exc.hint or ''}".strip()}).encode()
+            await _respond(send, 400, body, b"application/json")
+            return
         if fault is None:
             await self.app(scope, receive, send)
             return

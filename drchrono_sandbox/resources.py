@@ -94,6 +94,9 @@ class Resource:
     soft_delete: bool = False
     generic: bool = False  # derived from the contracts (drchrono_sandbox.families), seeded lazily
     table_name: str = ""  # the table, when another family's (appointments_list): else name
+    # The field a record is addressed by in /api/{name}/{id}: "id", or for records without one
+    # the field that names them (a telehealth appointment by its appointment); None: not at all.
+    key_field: str | None = "id"
 
     @property
     def table(self) -> str:
@@ -266,13 +269,28 @@ class Records:
         with self.store.lock:
             record = self.new_record(cleaned)
             self.check(record, body, None)
-            new_id = self.store.next_id(self.resource.table, self.resource.id_start)
-            record["id"] = str(new_id) if self.resource.string_ids else new_id
+            key = self.new_key(record)
             if self.resource.table == "patients" and not record.get("chart_id"):
                 record["chart_id"] = chart_id(record)
-            self.table[str(record["id"])] = record
+            self.table[key] = record
             self.store.save()
             return record
+
+    def new_key(self, record: Record) -> str:
+        """Give ``record`` its id (or check the field that names it); returns its table key."""
+        field_name = self.resource.key_field
+        if field_name == "id":
+            new_id = self.store.next_id(self.resource.table, self.resource.id_start)
+            record["id"] = str(new_id) if self.resource.string_ids else new_id
+            return str(new_id)
+        if field_name is None:
+            return str(self.store.next_id(self.resource.table, 1))
+        key = str(record.get(field_name))
+        if key in self.table:
+            raise BadRequest(
+                {field_name: [f"{self.resource.schema} with this {field_name} already exists."]}
+            )
+        return key
 
     def update(self, record_id: str, body: Mapping[str, Any], *, partial: bool) -> Record | None:
         cleaned = self.clean(body, partial=partial)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 
 from drchrono_sandbox import Sandbox, SandboxConfig
 from drchrono_sandbox.api import stateful_kind
-from drchrono_sandbox.families import catalog_for
+from drchrono_sandbox.families import Catalog, catalog_for
 from drchrono_sandbox.openapi_ops import load_document
 from drchrono_sandbox.shapes import load_shapes
 
@@ -24,17 +23,17 @@ def bearer(sb: Sandbox) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-def first_ids(api: httpx.Client, families: Iterator[str]) -> dict[str, str]:
+def first_ids(api: httpx.Client, catalog: Catalog) -> dict[str, str]:
     """The id of each family's first listed record, found the way a client finds one."""
     found: dict[str, str] = {}
-    for name in families:
+    for name, family in catalog.families.items():
         params = {"since": "2000-01-01"} if name.startswith("appointments") else {}
         listed = api.get(f"/api/{name}", params=params)
-        results = listed.json().get("results") if listed.status_code == 200 else None
-        if results and "id" in results[0]:
-            found[name] = str(results[0]["id"])
-        elif results and name == "clinical_notes":
-            found[name] = str(results[0]["appointment"])
+        answer = listed.json() if listed.status_code == 200 else {}
+        first = (answer.get("results") or [None])[0] if "results" in answer else answer
+        key = "appointment" if name == "clinical_notes" else family.key_field
+        if first and key in first:
+            found[name] = str(first[key])
     return found
 
 
@@ -49,7 +48,7 @@ def test_every_operation_answers_without_5xx() -> None:
         Sandbox(SandboxConfig(seed=2, patients=5, appointments=5)) as sb,
         httpx.Client(base_url=sb.base_url, timeout=10, headers=bearer(sb)) as api,
     ):
-        existing = first_ids(api, iter(catalog.families))
+        existing = first_ids(api, catalog)
         # Deletes last, so every other operation finds the record the walk uses.
         for op in sorted(doc.operations, key=lambda o: o.method == "DELETE"):
             resource = op.template.split("/")[2]
