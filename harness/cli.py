@@ -193,6 +193,19 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--no-contracts", action="store_true", help="skip contract checks")
     run.add_argument("--strict", action="store_true", help="fail on unknown fields (drift)")
     run.add_argument("--token-store", type=Path, help="token store file (default: user cache dir)")
+    given = run.add_mutually_exclusive_group()
+    given.add_argument(
+        "--access-token-env",
+        metavar="NAME",
+        help="send the access token held in environment variable NAME, never refreshing it "
+        "(default for live runs: DRCHRONO_ACCESS_TOKEN when set)",
+    )
+    given.add_argument(
+        "--access-token-file",
+        type=Path,
+        metavar="PATH",
+        help="send the access token held in this file ('-': standard input), never refreshing it",
+    )
     run.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML here")
     run.add_argument("--json", type=Path, metavar="PATH", help="write a JSON summary here")
     run.add_argument("--html", type=Path, metavar="PATH", help="write an HTML report here")
@@ -247,6 +260,14 @@ def _script_settings(args: argparse.Namespace) -> ScriptSettings:
     )
 
 
+def _given_access_token(args: argparse.Namespace) -> tuple[str, str] | None:
+    if args.access_token_env is None and args.access_token_file is None:
+        return None  # the OAuth engine is not loaded for a run that names no token
+    from harness.auth.given_token import read_access_token_option
+
+    return read_access_token_option(args.access_token_env, args.access_token_file)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.reporters import ConsoleReporter, JsonReporter, JUnitReporter
     from harness.results import Reporter
@@ -295,6 +316,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         allow_outside_files=args.allow_outside_files,
         scripts=_script_settings(args),
         fill_placeholders=args.fill_placeholders,
+        access_token=_given_access_token(args),
     )
     reporters: list[Reporter] = [ConsoleReporter(verbose=args.verbose)]
     if args.junit:

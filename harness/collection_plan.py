@@ -28,8 +28,8 @@ from harness.scripting.hooks import ScriptedOrder, redirects
 from harness.sender import Sender
 from harness.variables import Scopes, placeholders
 
-FATAL_SKIP_MESSAGE = "not sent: DrChrono refused the credentials (see the first auth error)"
-FATAL_SEEN_MESSAGE = "DrChrono refused the credentials (see the first auth error)"
+FATAL_SKIP_MESSAGE = "not sent: the run's credentials cannot be used (see the first auth error)"
+FATAL_SEEN_MESSAGE = "the run's credentials cannot be used (see the first auth error)"
 ROOT_UNIT = "(root)"
 SCRIPTED_UNIT = "(in script order)"  # the one unit of a plan whose scripts set the next request
 

@@ -86,3 +86,22 @@ class MissingRefreshTokenError(AuthError):
     @property
     def credentials_refused(self) -> bool:
         return True  # nothing later in the run can produce one
+
+
+class MissingClientCredentialsError(AuthError, InputError):
+    """An OAuth 2.0 block lacks what its grant needs (a client id, a token URL...) and the run
+    knows nothing to complete it with (no ``DRCHRONO_CLIENT_ID`` for DrChrono's token endpoint):
+    every request of the block would fail the same way."""
+
+    @property
+    def credentials_refused(self) -> bool:
+        return True
+
+
+class AccessTokenRejectedError(AuthError):
+    """The API refused (401) an access token the run was given rather than obtained itself
+    (``DRCHRONO_ACCESS_TOKEN``, a token stored in the collection): the harness cannot refresh it."""
+
+    @property
+    def credentials_refused(self) -> bool:
+        return True

@@ -178,7 +178,10 @@ class ExchangeRunner:
             )
             return ExchangeOutcome(result)
         except HarnessError as exc:
-            return ExchangeOutcome(self._errored(result, Cause.INPUT, str(exc)))
+            # Credentials the run cannot use (none configured) stop it once, not per request.
+            fatal = isinstance(exc, AuthError) and exc.credentials_refused
+            cause = Cause.AUTH if fatal else Cause.INPUT
+            return ExchangeOutcome(self._errored(result, cause, str(exc)), fatal=fatal)
         if built.auth is not None:
             built.auth.report_to(self.secrets.add)
         for secret in built.auth_secrets:

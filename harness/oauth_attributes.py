@@ -9,13 +9,13 @@ imports no feature package.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from harness.collection import Auth, Collection
-from harness.errors import InputError
+from harness.errors import InputError, MissingClientCredentialsError
 from harness.variables import Resolver, Scopes
 
 ACCESS_TOKEN_PARAMETER = "access_token"
@@ -41,10 +41,20 @@ class TokenPlacement:
         return url, [*kept, ("Authorization", f"{self.header_prefix or 'Bearer'} {token}")]
 
 
-# The attributes that name a token set (the token store's key): a change in their values is a
-# different configuration, with its own token manager.
-KEY_ATTRIBUTES = ("tokenName", "clientId", "accessTokenUrl")
+# The attributes that tell one configuration from another: those naming a token set (the token
+# store's key), and the token Postman may have stored in the block (a script can change it).
+KEY_ATTRIBUTES = ("tokenName", "clientId", "accessTokenUrl", "accessToken")
 _WHERE = "the collection's OAuth 2.0 settings"
+
+# DrChrono's hosts (the token endpoint answers on each of them).
+DRCHRONO_HOSTS = ("drchrono.com", "app.drchrono.com", "www.drchrono.com")
+# DrChrono's own API application, as the shipped collection's auth block configures it: its token
+# name, and the variables (DRCHRONO_* OS variables, the sandbox's values) its client comes from.
+# A block for DrChrono's token endpoint without a client of its own (what Postman's OpenAPI
+# converter writes on every request) is completed with these, so that it shares the token set of
+# `harness auth login` and of every other request of the run.
+DRCHRONO_TOKEN_NAME = "DrChronoToken"
+DRCHRONO_AUTH_BASE_URL = "https://drchrono.com"  # when no auth_base_url variable says otherwise
 
 
 def resolve_oauth2_attributes(auth: Auth, resolver: Resolver) -> dict[str, str]:
@@ -72,7 +82,77 @@ def collection_oauth2_attributes(collection: Collection, scopes: Scopes) -> dict
     refresh = scopes.lookup("refresh_token")
     if refresh and not attributes.get("refreshToken"):
         attributes["refreshToken"] = refresh
-    return attributes
+    return drchrono_app_attributes(attributes, scopes)
+
+
+def names_drchrono_token_endpoint(url: str, scopes: Scopes) -> bool:
+    """Whether ``url`` is DrChrono's token endpoint: on a DrChrono host, or the run target's own
+    (``{{auth_base_url}}/o/token/``: the sandbox, or wherever the environment points)."""
+    parts = urlsplit(url.strip())
+    if (parts.hostname or "").lower() in DRCHRONO_HOSTS:
+        return True
+    base = _variable(scopes, "auth_base_url")
+    if not base:
+        return False
+    target = urlsplit(f"{base.rstrip('/')}/o/token/")
+    return (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/")) == (
+        target.scheme.lower(),
+        target.netloc.lower(),
+        target.path.rstrip("/"),
+    )
+
+
+def drchrono_app_attributes(attributes: Mapping[str, str], scopes: Scopes) -> dict[str, str]:
+    """``attributes`` (resolved), completed with DrChrono's app when they name DrChrono's token
+    endpoint but no client id; otherwise unchanged.
+
+    The completed block uses the run's token endpoint (``{{auth_base_url}}/o/token/``, whichever
+    DrChrono host the block named: both serve the same tokens) and the shipped collection's token
+    name, so that every such block, the shipped collection and ``harness auth`` name ONE token set:
+    one refresh for the whole run, and a rotated refresh token is never spent twice.
+    """
+    completed = dict(attributes)
+    token_url = completed.get("accessTokenUrl", "").strip()
+    if completed.get("clientId", "").strip() or not names_drchrono_token_endpoint(
+        token_url, scopes
+    ):
+        return completed
+    client_id = _variable(scopes, "client_id")
+    if not client_id:
+        raise MissingClientCredentialsError(
+            f"The collection's OAuth 2.0 settings name DrChrono's token endpoint ({token_url}) "
+            "but carry no client id, as Postman's OpenAPI converter writes them, and this run "
+            "knows no DrChrono API application to use instead.",
+            hint="Set DRCHRONO_CLIENT_ID and DRCHRONO_CLIENT_SECRET (your app, from DrChrono's "
+            "API management page) with a refresh token (DRCHRONO_REFRESH_TOKEN, or `harness auth "
+            "login` once), or run with an access token obtained elsewhere "
+            "(DRCHRONO_ACCESS_TOKEN); against the local sandbox nothing is needed "
+            "(-e collections/sandbox.postman_environment.json).",
+        )
+    base = (_variable(scopes, "auth_base_url") or DRCHRONO_AUTH_BASE_URL).rstrip("/")
+    completed.update(
+        clientId=client_id, accessTokenUrl=f"{base}/o/token/", authUrl=f"{base}/o/authorize/"
+    )
+    if names_drchrono_token_endpoint(completed.get("refreshTokenUrl", ""), scopes):
+        completed.pop("refreshTokenUrl")  # the refresh goes where the token came from
+    defaults = {
+        "clientSecret": _variable(scopes, "client_secret"),
+        "tokenName": DRCHRONO_TOKEN_NAME,
+        "redirect_uri": _variable(scopes, "redirect_uri"),
+        "client_authentication": "body",  # as the shipped collection (DrChrono takes both)
+    }
+    for name, value in defaults.items():
+        if value and not completed.get(name, "").strip():
+            completed[name] = value
+    return completed
+
+
+def _variable(scopes: Scopes, name: str) -> str | None:
+    """A variable's value with its own ``{{...}}`` resolved; None when nothing defines it."""
+    value = scopes.lookup(name)
+    if value is None:
+        return None
+    return Resolver(scopes).resolve(value, f"the variable {name!r}").strip() or None
 
 
 class PerOAuth2Config(Generic[T]):

@@ -20,7 +20,7 @@ import httpx
 
 from harness.build import BuiltRequest
 from harness.collection import Auth, ProtocolProfile
-from harness.errors import AuthError, InputError
+from harness.errors import AccessTokenRejectedError, AuthError, InputError
 from harness.loopback import is_loopback_url
 from harness.oauth_attributes import TokenPlacement
 from harness.ratelimit import ClientRateLimiter
@@ -132,8 +132,13 @@ class Sender:
                         tokens.refresh_after_401(exchange.token or "")
                     except AuthError as exc:
                         # Keep the 401 attempt in the report: it is what started the refresh.
+                        refusal = (
+                            "401: the given token may not be refreshed"
+                            if isinstance(exc, AccessTokenRejectedError)
+                            else "401: token refresh failed"
+                        )
                         exchange.attempts[-1] = Attempt(
-                            401, exchange.attempts[-1].elapsed_ms, "401: token refresh failed"
+                            401, exchange.attempts[-1].elapsed_ms, refusal
                         )
                         exchange.response = None
                         exchange.error_cause, exchange.error = Cause.AUTH, str(exc)

@@ -1,9 +1,9 @@
-"""``harness auth login|status|refresh|revoke|logout``.
+"""``harness auth login|status|refresh|revoke|logout|export-access-token``.
 
 Each command resolves the collection's OAuth 2.0 settings (collection + environment + --env-var +
 DRCHRONO_* OS variables, via :func:`harness.oauth_attributes.collection_oauth2_attributes`), opens
 the token store and acts on the one token set those settings name. Nothing printed ever contains a
-token.
+token, except what ``export-access-token`` exists to hand on.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from harness import paths
-from harness.errors import EXIT_OK
+from harness.errors import EXIT_OK, AuthError, InputError
 
 if TYPE_CHECKING:  # the engine loads when a command runs, so `harness --help` stays fast
     from harness.auth.manager import TokenManager
@@ -48,6 +49,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         parser = commands.add_parser(name, help=help_text, description=help_text)
         _common_options(parser)
         parser.set_defaults(func=func)
+    export = commands.add_parser(
+        "export-access-token",
+        help="refresh once and print a short-lived access token for other CI jobs",
+        description="Refresh once (the rotated refresh token is stored) and print the new access "
+        "token alone on standard output, its expiry on standard error; other jobs run with it "
+        "in DRCHRONO_ACCESS_TOKEN and refresh nothing.",
+    )
+    _common_options(export)
+    export.add_argument(
+        "--github-output",
+        metavar="NAME",
+        help="instead of printing the token, mask it in the GitHub Actions log (::add-mask::) "
+        "and append it to $GITHUB_OUTPUT as the step output NAME",
+    )
+    export.set_defaults(func=cmd_export_access_token)
     auth.set_defaults(func=lambda args: _usage(auth))
 
 
@@ -110,6 +126,12 @@ def cmd_logout(args: argparse.Namespace) -> int:
     return logout_command(_params(args), _store(args))
 
 
+def cmd_export_access_token(args: argparse.Namespace) -> int:
+    return export_access_token_command(
+        _params(args), _store(args), github_output=args.github_output
+    )
+
+
 def login_command(
     params: Mapping[str, str],
     store: TokenStore,
@@ -149,6 +171,75 @@ def refresh_command(params: Mapping[str, str], store: TokenStore, out: TextIO | 
         print("Refreshed; the new refresh token was stored.", file=stream)
         _print_status(manager.status(), stream)
     return EXIT_OK
+
+
+def export_access_token_command(
+    params: Mapping[str, str],
+    store: TokenStore,
+    *,
+    github_output: str | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Refresh once and hand the new access token on: to ``out`` alone (for ``$(...)``), or
+    masked into GitHub Actions' step outputs. Everything else goes to ``err``."""
+    stream, notes = out or sys.stdout, err or sys.stderr
+    output_file = _github_output_file(github_output) if github_output else None
+    with _manager(params, store) as manager:
+        token = manager.refresh()
+        status = manager.status()
+    access = token.access_token or ""
+    if not access or any(c.isspace() for c in access):
+        raise AuthError(
+            "The token endpoint answered the refresh without a usable access token.",
+            hint="Run `harness auth status`; the rotated refresh token was stored.",
+        )
+    if output_file is not None and github_output is not None:
+        # The mask first: from then on the runner hides the value wherever it would be logged.
+        print(f"::add-mask::{access}", file=stream)
+        stream.flush()
+        try:
+            with output_file.open("a", encoding="utf-8") as outputs:
+                outputs.write(f"{github_output}={access}\n")
+        except OSError as exc:
+            raise InputError(
+                f"--github-output: cannot append to $GITHUB_OUTPUT ({output_file}): "
+                f"{exc.strerror or type(exc).__name__}.",
+                hint="Run it as a step of a GitHub Actions job; the rotated refresh token was "
+                "stored, so running again is safe.",
+            ) from None
+        where = f"the step output {github_output!r} ($GITHUB_OUTPUT)"
+    else:
+        print(access, file=stream)
+        where = "standard output"
+    expiry = status.get("expires_at") or "unknown"
+    left = status.get("expires_in_s")
+    lasts = f" (in {int(left) // 3600} h {int(left) % 3600 // 60} min)" if left else ""
+    print(
+        f"Access token for {status['token_name']!r} written to {where}; it expires "
+        f"{expiry}{lasts}. The rotated refresh token is stored in {store.describe()}.",
+        file=notes,
+    )
+    return EXIT_OK
+
+
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _github_output_file(name: str) -> Path:
+    """The file GitHub Actions reads step outputs from, checked before anything is refreshed."""
+    if not _OUTPUT_NAME.fullmatch(name):
+        raise InputError(
+            f"--github-output {name!r} is not a valid step output name.",
+            hint="Start with a letter or '_' and use only letters, digits, '-' and '_'.",
+        )
+    path = os.environ.get("GITHUB_OUTPUT", "")
+    if not path:
+        raise InputError(
+            "--github-output: $GITHUB_OUTPUT is not set, so this is not a GitHub Actions step.",
+            hint="Leave the option out to print the token on standard output instead.",
+        )
+    return Path(path)
 
 
 def revoke_command(params: Mapping[str, str], store: TokenStore, out: TextIO | None = None) -> int:

@@ -302,7 +302,8 @@ class TokenManager:
                 f" (store: {self._store.describe()}), so no access token can be obtained without "
                 "a person.",
                 hint="Run `harness auth login` once on a machine with a browser, or set "
-                "DRCHRONO_REFRESH_TOKEN (CI) to a refresh token of this API application.",
+                "DRCHRONO_REFRESH_TOKEN (CI) to a refresh token of this API application, or run "
+                "with an access token obtained elsewhere (DRCHRONO_ACCESS_TOKEN).",
             )
         token = self._stored(self._send(request), source=grant.value, previous_refresh=None)
         self._store.put(token)

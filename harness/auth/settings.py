@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.errors import InputError
+from harness.errors import InputError, MissingClientCredentialsError
 from harness.http_headers import check_header
 from harness.loopback import is_loopback_host
 from harness.oauth_attributes import TokenPlacement
@@ -155,7 +155,8 @@ class OAuth2Settings:
         if grant is GrantType.PASSWORD:
             missing += [k for k in ("username", "password") if not values.get(k)]
         if missing:
-            raise InputError(
+            # Every request of the block would fail alike: a set-up error, said once (exit 2).
+            raise MissingClientCredentialsError(
                 f"The collection's OAuth 2.0 settings ({grant.value}) lack: "
                 + ", ".join(missing)
                 + ".",
@@ -219,6 +220,12 @@ def _choice(kind: Any, values: Mapping[str, str], key: str, default: Any) -> Any
         raise InputError(
             f"The OAuth 2.0 setting {key!r} is {text!r}; expected one of {allowed}."
         ) from None
+
+
+def token_placement(params: Mapping[str, Any]) -> TokenPlacement:
+    """Where a block's token goes (``addTokenTo``, ``headerPrefix``), for a token the block did
+    not obtain itself: one stored in it, or one the run was given."""
+    return _placement({k: _text(v) for k, v in params.items() if _text(v) != ""})
 
 
 def _placement(values: Mapping[str, str]) -> TokenPlacement:

@@ -35,7 +35,7 @@ from harness.session.target import (
     open_target,
     save_recorded_environment,
 )
-from harness.session.tokens import RunTokens
+from harness.session.tokens import RunTokens, fill_unneeded_oauth2_variables
 from harness.session.transports import Transports, cassette_stem, inside
 from harness.variables import Scopes, is_secret_name, load_iteration_data, load_scopes
 
@@ -102,7 +102,10 @@ class Session:
             scopes=self.scopes,
             secrets=self.secrets,
             transports=self.transports,
+            access_token=options.access_token,
         )
+        if self.tokens.given is not None:
+            fill_unneeded_oauth2_variables(self.collection, self.scopes)
         self.exchange = ExchangeRunner(
             tokens=self.tokens,
             contracts=self.contracts,

@@ -35,6 +35,9 @@ class RunOptions:
     scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
     # --fill-placeholders: values for a converter's <type> placeholders (harness.fill)
     fill_placeholders: bool = False
+    # An access token obtained elsewhere and where it came from (--access-token-env/-file): every
+    # OAuth 2.0 request carries it and nothing is refreshed. None: DRCHRONO_ACCESS_TOKEN (live).
+    access_token: tuple[str, str] | None = field(default=None, repr=False)
 
     def exchange_settings(self) -> ExchangeSettings:
         return ExchangeSettings(

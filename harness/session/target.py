@@ -213,8 +213,9 @@ def auth_variable_names(collection: Collection) -> set[str]:
 
 
 def _fill_replay_placeholders(collection: Collection, scopes: Scopes) -> None:
-    """Cassettes hold no secrets, so replay needs none: give auth variables stand-in values."""
-    for name in auth_variable_names(collection) | {"refresh_token"}:
+    """Cassettes hold no secrets, so replay needs none: give auth variables stand-in values,
+    and DrChrono's app the client that blocks without one of their own take."""
+    for name in auth_variable_names(collection) | {"refresh_token", "client_id", "client_secret"}:
         if scopes.lookup(name) is None:
             scopes.environment_overrides[name] = REPLAY_PLACEHOLDER
 

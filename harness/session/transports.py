@@ -21,6 +21,7 @@ import httpx
 
 from harness.errors import InputError
 from harness.naming import slug
+from harness.oauth_attributes import DRCHRONO_HOSTS
 from harness.ratelimit import ClientRateLimiter
 from harness.redaction import SecretRegistry
 from harness.sender import STRICT_SSL_EXTENSION, RetryPolicy, Sender
@@ -29,7 +30,6 @@ from harness.session.options import RunOptions
 if TYPE_CHECKING:
     from harness.cassettes import Scrubber
 
-DRCHRONO_HOSTS = ("drchrono.com", "app.drchrono.com", "www.drchrono.com")
 SANDBOX_ORIGIN = "http://drchrono-sandbox"
 # Long enough for any sensible name; a longer one is cut and made unique with a digest, so that
 # a 10 000-character folder name is not an OS error ("File name too long").
