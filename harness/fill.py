@@ -199,6 +199,13 @@ class PlaceholderFiller:
             if name == "id" and path in self._collections and base is not None:
                 record = self._record_id(item, base, path, fetch, last=False)
                 return Fill(placeholder, record, f"id of the first record of GET {path}")
+            if (
+                name == "uuid"
+                and base is not None
+                and self.contracts is not None
+                and self.contracts.request_contract("POST", path) is not None
+            ):
+                return Fill(placeholder, self._batch(item, base, path, fetch), f"POST {path}")
             value, source = self._value(item, base, name, param.type or kind, param.schema, fetch)
             return Fill(placeholder, str(value) if not isinstance(value, bool) else value, source)
         if location == "header":
@@ -246,6 +253,13 @@ class PlaceholderFiller:
         if collection is not None and kind in ("integer", "long", "int", "string") and base:
             if fetch is None:
                 raise _NoValue(f"{name} names a record of GET {collection}")
+            own = "/".join(_split_base(item.url.raw)[1].split("/")[:3])
+            if item.method == "POST" and own in self._collections and self._key_field(own) == name:
+                # The family is addressed by this field, so each value names one record only
+                # (one telehealth appointment per appointment): take one not used yet.
+                value = self._unused_id(item, base, collection, own, fetch)
+                typed = int(value) if value.isdigit() and kind != "string" else value
+                return typed, f"id of a record of GET {collection} that {own} has none for"
             value = self._record_id(item, base, collection, fetch, last=False)
             typed = int(value) if value.isdigit() and kind != "string" else value
             return typed, f"id of a record of GET {collection}"
@@ -272,6 +286,54 @@ class PlaceholderFiller:
             return {}, "schema type"
         return "harness", "schema type"
 
+    def _unused_id(
+        self, item: RequestItem, base: str, collection: str, own: str, fetch: Fetch
+    ) -> str:
+        used = set(self._listed(item, base, own, fetch))
+        free = [i for i in self._listed(item, base, collection, fetch) if i not in used]
+        if not free:
+            raise _NoValue(f"every record of GET {collection} already has one in {own}")
+        with self._lock:
+            self._ids.pop(own, None)  # the create adds one
+        return free[0]
+
+    def _key_field(self, collection: str) -> str:
+        """The field a record of ``collection`` is addressed by in ``{collection}/{id}``: ``id``,
+        or for records without one the one required field that names another record (a
+        telehealth appointment is addressed by its appointment)."""
+        record = self.contracts.record_schema("GET", f"{collection}/0") if self.contracts else None
+        properties = (record or {}).get("properties") or {}
+        if not record or "id" in properties:
+            return "id"
+        naming = [
+            name
+            for name in record.get("required") or ()
+            if isinstance(name, str)
+            and (name.endswith("_id") or self._foreign_collection(name, collection))
+        ]
+        return naming[0] if len(naming) == 1 else "id"
+
+    def _batch(self, item: RequestItem, base: str, path: str, fetch: Fetch) -> str:
+        """The uuid of a batch request filed for ``GET {path}?uuid=``: DrChrono's batch
+        endpoints (/api/patients_list...) answer a POST with the uuid to read the batch by."""
+        filing = dataclasses.replace(
+            item,
+            name=f"{item.name} (uuid from POST {path})",
+            method="POST",
+            url=Url(raw=base + path),
+            headers=(KeyValue("Accept", "application/json"),),
+            body=None,
+            scripts=(),
+        )
+        answer = fetch(filing)
+        try:
+            uuid = loads_json(answer).get("uuid") if answer else None
+        except (ValueError, AttributeError):
+            uuid = None
+        if not isinstance(uuid, str) or not uuid:
+            raise _NoValue(f"POST {path} did not answer with a batch uuid")
+        return uuid
+
     def _foreign_collection(self, name: str, path: str) -> str | None:
         """The collection a foreign key field names: ``document`` in /api/lab_results is a lab
         document (the family's own prefix first), ``ordering_doctor`` a doctor (its last
@@ -297,6 +359,13 @@ class PlaceholderFiller:
     def _record_id(
         self, item: RequestItem, base: str, collection: str, fetch: Fetch, *, last: bool
     ) -> str:
+        ids = self._listed(item, base, collection, fetch)
+        if not ids:
+            raise _NoValue(f"GET {collection} lists no record with an id to take")
+        return ids[-1] if last else ids[0]
+
+    def _listed(self, item: RequestItem, base: str, collection: str, fetch: Fetch) -> list[str]:
+        """The ids (key fields) of the records ``GET collection`` lists first, kept per run."""
         with self._lock:
             ids = self._ids.get(collection)
         if ids is None:
@@ -319,14 +388,12 @@ class PlaceholderFiller:
                 scripts=(),
             )
             listed = fetch(listing)
-            ids = _ids_of(listed)
+            ids = _ids_of(listed, self._key_field(collection))
             with self._lock:
                 self._ids[collection] = ids
             if listed is None:
                 raise _NoValue(f"GET {collection} did not answer with a list")
-        if not ids:
-            raise _NoValue(f"GET {collection} lists no record with an id to take")
-        return ids[-1] if last else ids[0]
+        return ids
 
 
 @dataclass(frozen=True)
@@ -385,7 +452,7 @@ def _schema_type(schema: Mapping[str, Any]) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-def _ids_of(listing: Any) -> list[str]:
+def _ids_of(listing: Any, key: str = "id") -> list[str]:
     if isinstance(listing, bytes | str):
         try:
             listing = loads_json(listing)
@@ -394,10 +461,12 @@ def _ids_of(listing: Any) -> list[str]:
     if not isinstance(listing, dict):
         return []
     records = listing.get("results", listing.get("data"))
+    if records is None and listing.get(key) not in (None, ""):
+        records = [listing]  # a one-record endpoint (/api/doctor_work_schedule)
     if not isinstance(records, list):
         return []
     return [
-        str(record["id"])
+        str(record[key])
         for record in records
-        if isinstance(record, dict) and record.get("id") not in (None, "")
+        if isinstance(record, dict) and record.get(key) not in (None, "")
     ]

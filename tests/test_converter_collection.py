@@ -4,7 +4,8 @@
 openapi-to-postmanv2 6.3.3's output for DrChrono's OpenAPI document (``folderStrategy=Tags``):
 one folder per tag, a per-request ``oauth2`` block without credentials, ``<type>`` placeholders
 in path variables, query and bodies (JSON and multipart), saved examples with 500s. Nothing is
-converted at run time; every run is against the in-process sandbox ``harness run`` starts.
+converted at run time; every run is against the in-process sandbox ``harness run`` starts, with
+the collection as it is (its oauth2 blocks take the sandbox's client).
 """
 
 from __future__ import annotations
@@ -25,28 +26,9 @@ from harness.placeholders import Fill, Placeholder, apply_fills, find_placeholde
 FIXTURE = Path(__file__).parent / "data" / "drchrono-generated-cut.postman_collection.json"
 
 
-def _with_sandbox_client(tmp_path: Path) -> Path:
-    """The fixture with the sandbox environment's client credentials in each oauth2 block.
-
-    Workaround until per-request blocks without credentials take DrChrono's (#16 part 1, the
-    tokens branch): the placeholders, not the tokens, are what this module checks.
-    """
-    collection = json.loads(FIXTURE.read_text())
-    for folder in collection["item"]:
-        for item in folder["item"]:
-            item["request"]["auth"]["oauth2"] += [
-                {"key": "clientId", "value": "{{client_id}}"},
-                {"key": "clientSecret", "value": "{{client_secret}}"},
-                {"key": "redirect_uri", "value": "{{redirect_uri}}"},
-            ]
-    path = tmp_path / "generated.postman_collection.json"
-    path.write_text(json.dumps(collection))
-    return path
-
-
 def _run(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any]]:
     report = tmp_path / "report.json"
-    code = main(["run", str(_with_sandbox_client(tmp_path)), "--json", str(report), *args])
+    code = main(["run", str(FIXTURE), "--json", str(report), *args])
     return code, json.loads(report.read_text())
 
 
@@ -114,8 +96,9 @@ def test_fill_runs_the_generated_requests_green_and_records_every_value(
     create = {f["name"]: f for f in results["appointments create"]["filled"]}
     assert create["$.doctor"]["source"] == "id of a record of GET /api/doctors"
     assert isinstance(create["$.doctor"]["value"], int)
-    required = {f["name"]: f["value"] for f in results["day sheet patient payments list"]["filled"]}
-    assert required["start_date"] and required["end_date"]
+    required = {f["name"]: f for f in results["insurances list"]["filled"]}
+    assert required["payer_type"]["source"] == "schema type"  # required: given a value
+    assert "payer_type=" in results["insurances list"]["url"]
     # DrChrono documents this create's fields as optional query parameters and gives it no body:
     # the query placeholders are dropped and the record's required fields make the body.
     problem = {(f["location"], f["name"]): f for f in results["problems create"]["filled"]}
@@ -174,12 +157,7 @@ def test_filled_patient_data_is_masked_in_every_report(
     patient["required"] = [*patient["required"], "date_of_birth"]
     (contracts / "schemas/Patient.json").write_text(json.dumps(patient))
     generated = json.loads(FIXTURE.read_text())
-    auth = generated["item"][0]["item"][0]["request"]["auth"]
-    auth["oauth2"] += [
-        {"key": "clientId", "value": "{{client_id}}"},
-        {"key": "clientSecret", "value": "{{client_secret}}"},
-        {"key": "redirect_uri", "value": "{{redirect_uri}}"},
-    ]
+    auth = generated["item"][0]["item"][0]["request"]["auth"]  # the converter's, no client
     body = {"doctor": "<integer>", "gender": "<string>", "date_of_birth": "<date>"}
     collection = {
         "info": {"name": "Patients", "schema": FIXTURE_SCHEMA},
