@@ -104,7 +104,7 @@ def find_placeholders(item: RequestItem) -> list[Placeholder]:
     body = item.body
     if body is None:
         return found
-    if body.mode == "raw" and body.raw:
+    if body.mode == "raw" and "<" in body.raw:  # no "<": nothing to parse for
         document = _json_or_none(body.raw)
         if document is not None:
             found += [Placeholder("body", path, kind) for path, kind in _json_leaves(document)]

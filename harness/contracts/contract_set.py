@@ -37,6 +37,7 @@ class ContractSet:
         self._operations: dict[str, dict[str, Any]] = index["operations"]
         # requests.json (request parameters and bodies); absent in contract sets made before it.
         self._requests: dict[str, dict[str, Any]] = (requests or {}).get("operations") or {}
+        self._request_contracts: dict[str, RequestContract] = {}
         self._files = files
         templates: dict[str, set[str]] = {}
         for op in self._operations.values():
@@ -99,8 +100,14 @@ class ContractSet:
         if match is None:
             return None
         key = f"{method.upper()} {match.template}"
-        data = self._requests.get(key)
-        return RequestContract.from_json(key, data) if isinstance(data, dict) else None
+        contract = self._request_contracts.get(key)
+        if contract is None:
+            data = self._requests.get(key)
+            if not isinstance(data, dict):
+                return None
+            # Built once per operation; two threads may both build one, either serves.
+            contract = self._request_contracts[key] = RequestContract.from_json(key, data)
+        return contract
 
     def request_body_schema(self, method: str, url: str) -> dict[str, Any] | None:
         """The schema file a JSON request body of this operation must meet (its top level:
