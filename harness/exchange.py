@@ -251,7 +251,7 @@ class ExchangeRunner:
             self._not_sent(result, f"not sent: unfilled placeholders {unfilled}; {hint}")
             return None
 
-        def fetch(listing: RequestItem) -> bytes | None:
+        def fetch(listing: RequestItem) -> tuple[int, bytes] | None:
             # The record listing goes out as the request itself would: same auth, same client.
             try:
                 resolver = Resolver(scopes)
@@ -264,9 +264,7 @@ class ExchangeRunner:
                 response = sender.send(built, source).response
             except HarnessError:
                 return None
-            if response is None or response.status_code >= 300:
-                return None
-            return response.content
+            return None if response is None else (response.status_code, response.content)
 
         filled = self.filler.fill(item, placeholders, fetch)
         result.filled = [_masked(fill.to_json()) for fill in filled.fills]

@@ -76,8 +76,9 @@ class RequestContracts(Protocol):
     ) -> list[str]: ...
 
 
-# A GET of a collection endpoint, sent like a request of the run; the JSON body or None.
-Fetch = Callable[[RequestItem], Any]
+# A request of the filler's own (a listing for ids), sent like a request of the run: its status
+# and body, or None when it could not be sent.
+Fetch = Callable[[RequestItem], tuple[int, bytes] | None]
 
 
 class PlaceholderFiller:
@@ -327,7 +328,7 @@ class PlaceholderFiller:
         )
         answer = fetch(filing)
         try:
-            uuid = loads_json(answer).get("uuid") if answer else None
+            uuid = loads_json(answer[1]).get("uuid") if answer and answer[0] < 300 else None
         except (ValueError, AttributeError):
             uuid = None
         if not isinstance(uuid, str) or not uuid:
@@ -387,12 +388,15 @@ class PlaceholderFiller:
                 body=None,
                 scripts=(),
             )
-            listed = fetch(listing)
+            answer = fetch(listing)
+            if answer is None:
+                raise _NoValue(f"GET {collection} could not be sent")
+            status, listed = answer
+            if not 200 <= status < 300:
+                raise _NoValue(f"GET {collection} answered {status}")
             ids = _ids_of(listed, self._key_field(collection))
             with self._lock:
                 self._ids[collection] = ids
-            if listed is None:
-                raise _NoValue(f"GET {collection} did not answer with a list")
         return ids
 
 

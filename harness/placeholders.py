@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote
 
 from harness.collection import KeyValue, RequestItem, Url
 
@@ -52,6 +53,8 @@ class Placeholder:
     type: str  # "integer", "dateTime"...
 
     def __str__(self) -> str:
+        if self.location == "path" and self.name.startswith("<"):
+            return f"path segment <{self.type}>"  # written into the URL, not a :variable
         where = {"path": "path :", "query": "query ", "header": "header ", "form": "form field "}
         return f"{where.get(self.location, '')}{self.name} <{self.type}>"
 
@@ -82,11 +85,16 @@ class Fill:
 def find_placeholders(item: RequestItem) -> list[Placeholder]:
     """Every placeholder ``item`` would send (disabled query rows and headers are not sent)."""
     found: list[Placeholder] = []
-    path_text = item.url.raw.split("?", 1)[0]
+    path_text, _, raw_query = item.url.raw.partition("?")
     for segment in path_text.split("/"):
         kind = placeholder_type(segment)
         if kind:
             found.append(Placeholder("path", segment, kind))
+    for pair in raw_query.split("&") if raw_query else ():  # a URL written as one string
+        key, _, value = pair.partition("=")
+        kind = placeholder_type(unquote(value))
+        if kind:
+            found.append(Placeholder("query", unquote(key), kind))
     for variable in item.url.path_variables:
         kind = placeholder_type(variable.value)
         if kind:
@@ -141,14 +149,26 @@ def apply_fills(item: RequestItem, fills: Mapping[Placeholder, Fill]) -> Request
             return None
         return dataclasses.replace(original, value=text(fill.value))
 
+    path_text, question, raw_query = item.url.raw.partition("?")
     raw = "/".join(
         text(fill.value)
         if (kind := placeholder_type(segment))
         and (fill := fills.get(Placeholder("path", segment, kind))) is not None
         and fill.value is not None
         else segment
-        for segment in item.url.raw.split("/")
+        for segment in path_text.split("/")
     )
+    if question:
+        pairs = []
+        for pair in raw_query.split("&"):
+            key, _, value = pair.partition("=")
+            kind = placeholder_type(unquote(value))
+            fill = fills.get(Placeholder("query", unquote(key), kind)) if kind else None
+            if fill is None:
+                pairs.append(pair)
+            elif fill.value is not None:
+                pairs.append(f"{key}={quote(text(fill.value), safe='/:-')}")
+        raw += "?" + "&".join(pairs) if pairs else ""
     url = Url(
         raw=raw,
         query=tuple(kv for q in item.url.query if (kv := chosen("query", q.key, q)) is not None),

@@ -36,7 +36,7 @@ def _by_name(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {result["name"]: result for result in report["results"]}
 
 
-def test_the_converter_placeholder_set_is_recognised() -> None:
+def test_the_converter_placeholder_set_is_recognised(tmp_path: Path) -> None:
     assert [placeholder_type(v) for v in ("<string>", "<long>", "<dateTime>", "<bool>")] == [
         "string",
         "long",
@@ -54,6 +54,16 @@ def test_the_converter_placeholder_set_is_recognised() -> None:
     assert Placeholder("form", "patient", "integer") in upload
     assert Placeholder("query", "signature_file", "file") in upload
     assert Placeholder("path", "id", "string") in find_placeholders(items["offices read"])
+    # A URL written as one string: its path segments and query values too.
+    raw = tmp_path / "raw.postman_collection.json"
+    url = "{{base_url}}/api/doctors/<integer>?doctor=<integer>&page_size=5"
+    request = {"name": "raw", "request": {"method": "GET", "url": url}}
+    raw.write_text(json.dumps({"info": {"name": "r", "schema": FIXTURE_SCHEMA}, "item": [request]}))
+    raw_item = next(load_collection(raw).requests())
+    segment, doctor = find_placeholders(raw_item)
+    assert (str(segment), str(doctor)) == ("path segment <integer>", "query doctor <integer>")
+    fills = {segment: Fill(segment, 7, "test"), doctor: Fill(doctor, None, "test")}
+    assert apply_fills(raw_item, fills).url.raw == "{{base_url}}/api/doctors/7?page_size=5"
     # Dropping every placeholder leaves the request's own values, and no emptied array element.
     dropped = apply_fills(items["appointments create"], {p: Fill(p, None, "test") for p in found})
     assert dropped.body is not None
