@@ -120,9 +120,14 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument(
         "--fill-placeholders",
-        action="store_true",
+        nargs="?",
+        const="own",
+        choices=("own", "existing"),
+        metavar="RECORDS",
         help="fill an OpenAPI converter's <type> placeholders from the target's records and the "
-        "contracts (optional ones are dropped); without it such requests are not sent",
+        "contracts (optional ones are dropped); updates and deletes act on records the run "
+        "makes ('own', the default), or with 'existing' on the target's own where it cannot "
+        "make one (a disposable target: the sandbox); without it such requests are not sent",
     )
     run.add_argument(
         "-d",

@@ -1,8 +1,11 @@
 """``--fill-placeholders``: values for a converter's ``<type>`` placeholders, from real data.
 
-- a path id comes from the target's own records: the collection endpoint above it is listed
-  (``GET /api/doctors`` for ``/api/doctors/:id``) and its first record's id taken (its last for a
-  DELETE, so the reads of the same family keep a record to read);
+- a path id of a read comes from the target's own records: the collection endpoint above it is
+  listed (``GET /api/doctors`` for ``/api/doctors/:id``) and its first record's id taken;
+- a path id of an update or a delete is a record the run makes for it (``POST /api/doctors``
+  with the record's required fields), never one the target had: on live DrChrono that would be a
+  practice's own patient. Records the run made and did not delete are deleted by
+  :meth:`PlaceholderFiller.clean_up` when the session closes;
 - a query parameter the contract requires (or a filter DrChrono requires without the document
   saying so, :data:`REQUIRED_FILTERS`) gets a plausible value; an optional one is dropped;
 - a body field gets a value when the request schema requires it or its value can be known (a
@@ -85,10 +88,16 @@ class PlaceholderFiller:
     """Chooses values for one run; thread-safe. Listed ids are kept per collection endpoint
     until a DELETE under it is filled (the record may be gone)."""
 
-    def __init__(self, contracts: RequestContracts | None) -> None:
+    def __init__(
+        self, contracts: RequestContracts | None, *, change_existing: bool = False
+    ) -> None:
         self.contracts = contracts
+        # --fill-placeholders=existing: a family the run cannot make a record in is updated (and
+        # deleted from) on the target's own records; only for a target that may lose them.
+        self.change_existing = change_existing
         self._collections = set(contracts.collection_paths()) if contracts else set()
         self._ids: dict[str, list[str]] = {}
+        self._created: dict[str, _Created] = {}  # collection -> the record the run made there
         self._lock = threading.Lock()
 
     def fill(self, item: RequestItem, placeholders: Sequence[Placeholder], fetch: Fetch) -> Filled:
@@ -135,29 +144,18 @@ class PlaceholderFiller:
             return item, []
         if item.body is not None and (item.body.mode != "raw" or item.body.raw.strip()):
             return item, []
-        record = self.contracts.record_schema(item.method, concrete)
-        required = [name for name in (record or {}).get("required") or () if isinstance(name, str)]
-        if record is None or not required:
+        made = self._required_body(
+            item, base, self.contracts.record_schema(item.method, concrete), fetch
+        )
+        if made is None:
             return item, []
-        properties = record.get("properties") or {}
-        body: dict[str, Any] = {}
-        fills = []
-        for name in ("allow_overlapping", "allow_duplicates"):
-            if name in properties:  # a filled record may collide with the target's own (409)
-                required.append(name)
-        for name in required:
-            found = properties.get(name)
-            schema: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-            kind = _schema_type(schema) or "string"
-            value, source = self._value(item, base, name, kind, schema, fetch)
-            body[name] = value
-            fills.append(
-                Fill(
-                    Placeholder("body", f"$.{name}", kind),
-                    value,
-                    f"{source}; required, in a body the document leaves out",
-                )
+        body, fills = made
+        fills = [
+            dataclasses.replace(
+                f, source=f"{f.source}; required, in a body the document leaves out"
             )
+            for f in fills
+        ]
         headers = item.headers
         if not any(h.key.lower() == "content-type" and not h.disabled for h in headers):
             headers = (*headers, KeyValue("Content-Type", "application/json"))
@@ -165,6 +163,108 @@ class PlaceholderFiller:
         return dataclasses.replace(
             item, headers=headers, body=Body(mode="raw", raw=raw, language="json")
         ), fills
+
+    def _required_body(
+        self,
+        item: RequestItem,
+        base: str | None,
+        record: Mapping[str, Any] | None,
+        fetch: Fetch,
+    ) -> tuple[dict[str, Any], list[Fill]] | None:
+        """A JSON body of ``record``'s required fields (and DrChrono's duplicate and overlap
+        overrides where it has them), with a fill per field; None if it requires none."""
+        required = [name for name in (record or {}).get("required") or () if isinstance(name, str)]
+        if record is None or not required:
+            return None
+        properties = record.get("properties") or {}
+        for name in ("allow_overlapping", "allow_duplicates"):
+            if name in properties:  # a filled record may collide with the target's own (409)
+                required.append(name)
+        body: dict[str, Any] = {}
+        fills = []
+        for name in required:
+            found = properties.get(name)
+            schema: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+            kind = _schema_type(schema) or "string"
+            value, source = self._value(item, base, name, kind, schema, fetch)
+            body[name] = value
+            fills.append(Fill(Placeholder("body", f"$.{name}", kind), value, source))
+        return body, fills
+
+    # --- records of the run's own -------------------------------------------------------------
+
+    def _own_record(
+        self, item: RequestItem, base: str, collection: str, fetch: Fetch
+    ) -> tuple[str, str]:
+        """The id of a record this run created in ``collection``, created now if there is none:
+        filling never updates or deletes a record the target had (on live DrChrono, a practice's
+        own patients). What is left at the end goes in :meth:`clean_up`."""
+        with self._lock:
+            made = self._created.get(collection)
+        made_here = f"a record the run made for it: POST {collection}"
+        if made is not None:
+            return made.id, made_here
+        record = (
+            self.contracts.record_schema("POST", collection)
+            if self.contracts is not None
+            and self.contracts.request_contract("POST", collection) is not None
+            else None
+        )
+        if record is None:
+            if self.change_existing:
+                existing = self._record_id(item, base, collection, fetch)
+                return (
+                    existing,
+                    f"id of the first record of GET {collection} (--fill-placeholders=existing)",
+                )
+            raise _NoValue(
+                f"it would change a record the target had (POST {collection}, to make one of "
+                "the run's own, is not documented; --fill-placeholders=existing allows it on a "
+                "target that may lose records, such as the sandbox)"
+            )
+        creation = dataclasses.replace(
+            item,
+            name=f"{item.name} (a record of its own: POST {collection})",
+            method="POST",
+            url=Url(raw=base + collection),
+            headers=(
+                KeyValue("Accept", "application/json"),
+                KeyValue("Content-Type", "application/json"),
+            ),
+            body=None,
+            scripts=(),
+        )
+        made_body = self._required_body(creation, base, record, fetch)
+        raw = json.dumps(made_body[0] if made_body else {})
+        creation = dataclasses.replace(creation, body=Body(mode="raw", raw=raw, language="json"))
+        answer = fetch(creation)
+        if answer is None or not 200 <= answer[0] < 300:
+            status = "could not be sent" if answer is None else f"answered {answer[0]}"
+            raise _NoValue(f"POST {collection}, to make a record of the run's own, {status}")
+        ids = _ids_of(answer[1], self._key_field(collection))
+        if not ids:
+            raise _NoValue(f"POST {collection} answered no id for the record it made")
+        with self._lock:
+            self._created[collection] = _Created(ids[0], base, item, fetch)
+            self._ids.pop(collection, None)
+        return ids[0], made_here
+
+    def clean_up(self) -> None:
+        """Delete the records the run created and did not delete itself (best effort: what
+        cannot be deleted stays, as a record the run made, never one the target had)."""
+        with self._lock:
+            left, self._created = dict(self._created), {}
+        for collection, made in left.items():
+            deletion = dataclasses.replace(
+                made.item,
+                name=f"{made.item.name} (clean-up: DELETE {collection}/{made.id})",
+                method="DELETE",
+                url=Url(raw=f"{made.base}{collection}/{made.id}"),
+                headers=(KeyValue("Accept", "application/json"),),
+                body=None,
+                scripts=(),
+            )
+            made.fetch(deletion)
 
     # --- one placeholder ----------------------------------------------------------------------
 
@@ -184,13 +284,15 @@ class PlaceholderFiller:
             collection = _collection_above(path, name)
             if collection is None or base is None:
                 raise _NoValue("no collection endpoint above it to take an id from")
-            last = item.method == "DELETE"
-            record = self._record_id(item, base, collection, fetch, last=last)
-            if last:  # the record may be gone, from families that share its table too
-                with self._lock:
-                    self._ids.clear()
-            which = "last" if last else "first"
-            return Fill(placeholder, record, f"id of the {which} record of GET {collection}")
+            if item.method in ("PUT", "PATCH", "DELETE"):
+                record, source = self._own_record(item, base, collection, fetch)
+                if item.method == "DELETE" and path.split("/")[-1] in (f":{name}", name):
+                    with self._lock:  # this request deletes it: nothing left to clean up
+                        self._created.pop(collection, None)
+                        self._ids.clear()  # families that share its table lose it too
+                return Fill(placeholder, record, source)
+            record = self._record_id(item, base, collection, fetch)
+            return Fill(placeholder, record, f"id of the first record of GET {collection}")
         if location == "query":
             if name in required_filters:
                 return Fill(placeholder, required_filters[name], "filter DrChrono requires")
@@ -198,7 +300,7 @@ class PlaceholderFiller:
             if param is None or not param.required:
                 return Fill(placeholder, None, "optional query parameter")
             if name == "id" and path in self._collections and base is not None:
-                record = self._record_id(item, base, path, fetch, last=False)
+                record = self._record_id(item, base, path, fetch)
                 return Fill(placeholder, record, f"id of the first record of GET {path}")
             if (
                 name == "uuid"
@@ -261,7 +363,7 @@ class PlaceholderFiller:
                 value = self._unused_id(item, base, collection, own, fetch)
                 typed = int(value) if value.isdigit() and kind != "string" else value
                 return typed, f"id of a record of GET {collection} that {own} has none for"
-            value = self._record_id(item, base, collection, fetch, last=False)
+            value = self._record_id(item, base, collection, fetch)
             typed = int(value) if value.isdigit() and kind != "string" else value
             return typed, f"id of a record of GET {collection}"
         lowered = name.lower()
@@ -357,13 +459,11 @@ class PlaceholderFiller:
                     return candidate
         return None
 
-    def _record_id(
-        self, item: RequestItem, base: str, collection: str, fetch: Fetch, *, last: bool
-    ) -> str:
+    def _record_id(self, item: RequestItem, base: str, collection: str, fetch: Fetch) -> str:
         ids = self._listed(item, base, collection, fetch)
         if not ids:
             raise _NoValue(f"GET {collection} lists no record with an id to take")
-        return ids[-1] if last else ids[0]
+        return ids[0]
 
     def _listed(self, item: RequestItem, base: str, collection: str, fetch: Fetch) -> list[str]:
         """The ids (key fields) of the records ``GET collection`` lists first, kept per run."""
@@ -398,6 +498,16 @@ class PlaceholderFiller:
             with self._lock:
                 self._ids[collection] = ids
         return ids
+
+
+@dataclass(frozen=True)
+class _Created:
+    """A record the run created, and how to reach it again to delete it."""
+
+    id: str
+    base: str
+    item: RequestItem
+    fetch: Fetch
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from harness.cli import main
 from harness.collection import load_collection
 from harness.fill import FILL_DAY
-from harness.paths import CONTRACTS_DIR
+from harness.paths import CONTRACTS_DIR, SANDBOX_ENVIRONMENT
 from harness.placeholders import Fill, Placeholder, apply_fills, find_placeholders, placeholder_type
+from harness.reporters import JsonReporter
+from harness.session import RunOptions, open_session
 
 FIXTURE = Path(__file__).parent / "data" / "drchrono-generated-cut.postman_collection.json"
 
@@ -76,7 +79,7 @@ def test_without_fill_each_request_is_one_finding_and_none_is_sent(
 ) -> None:
     code, report = _run(tmp_path)
     assert code == 1
-    assert report["summary"]["errors"] == 13 and report["summary"]["passed"] == 0
+    assert report["summary"]["errors"] == 14 and report["summary"]["passed"] == 0
     for result in report["results"]:
         assert result["cause"] == "unfilled placeholders" and result["status"] is None
         assert result["message"].startswith("not sent: unfilled placeholders")
@@ -94,7 +97,7 @@ def test_fill_runs_the_generated_requests_green_and_records_every_value(
     code, report = _run(tmp_path, "--fill-placeholders", "-v")
     failures = [r for r in report["results"] if r["verdict"] != "passed"]
     assert code == 0, failures
-    assert report["summary"]["passed"] == 13
+    assert report["summary"]["passed"] == 14
     results = _by_name(report)
     fills = {(f["location"], f["name"]): f for f in results["offices read"]["filled"]}
     assert fills["path", "id"]["source"] == "id of the first record of GET /api/offices"
@@ -116,10 +119,72 @@ def test_fill_runs_the_generated_requests_green_and_records_every_value(
     assert problem["body", "$.patient"]["source"].startswith("id of a record of GET /api/patients")
     assert "in a body the document leaves out" in problem["body", "$.doctor"]["source"]
     assert results["problems create"]["status"] == 201
+    # Updates and deletes act on records the run makes, never on the target's own.
     deleted = {f["name"]: f for f in results["messages delete"]["filled"]}
-    assert deleted["id"]["source"] == "id of the last record of GET /api/messages"
+    assert deleted["id"]["source"] == "a record the run made for it: POST /api/messages"
+    patched = {f["name"]: f for f in results["Partially update a schedule block"]["filled"]}
+    removed = {f["name"]: f for f in results["Delete a schedule block"]["filled"]}
+    assert patched["id"]["value"] == removed["id"]["value"]  # the collection's DELETE removes it
+    patient = {f["name"]: f for f in results["patients partial update"]["filled"]}["id"]
+    assert patient["source"] == "a record the run made for it: POST /api/patients"
     out = capsys.readouterr().out
     assert "filled: path id <string> = " in out  # -v shows each value
+
+
+def test_records_the_run_made_and_did_not_delete_are_deleted_when_it_ends(tmp_path: Path) -> None:
+    options = RunOptions(
+        collection=FIXTURE,
+        environment=SANDBOX_ENVIRONMENT,
+        folders=["patients partial update"],
+        fill_placeholders="own",
+    )
+    report = tmp_path / "report.json"
+    with open_session(options) as session:
+        assert session.run(session.plan(), [JsonReporter(report)]).ok
+        assert session.sandbox is not None
+        sandbox = session.sandbox
+        env = sandbox.environment()
+        with httpx.Client(base_url=sandbox.base_url) as http:
+            grant = {
+                "grant_type": "refresh_token",
+                "refresh_token": sandbox.issue_refresh_token(),
+                "client_id": env["client_id"],
+                "client_secret": env["client_secret"],
+            }
+            token = http.post("/o/token/", data=grant).json()["access_token"]
+            result = json.loads(report.read_text())["results"][0]
+            made = {f["name"]: f for f in result["filled"]}["id"]
+            assert made["source"] == "a record the run made for it: POST /api/patients"
+            assert result["status"] == 204  # the PATCH went to the record the run made
+            answer = http.get(
+                f"/api/patients/{made['value']}", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert answer.status_code == 404  # and it is gone
+
+
+def test_an_update_is_not_sent_when_it_would_change_a_record_the_target_had(
+    tmp_path: Path,
+) -> None:
+    """DrChrono documents no way to make an office: updating one would change the practice's
+    own, which only ``--fill-placeholders=existing`` (a target that may lose records) allows."""
+    generated = json.loads(FIXTURE.read_text())
+    offices = next(f for f in generated["item"] if f["name"] == "Practice Management")
+    read = next(i for i in offices["item"] if i["name"] == "offices read")
+    update = json.loads(json.dumps(read))
+    update["name"], update["request"]["method"] = "offices partial update", "PATCH"
+    update["response"] = []  # the read's examples say 200; DrChrono answers an update 204
+    generated["item"] = [{"name": "Practice Management", "item": [update]}]
+    path = tmp_path / "offices.postman_collection.json"
+    path.write_text(json.dumps(generated))
+    report = tmp_path / "report.json"
+    assert main(["run", str(path), "--fill-placeholders", "--json", str(report)]) == 1
+    result = json.loads(report.read_text())["results"][0]
+    assert result["status"] is None and result["cause"] == "unfilled placeholders"
+    assert "it would change a record the target had (POST /api/offices" in result["message"]
+    assert main(["run", str(path), "--fill-placeholders=existing", "--json", str(report)]) == 0
+    result = json.loads(report.read_text())["results"][0]
+    assert result["status"] == 204
+    assert result["filled"][0]["source"].endswith("(--fill-placeholders=existing)")
 
 
 def test_a_request_the_published_api_would_reject_is_reported_and_still_sent(

@@ -113,7 +113,11 @@ class Session:
             settings=options.exchange_settings(),
             scripts=self._request_scripts(),
             requests=self.contracts,
-            filler=PlaceholderFiller(self.contracts) if options.fill_placeholders else None,
+            filler=PlaceholderFiller(
+                self.contracts, change_existing=options.fill_placeholders == "existing"
+            )
+            if options.fill_placeholders
+            else None,
         )
         self._variables = RequestVariables()
 
@@ -175,7 +179,10 @@ class Session:
             sender_for=self.sender_for,
             variables=self._variables,
         )
-        return scheduler.run(info, waves, on_done=complete)
+        try:
+            return scheduler.run(info, waves, on_done=complete)
+        finally:
+            self._clean_up()
 
     # --- scenarios -------------------------------------------------------------------------
 
@@ -217,7 +224,16 @@ class Session:
         # Scenarios never depend on each other: one wave. Bail is checked before a scenario
         # starts, so a started one always runs its cleanups.
         scheduler = Scheduler(reporters, workers=self.options.workers, bail=self.options.bail)
-        return scheduler.run(info, [units], on_done=complete)
+        try:
+            return scheduler.run(info, [units], on_done=complete)
+        finally:
+            self._clean_up()
+
+    def _clean_up(self) -> None:
+        """Delete the records --fill-placeholders made and the run did not delete, through the
+        clients that made them (still open: they close with the session)."""
+        if self.exchange.filler is not None:
+            self.exchange.filler.clean_up()
 
     def coverage(self) -> dict[str, Any]:
         """Contract coverage of what this session ran: data for machines plus a text table."""
