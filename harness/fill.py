@@ -98,6 +98,7 @@ class PlaceholderFiller:
         self._collections = set(contracts.collection_paths()) if contracts else set()
         self._ids: dict[str, list[str]] = {}
         self._created: dict[str, _Created] = {}  # collection -> the record the run made there
+        self._creating = threading.Lock()  # held while a record is made (a POST is sent)
         self._lock = threading.Lock()
 
     def fill(self, item: RequestItem, placeholders: Sequence[Placeholder], fetch: Fetch) -> Filled:
@@ -199,6 +200,12 @@ class PlaceholderFiller:
         """The id of a record this run created in ``collection``, created now if there is none:
         filling never updates or deletes a record the target had (on live DrChrono, a practice's
         own patients). What is left at the end goes in :meth:`clean_up`."""
+        with self._creating:  # one record per family, also when folders run concurrently
+            return self._own_record_locked(item, base, collection, fetch)
+
+    def _own_record_locked(
+        self, item: RequestItem, base: str, collection: str, fetch: Fetch
+    ) -> tuple[str, str]:
         with self._lock:
             made = self._created.get(collection)
         made_here = f"a record the run made for it: POST {collection}"
