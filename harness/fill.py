@@ -4,8 +4,9 @@
   listed (``GET /api/doctors`` for ``/api/doctors/:id``) and its first record's id taken;
 - a path id of an update or a delete is a record the run makes for it (``POST /api/doctors``
   with the record's required fields), never one the target had: on live DrChrono that would be a
-  practice's own patient. Records the run made and did not delete are deleted by
-  :meth:`PlaceholderFiller.clean_up` when the session closes;
+  practice's own patient (``change_existing``, ``--fill-placeholders=existing``, allows the
+  target's own where DrChrono documents no create). Records the run made and did not delete are
+  deleted by :meth:`PlaceholderFiller.clean_up` when the run ends;
 - a query parameter the contract requires (or a filter DrChrono requires without the document
   saying so, :data:`REQUIRED_FILTERS`) gets a plausible value; an optional one is dropped;
 - a body field gets a value when the request schema requires it or its value can be known (a
