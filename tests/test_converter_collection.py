@@ -264,3 +264,18 @@ def test_filled_patient_data_is_masked_in_every_report(
     out = capsys.readouterr().out
     assert "filled: body $.date_of_birth <date> = [PHI] (date)" in out
     assert FILL_DAY.isoformat() not in out and FILL_DAY.isoformat() not in report.read_text()
+
+
+@pytest.mark.slow  # recording scrubs every body: ~15 s of CPU
+def test_a_filled_run_replays_from_its_cassettes(tmp_path: Path) -> None:
+    """Filling is deterministic (records listed in order, a fixed day), so a recorded run,
+    listings, made records and clean-up included, replays with the network blocked."""
+    cassettes = str(tmp_path / "cassettes")
+    report = str(tmp_path / "report.json")
+    common = ["run", str(FIXTURE), "--fill-placeholders", "--cassette-dir", cassettes]
+    assert main([*common, "--record", "--json", report]) == 0
+    recorded = json.loads(Path(report).read_text())
+    assert main([*common, "--replay", "--json", report]) == 0
+    replayed = json.loads(Path(report).read_text())
+    assert replayed["summary"]["passed"] == recorded["summary"]["passed"] == 14
+    assert [r["filled"] for r in replayed["results"]] == [r["filled"] for r in recorded["results"]]
