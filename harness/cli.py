@@ -152,6 +152,17 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         help="set an environment variable (repeatable); beats the environment file",
     )
     run.add_argument(
+        "--fill-placeholders",
+        nargs="?",
+        const="own",
+        choices=("own", "existing"),
+        metavar="RECORDS",
+        help="fill an OpenAPI converter's <type> placeholders from the target's records and the "
+        "contracts (optional ones are dropped); updates and deletes act on records the run "
+        "makes ('own', the default), or with 'existing' on the target's own where it cannot "
+        "make one (a disposable target: the sandbox); without it such requests are not sent",
+    )
+    run.add_argument(
         "-d",
         "--iteration-data",
         type=Path,
@@ -507,6 +518,7 @@ def _run(args: argparse.Namespace, reports: Sequence[Reporter]) -> int:
         keep_bodies=args.html is not None or args.verbose,  # -v shows them on the console
         allow_outside_files=args.allow_outside_files,
         scripts=_script_settings(args),
+        fill_placeholders=args.fill_placeholders,
         access_token=_given_access_token(args),
         shard=Shard.parse(args.shard) if args.shard else None,
         strict_variables=args.strict_variables,

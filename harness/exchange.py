@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -26,8 +27,12 @@ from harness.errors import (
     InputError,
     UnresolvedVariableError,
 )
+from harness.fill import PlaceholderFiller, RequestContracts
+from harness.masking import default_fields, mask_json
+from harness.placeholders import Placeholder, find_placeholders
 from harness.redaction import SecretRegistry
-from harness.results import Cause, RequestResult, Verdict
+from harness.report_text import report_text
+from harness.results import Cause, Check, RequestResult, Verdict
 from harness.run_context import TokenProvider
 from harness.scripting.hooks import RequestScripts
 from harness.scripting.model import NextRequest, ScriptResponse
@@ -65,8 +70,12 @@ class ExchangeRunner:
         secrets: SecretRegistry,
         settings: ExchangeSettings,
         scripts: RequestScripts | None = None,
+        requests: RequestContracts | None = None,
+        filler: PlaceholderFiller | None = None,
     ) -> None:
         self.tokens = tokens
+        self.requests = requests  # request contracts: a request the API would reject is named
+        self.filler = filler  # --fill-placeholders; None: placeholders are reported, not sent
         self.scripts = scripts  # None: --no-scripts
         self.contracts = contracts
         self.secrets = secrets
@@ -154,6 +163,13 @@ class ExchangeRunner:
     ) -> ExchangeOutcome:
         result = self._result(index, item, suite, name)
         resolver = Resolver(scopes, sent_as_written=self.sent_as_written)
+        # --- a converter's <type> placeholders (harness.placeholders, harness.fill) ------------
+        placeholders = find_placeholders(item)
+        if placeholders or self.filler is not None:
+            filled = self._fill(item, placeholders, sender, scopes, tokens, result)
+            if filled is None:
+                return ExchangeOutcome(result)
+            item = filled
         try:
             built = build_request(
                 item,
@@ -181,6 +197,10 @@ class ExchangeRunner:
         for secret in built.auth_secrets:
             self.secrets.add(secret)
         result.url = self.secrets.redact(built.url)
+        # Checked before sending, and kept whatever the send gives: the API decides, so the
+        # request goes out, but one the published API would reject can never pass.
+        rejected = self._check_request(item, built) if check_contract else []
+        result.checks = list(rejected)
         try:
             exchange = sender.send(built, source)
         except InputError as exc:
@@ -208,10 +228,12 @@ class ExchangeRunner:
             granted_scopes=_granted_scopes(source) if response.status_code == 403 else None,
         )
         result.checks, result.verdict, result.cause = (
-            judgement.checks,
+            [*rejected, *judgement.checks],
             judgement.verdict,
             judgement.cause,
         )
+        if rejected and result.verdict is Verdict.PASSED:
+            result.verdict, result.cause = Verdict.FAILED, Cause.CONTRACT
         result.operation, result.drift = judgement.operation, judgement.drift
         if judgement.operation is not None:
             with self._lock:
@@ -220,6 +242,68 @@ class ExchangeRunner:
             # A failed exchange is shown with its request and response (masked) even without -v.
             self._snapshot(result, built, response)
         return ExchangeOutcome(result, response, built=built)
+
+    def _fill(
+        self,
+        item: RequestItem,
+        placeholders: list[Placeholder],
+        sender: Sender,
+        scopes: Scopes,
+        tokens: TokenProvider | None,
+        result: RequestResult,
+    ) -> RequestItem | None:
+        """``item`` with its placeholders filled, or None (``result`` says why it is not sent)."""
+        hint = (
+            "run with --fill-placeholders to fill them from the target's records, "
+            "or give them values in the collection"
+        )
+        if self.filler is None:
+            unfilled = ", ".join(map(str, placeholders))
+            self._not_sent(result, f"not sent: unfilled placeholders {unfilled}; {hint}")
+            return None
+
+        def fetch(listing: RequestItem) -> tuple[int, bytes] | None:
+            # The record listing goes out as the request itself would: same auth, same client.
+            try:
+                resolver = Resolver(scopes)
+                built = build_request(listing, resolver, files_root=self.settings.files_root)
+                source = (
+                    (tokens or self.tokens).tokens_for(built.oauth2, resolver)
+                    if built.oauth2 is not None
+                    else None
+                )
+                response = sender.send(built, source).response
+            except HarnessError:
+                return None
+            return None if response is None else (response.status_code, response.content)
+
+        filled = self.filler.fill(item, placeholders, fetch)
+        result.filled = [_masked(fill.to_json()) for fill in filled.fills]
+        if filled.missing:
+            why = "; ".join(f"{p}: {reason}" for p, reason in filled.missing)
+            self._not_sent(result, f"not sent: no value for placeholders ({why})")
+            return None
+        return filled.item
+
+    def _not_sent(self, result: RequestResult, message: str) -> None:
+        # Never green: an unfilled request checked nothing, and the run must say so.
+        result.verdict, result.cause = Verdict.ERROR, Cause.PLACEHOLDER
+        result.message = self.secrets.redact(message)
+
+    def _check_request(self, item: RequestItem, built: BuiltRequest) -> list[Check]:
+        """The built request against its contract: one failed check naming what the published
+        API would reject (names only, never values), or none."""
+        if self.requests is None:
+            return []
+        content_type = next((v for k, v in built.headers if k.lower() == "content-type"), None)
+        problems = self.requests.check_request(
+            item.method, built.url, content_type, built.content or None
+        )
+        if not problems:
+            return []
+        shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        message = f"{shown} (the published API would reject it; it was sent anyway)"
+        return [Check("request contract", False, report_text(message))]
 
     def _errored(self, result: RequestResult, cause: Cause, message: str) -> RequestResult:
         result.verdict, result.cause = Verdict.ERROR, cause
@@ -238,6 +322,15 @@ class ExchangeRunner:
             k: redact(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
         }
         result.response_body = redact(response.text) if response.content else None
+
+
+def _masked(fill: dict[str, Any]) -> dict[str, Any]:
+    """A fill for the reports: a value from a contract example or a record may be patient data
+    (a ``first_name`` field's), so it is masked by its field's name as bodies are."""
+    field = str(fill["name"]).rsplit(".", 1)[-1]
+    if fill["value"] is not None:
+        fill["value"] = mask_json({field: fill["value"]}, default_fields())[field]
+    return fill
 
 
 def _granted_scopes(tokens: TokenSource | None) -> list[str] | None:

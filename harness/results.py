@@ -38,6 +38,7 @@ class Cause(str, enum.Enum):
     AUTH = "auth"
     INPUT = "bad input"
     CASSETTE = "cassette"
+    PLACEHOLDER = "unfilled placeholders"  # a converter's <type> values: not sent
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,8 @@ class RequestResult:
     # The plan position (major) the scheduler ordered it by; the same in a shard as in the whole
     # run, so `harness report merge` puts shards' results back in plan order.
     plan_position: int = 0
+    # --fill-placeholders: each placeholder's value or drop, and why (harness.placeholders.Fill)
+    filled: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[Check]:
@@ -111,6 +114,7 @@ class RequestResult:
             ],
             "drift": self.drift,
             "console": self.console,
+            "filled": self.filled,
         }
 
 

@@ -14,6 +14,12 @@ from harness.contracts.importer import INDEX_FILE, INDEX_FORMAT, SCHEMAS_DIR
 from harness.contracts.integrity import check_index, check_schema_file
 from harness.contracts.operations import PathMatcher, request_path
 from harness.contracts.report import ContractReport, Violation
+from harness.contracts.requests import (
+    REQUESTS_FILE,
+    REQUESTS_FORMAT,
+    RequestContract,
+    check_request,
+)
 from harness.contracts.validation import CompiledSchema
 from harness.errors import InputError
 from harness.json_input import MAX_JSON_NESTING, JSONNestingError, loads_json
@@ -21,10 +27,17 @@ from harness.json_input import MAX_JSON_NESTING, JSONNestingError, loads_json
 
 class ContractSet:
     def __init__(
-        self, index: dict[str, Any], files: dict[str, dict[str, Any]], source: str
+        self,
+        index: dict[str, Any],
+        files: dict[str, dict[str, Any]],
+        source: str,
+        requests: dict[str, Any] | None = None,
     ) -> None:
         self._source = source
         self._operations: dict[str, dict[str, Any]] = index["operations"]
+        # requests.json (request parameters and bodies); absent in contract sets made before it.
+        self._requests: dict[str, dict[str, Any]] = (requests or {}).get("operations") or {}
+        self._request_contracts: dict[str, RequestContract] = {}
         self._files = files
         templates: dict[str, set[str]] = {}
         for op in self._operations.values():
@@ -48,14 +61,27 @@ class ContractSet:
             check_schema_file(path, schema)
             files[path.relative_to(directory).as_posix()] = schema
         check_index(index, index_path, set(files), index_format=INDEX_FORMAT)
-        return cls(index, files, str(directory))
+        requests_path = directory / REQUESTS_FILE
+        requests = _read_json(requests_path) if requests_path.is_file() else None
+        if requests is not None and (
+            not isinstance(requests, dict)
+            or requests.get("format") != REQUESTS_FORMAT
+            or not isinstance(requests.get("operations"), dict)
+        ):
+            raise InputError(
+                f"Contract file {requests_path} is not a request contract index "
+                f"(format {REQUESTS_FORMAT} with 'operations').",
+                hint="Run `harness contracts import` to generate the contracts.",
+            )
+        return cls(index, files, str(directory), requests)
 
     @classmethod
     def from_files(cls, files: dict[str, str]) -> ContractSet:
         """A contract set from ``build_contracts`` output, without touching the disk."""
         parsed = {name: json.loads(text) for name, text in files.items()}
         index = parsed.pop(INDEX_FILE)
-        return cls(index, parsed, "<memory>")
+        requests = parsed.pop(REQUESTS_FILE, None)
+        return cls(index, parsed, "<memory>", requests)
 
     # --- lookup ---------------------------------------------------------------------------
 
@@ -67,6 +93,65 @@ class ContractSet:
 
     def operation(self, key: str) -> dict[str, Any] | None:
         return self._operations.get(key)
+
+    def request_contract(self, method: str, url: str) -> RequestContract | None:
+        """What the operation ``url`` names accepts (parameters, body), if the contracts say."""
+        match = self._matcher.match(request_path(url))
+        if match is None:
+            return None
+        key = f"{method.upper()} {match.template}"
+        contract = self._request_contracts.get(key)
+        if contract is None:
+            data = self._requests.get(key)
+            if not isinstance(data, dict):
+                return None
+            # Built once per operation; two threads may both build one, either serves.
+            contract = self._request_contracts[key] = RequestContract.from_json(key, data)
+        return contract
+
+    def request_body_schema(self, method: str, url: str) -> dict[str, Any] | None:
+        """The schema file a JSON request body of this operation must meet (its top level:
+        ``properties`` and ``required``; nested schemas stay ``$ref``s)."""
+        contract = self.request_contract(method, url)
+        if contract is None or contract.body_schema is None:
+            return None
+        return self._files.get(contract.body_schema)
+
+    def record_schema(self, method: str, url: str) -> dict[str, Any] | None:
+        """The schema file of the record a create or update makes (its top level): a POST's
+        201/200 response schema, else the 200 schema of GET on the same path."""
+        match = self._matcher.match(request_path(url))
+        if match is None:
+            return None
+        for key in (f"{method.upper()} {match.template}", f"GET {match.template}"):
+            responses = (self._operations.get(key) or {}).get("responses") or {}
+            for status in ("201", "200"):
+                schema_file = (responses.get(status) or {}).get("schema")
+                if schema_file and not schema_file.startswith(f"{SCHEMAS_DIR}/lists/"):
+                    return self._files.get(schema_file)
+        return None
+
+    def collection_paths(self) -> list[str]:
+        """Paths of the documented list endpoints (GET without path parameters)."""
+        return sorted(
+            op["path"]
+            for op in self._operations.values()
+            if op["method"] == "GET" and "{" not in op["path"]
+        )
+
+    def check_request(
+        self, method: str, url: str, content_type: str | None, body: bytes | None
+    ) -> list[str]:
+        """Why the published API would reject this request, as messages (empty: nothing found).
+
+        Checked: required query parameters present, path and query values of their documented
+        type, a JSON body against the request schema (a PATCH's may leave required fields out).
+        Values never appear in a message (they may be patient data).
+        """
+        contract = self.request_contract(method, url)
+        if contract is None:
+            return []
+        return check_request(contract, url, content_type, body, self.compiled)
 
     def required_scopes(self, method: str, url: str) -> list[str]:
         match = self._matcher.match(request_path(url))

@@ -24,6 +24,7 @@ from harness.contracts.corrections import (
     iter_schemas,
     load_corrections,
 )
+from harness.contracts.requests import REQUESTS_FILE, build_request_index
 from harness.errors import InputError
 from harness.safe_yaml import FastNestingLimitedLoader
 
@@ -160,10 +161,12 @@ class _Builder:
             },
             "operations": operations,
         }
+        requests = build_request_index(self.doc, self.components, self._add, SCHEMAS_DIR)
         files = {
             name: dump_json({"$schema": SCHEMA_DIALECT, **s}) for name, s in self.schemas.items()
         }
         files[INDEX_FILE] = dump_json(index)
+        files[REQUESTS_FILE] = dump_json(requests)
         return files
 
     def _check_parameter_schemas(self) -> None:

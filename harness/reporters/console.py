@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from rich.console import Console
 from rich.control import strip_control_codes
@@ -227,7 +227,11 @@ def _result_lines(result: RequestResult, *, verbose: bool, known: KnownPhi = Non
         lines.append(
             [("      ", ""), (report_text(f"drift: {', '.join(result.drift[:5])}"), "yellow")]
         )
-    if verbose:  # the scripts' console output (already masked)
+    if verbose:  # what --fill-placeholders put in, then the scripts' console output (masked)
+        lines += [
+            [("      ", ""), (report_text(f"filled: {_fill_text(fill)}"), "cyan")]
+            for fill in result.filled
+        ]
         lines += [
             [("      ", ""), (report_text(f"console: {text}"), "dim")] for text in result.console
         ]
@@ -271,6 +275,12 @@ def _exchange_lines(result: RequestResult, *, compact: bool, known: KnownPhi) ->
     headers(result.response_headers)
     body(result.response_body)
     return lines
+
+
+def _fill_text(fill: dict[str, Any]) -> str:
+    """One ``--fill-placeholders`` choice (``Fill.to_json``): "query doctor <integer> = 5 (why)"."""
+    shown = "dropped" if fill.get("dropped") else f"= {mask_message(str(fill.get('value')))}"
+    return f"{fill.get('location')} {fill.get('name')} {fill.get('placeholder')} {shown} ({fill.get('source')})"
 
 
 def _reasons(result: RequestResult) -> list[str]:

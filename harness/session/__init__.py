@@ -26,6 +26,7 @@ from harness.collection_plan import (
 )
 from harness.errors import UnresolvedVariableError
 from harness.exchange import ExchangeRunner
+from harness.fill import PlaceholderFiller
 from harness.redaction import SecretRegistry
 from harness.results import Reporter, RunInfo, RunSummary
 from harness.run_context import SandboxControl
@@ -139,6 +140,12 @@ class Session:
             secrets=self.secrets,
             settings=options.exchange_settings(),
             scripts=self._request_scripts(),
+            requests=self.contracts,
+            filler=PlaceholderFiller(
+                self.contracts, change_existing=options.fill_placeholders == "existing"
+            )
+            if options.fill_placeholders
+            else None,
         )
         self._variables = RequestVariables()
 
@@ -242,7 +249,10 @@ class Session:
             variables=self._variables,
             shard=shard,
         )
-        return scheduler.run(info, waves, on_done=complete)
+        try:
+            return scheduler.run(info, waves, on_done=complete)
+        finally:
+            self._clean_up()
 
     # --- scenarios -------------------------------------------------------------------------
 
@@ -294,7 +304,16 @@ class Session:
         scheduler = Scheduler(
             reporters, workers=self.options.workers, bail=self.options.bail, pace=self.pace
         )
-        return scheduler.run(info, [units], on_done=complete)
+        try:
+            return scheduler.run(info, [units], on_done=complete)
+        finally:
+            self._clean_up()
+
+    def _clean_up(self) -> None:
+        """Delete the records --fill-placeholders made and the run did not delete, through the
+        clients that made them (still open: they close with the session)."""
+        if self.exchange.filler is not None:
+            self.exchange.filler.clean_up()
 
     def export(self, wanted: ExportPaths) -> list[Exported]:
         """Newman's ``--export-*``: the variables as the run leaves them, secrets written empty."""

@@ -45,6 +45,10 @@ class RunOptions:
     keep_bodies: bool = False
     allow_outside_files: bool = False
     scripts: ScriptSettings = field(default_factory=ScriptSettings)  # --no-scripts and limits
+    # --fill-placeholders: values for a converter's <type> placeholders (harness.fill): None (not
+    # filled), "own" (updates and deletes on records the run makes) or "existing" (also on the
+    # target's own records, where the run cannot make one)
+    fill_placeholders: str | None = None
     # An access token obtained elsewhere and where it came from (--access-token-env/-file): every
     # OAuth 2.0 request carries it and nothing is refreshed. None: DRCHRONO_ACCESS_TOKEN (live).
     access_token: tuple[str, str] | None = field(default=None, repr=False)
