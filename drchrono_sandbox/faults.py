@@ -150,6 +150,33 @@ LOGIN_PAGE = (
 )
 
 
+FAULT_HEADER = b"x-sandbox-fault"
+RETRY_AFTER_HEADER = b"x-sandbox-retry-after"
+
+
+def requested_fault(scope: Scope) -> Fault | None:
+    """The fault a request asks for itself: ``X-Sandbox-Fault: 429`` (any kind name or value).
+
+    A collection cannot reach the sandbox's Python API, so this header is how a request
+    exercises a throttled (or failing) answer deterministically; ``X-Sandbox-Retry-After`` sets
+    the throttle's Retry-After. Sandbox only: DrChrono ignores headers it does not know.
+    """
+    headers = dict(scope.get("headers") or [])
+    kind = headers.get(FAULT_HEADER)
+    if kind is None:
+        return None
+    retry_after = headers.get(RETRY_AFTER_HEADER)
+    if retry_after is not None and not retry_after.strip().isdigit():
+        raise InvalidFault(f"{RETRY_AFTER_HEADER.decode()} must be whole seconds.")
+    return Fault(
+        id=0,
+        route=scope["path"],
+        kind=FaultKind.parse(kind.decode("latin-1")),
+        remaining=1,
+        retry_after=None if retry_after is None else int(retry_after),
+    )
+
+
 class FaultMiddleware:
     def __init__(self, app: ASGIApp, faults: FaultInjector) -> None:
         self.app = app
@@ -159,7 +186,12 @@ class FaultMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        fault = self.faults.take(scope["method"], scope["path"])
+        try:
+            fault = requested_fault(scope) or self.faults.take(scope["method"], scope["path"])
+        except InvalidFault as exc:
+            body = json.dumps({"detail": exc.message}).encode()
+            await _respond(send, 400, body, b"application/json")
+            return
         if fault is None:
             await self.app(scope, receive, send)
             return

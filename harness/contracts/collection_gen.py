@@ -15,6 +15,7 @@ the same text for the same inputs.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -134,7 +135,7 @@ class _Contracts:
                 contracts_dir / "index.json", what="contracts index", hint=_CONTRACTS_HINT
             )
         )
-        document = load_openapi(contracts_dir / str(index["generated_from"]["document"]))
+        document = _openapi(contracts_dir / str(index["generated_from"]["document"]))
         self.operations: dict[str, Operation] = {}
         for key, entry in sorted(index["operations"].items()):
             method, path = key.split(" ", 1)
@@ -187,6 +188,12 @@ class _Contracts:
                 if op.kind == kind and op.record_schema:
                     return self.schema(op.record_schema)
         return {}
+
+
+@functools.lru_cache(maxsize=2)
+def _openapi(path: Path) -> dict[str, Any]:
+    """The parsed document, once per process (1 MB of YAML; only read here, never changed)."""
+    return load_openapi(path)
 
 
 def _kind(method: str, parts: list[str]) -> str:
@@ -250,7 +257,7 @@ class _Values:
         if fmt == "binary":
             return "harness.txt"
         if fmt in ("uri", "url") or name in ("uri", "url"):
-            return "https://example.com/harness"
+            return "https://harness.invalid/document"
         if "color" in name:
             return "#336699"
         return f"Harness {name.replace('_', ' ')}"
@@ -298,6 +305,7 @@ def _request(
     multipart: bool = False,
     auth: JSON | None = None,
     description: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSON:
     request: JSON = {"method": method, "header": [], "url": _url(path, query or {})}
     if body is not None and multipart:
@@ -311,6 +319,7 @@ def _request(
     elif body is not None:
         request["header"] = [{"key": "Content-Type", "value": "application/json"}]
         request["body"] = {"mode": "raw", "raw": _json_body(body)}
+    request["header"] += [{"key": k, "value": v} for k, v in (headers or {}).items()]
     if auth is not None:
         request["auth"] = auth
     if description:
@@ -362,6 +371,7 @@ class _Generator:
         folders = [self.setup_folder()]
         folders += [self.family_folder(name, ops) for name, ops in self.families.items()]
         folders.append(self.conflicts_folder())
+        folders.append(self.throttling_folder())
         folders.append(self.teardown_folder())
         scopes = sorted({s for op in self.contracts.operations.values() for s in op.scopes})
         variables = {
@@ -533,6 +543,31 @@ class _Generator:
                     [_status(409), _detail_test()],
                     body=overlap,
                 ),
+            ],
+        }
+
+    def throttling_folder(self) -> JSON:
+        return {
+            "name": "Throttling",
+            "description": (
+                "429: sandbox only. DrChrono throttles at 10 requests a second and 500 an hour, "
+                "which no run can reach deterministically; the sandbox answers 429 when a request "
+                "asks for it with X-Sandbox-Fault (DrChrono ignores the header, so against "
+                "DrChrono this request gets 200 and fails)."
+            ),
+            "item": [
+                _request(
+                    "Throttled request",
+                    "GET",
+                    API_PREFIX + "patients",
+                    [
+                        _status(429),
+                        _detail_test(),
+                        'pm.test("it says when to come back", () => '
+                        'pm.expect(pm.response.headers.get("Retry-After")).to.eql("3600"));',
+                    ],
+                    headers={"X-Sandbox-Fault": "429", "X-Sandbox-Retry-After": "3600"},
+                )
             ],
         }
 
