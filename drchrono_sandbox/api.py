@@ -11,20 +11,38 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from drchrono_sandbox.actions import ACTIONS
+from drchrono_sandbox.batches import (
+    batch_answer,
+    batch_family,
+    created_answer,
+    file_request,
+    filed_query,
+)
 from drchrono_sandbox.context import SandboxContext
+from drchrono_sandbox.families import Catalog, catalog_for, ensure_seeded
 from drchrono_sandbox.generate import ValueMaker, stable_int, with_faker
 from drchrono_sandbox.oauth import ctx_of, form_of
 from drchrono_sandbox.openapi_ops import Operation
-from drchrono_sandbox.resources import RESOURCES, BadRequest, Conflict, Records, coerce
+from drchrono_sandbox.resources import (
+    REQUIRED,
+    BadRequest,
+    Conflict,
+    Records,
+    Resource,
+    coerce,
+)
 from drchrono_sandbox.shapes import Schema, primary_type
 from drchrono_sandbox.state import AccessToken
 
@@ -33,6 +51,7 @@ FORBIDDEN = "You do not have permission to perform this action."
 NOT_FOUND = "Not found."
 THROTTLED = "Request was throttled."
 GENERATED_PAGE = 3
+MEDIA_URL = "https://drchrono-sandbox.local/media"
 
 
 def detail(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -44,18 +63,21 @@ def no_content() -> Response:
 
 
 # -- which operations are stateful ------------------------------------------------------------
-def stateful_kind(op: Operation) -> str | None:
+def stateful_kind(op: Operation, catalog: Catalog) -> str | None:
     """'list', 'create', 'retrieve', 'update', 'delete' when state serves ``op``, else None."""
-    parts = op.template.strip("/").split("/")
-    if len(parts) < 2 or parts[0] != "api" or parts[1] not in RESOURCES:
-        return None
-    if len(parts) == 2:
-        return {"GET": "list", "POST": "create"}.get(op.method)
-    if len(parts) == 3 and parts[2] == "{id}":
-        return {"GET": "retrieve", "PUT": "update", "PATCH": "update", "DELETE": "delete"}.get(
-            op.method
-        )
-    return None
+    return catalog.kind(op)
+
+
+def not_implemented(op: Operation) -> Response:
+    """What the sandbox answers for an operation it cannot serve: recognisably not a failure."""
+    return JSONResponse(
+        {
+            "detail": f"{op.key} ({op.operation_id}) is not implemented in the sandbox.",
+            "sandbox": "not_implemented",
+            "operation": op.key,
+        },
+        status_code=501,
+    )
 
 
 # -- entry point -----------------------------------------------------------------------------------
@@ -100,19 +122,89 @@ async def api_entry(request: Request) -> Response:
     if not op.allows(frozenset(token.scopes)):
         return detail(403, FORBIDDEN)
     try:
-        kind = stateful_kind(op)
-        if kind is not None:
-            return await serve_stateful(ctx, request, op, kind, match.params)
-        if op.key in ACTIONS:
-            changed = ACTIONS[op.key](ctx.store, match.params["id"], await read_body(request))
-            return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
-        if not ctx.config.generated_operations:
-            return detail(404, NOT_FOUND)
-        return await serve_generated(ctx, request, op, match.params)
+        return await dispatch(ctx, request, op, match.params)
     except BadRequest as bad:
         return JSONResponse(bad.body, status_code=bad.status)
     except Conflict as conflict:
         return detail(409, str(conflict))
+
+
+async def dispatch(
+    ctx: SandboxContext, request: Request, op: Operation, path_params: Mapping[str, str]
+) -> Response:
+    """The answer to an authorised request of ``op``: from state wherever the sandbox can."""
+    catalog = catalog_for(ctx.doc, ctx.shapes)
+    family = catalog.family_of(op) or batch_family(op, catalog)
+    if family is not None:
+        ensure_seeded(ctx.store, catalog, ctx.shapes, family, ctx.config.family_records)
+    missing = missing_query(op, request)
+    if missing:
+        raise BadRequest({name: [REQUIRED] for name in missing})
+    kind = catalog.kind(op)
+    if kind is None and op.method == "PATCH" and "id" in op.required_query:
+        kind = "update"  # PATCH /api/signed_consent_forms?id=...: the record named in the query
+    if family is not None:
+        if kind is not None:
+            params = {**path_params}
+            if "id" not in params:
+                params["id"] = request.query_params.get("id", "")
+            return await serve_stateful(ctx, request, op, kind, family, params)
+        if catalog.family_of(op) is None:
+            return await serve_batch(ctx, request, op, family)
+        if "id" in path_params and op.key not in ACTIONS:
+            answer = record_action(ctx, op, family, path_params["id"])
+            if answer is not None:
+                return answer
+    if op.key in ACTIONS:
+        changed = ACTIONS[op.key](ctx.store, path_params["id"], await read_body(request))
+        return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
+    if unservable(ctx, op):
+        return not_implemented(op)
+    if not ctx.config.generated_operations:
+        return detail(404, NOT_FOUND)
+    return await serve_generated(ctx, request, op, path_params)
+
+
+def record_action(
+    ctx: SandboxContext, op: Operation, family: Resource, record_id: str
+) -> Response | None:
+    """An action on one record (/api/patients/{id}/ccda): 404 unless the record exists; the
+    record itself where the action answers with it (onpatient_access); else None."""
+    record = Records(ctx.store, family, ctx.shapes.components, ctx.shapes.resolve).get(record_id)
+    if record is None:
+        return detail(404, NOT_FOUND)
+    if ctx.shapes.schema_file(op.key, op.success_status) == f"schemas/{family.schema}.json":
+        return JSONResponse(record, status_code=op.success_status)
+    return None
+
+
+def unservable(ctx: SandboxContext, op: Operation) -> bool:
+    """A JSON answer the contracts give no shape for (day sheets, availability): nothing to
+    serve it from, so the sandbox says so (501) rather than invent an empty object."""
+    if op.success_status == 204 or "xml" in (op.response_content_type or ""):
+        return False
+    return ctx.shapes.response(op.key, op.success_status) is None
+
+
+async def serve_batch(
+    ctx: SandboxContext, request: Request, op: Operation, family: Resource
+) -> Response:
+    records = Records(ctx.store, family, ctx.shapes.components, ctx.shapes.resolve)
+    query = dict(request.query_params)
+    if op.method == "POST":
+        records.list(query)  # a filter DrChrono refuses is refused when the batch is filed
+        key = file_request(ctx.store, family, query)
+        list_url = str(request.url.replace(query=""))
+        return JSONResponse(created_answer(key, list_url), status_code=201)
+    key = query.pop("uuid", "")
+    if key:
+        filed = filed_query(ctx.store, family, key)
+        if filed is None:
+            return detail(404, NOT_FOUND)
+        query = filed
+    else:
+        key = file_request(ctx.store, family, query)
+    return JSONResponse(batch_answer(ctx.shapes, op, key, records.list(query)))
 
 
 def authenticate(ctx: SandboxContext, request: Request) -> AccessToken | Response:
@@ -134,8 +226,17 @@ def authenticate(ctx: SandboxContext, request: Request) -> AccessToken | Respons
     return token
 
 
+def missing_query(op: Operation, request: Request) -> list[str]:
+    """Required query parameters the request lacks (a create may carry them in its body)."""
+    if op.method == "POST":
+        return []  # checked as required fields of the record (Records.clean)
+    return [n for n in op.required_query if not request.query_params.get(n)]
+
+
 async def read_body(request: Request) -> dict[str, Any]:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        return await multipart_fields(request)
     raw = await request.body()
     if not raw.strip():
         return {}
@@ -155,21 +256,53 @@ async def read_body(request: Request) -> dict[str, Any]:
                 }
             )
         return body
-    if ctype == "multipart/form-data":
-        return {}  # accepted, fields ignored: the sandbox has no multipart parser
     raise BadRequest({"detail": f'Unsupported media type "{ctype}" in request.'}, status=415)
+
+
+async def multipart_fields(request: Request) -> dict[str, Any]:
+    """A multipart body's fields; a file part is stored and stands as its URL, as on DrChrono."""
+    try:
+        form = await request.form()
+    except (AssertionError, ValueError, KeyError) as exc:  # no boundary, a malformed body
+        raise BadRequest({"detail": f"Multipart form parse error - {exc}"}) from None
+    fields: dict[str, Any] = {}
+    for key in form:
+        values: list[Any] = []
+        for value in form.getlist(key):
+            if isinstance(value, UploadFile):
+                content = await value.read()
+                digest = hashlib.sha256(content).hexdigest()[:16]
+                name = PurePosixPath(value.filename or "upload").name
+                values.append(f"{MEDIA_URL}/{digest}/{name}")
+            else:
+                values.append(value)
+        fields[key] = values[0] if len(values) == 1 else values
+    await form.close()
+    return fields
 
 
 # -- stateful ------------------------------------------------------------------------------
 async def serve_stateful(
-    ctx: SandboxContext, request: Request, op: Operation, kind: str, params: Mapping[str, str]
+    ctx: SandboxContext,
+    request: Request,
+    op: Operation,
+    kind: str,
+    resource: Resource,
+    params: Mapping[str, str],
 ) -> Response:
-    resource = RESOURCES[op.template.strip("/").split("/")[1]]
     records = Records(ctx.store, resource, ctx.shapes.components, ctx.shapes.resolve)
     if kind == "list":
-        return paginate(ctx, request, records.list(dict(request.query_params)))
+        matching = records.list(dict(request.query_params))
+        if ctx.shapes.schema_file(op.key, op.success_status) == f"schemas/{resource.schema}.json":
+            # A "list" the document answers with one record (the doctor's work schedule, the
+            # yellow notepad of one appointment and template): the first that matches.
+            return JSONResponse(matching[0]) if matching else detail(404, NOT_FOUND)
+        return paginate(ctx, request, matching)
     if kind == "create":
-        return JSONResponse(records.create(await read_body(request)), status_code=201)
+        body = await read_body(request)
+        # Fields the document passes as query parameters (signed consent forms' patient).
+        named = {n: request.query_params[n] for n in op.required_query if n in request.query_params}
+        return JSONResponse(records.create({**named, **body}), status_code=201)
     record_id = params["id"]
     if kind == "retrieve":
         found = records.get(record_id)
@@ -209,7 +342,7 @@ def page_size_of(ctx: SandboxContext, request: Request) -> int:
 def paginate(ctx: SandboxContext, request: Request, items: list[Any]) -> Response:
     size = page_size_of(ctx, request)
     offset = 0
-    if "cursor" in request.query_params:
+    if request.query_params.get("cursor"):  # DRF reads an empty cursor= as the first page
         decoded = decode_cursor(request.query_params["cursor"])
         if decoded is None:
             return detail(404, "Invalid cursor")

@@ -48,6 +48,9 @@ class SandboxConfig:
     anchor_date: dt.date | None = None
     # Extra endpoints of the OpenAPI document answer with generated data; switch off to get 404.
     generated_operations: bool = field(default=True)
+    # Records seeded per family the sandbox derives from the contracts (drchrono_sandbox.families),
+    # on the first request that touches the family.
+    family_records: int = 3
     # The DrChrono data served: None means the copy shipped with this distribution
     # (drchrono_sandbox.paths). load_document and load_shapes cache per path.
     openapi_document: Path | None = None

@@ -53,6 +53,9 @@ class Operation:
     success_status: int
     response_content_type: str | None
     request_schema: Mapping[str, Any] | None
+    query_names: tuple[str, ...]  # every query parameter the operation declares
+    required_query: tuple[str, ...]  # those it marks required (a list's date range, ...)
+    multipart: bool  # the document declares a multipart/form-data request body
     regex: re.Pattern[str] = field(compare=False, repr=False)
 
     @property
@@ -121,6 +124,7 @@ class OpenAPIDocument:
                         scopes += list(listed or [])
                 body = (op.get("requestBody") or {}).get("content") or {}
                 request_schema = (body.get("application/json") or {}).get("schema")
+                query = [p for p in op.get("parameters") or [] if p.get("in") == "query"]
                 yield Operation(
                     method=method.upper(),
                     template=template,
@@ -129,6 +133,9 @@ class OpenAPIDocument:
                     success_status=status,
                     response_content_type=ctype,
                     request_schema=self.resolve(request_schema) if request_schema else None,
+                    query_names=tuple(str(p.get("name")) for p in query),
+                    required_query=tuple(str(p.get("name")) for p in query if p.get("required")),
+                    multipart="multipart/form-data" in body,
                     regex=regex,
                 )
 

@@ -88,7 +88,19 @@ class Resource:
     filters: Mapping[str, Callable[[Record, str], bool]] = field(default_factory=dict)
     id_start: int = 1
     string_ids: bool = False
-    references: Mapping[str, str] = field(default_factory=dict)  # field -> table
+    references: Mapping[str, str] = field(default_factory=dict)  # field -> family
+    # DELETE sets deleted_flag (the record stays readable, lists leave it out) instead of
+    # removing the record: DrChrono's way for records that carry the flag (appointments).
+    soft_delete: bool = False
+    generic: bool = False  # derived from the contracts (drchrono_sandbox.families), seeded lazily
+    table_name: str = ""  # the table, when another family's (appointments_list): else name
+    # The field a record is addressed by in /api/{name}/{id}: "id", or for records without one
+    # the field that names them (a telehealth appointment by its appointment); None: not at all.
+    key_field: str | None = "id"
+
+    @property
+    def table(self) -> str:
+        return self.table_name or self.name
 
     def writable(self, schemas: Mapping[str, Any]) -> dict[str, Any]:
         props = (schemas.get(self.schema) or {}).get("properties") or {}
@@ -140,6 +152,7 @@ RESOURCES: dict[str, Resource] = {
             190_000_001,
             string_ids=True,
             references={"doctor": "doctors", "office": "offices", "patient": "patients"},
+            soft_delete=True,
         ),
         Resource("doctors", "Doctor", filters={"doctor": exact("id")}),
         Resource("offices", "Office", filters={"doctor": exact("doctor")}),
@@ -202,12 +215,12 @@ class Records:
 
     @property
     def table(self) -> dict[str, Record]:
-        return self.store.table(self.resource.name)
+        return self.store.table(self.resource.table)
 
     def list(self, query: Mapping[str, str]) -> list[Record]:
         with self.store.lock:
-            records = list(self.table.values())
-        if self.resource.name == "appointments":
+            records = [r for r in self.table.values() if not r.get("deleted_flag")]
+        if self.resource.table == "appointments":
             records = appointment_window(records, query)
         for name, keep in self.resource.filters.items():
             value = query.get(name)
@@ -247,7 +260,7 @@ class Records:
         return cleaned
 
     def required(self, body: Mapping[str, Any]) -> tuple[str, ...]:
-        if self.resource.name == "appointments" and truthy(body.get("appt_is_break")):
+        if self.resource.table == "appointments" and truthy(body.get("appt_is_break")):
             return tuple(f for f in self.resource.required if f != "patient")  # breaks
         return self.resource.required
 
@@ -256,19 +269,34 @@ class Records:
         with self.store.lock:
             record = self.new_record(cleaned)
             self.check(record, body, None)
-            new_id = self.store.next_id(self.resource.name, self.resource.id_start)
-            record["id"] = str(new_id) if self.resource.string_ids else new_id
-            if self.resource.name == "patients" and not record.get("chart_id"):
+            key = self.new_key(record)
+            if self.resource.table == "patients" and not record.get("chart_id"):
                 record["chart_id"] = chart_id(record)
-            self.table[str(record["id"])] = record
+            self.table[key] = record
             self.store.save()
             return record
+
+    def new_key(self, record: Record) -> str:
+        """Give ``record`` its id (or check the field that names it); returns its table key."""
+        field_name = self.resource.key_field
+        if field_name == "id":
+            new_id = self.store.next_id(self.resource.table, self.resource.id_start)
+            record["id"] = str(new_id) if self.resource.string_ids else new_id
+            return str(new_id)
+        if field_name is None:
+            return str(self.store.next_id(self.resource.table, 1))
+        key = str(record.get(field_name))
+        if key in self.table:
+            raise BadRequest(
+                {field_name: [f"{self.resource.schema} with this {field_name} already exists."]}
+            )
+        return key
 
     def update(self, record_id: str, body: Mapping[str, Any], *, partial: bool) -> Record | None:
         cleaned = self.clean(body, partial=partial)
         with self.store.lock:
             current = self.table.get(record_id)
-            if current is None:
+            if current is None or current.get("deleted_flag"):
                 return None
             updated = {**current, **cleaned}
             if "updated_at" in current:  # offices, for one, carry no timestamps
@@ -282,11 +310,20 @@ class Records:
             return updated
 
     def delete(self, record_id: str) -> bool:
+        """Remove the record, or flag it deleted; False when there is none (left to delete)."""
         with self.store.lock:
-            found = self.table.pop(record_id, None) is not None
-            if found:
-                self.store.save()
-            return found
+            current = self.table.get(record_id)
+            if current is None or current.get("deleted_flag"):
+                return False
+            if self.resource.soft_delete:
+                flagged = {**current, "deleted_flag": True}
+                if "updated_at" in current:
+                    flagged["updated_at"] = now_text()
+                self.table[record_id] = flagged
+            else:
+                del self.table[record_id]
+            self.store.save()
+            return True
 
     def new_record(self, cleaned: Record) -> Record:
         schema = self.schemas.get(self.resource.schema) or {}
@@ -296,12 +333,12 @@ class Records:
         for key in ("created_at", "updated_at"):
             if key in record:
                 record[key] = stamp
-        if self.resource.name == "appointments":
+        if self.resource.table == "appointments":
             record["scheduled_time"] = normal_time(record["scheduled_time"])
             record["duration"] = record.get("duration") or 30
             record["deleted_flag"] = False
             record["recurrence_instance_key"] = None
-        if self.resource.name == "patients":
+        if self.resource.table == "patients":
             record["patient_status"] = record.get("patient_status") or "A"
         return record
 
@@ -311,14 +348,14 @@ class Records:
         """Conflicts DrChrono answers with 409, unless the body asks to allow them.
 
         An update that leaves time and room alone is not checked for overlaps again."""
-        if self.resource.name == "patients" and not truthy(body.get("allow_duplicates")):
+        if self.resource.table == "patients" and not truthy(body.get("allow_duplicates")):
             twin = self.duplicate_of(record, own_id)
             if twin is not None:
                 raise Conflict(
                     "A patient with the same first name, last name and date of birth already "
                     f"exists (id {twin}). Set allow_duplicates to create it anyway."
                 )
-        if self.resource.name == "appointments":
+        if self.resource.table == "appointments":
             validate_room(self.store, record)
             allowed = truthy(body.get("allow_overlapping")) or record.get("appt_is_break")
             if reschedule and not allowed and self.overlaps(record, own_id):
@@ -339,7 +376,7 @@ class Records:
             return False
         end = start + dt.timedelta(minutes=int(record.get("duration") or 30))
         for rid, other in self.table.items():
-            if rid == own_id or other.get("status") == "Cancelled":
+            if rid == own_id or other.get("status") == "Cancelled" or other.get("deleted_flag"):
                 continue
             if (str(other.get("office")), str(other.get("exam_room"))) != (
                 str(record.get("office")),

@@ -42,9 +42,14 @@ class ContractShapes:
 
     def response(self, key: str, status: int) -> Schema | None:
         """The schema of operation ``key``'s ``status`` response (None: no JSON schema)."""
+        file = self.schema_file(key, status)
+        return None if file is None else self._files.get(file)
+
+    def schema_file(self, key: str, status: int) -> str | None:
+        """The contract file (``schemas/lists/Patient.json``) of ``key``'s ``status`` answer."""
         response = ((self._operations.get(key) or {}).get("responses") or {}).get(str(status))
         file = (response or {}).get("schema")
-        return None if file is None else self._files.get(file)
+        return None if file is None else str(file)
 
     def resolve(self, schema: Schema) -> Schema:
         """Follow a top-level ``$ref`` and take the non-null branch of ``anyOf: [X, null]``."""

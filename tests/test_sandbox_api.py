@@ -238,20 +238,37 @@ def test_clinical_resources(api: httpx.Client, sb: Sandbox) -> None:
     assert notes and api.get(f"/api/clinical_notes/{notes[0]['appointment']}").status_code == 200
 
 
-def test_generated_writes_parse_fields_like_drf(api: httpx.Client) -> None:
-    # Writable fields come back parsed; read-only ones are ignored; a wrong type is a 400.
-    created = api.post(
-        "/api/line_items", json={"code": "99213", "quantity": "2", "patient": "not-an-id"}
-    )
+def test_derived_family_writes_parse_fields_like_drf(api: httpx.Client) -> None:
+    # A family with no hand-written rules (line items) is served from state all the same:
+    # writable fields come back parsed, read-only ones are ignored, a wrong type is a 400 and
+    # a foreign key must name a record that exists.
+    appointment = api.get("/api/appointments", params={"since": "2000-01-01"}).json()
+    body = {
+        "appointment": appointment["results"][0]["id"],
+        "code": "99213",
+        "procedure_type": "C",
+        "diagnosis_pointers": [],
+        "quantity": "2",
+        "patient": "not-an-id",  # read-only: ignored
+    }
+    created = api.post("/api/line_items", json=body)
     assert created.status_code == 201, created.text
     item = created.json()
     assert item["code"] == "99213" and item["quantity"] == 2.0
-    assert isinstance(item["patient"], int)
-    refused = api.post("/api/line_items", json={"price": "lots"})
+    assert api.get(f"/api/line_items/{item['id']}").json() == item
+    refused = api.post("/api/line_items", json=body | {"price": "lots"})
     assert (refused.status_code, refused.json()) == (
         400,
         {"price": ["A valid number is required."]},
     )
+    ghost = api.post("/api/line_items", json=body | {"appointment": 999999})
+    assert (ghost.status_code, ghost.json()) == (
+        400,
+        {"appointment": ['Invalid pk "999999" - object does not exist.']},
+    )
+    missing = api.post("/api/line_items", json={"code": "99213"})
+    assert missing.status_code == 400
+    assert missing.json()["appointment"] == ["This field is required."]
 
 
 def test_unknown_paths_and_methods(api: httpx.Client) -> None:
