@@ -152,6 +152,8 @@ class _Contracts:
         parts = path[len(API_PREFIX) :].split("/")
         successes = sorted(int(s) for s in entry["responses"] if s.startswith("2"))
         success = successes[0] if successes else 200
+        if method in ("PUT", "PATCH", "DELETE") and 204 in successes:
+            success = 204  # what DrChrono answers (FACTS), where the document lists 200 as well
         response = entry["responses"].get(str(success)) or {}
         query = tuple(
             (str(p["name"]), dict(p.get("schema") or {}))
@@ -579,8 +581,11 @@ class _Generator:
             "{{" + variable + "}}" for op in ops for variable in self.plan.captures.get(op.key, {})
         }
 
+        create_query = {n for op in ops if op.kind == "create" for n, _ in op.query}
+
         def reads_capture(op: Operation) -> bool:  # a list of what this folder's create made
-            return bool(captured & set(self.plan.queries.get(op.key, {}).values()))
+            one_record = op.kind == "list" and op.query and {n for n, _ in op.query} <= create_query
+            return bool(one_record or captured & set(self.plan.queries.get(op.key, {}).values()))
 
         ordered = sorted(
             ops,
@@ -616,6 +621,9 @@ class _Generator:
                 tests.append(
                     f'pm.collectionVariables.set("{id_var}", pm.response.json().results[0].{key});'
                 )
+        elif op.kind == "list" and json_answer and not creates and self._has_key(op, key):
+            # A list that answers the one record it has (a doctor's work schedule).
+            tests.append(f'pm.collectionVariables.set("{id_var}", pm.response.json().{key});')
         if op.kind == "create":
             body = self._create_body(op.family)
             if (
@@ -653,6 +661,11 @@ class _Generator:
         return _request(
             _name(op), op.method, path, tests, query=query, body=body, multipart=multipart
         )
+
+    def _has_key(self, op: Operation, key: str) -> bool:
+        if not op.record_schema:
+            return False
+        return key in (self.contracts.schema(op.record_schema).get("properties") or {})
 
     def _query_value(self, name: str, schema: Mapping[str, Any], id_var: str) -> str:
         if name == "id":
