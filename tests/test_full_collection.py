@@ -67,6 +67,10 @@ def test_hand_edits_are_data_and_check_reports_a_stale_file(
     assert "/api/staff/{{staff_id}}" not in out.read_text(encoding="utf-8")
     assert main(["contracts", "collection", "--out", str(out), "--check"]) == 1
     assert "regenerate it with" in capsys.readouterr().out
+    stale = tmp_path / "stale.yaml"
+    stale.write_text(plan.replace('"GET /api/insurances":', '"GET /api/insurers":'), "utf-8")
+    assert main(["contracts", "collection", "--out", str(out), "--plan", str(stale)]) == 2
+    assert "queries 'GET /api/insurers'" in capsys.readouterr().err
     broken = tmp_path / "broken.yaml"
     broken.write_text("version: 2\n", encoding="utf-8")
     assert main(["contracts", "collection", "--out", str(out), "--plan", str(broken)]) == 2

@@ -348,6 +348,37 @@ def _bearer(token: str) -> JSON:
     return {"type": "bearer", "bearer": [{"key": "token", "value": token, "type": "string"}]}
 
 
+def _check_plan(plan: CollectionPlan, operations: set[str], families: set[str]) -> None:
+    """Refuse hand-edits that name what the document no longer has (stale, like corrections)."""
+    stale = [
+        f"{section} {key!r}"
+        for section, keys in (
+            ("queries", plan.queries),
+            ("bodies", plan.bodies),
+            ("captures", plan.captures),
+            ("skip", plan.skip),
+        )
+        for key in keys
+        if key not in operations
+    ]
+    stale += [
+        f"{section} family {name!r}"
+        for section, names in (
+            ("fixtures", [f.family for f in plan.fixtures]),
+            ("ids", list(plan.ids)),
+            ("keys", list(plan.keys)),
+        )
+        for name in names
+        if name not in families
+    ]
+    if stale:
+        raise InputError(
+            f"The collection plan names what the contracts no longer have: {', '.join(stale)}.",
+            hint=f"Update or remove those entries in contracts/{PLAN_FILE} (operations are "
+            "written 'METHOD /api/path' exactly as in contracts/index.json).",
+        )
+
+
 # -- the generator ---------------------------------------------------------------------------------
 class _Generator:
     def __init__(self, contracts: _Contracts, plan: CollectionPlan) -> None:
@@ -358,13 +389,7 @@ class _Generator:
         for op in contracts.operations.values():
             if op.key not in plan.skip:
                 families.setdefault(op.family, []).append(op)
-        for name, fixture_family in ((f.family, f) for f in plan.fixtures):
-            if name not in families:
-                raise InputError(
-                    f"contracts/{PLAN_FILE} names fixture family {fixture_family.family!r}, "
-                    "which the OpenAPI document no longer has.",
-                    hint="Remove or replace the fixture entry.",
-                )
+        _check_plan(plan, set(contracts.operations), set(families))
         first = [f for f in plan.order if f in families]
         self.families = {f: families[f] for f in first + sorted(set(families) - set(first))}
         self.appointment_fixture = self._create_body("appointments")
