@@ -140,6 +140,7 @@ async def dispatch(
     missing = missing_query(op, request)
     if missing:
         raise BadRequest({name: [REQUIRED] for name in missing})
+    check_filter_types(op, request)
     kind = catalog.kind(op)
     if kind is None and op.method == "PATCH" and "id" in op.required_query:
         kind = "update"  # PATCH /api/signed_consent_forms?id=...: the record named in the query
@@ -231,6 +232,23 @@ def missing_query(op: Operation, request: Request) -> list[str]:
     if op.method == "POST":
         return []  # checked as required fields of the record (Records.clean)
     return [n for n in op.required_query if not request.query_params.get(n)]
+
+
+def check_filter_types(op: Operation, request: Request) -> None:
+    """An integer filter that is not a number is django-filter's 400 (``?patient=<integer>``).
+
+    ``page_size`` is left out: DRF ignores a page size it cannot read."""
+    if op.method not in ("GET", "HEAD"):
+        return
+    wrong = {
+        name: ["Enter a number."]
+        for name in op.integer_query
+        if name != "page_size"
+        and (value := request.query_params.get(name, "").strip())
+        and not value.lstrip("-").isdigit()
+    }
+    if wrong:
+        raise BadRequest(wrong)
 
 
 async def read_body(request: Request) -> dict[str, Any]:

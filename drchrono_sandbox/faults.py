@@ -150,30 +150,25 @@ LOGIN_PAGE = (
 )
 
 
+# A request carrying this header meets that fault once, whatever faults are injected: how a
+# client that speaks only HTTP (a Postman collection) triggers a 429 or a 503 on purpose.
+# Real DrChrono ignores the header, so the same request there just succeeds.
 FAULT_HEADER = b"x-sandbox-fault"
 RETRY_AFTER_HEADER = b"x-sandbox-retry-after"
 
 
-def requested_fault(scope: Scope) -> Fault | None:
-    """The fault a request asks for itself: ``X-Sandbox-Fault: 429`` (any kind name or value).
-
-    A collection cannot reach the sandbox's Python API, so this header is how a request
-    exercises a throttled (or failing) answer deterministically; ``X-Sandbox-Retry-After`` sets
-    the throttle's Retry-After. Sandbox only: DrChrono ignores headers it does not know.
-    """
+def header_fault(scope: Scope) -> Fault | None:
     headers = dict(scope.get("headers") or [])
-    kind = headers.get(FAULT_HEADER)
-    if kind is None:
+    raw = headers.get(FAULT_HEADER)
+    if raw is None:
         return None
-    retry_after = headers.get(RETRY_AFTER_HEADER)
-    if retry_after is not None and not retry_after.strip().isdigit():
-        raise InvalidFault(f"{RETRY_AFTER_HEADER.decode()} must be whole seconds.")
+    wait = headers.get(RETRY_AFTER_HEADER, b"").decode("latin-1").strip()
     return Fault(
         id=0,
         route=scope["path"],
-        kind=FaultKind.parse(kind.decode("latin-1")),
+        kind=FaultKind.parse(raw.decode("latin-1")),
         remaining=1,
-        retry_after=None if retry_after is None else int(retry_after),
+        retry_after=int(wait) if wait.isdigit() else None,
     )
 
 
@@ -187,9 +182,9 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            fault = requested_fault(scope) or self.faults.take(scope["method"], scope["path"])
+            fault = header_fault(scope) or self.faults.take(scope["method"], scope["path"])
         except InvalidFault as exc:
-            body = json.dumps({"detail": exc.message}).encode()
+            body = json.dumps({"detail": f"{exc.message} {exc.hint or ''}".strip()}).encode()
             await _respond(send, 400, body, b"application/json")
             return
         if fault is None:

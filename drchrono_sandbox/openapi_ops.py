@@ -55,6 +55,7 @@ class Operation:
     request_schema: Mapping[str, Any] | None
     query_names: tuple[str, ...]  # every query parameter the operation declares
     required_query: tuple[str, ...]  # those it marks required (a list's date range, ...)
+    integer_query: tuple[str, ...]  # those typed integer (a filter by patient, doctor...)
     multipart: bool  # the document declares a multipart/form-data request body
     regex: re.Pattern[str] = field(compare=False, repr=False)
 
@@ -135,6 +136,11 @@ class OpenAPIDocument:
                     request_schema=self.resolve(request_schema) if request_schema else None,
                     query_names=tuple(str(p.get("name")) for p in query),
                     required_query=tuple(str(p.get("name")) for p in query if p.get("required")),
+                    integer_query=tuple(
+                        str(p.get("name"))
+                        for p in query
+                        if (p.get("schema") or {}).get("type") in ("integer", "int")
+                    ),
                     multipart="multipart/form-data" in body,
                     regex=regex,
                 )

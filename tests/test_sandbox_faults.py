@@ -55,19 +55,6 @@ def test_unavailable_and_throttle(api: httpx.Client, sb: Sandbox) -> None:
     assert "retry-after" not in plain.headers
 
 
-def test_a_request_asks_for_its_own_fault_once(api: httpx.Client) -> None:
-    # What the full collection's Throttling folder uses: a collection cannot call sb.faults.
-    asked = {"X-Sandbox-Fault": "429", "X-Sandbox-Retry-After": "3600"}
-    throttled = api.get("/api/doctors", headers=asked)
-    assert throttled.status_code == 429 and throttled.headers["retry-after"] == "3600"
-    assert throttled.json() == {
-        "detail": "Request was throttled. Expected available in 3600 seconds."
-    }
-    assert api.get("/api/doctors").status_code == 200  # the next request is served
-    bad = api.get("/api/doctors", headers={"X-Sandbox-Fault": "teapot"})
-    assert bad.status_code == 400 and "Unknown sandbox fault kind" in bad.json()["detail"]
-
-
 def test_delay_makes_a_client_time_out(api: httpx.Client, sb: Sandbox) -> None:
     sb.faults.inject(route="/api/offices", kind=FaultKind.DELAY, count=1, seconds=2)
     with pytest.raises(httpx.ReadTimeout):

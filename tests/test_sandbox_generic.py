@@ -9,6 +9,7 @@ keys, required filters, soft delete, multipart uploads, batches and the not-impl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,13 +41,18 @@ def sb() -> Iterator[Sandbox]:
         yield box
 
 
-@pytest.fixture(scope="module")
-def api(sb: Sandbox) -> Iterator[httpx.Client]:
-    token = httpx.post(
+def access_token(sb: Sandbox) -> str:
+    token: str = httpx.post(
         f"{sb.base_url}/o/token/",
         auth=(sb.client_id, sb.client_secret),
-        data={"grant_type": "refresh_token", "refresh_token": sb.refresh_token},
+        data={"grant_type": "refresh_token", "refresh_token": sb.issue_refresh_token()},
     ).json()["access_token"]
+    return token
+
+
+@pytest.fixture(scope="module")
+def api(sb: Sandbox) -> Iterator[httpx.Client]:
+    token = access_token(sb)
     with httpx.Client(
         base_url=sb.base_url, timeout=10, headers={"Authorization": f"Bearer {token}"}
     ) as client:
@@ -262,3 +268,81 @@ def test_operations_without_a_contract_are_501_and_say_so(api: httpx.Client) -> 
         "sandbox": "not_implemented",
         "operation": "GET /api/availability",
     }
+
+
+# --- every error class a client must handle, triggered over HTTP alone (README) ---------------
+
+
+def test_a_token_authorized_for_fewer_scopes_is_403(sb: Sandbox) -> None:
+    # The sandbox approves an authorization at once: a collection asks for fewer scopes.
+    approved = httpx.get(
+        f"{sb.base_url}/o/authorize/",
+        params={
+            "response_type": "code",
+            "client_id": sb.client_id,
+            "redirect_uri": sb.redirect_uri,
+            "scope": "user:read",
+        },
+    )
+    code = httpx.URL(approved.headers["location"]).params["code"]
+    token = httpx.post(
+        f"{sb.base_url}/o/token/",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": sb.redirect_uri,
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+        },
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = httpx.get(f"{sb.base_url}/api/line_items", headers=headers)
+    assert (refused.status_code, refused.json()) == (
+        403,
+        {"detail": "You do not have permission to perform this action."},
+    )
+    assert httpx.get(f"{sb.base_url}/api/doctors", headers=headers).status_code == 200
+
+
+def test_a_bad_token_is_401(sb: Sandbox) -> None:
+    response = httpx.get(
+        f"{sb.base_url}/api/line_items", headers={"Authorization": "Bearer expired-or-made-up"}
+    )
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_a_request_asks_for_its_own_fault(api: httpx.Client) -> None:
+    throttled = api.get("/api/line_items", headers={"X-Sandbox-Fault": "429"})
+    assert (throttled.status_code, throttled.json()) == (429, {"detail": "Request was throttled."})
+    waited = api.get(
+        "/api/line_items", headers={"X-Sandbox-Fault": "429", "X-Sandbox-Retry-After": "7"}
+    )
+    assert waited.status_code == 429 and waited.headers["retry-after"] == "7"
+    assert api.get("/api/line_items", headers={"X-Sandbox-Fault": "503"}).status_code == 503
+    assert api.get("/api/line_items").status_code == 200  # once: the next request is served
+    unknown = api.get("/api/line_items", headers={"X-Sandbox-Fault": "teapot"})
+    assert unknown.status_code == 400 and "teapot" in unknown.json()["detail"]
+
+
+def test_derived_records_survive_a_restart(tmp_path: Path) -> None:
+    config = SandboxConfig(seed=4, state_file=tmp_path / "state.json", patients=2, appointments=2)
+    with Sandbox(config) as first:
+        headers = {"Authorization": f"Bearer {access_token(first)}"}
+        seeded = httpx.get(f"{first.base_url}/api/consent_forms", headers=headers).json()
+        body = writable("consent_forms", seeded["results"][0]) | {"title": "Telehealth consent"}
+        created = httpx.post(f"{first.base_url}/api/consent_forms", headers=headers, json=body)
+        assert created.status_code == 201
+    with Sandbox(config) as second:
+        headers = {"Authorization": f"Bearer {access_token(second)}"}
+        listed = httpx.get(f"{second.base_url}/api/consent_forms", headers=headers).json()
+        # The seeded records are not seeded twice; the created one is still there.
+        assert listed["results"] == [*seeded["results"], created.json()]
+
+
+def test_a_number_filter_that_is_not_a_number_is_400(api: httpx.Client) -> None:
+    # A placeholder sent as it stands is refused naming the filter, not answered with nothing.
+    response = api.get("/api/line_items", params={"patient": "<integer>"})
+    assert (response.status_code, response.json()) == (400, {"patient": ["Enter a number."]})
+    assert api.get("/api/patients", params={"page_size": "<integer>"}).status_code == 200
