@@ -1,10 +1,12 @@
 """The REST side: ``/api/...`` with Bearer auth, scopes, throttling, pagination and dispatch.
 
 Order of checks follows Django REST framework: authentication (401), throttling (429),
-routing (404/405), permission (403), then the handler. Resources in
-:mod:`drchrono_sandbox.resources` are served from state, as are the few actions of
-:mod:`drchrono_sandbox.actions`; every other operation of the OpenAPI document answers with
-deterministic generated data shaped by its (corrected) contract schema.
+routing (404/405), permission (403), required and typed query parameters (400), then the
+handler. Every resource family (:mod:`drchrono_sandbox.families`: hand-written in
+:mod:`drchrono_sandbox.resources` or derived from the contracts) is served from state, as are
+the batch endpoints (:mod:`drchrono_sandbox.batches`) and the actions of
+:mod:`drchrono_sandbox.actions`. What is left acts on a record that must exist and is
+acknowledged (204, a CCDA document), or answers 501: not implemented in the sandbox.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Mapping
+from html import escape
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -32,7 +35,6 @@ from drchrono_sandbox.batches import (
 )
 from drchrono_sandbox.context import SandboxContext
 from drchrono_sandbox.families import Catalog, catalog_for, ensure_seeded
-from drchrono_sandbox.generate import ValueMaker, stable_int, with_faker
 from drchrono_sandbox.oauth import ctx_of, form_of
 from drchrono_sandbox.openapi_ops import Operation
 from drchrono_sandbox.resources import (
@@ -41,16 +43,13 @@ from drchrono_sandbox.resources import (
     Conflict,
     Records,
     Resource,
-    coerce,
 )
-from drchrono_sandbox.shapes import Schema, primary_type
 from drchrono_sandbox.state import AccessToken
 
 NOT_AUTHENTICATED = "Authentication credentials were not provided."
 FORBIDDEN = "You do not have permission to perform this action."
 NOT_FOUND = "Not found."
 THROTTLED = "Request was throttled."
-GENERATED_PAGE = 3
 MEDIA_URL = "https://drchrono-sandbox.local/media"
 
 
@@ -159,11 +158,9 @@ async def dispatch(
     if op.key in ACTIONS:
         changed = ACTIONS[op.key](ctx.store, path_params["id"], await read_body(request))
         return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
-    if unservable(ctx, op):
-        return not_implemented(op)
     if not ctx.config.generated_operations:
         return detail(404, NOT_FOUND)
-    return await serve_generated(ctx, request, op, path_params)
+    return await serve_acknowledged(ctx, request, op, path_params)
 
 
 def record_action(
@@ -177,14 +174,6 @@ def record_action(
     if ctx.shapes.schema_file(op.key, op.success_status) == f"schemas/{family.schema}.json":
         return JSONResponse(record, status_code=op.success_status)
     return None
-
-
-def unservable(ctx: SandboxContext, op: Operation) -> bool:
-    """A JSON answer the contracts give no shape for (day sheets, availability): nothing to
-    serve it from, so the sandbox says so (501) rather than invent an empty object."""
-    if op.success_status == 204 or "xml" in (op.response_content_type or ""):
-        return False
-    return ctx.shapes.response(op.key, op.success_status) is None
 
 
 async def serve_batch(
@@ -375,100 +364,24 @@ def paginate(ctx: SandboxContext, request: Request, items: list[Any]) -> Respons
     return JSONResponse({"previous": prev_url, "results": page, "next": next_url})
 
 
-# -- generated ------------------------------------------------------------------------------------
-async def serve_generated(
+# -- answers with nothing to keep ------------------------------------------------------------
+async def serve_acknowledged(
     ctx: SandboxContext, request: Request, op: Operation, params: Mapping[str, str]
 ) -> Response:
-    body: dict[str, Any] = {}
+    """What is left once families, batches and actions are served, for a record that exists:
+    an acknowledgement (204: a consent form applied, a pharmacy note appended) or a document
+    about it (a patient's CCDA or QRDA1, a minimal ClinicalDocument naming the patient).
+    Anything else has nothing to be served from: not implemented (501)."""
     if op.method in ("POST", "PUT", "PATCH"):
-        try:
-            body = await read_body(request)
-        except BadRequest:
-            body = {}
-        check_required(ctx, op, body)
+        await read_body(request)  # a body the sandbox cannot read is still a 400 or 415
     if op.success_status == 204:
         return no_content()
-    ctype = op.response_content_type or "application/json"
+    ctype = op.response_content_type or ""
     if "xml" in ctype:
-        record_id = params.get("id", "")
+        record_id = escape(params.get("id", ""), quote=True)
         xml = f'<?xml version="1.0" encoding="UTF-8"?><ClinicalDocument id="{record_id}"/>'
         return Response(xml, status_code=op.success_status, media_type=ctype)
-    schema = ctx.shapes.resolve(ctx.shapes.response(op.key, op.success_status) or {})
-    items = list_items(schema)
-    seed = stable_int(
-        ctx.store.seed, op.key, sorted(params.items()), request.query_params.get("cursor", "")
-    )
-    refs = known_ids(ctx, seed)
-
-    def make(fake: Any) -> Any:
-        maker = ValueMaker(fake, ctx.shapes.resolve, refs=refs)
-        if items is not None:
-            return [maker.value(items, "item") for _ in range(GENERATED_PAGE)]
-        return maker.value(schema, "")
-
-    value = with_faker(seed, make)
-    if items is not None:
-        return JSONResponse({"previous": None, "results": value, "next": None})
-    if isinstance(value, dict):
-        props = schema.get("properties") or {}
-        if "id" in value and "id" in params:
-            value["id"] = path_id(params["id"], ctx.shapes.resolve(props.get("id") or {}))
-        value.update(echoed(ctx, props, body))
-    elif not schema:
-        value = {}
-    return JSONResponse(value, status_code=op.success_status)
-
-
-def list_items(schema: Schema) -> Schema | None:
-    """The item schema of a paginated list response, None for anything else."""
-    props = schema.get("properties") or {}
-    if not {"results", "next", "previous"} <= set(props):
-        return None
-    items: Schema = props["results"].get("items") or {}
-    return items
-
-
-def known_ids(ctx: SandboxContext, seed: int) -> dict[str, Any]:
-    """Foreign keys generated records carry: the sandbox's doctor and one of its patients."""
-    refs: dict[str, Any] = {"doctor": ctx.store.meta.get("doctor_id")}
-    with ctx.store.lock:
-        patients = sorted(ctx.store.table("patients").values(), key=lambda p: str(p["id"]))
-    if patients:
-        refs["patient"] = patients[seed % len(patients)]["id"]
-    return refs
-
-
-def path_id(raw: str, schema: Schema) -> int | str:
-    """The record id of the path as the record's contract types ``id``."""
-    return int(raw) if raw.isdigit() and primary_type(schema) in ("integer", "number") else raw
-
-
-def echoed(
-    ctx: SandboxContext, props: Mapping[str, Any], body: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The writable fields of ``body``, parsed like DRF would, to show in the answer."""
-    kept: dict[str, Any] = {}
-    errors: dict[str, list[str]] = {}
-    for key, value in body.items():
-        field_schema = ctx.shapes.resolve(props.get(key) or {})
-        if key not in props or field_schema.get("readOnly"):
-            continue  # DRF ignores unknown and read-only input
-        try:
-            kept[key] = coerce(field_schema, value)
-        except ValueError as exc:
-            errors[key] = [str(exc)]
-    if errors:
-        raise BadRequest(errors)
-    return kept
-
-
-def check_required(ctx: SandboxContext, op: Operation, body: Mapping[str, Any]) -> None:
-    if op.method != "POST" or not op.request_schema:
-        return
-    schema = ctx.doc.resolve(op.request_schema)
-    missing = [f for f in schema.get("required") or [] if body.get(f) in (None, "")]
-    if missing:
-        raise BadRequest({f: ["This field is required."] for f in missing})
+    return not_implemented(op)
 
 
 routes = [

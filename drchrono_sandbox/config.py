@@ -46,7 +46,8 @@ class SandboxConfig:
     redirect_uris: tuple[str, ...] = DEFAULT_REDIRECT_URIS
     # Appointments are spread around this day; None means today (so "today's schedule" exists).
     anchor_date: dt.date | None = None
-    # Extra endpoints of the OpenAPI document answer with generated data; switch off to get 404.
+    # Operations with nothing to keep (204 acknowledgements, a patient's CCDA) answer, and the
+    # ones with nothing to serve them from say 501; switch off to get 404 for both.
     generated_operations: bool = field(default=True)
     # Records seeded per family the sandbox derives from the contracts (drchrono_sandbox.families),
     # on the first request that touches the family.

@@ -23,6 +23,7 @@ sandbox costs no more than before: a few records each, deterministic from the st
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import re
 import threading
@@ -187,6 +188,9 @@ def ensure_seeded(
             if ids:
                 linked[field_name] = [str(i) if kind == "string" else _as_int(i) for i in ids]
         seed = stable_int(store.seed, "family", resource.table)
+        # Dates around the practice's anchor day, so a fixed anchor gives the same records.
+        anchor_text = store.meta.get("anchor_date")
+        anchor = dt.date.fromisoformat(anchor_text) if anchor_text else None
 
         def make(fake: Any) -> list[dict[str, Any]]:
             made = []
@@ -195,7 +199,7 @@ def ensure_seeded(
                     name: ids[n % len(ids) if name == resource.key_field else 0]
                     for name, ids in linked.items()
                 }
-                maker = ValueMaker(fake, shapes.resolve, refs=refs)
+                maker = ValueMaker(fake, shapes.resolve, refs=refs, anchor=anchor)
                 made.append(maker.obj(shapes.components[resource.schema]))
             return made
 
