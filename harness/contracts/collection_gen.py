@@ -627,7 +627,15 @@ class _Generator:
         errors = self.error_requests(family, ops, id_var)
         cut = deletes[0] if deletes else len(items)
         items = items[:cut] + errors + items[cut:]
-        return {"name": family, "item": items}
+        folder: JSON = {"name": family, "item": items}
+        if not any(op.kind == "create" for op in ops) and any(
+            op.kind in ("replace", "update") for op in ops
+        ):
+            folder["description"] = (
+                "Updates a record this folder did not create (the API has no create for it): "
+                "against a live practice, leave this folder out or point its id at a test record."
+            )
+        return folder
 
     def operation_request(self, op: Operation, id_var: str, creates: bool) -> JSON:
         path = op.path.replace("{id}", "{{" + id_var + "}}")
