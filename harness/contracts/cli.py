@@ -39,6 +39,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cov.add_argument("--all", action="store_true", help="list every operation, not just exercised")
     cov.set_defaults(func=run_coverage)
 
+    col = commands.add_parser(
+        "collection",
+        help="generate the full DrChrono Postman collection from the contracts",
+        description="Build DrChrono's whole API as a Postman v2.1 collection (one folder per "
+        "resource family, chained requests, error checks) from the contracts and the hand-edits "
+        "in contracts/collection.yaml. With --check, exit 1 if OUT differs from a fresh "
+        "generation instead of writing it.",
+    )
+    col.add_argument("--out", type=Path, required=True, help="collection file to write")
+    col.add_argument("--contracts", type=Path, default=CONTRACTS_DIR)
+    col.add_argument(
+        "--plan", type=Path, help="hand-edits (default: collection.yaml in the contracts)"
+    )
+    col.add_argument("--check", action="store_true", help="compare with OUT, do not write")
+    col.set_defaults(func=run_collection)
+
     dif = commands.add_parser(
         "diff",
         help="breaking and additive changes between contract sets, or contracts and cassettes",
@@ -84,6 +100,30 @@ def run_coverage(args: argparse.Namespace) -> int:
         print(json.dumps(coverage.to_json(), indent=2, sort_keys=True))
     else:
         print(coverage.to_text(all_operations=args.all))
+    return EXIT_OK
+
+
+def run_collection(args: argparse.Namespace) -> int:
+    from harness.atomicfile import atomic_write_text
+    from harness.contracts.collection_gen import generate_collection
+
+    text = generate_collection(args.contracts, args.plan)
+    if args.check:
+        try:
+            current = args.out.read_text(encoding="utf-8")
+        except OSError:
+            current = None
+        if current != text:
+            print(
+                f"{args.out} is not what the contracts generate; regenerate it with "
+                f"`harness contracts collection --out {args.out}`."
+            )
+            return EXIT_FAILED_CHECKS
+        print(f"{args.out} is up to date.")
+        return EXIT_OK
+    atomic_write_text(args.out, text)
+    count = text.count('"request":')
+    print(f"Wrote {args.out}: {count} requests.")
     return EXIT_OK
 
 
