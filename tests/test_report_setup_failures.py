@@ -81,3 +81,10 @@ def test_refused_credentials_write_the_reports_with_the_fatal_reason(
     assert suites.find("testsuite[@name='set-up']/testcase/error") is not None
     for report in ("s.json", "j.xml", "r.html"):
         assert wrong not in (tmp_path / report).read_text()
+
+
+def test_the_published_schema_names_every_cause_the_harness_reports() -> None:
+    from harness.results import Cause
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "summary.schema.json").read_text())
+    assert set(schema["$defs"]["result"]["properties"]["cause"]["enum"]) == {c.value for c in Cause}

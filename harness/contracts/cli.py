@@ -48,7 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "generation instead of writing it.",
     )
     col.add_argument("--out", type=Path, required=True, help="collection file to write")
-    col.add_argument("--contracts", type=Path, default=CONTRACTS_DIR)
+    col.add_argument(
+        "--contracts",
+        type=Path,
+        default=CONTRACTS_DIR,
+        help="contracts directory (default: the DrChrono contracts shipped with the harness)",
+    )
     col.add_argument(
         "--plan", type=Path, help="hand-edits (default: collection.yaml in the contracts)"
     )
