@@ -89,3 +89,28 @@ def test_the_sandbox_imports_nothing_from_the_harness() -> None:
         for path in sorted((ROOT / "drchrono_sandbox").rglob("*.py"))
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def _module_rows(section: str) -> str:
+    """The module-table rows (lines starting with ``|``) of one ``## `` section of ARCHITECTURE.md."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(line for line in body.splitlines() if line.startswith("|"))
+
+
+def test_every_harness_module_and_package_has_a_row_in_the_module_map() -> None:
+    rows = _module_rows("Module map")
+    names = [f"`harness/{p.name}`" for p in sorted(HARNESS.glob("*.py")) if p.name != "__init__.py"]
+    names += [
+        f"`harness/{p.name}/`"
+        for p in sorted(HARNESS.iterdir())
+        if p.is_dir() and not p.name.startswith(("_", "."))
+    ]
+    assert [name for name in names if name not in rows] == []
+
+
+def test_every_sandbox_module_is_described_in_the_module_map() -> None:
+    rows = _module_rows("Module map")
+    sandbox = ROOT / "drchrono_sandbox"
+    names = [f"`{p.name}`" for p in sorted(sandbox.glob("*.py")) if p.name != "__init__.py"]
+    assert [name for name in names if name not in rows] == []
