@@ -214,10 +214,11 @@ def load_variable_file(
     from harness.json_input import parse_json, read_input_text
 
     source = Path(path)
+    article = "an" if what[:1] in "aeiou" else "a"
     text = read_input_text(
         source,
         what=f"{what} file",
-        hint=f"Check the path, or omit the option to run without a {what} file.",
+        hint=f"Check the path, or omit the option to run without {article} {what} file.",
     )
     document = parse_json(text, source, what=f"Postman {what}")
     # As Newman reads it (lib/run/options.js extractModel, then postman-collection's
