@@ -114,3 +114,16 @@ def test_every_sandbox_module_is_described_in_the_module_map() -> None:
     sandbox = ROOT / "drchrono_sandbox"
     names = [f"`{p.name}`" for p in sorted(sandbox.glob("*.py")) if p.name != "__init__.py"]
     assert [name for name in names if name not in rows] == []
+
+
+def test_every_module_of_a_harness_package_is_named_in_its_package_rows() -> None:
+    rows = _module_rows("Module map").splitlines()
+    missing = []
+    for package in sorted(p for p in HARNESS.iterdir() if (p / "__init__.py").is_file()):
+        package_rows = "\n".join(row for row in rows if f"`harness/{package.name}/`" in row)
+        missing += [
+            f"harness/{package.name}/{module.name}"
+            for module in sorted(package.glob("*.py"))
+            if module.name != "__init__.py" and f"`{module.name}`" not in package_rows
+        ]
+    assert missing == []
