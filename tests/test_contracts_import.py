@@ -249,3 +249,13 @@ def test_cli_import_and_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[s
         == 0
     )
     assert "file(s) changed" in capsys.readouterr().out
+
+
+def test_import_writes_into_the_working_directory_never_the_installed_package() -> None:
+    # An installed harness keeps its contracts in site-packages: a default --out there would
+    # write outside every directory the user named.
+    parser = argparse.ArgumentParser(prog="harness")
+    register(parser.add_subparsers())
+    args = parser.parse_args(["contracts", "import", str(OPENAPI_DOCUMENT)])
+    assert args.out == Path("contracts")
+    assert not args.out.is_absolute()

@@ -18,7 +18,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     imp = commands.add_parser("import", help="OpenAPI document -> JSON Schema contracts")
     imp.add_argument("openapi", type=Path, help="DrChrono's OpenAPI 3.0 document (YAML or JSON)")
-    imp.add_argument("--out", type=Path, default=CONTRACTS_DIR, help="contracts directory")
+    imp.add_argument(
+        "--out",
+        type=Path,
+        default=Path("contracts"),
+        help="contracts directory to write (default: ./contracts; never the installed package)",
+    )
     imp.add_argument(
         "--corrections",
         type=Path,
