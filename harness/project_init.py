@@ -266,7 +266,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     where = "" if directory == Path(".") else f"cd {directory} && "
     print(
-        f"Next: {where}harness run   (the collection against the local sandbox), "
-        "pytest   (the scenarios), and see harness.toml for the settings."
+        f"Next: `{where}harness run` runs the collection against the local sandbox, `pytest` "
+        "runs the scenarios; harness.toml holds the settings."
     )
     return EXIT_OK
