@@ -16,7 +16,7 @@ import pytest
 from harness import paths
 from harness.cli import main
 from harness.collection import load_collection
-from harness.collection_plan import plan_units, shard_units
+from harness.collection_plan import CollectionPass, plan_units, shard_units
 from harness.reporters.json_report import SCHEMA_VERSION
 from harness.sharding import Shard, select, with_dependencies
 from tests.conftest import PROJECT
@@ -330,3 +330,15 @@ def test_merge_refuses_a_malformed_summary_naming_it(
     broken.write_text("{not json")
     assert main(["report", "merge", str(tmp_path / "m.json"), "--json", str(broken)]) == 2
     assert "broken.json is not valid JSON" in capsys.readouterr().err
+
+
+def test_under_workers_the_teardown_waits_for_every_folder_using_setups_records() -> None:
+    units = plan_units(list(load_collection(FULL).requests()))
+    cleaning = [unit.name for unit in units if unit.cleans_up]
+    assert cleaning == ["Teardown"]  # found by what it does: it only deletes Setup's records
+    unused: Any = None  # the folders are only scheduled here, never run
+    run_pass = CollectionPass(exchange=unused, scopes=unused, sender_for=unused)
+    folders = {folder.name: folder for folder in run_pass.units(shard_units(units, None))}
+    using_setup = {unit.name for unit in units if "Setup" in unit.depends_on}
+    assert using_setup - {"Teardown"} <= folders["Teardown"].depends_on
+    assert "users" not in folders["Teardown"].depends_on  # reads nothing Setup made
