@@ -153,6 +153,29 @@ def test_merged_smoke_shards_equal_the_whole_run(
     assert "Appointments" in (tmp_path / "merged.html").read_text()
 
 
+def test_merged_not_run_entries_come_in_plan_order_as_one_run_lists_them(
+    smoke: tuple[Path, dict[int, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As `--no-scripts` lists them: the collection's scripts, then each planned request's.
+    collection = {"where": "the collection", "what": "pre-request script: not run"}
+    inputs = []
+    for k in (1, 2, 3):
+        document = json.loads((smoke[0] / f"shard{k}.json").read_text())
+        document["not_run"] = [collection] + [
+            {"where": f"request {row['suite']}/{row['name']}", "what": "test script: not run"}
+            for row in document["results"]
+        ]
+        (tmp_path / f"shard{k}.json").write_text(json.dumps(document))
+        inputs.append(str(tmp_path / f"shard{k}.json"))
+    merged = tmp_path / "merged.json"
+    assert main(["report", "merge", str(merged), "--json", *inputs]) == 0
+    whole = json.loads((smoke[0] / "whole.json").read_text())
+    assert [entry["where"] for entry in json.loads(merged.read_text())["not_run"]] == [
+        "the collection",
+        *(f"request {row['suite']}/{row['name']}" for row in whole["results"]),
+    ]
+
+
 @pytest.mark.slow
 def test_the_full_collection_in_three_shards_merges_into_the_whole_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
