@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from harness.checks import capture
 from harness.collection import RequestItem
 from harness.exchange import ExchangeOutcome, ExchangeRunner
-from harness.results import Cause, Check, RequestResult, RunSummary, Verdict
+from harness.results import Cause, Check, RequestResult, Verdict
 from harness.scheduler import UnitContext
 from harness.scripting.hooks import ScriptedOrder, redirects
 from harness.sender import RUN_TIMEOUT_NOT_SENT, Sender
@@ -137,19 +137,17 @@ def shard_units(
 
 
 class DependencyRuns:
-    """What a shard ran only for its own folders' dependencies: counted here, per folder, and
-    reported by the shard that owns those folders, not by this one (a merged report holds
-    each result once)."""
+    """What a shard ran only for its own folders' dependencies: reported by the shard that owns
+    those folders, not by this one (a merged report holds each result once); this one only
+    warns of the requests that did not pass."""
 
     def __init__(self) -> None:
-        self.by_unit: dict[str, RunSummary] = {}
         self.failed: list[str] = []  # "Setup/Create patient (unexpected status)"
         self._lock = threading.Lock()
 
-    def add(self, unit: str, result: RequestResult) -> None:
-        with self._lock:
-            self.by_unit.setdefault(unit, RunSummary()).add(result)
-            if result.verdict.is_bad:
+    def add(self, result: RequestResult) -> None:
+        if result.verdict.is_bad:
+            with self._lock:
                 self.failed.append(f"{result.suite}/{result.name} ({result.cause.value})")
 
 
@@ -348,7 +346,7 @@ class FolderRun:
         if self.owned:
             ctx.emit(major, result)
         else:
-            self.run_pass.dependency_runs.add(self.name, result)
+            self.run_pass.dependency_runs.add(result)
 
     def run(self, ctx: UnitContext) -> None:
         shared = self.run_pass

@@ -321,10 +321,10 @@ class ShardDependencies:
         from harness.collection_plan import run_and_capture
 
         self.ran.append(unit.name)
+        sender = session.sender_for(unit.name)
         for index, item in unit.items:
-            sender = session.sender_for(unit.name)
             outcome = run_and_capture(session.exchange, index, item, sender, session.scopes)
-            self.results.add(unit.name, outcome.result)
+            self.results.add(outcome.result)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

@@ -191,6 +191,15 @@ def test_the_full_collection_in_three_shards_merges_into_the_whole_run(
         # only deletes): run for the shard's folders where it does not own them.
         for folder in ("Setup", "Teardown"):
             assert folder in suites[k] or f"'{folder}'" in consoles[k].split("also runs")[1]
+    # A Setup request that does not pass is reported once, by Setup's owner; the other shards
+    # warn of it, as their own folders' failures may come from it.
+    whole_rows = json.loads((tmp_path / "whole.json").read_text())["results"]
+    bad_setup = [
+        r["name"] for r in whole_rows if r["suite"] == "Setup" and r["verdict"] != "passed"
+    ]
+    for k in (1, 2, 3):
+        if "Setup" not in suites[k] and bad_setup:
+            assert f"did not pass: Setup/{bad_setup[0]}" in consoles[k]
     # The sandbox lacks a few of DrChrono's behaviours: the same failures, whole or sharded.
     whole = json.loads((tmp_path / "whole.json").read_text())["summary"]
     assert "merged 3 summaries: 641 results" in _merge(tmp_path, capsys, code=int(not whole["ok"]))
