@@ -228,8 +228,9 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
     run.add_argument(
         "--shard",
         metavar="K/N",
-        help="run only the K-th of N parts (folders that share variables, and a scenario's "
-        "runs, stay together); merge the parts' reports with `harness report merge`",
+        help="run only the K-th of N parts of the folders or scenarios (the folders a part's "
+        "own read captured values from also run, unreported, with their clean-up folders); "
+        "merge the parts' reports with `harness report merge`",
     )
     run.add_argument(
         "--retries",

@@ -25,7 +25,7 @@ from harness.results import Cause, Check, RequestResult, Verdict
 from harness.scheduler import UnitContext
 from harness.scripting.hooks import ScriptedOrder, redirects
 from harness.sender import RUN_TIMEOUT_NOT_SENT, Sender
-from harness.sharding import Shard, select
+from harness.sharding import Shard, ShardRun, with_dependencies
 from harness.variables import Scopes, placeholders
 
 FATAL_SKIP_MESSAGE = "not sent: the run's credentials cannot be used (see the first auth error)"
@@ -84,6 +84,9 @@ class CollectionUnit:
     captures: set[str] = field(default_factory=set)
     uses: set[str] = field(default_factory=set)
     depends_on: set[str] = field(default_factory=set)
+    # Every request deletes a record by an id the units it depends on captured (a Teardown
+    # folder): it runs wherever they run, see harness.sharding.with_dependencies.
+    cleans_up: bool = False
 
 
 def plan_units(
@@ -96,23 +99,80 @@ def plan_units(
     """The plan cut into units per top-level folder, or as one unit (``one_unit``: the scripts
     set the order)."""
     units: dict[str, CollectionUnit] = {}
+    deletes: dict[str, list[frozenset[str]]] = {}  # per unit: the variables of each DELETE
     for index, item in enumerate(items, start=offset):
         key = SCRIPTED_UNIT if one_unit else unit_name(item)
         unit = units.setdefault(key, CollectionUnit(key, []))
         unit.items.append((index, item))
-        unit.uses |= variables(item)
+        uses = variables(item)
+        unit.uses |= uses
         unit.captures |= item.variables_set
+        deletes.setdefault(key, []).append(uses if item.method == "DELETE" else frozenset())
     ordered = list(units.values())
     for position, unit in enumerate(ordered):
         for earlier in ordered[:position]:
             if unit.uses & earlier.captures:
                 unit.depends_on.add(earlier.name)
+        made_before = set().union(
+            *(e.captures for e in ordered[:position] if e.name in unit.depends_on)
+        )
+        unit.cleans_up = bool(unit.depends_on) and all(
+            names & made_before for names in deletes[unit.name]
+        )
     return ordered
 
 
-def shard_units(units: Sequence[CollectionUnit], shard: Shard | None) -> list[CollectionUnit]:
-    """The units of ``shard``: folders that share captured variables stay together."""
-    return select(units, shard, key=lambda unit: unit.name, depends_on=lambda unit: unit.depends_on)
+def shard_units(
+    units: Sequence[CollectionUnit], shard: Shard | None
+) -> list[ShardRun[CollectionUnit]]:
+    """The folders ``shard`` runs: its own, the folders they read captured values from, and
+    the clean-up folders of those (see :func:`harness.sharding.with_dependencies`)."""
+    return with_dependencies(
+        units,
+        shard,
+        key=lambda unit: unit.name,
+        depends_on=lambda unit: unit.depends_on,
+        cleans_up=lambda unit: unit.cleans_up,
+    )
+
+
+class DependencyRuns:
+    """What a shard ran only for its own folders' dependencies: reported by the shard that owns
+    those folders, not by this one (a merged report holds each result once); this one only
+    warns of the requests that did not pass."""
+
+    def __init__(self) -> None:
+        self.failed: list[str] = []  # "Setup/Create patient (unexpected status)"
+        self._lock = threading.Lock()
+
+    def add(self, result: RequestResult) -> None:
+        if result.verdict.is_bad:
+            with self._lock:
+                self.failed.append(f"{result.suite}/{result.name} ({result.cause.value})")
+
+
+def dependency_notice(shard: Shard | None, folders: Sequence[str]) -> str:
+    """What the console says of the folders a shard runs but does not own."""
+    shown = ", ".join(f"'{name}'" for name in folders[:5])
+    more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
+    return (
+        f"shard {shard} also runs {shown}{more}, which its own folders need (they read what "
+        "another folder captures; a clean-up folder deletes what that one made). Their "
+        "results are left out of this shard's reports: the shard that owns a folder reports it."
+    )
+
+
+def dependency_failures(runs: DependencyRuns) -> str:
+    """The warning after a shard whose dependency folders did not all pass: its own folders'
+    failures may come from there."""
+    shown = "; ".join(runs.failed[:3])
+    more = f" and {len(runs.failed) - 3} more" if len(runs.failed) > 3 else ""
+    return (
+        f"warning: {len(runs.failed)} request{'s' if len(runs.failed) > 1 else ''} this shard "
+        f"ran only for its folders' dependencies did not pass: {shown}{more}. They are not "
+        "in this shard's reports (the shard that owns them reports them), but this shard's "
+        "failures may come from them."
+    )
 
 
 @dataclass(frozen=True)
@@ -200,6 +260,7 @@ class CollectionPass:
         sender_for: Callable[[str], Sender],
         suite_suffix: str = "",
         scripted: bool = False,
+        dependency_runs: DependencyRuns | None = None,
     ) -> None:
         self.exchange = exchange
         self.scopes = scopes
@@ -207,9 +268,20 @@ class CollectionPass:
         self.suite_suffix = suite_suffix
         self.scripted = scripted  # one unit, in the order the scripts set
         self.captured_lock = threading.Lock()
+        self.dependency_runs = dependency_runs or DependencyRuns()
 
-    def units(self, plan: Sequence[CollectionUnit]) -> list[FolderRun]:
-        return [FolderRun(unit, self) for unit in plan]
+    def units(self, plan: Sequence[ShardRun[CollectionUnit]]) -> list[FolderRun]:
+        folders = [FolderRun(run.unit, self, owned=run.owned) for run in plan]
+        # A clean-up folder deletes what the folders it depends on made: under --workers it
+        # also waits for every folder before it that uses those records.
+        for position, folder in enumerate(folders):
+            if folder.unit.cleans_up:
+                folder.depends_on |= {
+                    other.name
+                    for other in folders[:position]
+                    if other.unit.depends_on & folder.unit.depends_on
+                }
+        return folders
 
     def suite(self, item: RequestItem) -> str | None:
         return item.suite + self.suite_suffix if self.suite_suffix else None
@@ -224,10 +296,12 @@ def collection_waves(
     sender_for: Callable[[str], Sender],
     variables: VariablesOf = request_variables,
     shard: Shard | None = None,
+    dependency_runs: DependencyRuns | None = None,
 ) -> Iterator[list[FolderRun]]:
     """The scheduler's waves for a plan: one pass, or one per iteration-data row (Newman's
     ``-d``). Rows run one after the other: each sets ``scopes.data`` when its wave is pulled.
-    With ``shard``, each wave holds that shard's units only, under their plan indexes."""
+    With ``shard``, each wave holds that shard's units and their dependencies, under their plan
+    indexes; the dependencies' results go to ``dependency_runs``, not to the reporters."""
     passes = list(rows) or [{}]
     scripted = is_scripted(exchange, items)
     scripts = exchange.scripts
@@ -242,6 +316,7 @@ def collection_waves(
             sender_for=sender_for,
             suite_suffix=f" [{iteration + 1}]" if len(passes) > 1 else "",
             scripted=scripted,
+            dependency_runs=dependency_runs,
         )
         plan = plan_units(
             items, offset=iteration * len(items), variables=variables, one_unit=scripted
@@ -255,14 +330,23 @@ def is_scripted(exchange: ExchangeRunner, items: Sequence[RequestItem]) -> bool:
 
 
 class FolderRun:
-    """A :class:`CollectionUnit` scheduled in one pass (a ``harness.scheduler.Unit``)."""
+    """A :class:`CollectionUnit` scheduled in one pass (a ``harness.scheduler.Unit``). A unit
+    the shard does not own (``owned`` False) runs for its dependants' sake: its results go to
+    the pass's :class:`DependencyRuns`, not to the reporters."""
 
-    def __init__(self, unit: CollectionUnit, run: CollectionPass) -> None:
+    def __init__(self, unit: CollectionUnit, run: CollectionPass, *, owned: bool = True) -> None:
         self.unit = unit
         self.run_pass = run
+        self.owned = owned
         self.name = unit.name
         self.majors = [index for index, _ in unit.items]
         self.depends_on = frozenset(unit.depends_on)
+
+    def _emit(self, ctx: UnitContext, major: int, result: RequestResult) -> None:
+        if self.owned:
+            ctx.emit(major, result)
+        else:
+            self.run_pass.dependency_runs.add(result)
 
     def run(self, ctx: UnitContext) -> None:
         shared = self.run_pass
@@ -283,8 +367,10 @@ class FolderRun:
                 # Every later request would be refused the same way: say so once per request,
                 # without sending anything (and without hammering the token endpoint).
                 for later_index, later in items[position:]:
-                    ctx.emit(
-                        major(later_index), self._not_sent(later_index, later, FATAL_SKIP_MESSAGE)
+                    self._emit(
+                        ctx,
+                        major(later_index),
+                        self._not_sent(later_index, later, FATAL_SKIP_MESSAGE),
                     )
                     ctx.close(major(later_index))
                 return
@@ -293,7 +379,7 @@ class FolderRun:
                     not_run = self._not_sent(
                         later_index, later, RUN_TIMEOUT_NOT_SENT, cause=Cause.TIMEOUT
                     )
-                    ctx.emit(major(later_index), not_run)
+                    self._emit(ctx, major(later_index), not_run)
                     ctx.close(major(later_index))
                 return
             if ctx.stopping:
@@ -317,7 +403,7 @@ class FolderRun:
                     else dataclasses.replace(result, message=FATAL_SEEN_MESSAGE)
                 )
             if order is None:
-                ctx.emit(index, result)
+                self._emit(ctx, index, result)
                 ctx.close(index)
                 position = position + 1 if position + 1 < len(items) else None
                 continue
@@ -327,7 +413,7 @@ class FolderRun:
             if step.failed:
                 result.checks.append(Check("setNextRequest", False, step.note))
                 result.verdict, result.cause = Verdict.FAILED, Cause.ASSERTION
-            ctx.emit(major(index), result)
+            self._emit(ctx, major(index), result)
             if order.stop_run:
                 ctx.stop()
             position = step.position

@@ -79,8 +79,9 @@ scenarios:
 """
 
 WORKFLOW_TEXT = """\
-# DrChrono contract tests. Every push and pull request: the recorded cassettes, in 3 shards,
-# merged into one report (no network, no secrets). On schedule or by hand: live DrChrono.
+# DrChrono contract tests. Every push and pull request: the recorded cassettes, in 3 shards
+# (each also replays the folders its own need, such as a Setup), merged into one report (no
+# network, no secrets). On schedule or by hand: live DrChrono.
 # Record and commit the cassettes first: `harness run --record` (against the sandbox or live).
 name: DrChrono contracts
 
@@ -186,7 +187,9 @@ jobs:
           key: drchrono-tokens-${{ github.run_id }}
       # To shard live runs, refresh once in a first job and hand the short-lived access token
       # to the shards (`harness auth export-access-token`, DRCHRONO_ACCESS_TOKEN): see the
-      # harness README. Shards that each refreshed would race for the one refresh token.
+      # harness README. Shards that each refreshed would race for the one refresh token, and
+      # each shard runs the setup folders its folders need: records a setup creates with fixed
+      # values (a patient, an appointment slot) would collide between live shards.
       - uses: mikepenz/action-junit-report@v4
         if: always()
         with:

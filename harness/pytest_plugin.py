@@ -33,12 +33,14 @@ from harness.results import RequestResult, Verdict
 if TYPE_CHECKING:
     from harness.cassettes import Scrubber
     from harness.collection import Collection, RequestItem
+    from harness.collection_plan import CollectionUnit
     from harness.project_config import ProjectConfig
     from harness.run_context import RunContext
     from harness.scenarios.model import Scenario
     from harness.scenarios.steps import ScenarioExecutor
     from harness.sender import Sender
     from harness.session import RunOptions, Session
+    from harness.sharding import Shard, ShardRun
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 SCENARIOS_INI = "harness_scenarios"
@@ -106,9 +108,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--drchrono-shard",
         default=None,
         metavar="K/N",
-        help="run only the K-th of N parts of the harness's items (a scenario's runs, and "
-        "folders that share variables, stay together), as `harness run --shard K/N`; other "
-        "tests are left alone (default: the drchrono_shard ini option)",
+        help="run only the K-th of N parts of the harness's items, as `harness run --shard "
+        "K/N` (the folders a part's own read captured values from also run, as no test); "
+        "other tests are left alone (default: the drchrono_shard ini option)",
     )
     parser.addini(SHARD_INI, default="", help="default for --drchrono-shard (K/N)")
     group.addoption(
@@ -205,6 +207,8 @@ class HarnessState:
         self._requests_checked = False
         self._error: HarnessError | None = None
         self._collection: Collection | None = None
+        # --drchrono-shard: the request folders this shard runs only for its own folders' sake
+        self.dependencies: ShardDependencies | None = None
 
     def collection(self) -> Collection:
         """The collection scenarios reference (loaded without opening a session)."""
@@ -276,6 +280,72 @@ def _state(config: pytest.Config) -> HarnessState:
     return state
 
 
+class ShardDependencies:
+    """``--drchrono-shard``: the request folders the shard does not own but its own folders
+    read captured values from, and their clean-up folders (see
+    :func:`harness.sharding.with_dependencies`). They run as `harness run --shard` runs them,
+    not as test items (the shard that owns them has those): each before the first of this
+    process's own requests after it in plan order, the rest at the end of the session, once
+    one of its own requests ran. The terminal summary says how they went."""
+
+    def __init__(self, shard: Shard, runs: Sequence[ShardRun[CollectionUnit]]) -> None:
+        from harness.collection_plan import DependencyRuns
+
+        self.shard = shard
+        self._position = {run.unit.name: position for position, run in enumerate(runs)}
+        self._pending = [run.unit for run in runs if not run.owned]
+        self.ran: list[str] = []
+        self.results = DependencyRuns()
+        self._started = False
+        self._lock = threading.Lock()
+
+    def before(self, folder: str, session: Session) -> None:
+        """Run the pending folders that come before ``folder`` in plan order."""
+        with self._lock:
+            self._started = True
+            position = self._position.get(folder, len(self._position))
+            while self._pending and self._position[self._pending[0].name] < position:
+                self._run(self._pending.pop(0), session)
+
+    def finish(self, session: Session) -> None:
+        """Run what is left (clean-ups after the last own folder), if anything of ours ran."""
+        with self._lock:
+            while self._started and self._pending:
+                self._run(self._pending.pop(0), session)
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+    def _run(self, unit: CollectionUnit, session: Session) -> None:
+        from harness.collection_plan import run_and_capture
+
+        self.ran.append(unit.name)
+        sender = session.sender_for(unit.name)
+        for index, item in unit.items:
+            outcome = run_and_capture(session.exchange, index, item, sender, session.scopes)
+            self.results.add(outcome.result)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Before the terminal summary (written after every plugin's sessionfinish), which reports it.
+    state = session.config.stash.get(_STATE, None)
+    if state is not None and state.dependencies is not None and state.dependencies.started:
+        state.dependencies.finish(state.requests())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    state = terminalreporter.config.stash.get(_STATE, None)
+    dependencies = state.dependencies if state is not None else None
+    if dependencies is None or not dependencies.ran:
+        return
+    from harness.collection_plan import dependency_failures, dependency_notice
+
+    terminalreporter.write_line(dependency_notice(dependencies.shard, dependencies.ran))
+    if dependencies.results.failed:
+        terminalreporter.write_line(dependency_failures(dependencies.results))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None:
@@ -330,7 +400,8 @@ def _is_scenario_file(path: Path, config: pytest.Config) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--drchrono-shard K/N``: deselect the scenario and request items of other shards, with
-    the same assignment as ``harness run --shard K/N`` (scenario names, top-level folders)."""
+    the same assignment as ``harness run --shard K/N`` (scenario names, top-level folders); the
+    folders its own need are kept to run as :class:`ShardDependencies`."""
     text = config.getoption("drchrono_shard") or config.getini(SHARD_INI)
     if not text:
         return
@@ -346,9 +417,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         id(item) for item in select(scenarios, shard, key=lambda item: item.scenario.name)
     }
     requests = [item for item in items if isinstance(item, RequestNode)]
-    units = shard_units(plan_units([item.request for item in requests]), shard)
-    folders = {unit.name for unit in units}
-    kept |= {id(item) for item in requests if unit_name(item.request) in folders}
+    runs = shard_units(plan_units([item.request for item in requests]), shard)
+    owned = {run.unit.name for run in runs if run.owned}
+    kept |= {id(item) for item in requests if unit_name(item.request) in owned}
+    if any(not run.owned for run in runs):
+        _state(config).dependencies = ShardDependencies(shard, runs)
     deselected = [
         item
         for item in items
@@ -443,7 +516,10 @@ class RequestNode(_HarnessItem):
     def runtest(self) -> None:
         from harness.collection_plan import run_and_capture, unit_name
 
-        session = _state(self.config).requests()
+        state = _state(self.config)
+        session = state.requests()
+        if state.dependencies is not None:
+            state.dependencies.before(unit_name(self.request), session)
         sender = session.sender_for(unit_name(self.request))
         result = run_and_capture(session.exchange, 0, self.request, sender, session.scopes).result
         if result.verdict is Verdict.SKIPPED:

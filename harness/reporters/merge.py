@@ -166,7 +166,9 @@ def merge(inputs: Sequence[ShardSummary]) -> dict[str, Any]:
             "ok": counts["failed"] == 0 and counts["errors"] == 0 and not fatal,
         },
         "coverage": merge_coverage([d.get("coverage") or {} for d in documents]),
-        "not_run": _unique(entry for d in documents for entry in d["not_run"]),
+        "not_run": _in_plan_order(_unique(entry for d in documents for entry in d["not_run"]), rows)
+        if all(item.shard is not None for item in ordered)
+        else _unique(entry for d in documents for entry in d["not_run"]),
         "results": rows,
     }
 
@@ -280,6 +282,29 @@ def result_from_row(row: Mapping[str, Any]) -> RequestResult:
 def _same_or_joined(values: Iterable[Any]) -> Any:
     distinct = list(dict.fromkeys(values))
     return distinct[0] if len(distinct) == 1 else "; ".join(str(v) for v in distinct)
+
+
+def _in_plan_order(
+    entries: Sequence[Mapping[str, str]], rows: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, str]]:
+    """Shards' not-run entries in the order one unsharded run lists them: the collection's
+    first, then by the plan position of the request or folder each names (entries naming
+    nothing among the results keep their order, after those)."""
+    first: dict[str, int] = {}
+    for row in rows:
+        path = f"{row.get('suite')}/{row.get('name')}"
+        at = int(row.get("plan_position", 0))
+        first.setdefault(f"request {path}", at)
+        parts = str(row.get("suite")).split("/")
+        for depth in range(1, len(parts) + 1):
+            first.setdefault(f"folder {'/'.join(parts[:depth])}", at)
+    last = max(first.values(), default=0) + 1
+
+    def position(entry: Mapping[str, str]) -> int:
+        where = str(entry.get("where"))
+        return -1 if where == "the collection" else first.get(where, last)
+
+    return sorted(entries, key=position)
 
 
 def _unique(entries: Iterable[Mapping[str, str]]) -> list[Mapping[str, str]]:

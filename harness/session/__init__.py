@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from harness.collection import RequestItem, load_collection
 from harness.collection_plan import (
+    DependencyRuns,
     RequestVariables,
     UnresolvedName,
     collection_waves,
+    dependency_failures,
+    dependency_notice,
     is_scripted,
     plan_units,
     preflight,
@@ -211,18 +214,24 @@ class Session:
                 unresolved.setdefault(entry.name, entry)
         if unresolved:
             self.notify(f"warning: {unresolved_warning(list(unresolved.values()))}")
-        # --shard: this shard's folders only (every shard checked the whole plan above).
+        # --shard: this shard's folders, and those they depend on (every shard checked the
+        # whole plan above); only its own folders are its results.
         shard = self.options.shard
-        ran = [
-            item
-            for unit in shard_units(
-                plan_units(
-                    items, variables=self._variables, one_unit=is_scripted(self.exchange, items)
-                ),
-                shard,
+        runs = shard_units(
+            plan_units(
+                items, variables=self._variables, one_unit=is_scripted(self.exchange, items)
+            ),
+            shard,
+        )
+        ran = [item for run in runs if run.owned for _, item in run.unit.items]
+        dependency_runs = DependencyRuns()
+        helpers = [run.unit.name for run in runs if not run.owned]
+        if helpers:
+            self.notify(dependency_notice(shard, helpers))
+        if shard is not None and not ran:
+            self.notify(
+                f"shard {shard} owns none of the plan's {len(plan)} folders: it runs nothing"
             )
-            for _, item in unit.items
-        ]
         info = RunInfo(
             self.collection.name,
             self.target_label,
@@ -248,11 +257,14 @@ class Session:
             sender_for=self.sender_for,
             variables=self._variables,
             shard=shard,
+            dependency_runs=dependency_runs,
         )
         try:
             return scheduler.run(info, waves, on_done=complete)
         finally:
             self._clean_up()
+            if dependency_runs.failed:
+                self.notify(dependency_failures(dependency_runs))
 
     # --- scenarios -------------------------------------------------------------------------
 
