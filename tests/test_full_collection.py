@@ -121,3 +121,22 @@ def test_full_collection_against_the_sandbox_then_from_cassettes(tmp_path: Path)
     covered = re.search(r"Covered (\d+) of 330 operations", coverage.stdout)
     assert covered and int(covered.group(1)) == 328
     shutil.rmtree(cassettes)
+
+
+def test_bodies_send_ids_as_numbers_times_in_order_and_probes_their_required_query() -> None:
+    collection = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    bodies = []
+    for request in _requests(collection["item"]):
+        raw = request["request"].get("body", {}).get("raw")
+        if raw:  # an unquoted {{variable}} is a number once substituted
+            bodies.append(json.loads(re.sub(r"(?<!\")\{\{[a-z_]+\}\}(?!\")", "1", raw)))
+    rooms = [body["exam_room"] for body in bodies if "exam_room" in body]
+    assert rooms and all(room == 1 for room in rooms)  # an integer, never "{{exam_room}}"
+    spans = [
+        (b["start_time"], b["end_time"]) for b in bodies if {"start_time", "end_time"} <= set(b)
+    ]
+    assert spans and all(start < end for start, end in spans)
+    probes = {r["name"]: r["request"]["url"]["raw"] for r in _requests(collection["item"])}
+    for probe in ("401 with a bad token", "403 without the scope"):
+        url = probes[f"yellow_notepad: {probe}"]
+        assert "appointment_id={{appointment_id}}" in url and "template_id=" in url
