@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,8 +126,9 @@ def test_full_collection_against_the_sandbox_then_from_cassettes(tmp_path: Path)
 
 def test_bodies_send_ids_as_numbers_times_in_order_and_probes_their_required_query() -> None:
     collection = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    requests: list[dict[str, Any]] = _requests(collection["item"])
     bodies = []
-    for request in _requests(collection["item"]):
+    for request in requests:
         raw = request["request"].get("body", {}).get("raw")
         if raw:  # an unquoted {{variable}} is a number once substituted
             bodies.append(json.loads(re.sub(r"(?<!\")\{\{[a-z_]+\}\}(?!\")", "1", raw)))
@@ -136,7 +138,7 @@ def test_bodies_send_ids_as_numbers_times_in_order_and_probes_their_required_que
         (b["start_time"], b["end_time"]) for b in bodies if {"start_time", "end_time"} <= set(b)
     ]
     assert spans and all(start < end for start, end in spans)
-    probes = {r["name"]: r["request"]["url"]["raw"] for r in _requests(collection["item"])}
+    probes = {r["name"]: r["request"]["url"]["raw"] for r in requests}
     for probe in ("401 with a bad token", "403 without the scope"):
         url = probes[f"yellow_notepad: {probe}"]
         assert "appointment_id={{appointment_id}}" in url and "template_id=" in url

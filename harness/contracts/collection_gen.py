@@ -231,9 +231,9 @@ class _Values:
             optional_ref = self.plan.references.get(name) in SETUP_VARIABLES
             if name in required or optional_ref:
                 body[name] = self.value(name, prop)
-        times = [body.get("start_time"), body.get("end_time")]
-        if all(isinstance(t, str) for t in times):  # schema order gives the end first
-            body["start_time"], body["end_time"] = sorted(times)
+        start, end = body.get("start_time"), body.get("end_time")
+        if isinstance(start, str) and isinstance(end, str):  # schema order gives the end first
+            body["start_time"], body["end_time"] = sorted([start, end])
         return body
 
     def value(self, name: str, schema: Mapping[str, Any]) -> Any:
