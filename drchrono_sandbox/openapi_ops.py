@@ -184,10 +184,14 @@ class OpenAPIDocument:
         return sorted(names)
 
 
-@functools.lru_cache(maxsize=4)
 def load_document(path: Path | None = None) -> OpenAPIDocument:
-    if path is None:
-        path = default_openapi_document()
+    # Cached by file, so the default and the same file named explicitly (as the harness does)
+    # share one parse: the document is large and every sandbox in a process reads it.
+    return _parse_document(default_openapi_document() if path is None else path)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_document(path: Path) -> OpenAPIDocument:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with path.open("rb") as fh:

@@ -77,10 +77,13 @@ def primary_type(schema: Schema) -> str | None:
     return None if kind is None else str(kind)
 
 
-@functools.lru_cache(maxsize=4)
 def load_shapes(directory: Path | None = None) -> ContractShapes:
-    if directory is None:
-        directory = default_contracts_dir()
+    # Cached by directory, so the default and the same directory named explicitly share one read.
+    return _read_shapes(default_contracts_dir() if directory is None else directory)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_shapes(directory: Path) -> ContractShapes:
     try:
         index = json.loads((directory / INDEX_FILE).read_text(encoding="utf-8"))
         files = {

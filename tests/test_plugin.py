@@ -1,4 +1,8 @@
-"""The pytest plugin, driven through pytester: collection, markers, -k, xdist, JUnit, requests."""
+"""The pytest plugin, driven through pytester: collection, markers, -k, xdist, JUnit, requests.
+
+Runs are in-process (no interpreter start-up, and the parsed OpenAPI document is shared); the xdist
+run is a real subprocess, as is one run in test_plugin_guest.py.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +57,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_collects_each_scenario_run_and_only_scenario_yaml(project: pytest.Pytester) -> None:
-    result = project.runpytest_subprocess(*OPTS, "--collect-only", "-q")
+    result = project.runpytest_inprocess(*OPTS, "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         [
             "scenarios/flows.yaml::Booking smoke",
@@ -66,15 +70,15 @@ def test_collects_each_scenario_run_and_only_scenario_yaml(project: pytest.Pytes
 
 
 def test_tags_are_markers_and_k_selects(project: pytest.Pytester) -> None:
-    by_marker = project.runpytest_subprocess(*OPTS, "--strict-markers", "-m", "smoke", "-q")
+    by_marker = project.runpytest_inprocess(*OPTS, "--strict-markers", "-m", "smoke", "-q")
     by_marker.assert_outcomes(passed=1, deselected=2)
-    by_name = project.runpytest_subprocess(*OPTS, "-k", "Listing and 2", "-q")
+    by_name = project.runpytest_inprocess(*OPTS, "-k", "Listing and 2", "-q")
     by_name.assert_outcomes(passed=1, deselected=2)
 
 
 def test_failure_text_and_junit_name_the_step_and_json_path(project: pytest.Pytester) -> None:
     (project.path / "scenarios" / "failing.yaml").write_text(FAILING)
-    result = project.runpytest_subprocess(
+    result = project.runpytest_inprocess(
         *OPTS, "scenarios/failing.yaml", "--junitxml=report.xml", "-x"
     )
     result.assert_outcomes(failed=1)
@@ -95,6 +99,7 @@ def test_failure_text_and_junit_name_the_step_and_json_path(project: pytest.Pyte
 
 def test_xdist_runs_scenarios_and_collection_requests(project: pytest.Pytester) -> None:
     shutil.copy(paths.DEFAULT_COLLECTION, project.path / "api.postman_collection.json")
+    # A real subprocess: xdist's controller and its workers each load the plugin afresh.
     result = project.runpytest_subprocess(
         *OPTS, "-n", "2", "--harness-collection", "api.postman_collection.json", "scenarios"
     )
@@ -107,14 +112,14 @@ def test_bad_scenario_is_a_collection_error_with_its_line(project: pytest.Pytest
         "scenarios:\n  - name: A\n    steps:\n      - request: Patients/Create patient\n"
         "        expect: {statuz: 201}\n"
     )
-    result = project.runpytest_subprocess(*OPTS, "scenarios/broken.yaml")
+    result = project.runpytest_inprocess(*OPTS, "scenarios/broken.yaml")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(["*broken.yaml:5:18: unknown key 'statuz'*Did you mean 'status'?*"])
 
 
 def test_pytest_and_cli_agree_on_the_shipped_suites(pytester: pytest.Pytester) -> None:
     # Contracts on, as a user runs them.
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest_inprocess(
         "-p",
         "no:cacheprovider",
         str(paths.SCENARIOS_DIR),
@@ -128,7 +133,7 @@ def test_pytest_and_cli_agree_on_the_shipped_suites(pytester: pytest.Pytester) -
 def test_pytest_replays_the_committed_cassettes_of_collection_and_scenarios(
     pytester: pytest.Pytester,
 ) -> None:
-    result = pytester.runpytest_subprocess(
+    result = pytester.runpytest_inprocess(
         "-p",
         "no:cacheprovider",
         "--rootdir",

@@ -1,6 +1,7 @@
 """The plugin is a guest in other projects' pytest runs: it changes nothing they did not opt into.
 
-Each test is a small user project in a temp directory, run by a real ``python -m pytest``.
+Each test is a small user project in a temp directory, run by pytest in-process (quick; each run
+has its own config and plugin manager) and once by a real ``python -m pytest``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def test_a_plain_vcr_test_records_and_replays_with_the_plugin_installed(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(test_plain=PLAIN_VCR_TEST)
+    # A real `python -m pytest`: a fresh interpreter loads the plugin from its entry point.
     recorded = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=once")
     recorded.assert_outcomes(passed=1)
     cassette = pytester.path / "cassettes" / "test_plain" / "test_hello.yaml"
@@ -70,7 +72,7 @@ def test_a_plain_vcr_test_records_and_replays_with_the_plugin_installed(
     text = cassette.read_text()
     assert "uri: http://127.0.0.1:" in text and "harness" not in text
 
-    replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=none")
+    replayed = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--record-mode=none")
     replayed.assert_outcomes(passed=1)
 
 
@@ -81,7 +83,7 @@ def test_the_harness_scrubbing_is_an_opt_in_vcr_config(pytester: pytest.Pytester
     )
     assert "drchrono_vcr_config" in opted_in
     pytester.makepyfile(test_plain=opted_in)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=once")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--record-mode=once")
     result.assert_outcomes(passed=1)
     [cassette] = (pytester.path / "cassettes" / "test_plain").glob("test_hello.*")
     text = cassette.read_text()
@@ -103,7 +105,7 @@ def test_unrelated_yaml_under_scenarios_is_not_collected(pytester: pytest.Pytest
         "config:\n  target: http://localhost\n  phases: [{duration: 60, arrivalRate: 5}]\n"
     )
     pytester.makepyfile(test_ok="def test_ok():\n    assert True\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.OK
     assert "load.yaml" not in result.stdout.str()
@@ -131,7 +133,7 @@ def test_the_drchrono_fixture_runs_against_the_sandbox_and_records_beside_the_te
 ) -> None:
     (pytester.path / "tests").mkdir()
     (pytester.path / "tests" / "test_api.py").write_text(DRCHRONO_EXAMPLE)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--record-mode=once")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--record-mode=once")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         ["*GET /api/patients/999999999: GET */api/patients/999999999 -> 404*", "*expected status*"]
@@ -139,7 +141,7 @@ def test_the_drchrono_fixture_runs_against_the_sandbox_and_records_beside_the_te
     cassette = pytester.path / "tests" / "cassettes" / "test_api"
     assert (cassette / "test-patients-are-listed-in-pages.yaml").is_file()
 
-    replayed = pytester.runpytest_subprocess(
+    replayed = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "--harness-target", "replay", "-k", "listed or 404"
     )
     replayed.assert_outcomes(passed=2, deselected=1)
@@ -165,9 +167,9 @@ def test_skip_and_xfail_tags_are_labels_in_pytest_as_in_the_cli(
     scenario.parent.mkdir()
     scenario.write_text(textwrap.dedent(TAGGED))
     pytester.makeini("[pytest]\nharness_scenarios = scenarios\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--harness-no-contracts")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--harness-no-contracts")
     result.assert_outcomes(passed=2)
-    by_tag = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co", "-q", "-k", "xfail")
+    by_tag = pytester.runpytest_inprocess("-p", "no:cacheprovider", "--co", "-q", "-k", "xfail")
     by_tag.stdout.fnmatch_lines(["scenarios/tagged.yaml::Tagged xfail", "1/2 tests collected*"])
 
     cli = run_cli("run", str(scenario), "--no-contracts", "--json", str(tmp_path / "s.json"))
