@@ -196,7 +196,7 @@ def _attach_body(
         pairs = [(key, value) for key, values in grouped.items() for value in values]
         built.content = urlencode(pairs, quote_via=quote, safe="").encode()
         _default_header(built, "Content-Type", "application/x-www-form-urlencoded")
-    elif body.mode == "formdata":
+    elif body.mode == "formdata" and body.fields:  # no fields at all: no body (isEmpty)
         # Always multipart, in the collection's order with duplicate keys kept, each part with its
         # own contentType: what postman-runtime's lib/requester/core-body-builder.js hands to the
         # form-data package, with or without a file among the fields.

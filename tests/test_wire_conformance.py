@@ -430,6 +430,32 @@ def test_more_redirects_than_max_redirects_fail_the_request(send: Send) -> None:
     assert [r.target for r in received] == ["/r302/r302/end", "/r302/end"]
 
 
+# --- 4b. System headers ----------------------------------------------------------------------------
+# postman-runtime lib/requester/core.js addSystemHeaders: Accept: */*, Cache-Control: no-cache,
+# Accept-Encoding: gzip, deflate, br and Connection: keep-alive go on every request that has not
+# set them itself (User-Agent and Postman-Token name the client: not compared).
+
+
+def test_newmans_system_headers_unless_the_request_sets_its_own(send: Send) -> None:
+    plain, own = send(
+        {"method": "GET", "url": "/plain"},
+        {
+            "method": "GET",
+            "url": "/own",
+            "header": [
+                {"key": "cache-control", "value": "max-age=0"},
+                {"key": "Accept", "value": "application/json"},
+            ],
+        },
+    )
+    assert plain.header("Accept") == "*/*"
+    assert plain.header("Cache-Control") == "no-cache"
+    assert plain.header("Accept-Encoding") == "gzip, deflate, br"
+    assert plain.header("Connection") == "keep-alive"
+    assert own.header("Cache-Control") == "max-age=0"
+    assert own.header("Accept") == "application/json"
+
+
 # --- 5. Variables -----------------------------------------------------------------------------------
 # A disabled variable is not used (postman-collection's lib/collection/variable.js reads
 # `disabled`; Postman's exports write `enabled: false`); a value that is not text is substituted as
@@ -472,7 +498,7 @@ def test_environment_values_substitute_as_postman_writes_them(send: Send) -> Non
 
 
 def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
-    html, script, graphql, form, empty_form, empty_raw = send(
+    html, script, graphql, form, empty_form, empty_raw, empty_multipart = send(
         {
             "method": "POST",
             "url": "/html",
@@ -513,6 +539,8 @@ def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
             "url": "/empty-raw",
             "body": {"mode": "raw", "raw": "", "options": {"raw": {"language": "json"}}},
         },
+        # A formdata list without members is empty too (newman's multiple-form-values fixture).
+        {"method": "POST", "url": "/empty-multipart", "body": {"mode": "formdata", "formdata": []}},
     )
     assert (html.body, html.header("Content-Type")) == (b"<p>", "text/html")
     assert (script.body, script.header("Content-Type")) == (b"f()", "application/javascript")
@@ -520,8 +548,9 @@ def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
     assert graphql.header("Content-Type") == "application/json"
     assert form.body == b"a=1%202&a=3&b=x%2A%28y%29%21~"
     assert form.header("Content-Type") == "application/x-www-form-urlencoded"
-    for empty in (empty_form, empty_raw):
+    for empty in (empty_form, empty_raw, empty_multipart):
         assert (empty.body, empty.header("Content-Type")) == (b"", None)
+        assert empty.header("Content-Length") == "0"  # Node ends a bodiless POST with 0
 
 
 @pytest.fixture(scope="module")

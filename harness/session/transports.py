@@ -35,6 +35,11 @@ SANDBOX_ORIGIN = "http://drchrono-sandbox"
 # Long enough for any sensible name; a longer one is cut and made unique with a digest, so that
 # a 10 000-character folder name is not an OS error ("File name too long").
 MAX_CASSETTE_STEM = 80
+# The system headers postman-runtime adds to every request a user has not set them on
+# (lib/requester/core.js addSystemHeaders): httpx already sends Accept: */* and Connection:
+# keep-alive; Newman also sends Cache-Control: no-cache and offers br (decoded by `brotli`).
+# User-Agent and Postman-Token name the client and stay the harness's own.
+NEWMAN_SYSTEM_HEADERS = {"Cache-Control": "no-cache", "Accept-Encoding": "gzip, deflate, br"}
 
 
 class HostMappingTransport(httpx.BaseTransport):
@@ -157,6 +162,7 @@ class Transports:
             transport=self._transport(cassette_name, internal=internal),
             timeout=httpx.Timeout(self.options.timeout_request),
             follow_redirects=True,
+            headers=NEWMAN_SYSTEM_HEADERS,
         )
         self.stack.callback(client.close)
         return client
