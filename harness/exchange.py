@@ -86,6 +86,9 @@ class ExchangeRunner:
         # Variables nothing defines (the plan's preflight): sent as '{{name}}', as Newman does.
         # A name some earlier request captures is not here: its request is skipped instead.
         self.sent_as_written: frozenset[str] = frozenset()
+        # Variables that a request which did not pass sets (by its scripts or captures): a
+        # later user of one without a value is skipped, not sent with '{{name}}'.
+        self.set_by_failed: set[str] = set()
 
     def run(
         self,
@@ -102,6 +105,26 @@ class ExchangeRunner:
     ) -> ExchangeOutcome:
         """Build, send and judge ``item``; ``tokens`` overrides the session's (a scenario step
         that brings its own refresh token)."""
+        outcome = self._run_scripted(
+            index, item, sender, scopes, expected, check_contract, suite, name, tokens
+        )
+        if outcome.result.verdict is not Verdict.PASSED and item.variables_set:
+            with self._lock:
+                self.set_by_failed |= item.variables_set
+        return outcome
+
+    def _run_scripted(
+        self,
+        index: int,
+        item: RequestItem,
+        sender: Sender,
+        scopes: Scopes,
+        expected: Sequence[int] | None,
+        check_contract: bool,
+        suite: str | None,
+        name: str | None,
+        tokens: TokenProvider | None,
+    ) -> ExchangeOutcome:
         # --- Postman scripts (harness.scripting.hooks) around the exchange ---------------------
         scripts = self.scripts if item.scripts else None
         if scripts is None:
@@ -162,7 +185,6 @@ class ExchangeRunner:
         tokens: TokenProvider | None,
     ) -> ExchangeOutcome:
         result = self._result(index, item, suite, name)
-        resolver = Resolver(scopes, sent_as_written=self.sent_as_written)
         # --- a converter's <type> placeholders (harness.placeholders, harness.fill) ------------
         placeholders = find_placeholders(item)
         if placeholders or self.filler is not None:
@@ -171,12 +193,7 @@ class ExchangeRunner:
                 return ExchangeOutcome(result)
             item = filled
         try:
-            built = build_request(
-                item,
-                resolver,
-                files_root=self.settings.files_root,
-                allow_outside_files=self.settings.allow_outside_files,
-            )
+            built, resolver = self._build(item, scopes)
             source: TokenSource | None = None
             if built.oauth2 is not None:
                 source = (tokens or self.tokens).tokens_for(built.oauth2, resolver)
@@ -242,6 +259,28 @@ class ExchangeRunner:
             # A failed exchange is shown with its request and response (masked) even without -v.
             self._snapshot(result, built, response)
         return ExchangeOutcome(result, response, built=built)
+
+    def _build(self, item: RequestItem, scopes: Scopes) -> tuple[BuiltRequest, Resolver]:
+        """The request to send. A variable without a value is sent as '{{name}}', as Newman
+        sends it (a later script sets it, or a script cleared it), unless a request that sets
+        it did not pass: then this one raises, and is skipped."""
+        written = self.sent_as_written
+        while True:
+            resolver = Resolver(scopes, sent_as_written=written)
+            try:
+                built = build_request(
+                    item,
+                    resolver,
+                    files_root=self.settings.files_root,
+                    allow_outside_files=self.settings.allow_outside_files,
+                )
+                return built, resolver
+            except UnresolvedVariableError as exc:
+                with self._lock:
+                    capture_failed = exc.name in self.set_by_failed
+                if capture_failed or exc.name in written:
+                    raise
+                written = written | {exc.name}
 
     def _fill(
         self,

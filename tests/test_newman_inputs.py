@@ -148,6 +148,36 @@ def test_variables_set_by_pre_request_scripts_resolve(run: Run) -> None:
     assert got.target == "/ids/7" and got.header("X-Late") == "from-env"
 
 
+def test_a_variable_a_later_script_sets_is_sent_as_written_until_then(run: Run) -> None:
+    """Newman's request-chaining-test fixture (newman issue #929): the first request uses {{FOO}}
+    before its own test script sets it, so Newman sends '{{FOO}}' (postman-collection's
+    Substitutor leaves it); the second sends the value. A script that clears a variable makes
+    the next user send it as written again (clear-vars-sandbox fixture)."""
+    sets = "pm.environment.set('FOO', 'alpha');"
+    clears = "pm.environment.unset('FOO');"
+    result, received = run(
+        collection(
+            {
+                "name": "seed",
+                "event": [{"listen": "test", "script": {"exec": [sets]}}],
+                "request": {"method": "GET", "url": "{{echo}}/get?val={{FOO}}"},
+            },
+            {
+                "name": "use",
+                "event": [{"listen": "test", "script": {"exec": [clears]}}],
+                "request": {"method": "GET", "url": "{{echo}}/get?val={{FOO}}"},
+            },
+            get("after clearing", "{{echo}}/get?val={{FOO}}"),
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert [r.target for r in received] == [
+        "/get?val={{FOO}}",
+        "/get?val=alpha",
+        "/get?val={{FOO}}",
+    ]
+
+
 # --- 7. The DrChrono defaults stay with DrChrono ------------------------------------------------
 
 
