@@ -43,6 +43,9 @@ MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedi
 RUN_TIMEOUT_NOT_SENT = "not run: the run's --timeout passed before it was sent"
 RUN_TIMEOUT_CUT = "not finished: the run's --timeout passed while waiting for the response"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Node's http client (so Newman) ends a bodiless request with Content-Length: 0 unless its
+# method is one of these (lib/_http_client.js useChunkedEncodingByDefault): custom methods too.
+_NO_IMPLICIT_LENGTH = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
@@ -362,6 +365,12 @@ class Sender:
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]
+        if not built.content and built.method not in _NO_IMPLICIT_LENGTH:
+            framed = any(
+                k.lower() in (b"content-length", b"transfer-encoding") for k, _ in raw_headers
+            )
+            if not framed:  # httpx adds it for POST, PUT and PATCH only
+                raw_headers.append((b"Content-Length", b"0"))
         extensions: dict[str, object] = (
             {}
             if built.protocol.strict_ssl is None

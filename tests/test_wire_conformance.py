@@ -60,6 +60,7 @@ class EchoServer:
                 self.wfile.write(b"{}")
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _record
+            do_OPTIONS = do_LOCK = _record
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -454,6 +455,20 @@ def test_newmans_system_headers_unless_the_request_sets_its_own(send: Send) -> N
     assert plain.header("Connection") == "keep-alive"
     assert own.header("Cache-Control") == "max-age=0"
     assert own.header("Accept") == "application/json"
+
+
+def test_a_bodiless_request_is_framed_as_node_frames_it(send: Send) -> None:
+    """Node's http client ends a request without a body with Content-Length: 0 unless its
+    method is GET, HEAD, DELETE, OPTIONS, TRACE or CONNECT (lib/_http_client.js
+    useChunkedEncodingByDefault); newman's custom-http-method fixture checks it for a custom one."""
+    lock, options, delete = send(
+        {"method": "LOCK", "url": "/lock"},
+        {"method": "OPTIONS", "url": "/options"},
+        {"method": "DELETE", "url": "/delete"},
+    )
+    assert lock.header("Content-Length") == "0"
+    assert options.header("Content-Length") is None
+    assert delete.header("Content-Length") is None
 
 
 # --- 5. Variables -----------------------------------------------------------------------------------
