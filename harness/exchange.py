@@ -108,7 +108,11 @@ class ExchangeRunner:
         outcome = self._run_scripted(
             index, item, sender, scopes, expected, check_contract, suite, name, tokens
         )
-        if outcome.result.verdict is not Verdict.PASSED and item.variables_set:
+        result = outcome.result
+        # Not succeeded: no answer, or an error status (a failed test script alone does not
+        # stop a capture: its request succeeded, and the script may have cleared the variable).
+        unanswered = result.status is None or result.status >= 400
+        if result.verdict is not Verdict.PASSED and unanswered and item.variables_set:
             with self._lock:
                 self.set_by_failed |= item.variables_set
         return outcome
@@ -141,7 +145,7 @@ class ExchangeRunner:
         response, result = outcome.response, outcome.result
         post = scripts.after(
             pre.item,
-            outcome.built,
+            _as_sent(outcome.built, response),
             result.elapsed_ms,
             ScriptResponse.from_httpx(response, result.elapsed_ms)
             if response is not None
@@ -361,6 +365,16 @@ class ExchangeRunner:
             k: redact(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
         }
         result.response_body = redact(response.text) if response.content else None
+
+
+def _as_sent(built: BuiltRequest | None, response: httpx.Response | None) -> BuiltRequest | None:
+    """The request as test scripts see it: with the headers that went out, the auth block's
+    and the system headers included, as postman-runtime adds them to the request object the
+    scripts get (lib/requester/core.js addSystemHeaders, lib/authorizer)."""
+    if built is None or response is None:
+        return built
+    sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.request.headers.raw]
+    return dataclasses.replace(built, headers=sent)
 
 
 def _masked(fill: dict[str, Any]) -> dict[str, Any]:

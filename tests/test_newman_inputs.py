@@ -178,6 +178,38 @@ def test_a_variable_a_later_script_sets_is_sent_as_written_until_then(run: Run) 
     ]
 
 
+def test_test_scripts_see_the_request_with_its_auth_and_system_headers(run: Run) -> None:
+    """Newman's helper fixture: postman-runtime adds the auth block's and its system headers to
+    the request object before sending (lib/authorizer, lib/requester/core.js), so a test script
+    finds them on pm.request."""
+    script = [
+        "const sent = (name) => pm.request.headers.get(name);",
+        "pm.test('auth', () => pm.expect(sent('Authorization'))"
+        ".to.eql('Basic cG9zdG1hbjpwYXNzd29yZA=='));",
+        "pm.test('system', () => pm.expect(sent('Cache-Control')).to.eql('no-cache'));",
+    ]
+    result, _ = run(
+        collection(
+            {
+                "name": "basicAuth",
+                "event": [{"listen": "test", "script": {"exec": script}}],
+                "request": {
+                    "method": "GET",
+                    "url": "{{echo}}/basic-auth",
+                    "auth": {
+                        "type": "basic",
+                        "basic": [
+                            {"key": "username", "value": "postman"},
+                            {"key": "password", "value": "password"},
+                        ],
+                    },
+                },
+            }
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+
+
 # --- 7. The DrChrono defaults stay with DrChrono ------------------------------------------------
 
 
@@ -348,6 +380,22 @@ def test_csv_data_is_read_with_newmans_csv_parse_options(run: Run, tmp_path: Pat
         ("/", "{{name}}|{{zip}}|{{flag}}"),
         ("/0", '|5|x"y'),
     ]
+
+
+def test_a_data_file_is_json_or_csv_by_its_content_not_its_name(run: Run, tmp_path: Path) -> None:
+    """newman lib/run/options.js iterationData: JSON.parse first, csv-parse when that fails,
+    whatever the file is called (a .txt export, a .csv holding JSON)."""
+    csv_named_txt = tmp_path / "rows.txt"
+    csv_named_txt.write_text("id,name\n1,Ann\n")
+    json_named_csv = tmp_path / "rows.csv"
+    json_named_csv.write_text('[{"id": 2, "name": "Bo"}]')
+    row = get("row", "{{echo}}/{{id}}?name={{name}}")
+    sent = []
+    for data in (csv_named_txt, json_named_csv):
+        result, received = run(collection(row), "-d", str(data))
+        assert result.code == 0, result.stdout + result.stderr
+        sent += [r.target for r in received]
+    assert sent == ["/1?name=Ann", "/2?name=Bo"]
 
 
 # --- 5. Body Content-Types ------------------------------------------------------------------------
