@@ -308,6 +308,7 @@ def echo_server(workdir: Path) -> Iterator[EchoServer]:
 @dataclass
 class Fixture:
     name: str
+    checkout: Path
     files: dict[str, Path] = field(default_factory=dict)  # collection, environment, globals, data
     options: dict[str, Any] = field(default_factory=dict)  # Newman's run options (config file)
 
@@ -324,7 +325,7 @@ def find_fixtures(checkout: Path) -> list[Fixture]:
         match = _SUITE_FILE.match(str(path.relative_to(integration)))
         if not path.is_file() or not match or match.group(3):
             continue
-        suite = suites.setdefault(match.group(1), Fixture(match.group(1)))
+        suite = suites.setdefault(match.group(1), Fixture(match.group(1), checkout))
         kind = match.group(2).lower()
         if kind == "config":
             suite.options = json.loads(path.read_text()).get("run", {})
@@ -334,7 +335,7 @@ def find_fixtures(checkout: Path) -> list[Fixture]:
     for path in sorted((checkout / "test" / "fixtures" / "run").glob("*.json")):
         text = path.read_text(encoding="utf-8-sig")
         if '"item"' in text or '"requests"' in text:
-            fixtures.append(Fixture(f"run/{path.stem}", {"collection": path}))
+            fixtures.append(Fixture(f"run/{path.stem}", checkout, {"collection": path}))
     return fixtures
 
 
@@ -382,25 +383,24 @@ def rewrite_hosts(text: str, ports: tuple[int, int, int]) -> str:
     return json.dumps(_rewrite_url_objects(document, ports), indent=2, ensure_ascii=False)
 
 
-def stage(fixture: Fixture, ports: tuple[int, int, int], workdir: Path) -> dict[str, Path]:
-    """The fixture's files, hosts rewritten, and the files next to them (uploads) copied."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    staged = {}
-    source_dir = fixture.files["collection"].parent
-    for other in source_dir.iterdir():
-        if other.is_file() and other not in fixture.files.values():
-            shutil.copy(other, workdir / other.name)
-    for kind, path in fixture.files.items():
-        target = workdir / path.name
-        data = path.read_bytes()
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            target.write_bytes(data)  # a UTF-16 file: sent as is (its hosts are not echo hosts)
-        else:
-            target.write_text(rewrite_hosts(text, ports), encoding="utf-8")
-        staged[kind] = target
-    return staged
+def stage_tree(checkout: Path, ports: tuple[int, int, int], root: Path) -> None:
+    """Newman's test files under ``root`` as in its checkout, hosts rewritten. Both runners
+    start in ``root``, as Newman's integration tests run from the checkout's root: a form
+    file's ``src: test/integration/...`` resolves the same way for both."""
+    for folder in ("test/integration", "test/fixtures/run", "test/fixtures/files"):
+        for path in sorted((checkout / folder).rglob("*")):
+            if not path.is_file():
+                continue
+            target = root / path.relative_to(checkout)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = path.read_bytes()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                target.write_bytes(data)  # a UTF-16 file: as is (its hosts are not echo hosts)
+            else:
+                target.write_text(rewrite_hosts(text, ports), encoding="utf-8")
+    (root / "reports").mkdir(exist_ok=True)
 
 
 # --- running -------------------------------------------------------------------------------
@@ -444,14 +444,14 @@ def _option_args(options: dict[str, Any], *, harness: bool) -> list[str]:
 def run_newman(
     newman: list[str], staged: dict[str, Path], options: dict[str, Any], server: EchoServer
 ) -> Outcome:
-    report = staged["collection"].parent / "newman-report.json"
+    report = staged["root"] / "reports" / "newman.json"
     report.unlink(missing_ok=True)
     command = [*newman, "run", str(staged["collection"]), *_file_args(staged)]
     command += [*_option_args(options, harness=False), "-r", "json"]
     command += ["--reporter-json-export", str(report)]
     mark = server.mark()
     done = subprocess.run(
-        command, capture_output=True, text=True, cwd=staged["collection"].parent,
+        command, capture_output=True, text=True, cwd=staged["root"],
         timeout=RUN_TIMEOUT_S,
     )  # fmt: skip
     failed = []
@@ -471,7 +471,7 @@ def run_newman(
 
 
 def run_harness(staged: dict[str, Path], options: dict[str, Any], server: EchoServer) -> Outcome:
-    report = staged["collection"].parent / "harness-report.json"
+    report = staged["root"] / "reports" / "harness.json"
     report.unlink(missing_ok=True)
     command = [sys.executable, "-m", "harness.cli", "run", str(staged["collection"])]
     command += [*_file_args(staged), *_option_args(options, harness=True)]
@@ -480,7 +480,7 @@ def run_harness(staged: dict[str, Path], options: dict[str, Any], server: EchoSe
     env.update(CI="1", NO_COLOR="1", PYTHONPATH=str(ROOT))
     mark = server.mark()
     done = subprocess.run(
-        command, capture_output=True, text=True, cwd=staged["collection"].parent, env=env,
+        command, capture_output=True, text=True, cwd=staged["root"], env=env,
         timeout=RUN_TIMEOUT_S,
     )  # fmt: skip
     failed = []
@@ -530,7 +530,21 @@ def _key(request: dict[str, Any]) -> tuple[str, str, str]:
     return request["server"], request["method"], request["target"].split("?")[0]
 
 
-def differences(newman: list[dict[str, Any]], harness: list[dict[str, Any]]) -> list[str]:
+@dataclass(frozen=True)
+class Difference:
+    where: str  # "#3 POST /post": Newman's request number, method and target
+    kind: str  # only newman, only harness, server, method, target, headers, body
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.kind} {self.detail}".rstrip()
+
+
+def _where(number: int, request: dict[str, Any]) -> str:
+    return f"#{number} {request['method']} {request['target'][:60]}"
+
+
+def differences(newman: list[dict[str, Any]], harness: list[dict[str, Any]]) -> list[Difference]:
     """Why the two request lists differ (empty: they are the same). The lists are aligned on
     (server, method, path) first, so that one missing request is one difference."""
     found = []
@@ -542,24 +556,22 @@ def differences(newman: list[dict[str, Any]], harness: list[dict[str, Any]]) -> 
         if tag == "equal" or (tag == "replace" and a1 - a0 == b1 - b0):
             pairs += list(zip(range(a0, a1), range(b0, b1), strict=True))
             continue
-        for i in range(a0, a1):
-            found.append(f"#{i + 1} {newman[i]['method']} {newman[i]['target'][:60]}: only newman")
-        for j in range(b0, b1):
-            found.append(
-                f"#{j + 1} {harness[j]['method']} {harness[j]['target'][:60]}: only harness"
-            )
+        found += [Difference(_where(i + 1, newman[i]), "only newman") for i in range(a0, a1)]
+        found += [Difference(_where(j + 1, harness[j]), "only harness") for j in range(b0, b1)]
     for i, j in pairs:
         a, b = normalise(newman[i]), normalise(harness[j])
-        where = f"#{i + 1} {a['method']} {a['target'][:60]}"
+        where = _where(i + 1, newman[i])
         for key in ("server", "method", "target"):
             if a[key] != b[key]:
-                found.append(f"{where}: {key} newman {a[key]!r} harness {b[key]!r}")
+                found.append(Difference(where, key, f"newman {a[key]!r} harness {b[key]!r}"))
         if a["headers"] != b["headers"]:
             only_n = [h for h in a["headers"] if h not in b["headers"]]
             only_h = [h for h in b["headers"] if h not in a["headers"]]
-            found.append(f"{where}: headers newman-only {only_n} harness-only {only_h}")
+            detail = f"newman-only {only_n} harness-only {only_h}"
+            found.append(Difference(where, "headers", detail))
         if a["body"] != b["body"]:
-            found.append(f"{where}: body newman {a['body'][:120]!r} harness {b['body'][:120]!r}")
+            detail = f"newman {a['body'][:120]!r} harness {b['body'][:120]!r}"
+            found.append(Difference(where, "body", detail))
     return found
 
 
@@ -574,7 +586,7 @@ class Row:
     name: str
     newman: Outcome
     harness: Outcome
-    request_diffs: list[str]
+    request_diffs: list[Difference]
     random_diffs: int  # differences that Newman's own two runs also show
 
     @property
@@ -589,21 +601,19 @@ class Row:
         return sorted(n.failed) == sorted(h.failed)
 
 
-def compare(fixture: Fixture, newman_cmd: list[str], server: EchoServer, workdir: Path) -> Row:
-    staged = stage(fixture, server.ports, workdir / fixture.name.replace("/", "_"))
+def compare(fixture: Fixture, newman_cmd: list[str], server: EchoServer, root: Path) -> Row:
+    staged = {
+        kind: root / path.relative_to(fixture.checkout) for kind, path in fixture.files.items()
+    }
+    staged["root"] = root
     newman = run_newman(newman_cmd, staged, fixture.options, server)
     harness = run_harness(staged, fixture.options, server)
     diffs = differences(newman.requests, harness.requests)
     random_diffs = 0
-    if diffs:  # which of them Newman's own second run also shows: random by design
+    if diffs:  # the ones Newman's own second run shows too are random by design
         again = run_newman(newman_cmd, staged, fixture.options, server)
-        noise = {d.split(": ", 1)[0] + ": " + d.split(": ", 2)[1].split(" ")[0]
-                 for d in differences(newman.requests, again.requests)}  # fmt: skip
-        kept = [
-            d
-            for d in diffs
-            if d.split(": ", 1)[0] + ": " + d.split(": ", 2)[1].split(" ")[0] not in noise
-        ]
+        noise = {(d.where, d.kind) for d in differences(newman.requests, again.requests)}
+        kept = [d for d in diffs if (d.where, d.kind) not in noise]
         random_diffs = len(diffs) - len(kept)
         diffs = kept
     return Row(fixture.name, newman, harness, diffs, random_diffs)
@@ -652,8 +662,9 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="newman-parity-") as tmp,
         echo_server(Path(tmp)) as server,
     ):
+        stage_tree(args.fixtures, server.ports, Path(tmp) / "newman")
         for fixture in fixtures:
-            row = compare(fixture, newman_cmd, server, Path(tmp))
+            row = compare(fixture, newman_cmd, server, Path(tmp) / "newman")
             rows.append(row)
             print(
                 f"{row.name:55} {len(row.newman.requests):>3} {len(row.harness.requests):>3}  "
@@ -666,7 +677,7 @@ def main(argv: list[str] | None = None) -> int:
             if not row.same_requests or not row.same_verdict:
                 shown = row.request_diffs if args.verbose else row.request_diffs[:3]
                 for diff in shown:
-                    print(f"    - {diff[:400]}")
+                    print(f"    - {str(diff)[:400]}")
                 if not row.same_verdict:
                     if row.harness.note:
                         print(f"    ! harness: {row.harness.note}")
