@@ -129,12 +129,9 @@ class Resolver:
     def _value(self, name: str, written: str, where: str) -> str:
         if name.startswith("$"):
             make = self.dynamic.get(name)
-            if make is None:
-                raise InputError(
-                    f"Dynamic variable {{{{{name}}}}} in {where} is not supported.",
-                    hint=f"Supported: {', '.join(sorted(self.dynamic))}.",
-                )
-            return make()
+            # postman-collection's Substitutor leaves a dynamic name it does not know as written
+            # (lib/superstring/index.js), and Newman sends it so.
+            return written if make is None else make()
         value = self.scopes.lookup(name)
         if value is None:
             if name in self.sent_as_written:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -208,6 +209,23 @@ def test_test_scripts_see_the_request_with_its_auth_and_system_headers(run: Run)
         )
     )
     assert result.code == 0, result.stdout + result.stderr
+
+
+def test_an_unknown_dynamic_variable_is_sent_as_written(run: Run) -> None:
+    """postman-collection's Substitutor replaces the dynamic variables it knows and leaves any
+    other '{{$name}}' as written (lib/superstring/index.js); Newman sends it so. The known ones
+    have Postman's formats (lib/superstring/dynamic-variables.js)."""
+    result, (got,) = run(
+        collection(
+            get("d", "{{echo}}/get?x={{$foo}}&g={{$guid}}&t={{$timestamp}}&r={{$randomInt}}")
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert re.fullmatch(
+        r"/get\?x=\{\{\$foo\}\}&g=[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+        r"&t=1[0-9]{9}&r=[0-9]{1,4}",
+        got.target,
+    ), got.target
 
 
 # --- 7. The DrChrono defaults stay with DrChrono ------------------------------------------------
