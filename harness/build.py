@@ -64,11 +64,13 @@ def build_request(
     where = f"request '{item.full_name}'"
     try:
         url = _build_url(item, resolver, where)
-        headers = [
-            (resolver.resolve(h.key, where), resolver.resolve(h.value, where))
-            for h in item.headers
-            if not h.disabled
-        ]
+        headers = _as_node_sets_them(
+            [
+                (resolver.resolve(h.key, where), resolver.resolve(h.value, where))
+                for h in item.headers
+                if not h.disabled
+            ]
+        )
         built = BuiltRequest(method=item.method, url=url, headers=headers, protocol=item.protocol)
         password = _userinfo_password(url)
         if password:
@@ -89,6 +91,20 @@ def build_request(
     for name, value in built.headers:
         check_header(name, value, where)
     return built
+
+
+def _as_node_sets_them(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers Newman sends: postman-runtime gathers them by exact name (a repeated name
+    becomes a list, sent as several lines) and sets each name on Node's request in order of
+    first appearance; Node's setHeader ignores case, so of ``x-b`` and ``X-B`` the spelling
+    that appeared last replaces the other with all its values."""
+    winner: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, _ in headers:
+        if name not in seen:
+            seen.add(name)
+            winner[name.lower()] = name
+    return [(name, value) for name, value in headers if winner[name.lower()] == name]
 
 
 def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:

@@ -457,6 +457,19 @@ def test_newmans_system_headers_unless_the_request_sets_its_own(send: Send) -> N
     assert own.header("Accept") == "application/json"
 
 
+def test_repeated_headers_go_out_as_node_sets_them(send: Send) -> None:
+    """postman-runtime gathers headers by exact name (a repeat is a list: several lines) and
+    sets them on Node's request, whose setHeader ignores case: the spelling that appears last
+    replaces the other. Measured with Newman 6.2.2 (benchmarks/newman_parity.py)."""
+    headers = [("X-A", "1"), ("X-A", "2"), ("x-b", "1"), ("X-B", "2")]
+    headers += [("X-C", "1"), ("x-c", "2"), ("X-C", "3")]
+    (got,) = send(
+        {"method": "GET", "url": "/dups", "header": [{"key": k, "value": v} for k, v in headers]}
+    )
+    sent = [(k, v) for k, v in got.headers if k.lower() in ("x-a", "x-b", "x-c")]
+    assert sent == [("X-A", "1"), ("X-A", "2"), ("X-B", "2"), ("x-c", "2")]
+
+
 def test_a_bodiless_request_is_framed_as_node_frames_it(send: Send) -> None:
     """Node's http client ends a request without a body with Content-Length: 0 unless its
     method is GET, HEAD, DELETE, OPTIONS, TRACE or CONNECT (lib/_http_client.js
