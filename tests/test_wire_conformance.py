@@ -470,6 +470,28 @@ def test_repeated_headers_go_out_as_node_sets_them(send: Send) -> None:
     assert sent == [("X-A", "1"), ("X-A", "2"), ("X-B", "2"), ("x-c", "2")]
 
 
+def test_an_empty_oauth2_header_prefix_sends_the_bare_token(send: Send) -> None:
+    """postman-runtime lib/authorizer/oauth2.js: headerPrefix defaults to "Bearer" only when it
+    is missing (_.isNil); an empty one is trimmed and the token goes out alone."""
+
+    def oauth2(*extra: dict[str, str]) -> dict[str, Any]:
+        params = [{"key": "accessToken", "value": "tok123"}, *extra]
+        return {"type": "oauth2", "oauth2": params}
+
+    empty, missing, custom = send(
+        {"method": "GET", "url": "/empty", "auth": oauth2({"key": "headerPrefix", "value": ""})},
+        {"method": "GET", "url": "/missing", "auth": oauth2()},
+        {
+            "method": "GET",
+            "url": "/custom",
+            "auth": oauth2({"key": "headerPrefix", "value": " Token "}),
+        },
+    )
+    assert empty.header("Authorization") == "tok123"
+    assert missing.header("Authorization") == "Bearer tok123"
+    assert custom.header("Authorization") == "Token tok123"
+
+
 def test_a_bodiless_request_is_framed_as_node_frames_it(send: Send) -> None:
     """Node's http client ends a request without a body with Content-Length: 0 unless its
     method is GET, HEAD, DELETE, OPTIONS, TRACE or CONNECT (lib/_http_client.js
