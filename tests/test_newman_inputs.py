@@ -228,6 +228,19 @@ def test_an_unknown_dynamic_variable_is_sent_as_written(run: Run) -> None:
     ), got.target
 
 
+def test_cookies_set_in_one_folder_go_with_the_next_folders_requests(run: Run) -> None:
+    """Newman keeps one cookie jar for the whole run (lib/run/index.js: one request.jar()),
+    whatever folder a request is in."""
+    result, received = run(
+        collection(
+            {"name": "A", "item": [get("set", "{{echo}}/set-cookie/session=abc")]},
+            {"name": "B", "item": [get("use", "{{echo}}/use")]},
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert received[1].header("Cookie") == "session=abc"
+
+
 # --- 7. The DrChrono defaults stay with DrChrono ------------------------------------------------
 
 

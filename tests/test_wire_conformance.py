@@ -54,6 +54,8 @@ class EchoServer:
                 self.send_response(int(redirect.group(1)) if redirect else 200)
                 if redirect:  # /r302/next answers "302, see /next"
                     self.send_header("Location", redirect.group(2))
+                if cookie := re.match(r"/set-cookie/(\w+=\w+)$", self.path):
+                    self.send_header("Set-Cookie", f"{cookie.group(1)}; Path=/")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.end_headers()

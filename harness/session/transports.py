@@ -15,6 +15,7 @@ import hashlib
 import ssl
 import threading
 from collections.abc import Iterable, Mapping
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,6 +91,9 @@ class Transports:
                 self._base, {host: sandbox_url for host in DRCHRONO_HOSTS}
             )
         self._senders: dict[tuple[str, bool], Sender] = {}
+        # One cookie jar for the run's requests, whichever folder's client sends them: Newman
+        # keeps one jar per run (newman lib/run/index.js: one request.jar() for the runner).
+        self.cookie_jar = CookieJar()
         self._cassette_owners: dict[str, tuple[str, bool]] = {}
         self._lock = threading.Lock()
         self._scrubber: Scrubber | None = None
@@ -163,6 +167,8 @@ class Transports:
             timeout=httpx.Timeout(self.options.timeout_request),
             follow_redirects=True,
             headers=NEWMAN_SYSTEM_HEADERS,
+            # The harness's own token traffic keeps its cookies to itself.
+            cookies=None if internal else self.cookie_jar,
         )
         self.stack.callback(client.close)
         return client
