@@ -278,12 +278,21 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
         built.auth_secrets += [str(params.get("password", "")), encoded]
         _default_header(built, "Authorization", "Basic " + encoded)
     elif auth.type == "apikey":
+        # postman-runtime lib/authorizer/apikey.js: the pair replaces a query parameter of the
+        # same key (encoded as every query parameter is) or a header of the same name.
         key, value = str(params.get("key", "")), str(params.get("value", ""))
         built.auth_secrets.append(value)
-        if params.get("in") == "query":
-            built.url += ("&" if "?" in built.url else "?") + urlencode([(key, value)])
-        else:
-            _default_header(built, key, value)
+        if params.get("in") == "query" and (key or value):
+            encode = not item.protocol.disable_url_encoding
+            url, hash_mark, fragment = built.url.partition("#")
+            base, _, query = url.partition("?")
+            written_key = _query_param(key, "", False, encode)
+            kept = [p for p in query.split("&") if p and p.split("=", 1)[0] != written_key]
+            query = "&".join([*kept, _query_param(key, value, True, encode)])
+            built.url = f"{base}?{query}{hash_mark}{fragment}"
+        elif key or value:
+            built.headers = [(n, v) for n, v in built.headers if n.lower() != key.lower()]
+            built.headers.append((key, value))
     else:
         built.auth = auth_for(
             auth.type, params, where, header_names=[name for name, _ in built.headers]

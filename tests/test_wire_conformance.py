@@ -494,6 +494,28 @@ def test_an_empty_oauth2_header_prefix_sends_the_bare_token(send: Send) -> None:
     assert custom.header("Authorization") == "Token tok123"
 
 
+def test_an_api_key_replaces_its_parameter_or_header_encoded_as_the_others(send: Send) -> None:
+    """postman-runtime lib/authorizer/apikey.js removes the query parameter of the same key (or
+    the header of the same name, any case) and adds the pair, which postman-url-encoder then
+    encodes as any query parameter (a space is %20)."""
+
+    def apikey(where: str) -> dict[str, Any]:
+        params = {"key": "api_key", "value": "v 1", "in": where}
+        return {"type": "apikey", "apikey": [{"key": k, "value": v} for k, v in params.items()]}
+
+    query, header = send(
+        {"method": "GET", "url": "/k?z=1&api_key=old", "auth": apikey("query")},
+        {
+            "method": "GET",
+            "url": "/h",
+            "header": [{"key": "API_KEY", "value": "old"}],
+            "auth": apikey("header"),
+        },
+    )
+    assert query.target == "/k?z=1&api_key=v%201"
+    assert [(k, v) for k, v in header.headers if k.lower() == "api_key"] == [("api_key", "v 1")]
+
+
 def test_a_bodiless_request_is_framed_as_node_frames_it(send: Send) -> None:
     """Node's http client ends a request without a body with Content-Length: 0 unless its
     method is GET, HEAD, DELETE, OPTIONS, TRACE or CONNECT (lib/_http_client.js
