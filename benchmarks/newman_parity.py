@@ -335,7 +335,10 @@ def find_fixtures(checkout: Path) -> list[Fixture]:
     for path in sorted((checkout / "test" / "fixtures" / "run").glob("*.json")):
         text = path.read_text(encoding="utf-8-sig")
         if '"item"' in text or '"requests"' in text:
-            fixtures.append(Fixture(f"run/{path.stem}", checkout, {"collection": path}))
+            fixture = Fixture(f"run/{path.stem}", checkout, {"collection": path})
+            if path.stem.startswith("single-file-"):  # newman's test/cli/working-dir.test.js
+                fixture.options["workingDir"] = "test/fixtures/files/work-dir"
+            fixtures.append(fixture)
     return fixtures
 
 
@@ -434,6 +437,8 @@ def _option_args(options: dict[str, Any], *, harness: bool) -> list[str]:
     ):
         if key in options:
             args += [flag, f"{options[key]}{unit}"]
+    if "workingDir" in options:
+        args += ["--working-dir", options["workingDir"]]
     if options.get("ignoreRedirects"):
         args.append("--ignore-redirects")
     if options.get("insecure"):
