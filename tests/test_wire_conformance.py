@@ -516,6 +516,20 @@ def test_an_api_key_replaces_its_parameter_or_header_encoded_as_the_others(send:
     assert [(k, v) for k, v in header.headers if k.lower() == "api_key"] == [("api_key", "v 1")]
 
 
+def test_a_digest_block_with_realm_and_nonce_signs_the_first_request(send: Send) -> None:
+    """postman-runtime lib/authorizer/digest.js signs at once when the block has a realm and a
+    nonce (pre), writing the fields in computeHeader's order. The expected header is what Newman
+    6.2.2 sent for newman's super-sandbox-test fixture (benchmarks/newman_parity.py)."""
+    params = {"algorithm": "", "username": "postman", "realm": "Users", "password": "password"}
+    params |= {"nonce": "ni1LiL0O37PRRhofWdCLmwFsnEtH1lew", "qop": "", "opaque": ""}
+    auth = {"type": "digest", "digest": [{"key": k, "value": v} for k, v in params.items()]}
+    (got,) = send({"method": "GET", "url": "/digest-auth", "auth": auth})
+    assert got.header("Authorization") == (
+        'Digest username="postman", realm="Users", nonce="ni1LiL0O37PRRhofWdCLmwFsnEtH1lew", '
+        'uri="/digest-auth", algorithm="MD5", response="254679099562cf07df9b6f5d8d15db44"'
+    )
+
+
 def test_a_bodiless_request_is_framed_as_node_frames_it(send: Send) -> None:
     """Node's http client ends a request without a body with Content-Length: 0 unless its
     method is GET, HEAD, DELETE, OPTIONS, TRACE or CONNECT (lib/_http_client.js
