@@ -314,6 +314,16 @@ def test_disable_url_encoding_sends_the_query_as_written(send: Send) -> None:
     assert got.target == "/items?k='1'&email=a%40b.com"
 
 
+def test_disable_url_encoding_sends_the_path_as_written_too(send: Send) -> None:
+    """postman-url-encoder's toNodeUrl(url, disableEncoding) encodes neither path nor query
+    (newman's whatwg-url fixture: 'path encoding' with disableUrlEncoding)."""
+    path = '/!/"/</>/[/]/^/`/{/|/}/~'
+    (got,) = send(
+        {"method": "GET", "url": path, "protocolProfileBehavior": {"disableUrlEncoding": True}},
+    )
+    assert got.target == path
+
+
 # --- 3. Body pruning ------------------------------------------------------------------------------
 # postman-runtime lib/requester/core.js getRequestBody: no body for GET, HEAD, COPY, PURGE and
 # UNLOCK unless protocolProfileBehavior.disableBodyPruning; the behaviour is merged key by key from
