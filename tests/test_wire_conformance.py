@@ -314,6 +314,24 @@ def test_disable_url_encoding_sends_the_query_as_written(send: Send) -> None:
     assert got.target == "/items?k='1'&email=a%40b.com"
 
 
+def test_a_url_objects_auth_goes_out_as_basic_auth(send: Send, echo: EchoServer) -> None:
+    """A v2.1 URL object's auth {user, password} is the URL's userinfo (postman-collection
+    lib/collection/url.js); postman-request sends it as Basic auth, '@' and ':' in it included
+    (newman's whatwg-url fixture, 'multiple : and @ in auth')."""
+    port = echo.base.rsplit(":", 1)[1]
+    url = {
+        "raw": f"http://us@r:p@ssword@127.0.0.1:{port}/get",
+        "protocol": "http",
+        "auth": {"user": "us@r", "password": "p@ssword"},
+        "host": ["127", "0", "0", "1"],
+        "port": port,
+        "path": ["get"],
+    }
+    (got,) = send({"method": "GET", "url": url})
+    assert got.target == "/get"
+    assert got.header("Authorization") == "Basic dXNAcjpwQHNzd29yZA=="  # us@r:p@ssword
+
+
 def test_disable_url_encoding_sends_the_path_as_written_too(send: Send) -> None:
     """postman-url-encoder's toNodeUrl(url, disableEncoding) encodes neither path nor query
     (newman's whatwg-url fixture: 'path encoding' with disableUrlEncoding)."""
