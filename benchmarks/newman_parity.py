@@ -409,6 +409,16 @@ def stage_tree(checkout: Path, ports: tuple[int, int, int], root: Path) -> None:
 # --- running -------------------------------------------------------------------------------
 
 
+def _run(command: list[str], **options: Any) -> subprocess.CompletedProcess[str]:
+    """The command's result; one that outlives RUN_TIMEOUT_S is stopped and exits 124."""
+    try:
+        return subprocess.run(command, **options)
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        note = f"stopped after {RUN_TIMEOUT_S} s " + stderr[-200:]
+        return subprocess.CompletedProcess(command, 124, "", note)
+
+
 @dataclass
 class Outcome:
     code: int
@@ -455,7 +465,7 @@ def run_newman(
     command += [*_option_args(options, harness=False), "-r", "json"]
     command += ["--reporter-json-export", str(report)]
     mark = server.mark()
-    done = subprocess.run(
+    done = _run(
         command, capture_output=True, text=True, cwd=staged["root"],
         timeout=RUN_TIMEOUT_S,
     )  # fmt: skip
@@ -484,7 +494,7 @@ def run_harness(staged: dict[str, Path], options: dict[str, Any], server: EchoSe
     env = {k: v for k, v in os.environ.items() if not k.startswith("DRCHRONO_")}
     env.update(CI="1", NO_COLOR="1", PYTHONPATH=str(ROOT))
     mark = server.mark()
-    done = subprocess.run(
+    done = _run(
         command, capture_output=True, text=True, cwd=staged["root"], env=env,
         timeout=RUN_TIMEOUT_S,
     )  # fmt: skip
