@@ -593,6 +593,8 @@ def differences(newman: list[dict[str, Any]], harness: list[dict[str, Any]]) -> 
 def _verdict(outcome: Outcome) -> str:
     if outcome.code == 0:
         return "pass"
+    if outcome.code == 124:
+        return "timeout"
     return "refused" if outcome.code >= 2 else f"fail({len(outcome.failed)})"
 
 
