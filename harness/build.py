@@ -64,11 +64,13 @@ def build_request(
     where = f"request '{item.full_name}'"
     try:
         url = _build_url(item, resolver, where)
-        headers = [
-            (resolver.resolve(h.key, where), resolver.resolve(h.value, where))
-            for h in item.headers
-            if not h.disabled
-        ]
+        headers = _as_node_sets_them(
+            [
+                (resolver.resolve(h.key, where), resolver.resolve(h.value, where))
+                for h in item.headers
+                if not h.disabled
+            ]
+        )
         built = BuiltRequest(method=item.method, url=url, headers=headers, protocol=item.protocol)
         password = _userinfo_password(url)
         if password:
@@ -89,6 +91,20 @@ def build_request(
     for name, value in built.headers:
         check_header(name, value, where)
     return built
+
+
+def _as_node_sets_them(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The headers Newman sends: postman-runtime gathers them by exact name (a repeated name
+    becomes a list, sent as several lines) and sets each name on Node's request in order of
+    first appearance; Node's setHeader ignores case, so of ``x-b`` and ``X-B`` the spelling
+    that appeared last replaces the other with all its values."""
+    winner: dict[str, str] = {}
+    seen: set[str] = set()
+    for name, _ in headers:
+        if name not in seen:
+            seen.add(name)
+            winner[name.lower()] = name
+    return [(name, value) for name, value in headers if winner[name.lower()] == name]
 
 
 def _build_url(item: RequestItem, resolver: Resolver, where: str) -> str:
@@ -196,7 +212,7 @@ def _attach_body(
         pairs = [(key, value) for key, values in grouped.items() for value in values]
         built.content = urlencode(pairs, quote_via=quote, safe="").encode()
         _default_header(built, "Content-Type", "application/x-www-form-urlencoded")
-    elif body.mode == "formdata":
+    elif body.mode == "formdata" and body.fields:  # no fields at all: no body (isEmpty)
         # Always multipart, in the collection's order with duplicate keys kept, each part with its
         # own contentType: what postman-runtime's lib/requester/core-body-builder.js hands to the
         # form-data package, with or without a file among the fields.
@@ -262,12 +278,21 @@ def _attach_auth(built: BuiltRequest, item: RequestItem, resolver: Resolver, whe
         built.auth_secrets += [str(params.get("password", "")), encoded]
         _default_header(built, "Authorization", "Basic " + encoded)
     elif auth.type == "apikey":
+        # postman-runtime lib/authorizer/apikey.js: the pair replaces a query parameter of the
+        # same key (encoded as every query parameter is) or a header of the same name.
         key, value = str(params.get("key", "")), str(params.get("value", ""))
         built.auth_secrets.append(value)
-        if params.get("in") == "query":
-            built.url += ("&" if "?" in built.url else "?") + urlencode([(key, value)])
-        else:
-            _default_header(built, key, value)
+        if params.get("in") == "query" and (key or value):
+            encode = not item.protocol.disable_url_encoding
+            url, hash_mark, fragment = built.url.partition("#")
+            base, _, query = url.partition("?")
+            written_key = _query_param(key, "", False, encode)
+            kept = [p for p in query.split("&") if p and p.split("=", 1)[0] != written_key]
+            query = "&".join([*kept, _query_param(key, value, True, encode)])
+            built.url = f"{base}?{query}{hash_mark}{fragment}"
+        elif key or value:
+            built.headers = [(n, v) for n, v in built.headers if n.lower() != key.lower()]
+            built.headers.append((key, value))
     else:
         built.auth = auth_for(
             auth.type, params, where, header_names=[name for name, _ in built.headers]

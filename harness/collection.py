@@ -574,8 +574,20 @@ def _url_from_parts(raw: dict[str, Any]) -> str:
     protocol = raw.get("protocol")
     port = raw.get("port")
     text = f"{protocol}://" if protocol else ""
+    # The URL object's auth {user, password} is its userinfo, encoded so that an '@' or ':' in
+    # them stays theirs (postman-url-encoder's USERINFO set); the sender turns it into Basic auth
+    # as postman-request does.
+    auth = raw.get("auth")
+    if isinstance(auth, dict) and (auth.get("user") or auth.get("password")):
+        text += _userinfo(_text(auth.get("user")))
+        text += (":" + _userinfo(_text(auth.get("password")))) if auth.get("password") else ""
+        text += "@"
     text += host + (f":{port}" if port else "")
     return text + ("/" + path if path else "")
+
+
+def _userinfo(part: str) -> str:
+    return "".join(f"%{ord(c):02X}" if c in "@:/?#[]% " else c for c in part)
 
 
 def _text(value: Any) -> str:

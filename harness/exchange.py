@@ -86,6 +86,9 @@ class ExchangeRunner:
         # Variables nothing defines (the plan's preflight): sent as '{{name}}', as Newman does.
         # A name some earlier request captures is not here: its request is skipped instead.
         self.sent_as_written: frozenset[str] = frozenset()
+        # Variables that a request which did not pass sets (by its scripts or captures): a
+        # later user of one without a value is skipped, not sent with '{{name}}'.
+        self.set_by_failed: set[str] = set()
 
     def run(
         self,
@@ -102,6 +105,30 @@ class ExchangeRunner:
     ) -> ExchangeOutcome:
         """Build, send and judge ``item``; ``tokens`` overrides the session's (a scenario step
         that brings its own refresh token)."""
+        outcome = self._run_scripted(
+            index, item, sender, scopes, expected, check_contract, suite, name, tokens
+        )
+        result = outcome.result
+        # Not succeeded: no answer, or an error status (a failed test script alone does not
+        # stop a capture: its request succeeded, and the script may have cleared the variable).
+        unanswered = result.status is None or result.status >= 400
+        if result.verdict is not Verdict.PASSED and unanswered and item.variables_set:
+            with self._lock:
+                self.set_by_failed |= item.variables_set
+        return outcome
+
+    def _run_scripted(
+        self,
+        index: int,
+        item: RequestItem,
+        sender: Sender,
+        scopes: Scopes,
+        expected: Sequence[int] | None,
+        check_contract: bool,
+        suite: str | None,
+        name: str | None,
+        tokens: TokenProvider | None,
+    ) -> ExchangeOutcome:
         # --- Postman scripts (harness.scripting.hooks) around the exchange ---------------------
         scripts = self.scripts if item.scripts else None
         if scripts is None:
@@ -118,7 +145,7 @@ class ExchangeRunner:
         response, result = outcome.response, outcome.result
         post = scripts.after(
             pre.item,
-            outcome.built,
+            _as_sent(outcome.built, response),
             result.elapsed_ms,
             ScriptResponse.from_httpx(response, result.elapsed_ms)
             if response is not None
@@ -162,7 +189,6 @@ class ExchangeRunner:
         tokens: TokenProvider | None,
     ) -> ExchangeOutcome:
         result = self._result(index, item, suite, name)
-        resolver = Resolver(scopes, sent_as_written=self.sent_as_written)
         # --- a converter's <type> placeholders (harness.placeholders, harness.fill) ------------
         placeholders = find_placeholders(item)
         if placeholders or self.filler is not None:
@@ -171,12 +197,7 @@ class ExchangeRunner:
                 return ExchangeOutcome(result)
             item = filled
         try:
-            built = build_request(
-                item,
-                resolver,
-                files_root=self.settings.files_root,
-                allow_outside_files=self.settings.allow_outside_files,
-            )
+            built, resolver = self._build(item, scopes)
             source: TokenSource | None = None
             if built.oauth2 is not None:
                 source = (tokens or self.tokens).tokens_for(built.oauth2, resolver)
@@ -243,6 +264,28 @@ class ExchangeRunner:
             # A failed exchange is shown with its request and response (masked) even without -v.
             self._snapshot(result, built, response)
         return ExchangeOutcome(result, response, built=built)
+
+    def _build(self, item: RequestItem, scopes: Scopes) -> tuple[BuiltRequest, Resolver]:
+        """The request to send. A variable without a value is sent as '{{name}}', as Newman
+        sends it (a later script sets it, or a script cleared it), unless a request that sets
+        it did not pass: then this one raises, and is skipped."""
+        written = self.sent_as_written
+        while True:
+            resolver = Resolver(scopes, sent_as_written=written)
+            try:
+                built = build_request(
+                    item,
+                    resolver,
+                    files_root=self.settings.files_root,
+                    allow_outside_files=self.settings.allow_outside_files,
+                )
+                return built, resolver
+            except UnresolvedVariableError as exc:
+                with self._lock:
+                    capture_failed = exc.name in self.set_by_failed
+                if capture_failed or exc.name in written:
+                    raise
+                written = written | {exc.name}
 
     def _fill(
         self,
@@ -330,6 +373,16 @@ class ExchangeRunner:
             k: redact(v) for k, v in response.headers.items() if k.lower() != "set-cookie"
         }
         result.response_body = redact(response.text) if response.content else None
+
+
+def _as_sent(built: BuiltRequest | None, response: httpx.Response | None) -> BuiltRequest | None:
+    """The request as test scripts see it: with the headers that went out, the auth block's
+    and the system headers included, as postman-runtime adds them to the request object the
+    scripts get (lib/requester/core.js addSystemHeaders, lib/authorizer)."""
+    if built is None or response is None:
+        return built
+    sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.request.headers.raw]
+    return dataclasses.replace(built, headers=sent)
 
 
 def _masked(fill: dict[str, Any]) -> dict[str, Any]:

@@ -28,7 +28,7 @@ class TokenPlacement:
     parameter is appended, and the header replaces any ``Authorization`` the request has."""
 
     in_query: bool = False
-    header_prefix: str = "Bearer"  # an empty prefix sends "Bearer", as Postman does
+    header_prefix: str = "Bearer"  # "": the bare token (postman-runtime lib/authorizer/oauth2.js)
 
     def apply(
         self, url: str, headers: list[tuple[str, str]], token: str
@@ -38,7 +38,8 @@ class TokenPlacement:
             query = urlencode({ACCESS_TOKEN_PARAMETER: token})
             return url + ("&" if "?" in url else "?") + query, headers
         kept = [(name, value) for name, value in headers if name.lower() != "authorization"]
-        return url, [*kept, ("Authorization", f"{self.header_prefix or 'Bearer'} {token}")]
+        value = f"{self.header_prefix} {token}" if self.header_prefix else token
+        return url, [*kept, ("Authorization", value)]
 
 
 # The attributes that tell one configuration from another: those naming a token set (the token

@@ -183,11 +183,62 @@ def _bad(auth_type: str, where: str, problem: str) -> RequestAuthError:
 
 def _digest(params: dict[str, str], where: str) -> RequestAuth:
     # postman-runtime answers the server's 401 challenge (realm, nonce, qop, opaque, algorithm) and
-    # resends; httpx's DigestAuth does the same exchange. Nonce/realm saved in the collection are
-    # ignored: the server's fresh challenge is what Newman ends up signing after a stale nonce.
+    # resends; httpx's DigestAuth does the same exchange. With a realm and a nonce saved in the
+    # block, Newman signs the first request with them already (digest.js pre/sign).
     _require(params, ["username"], "digest", where)
-    signer = httpx.DigestAuth(params["username"], params.get("password", ""))
+    signer = _PresetDigest(params)
     return RequestAuth(signer, [params.get("password")])
+
+
+_DIGEST_HASHES = {"MD5": "md5", "MD5-SESS": "md5", "SHA-256": "sha256", "SHA-256-SESS": "sha256"}
+
+
+class _PresetDigest(httpx.DigestAuth):
+    """httpx's DigestAuth, which first signs with the block's own realm and nonce when it has
+    both, writing the header as postman-runtime's digest.js computeHeader does."""
+
+    def __init__(self, params: dict[str, str]) -> None:
+        super().__init__(params["username"], params.get("password", ""))
+        self._params = params
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        p = self._params
+        algorithm = p.get("algorithm") or "MD5"
+        if p.get("realm") and p.get("nonce") and algorithm in _DIGEST_HASHES:
+            request.headers["Authorization"] = _postman_digest_header(p, algorithm, request)
+        yield from super().auth_flow(request)  # a 401 challenge is answered as before
+
+
+def _postman_digest_header(p: dict[str, str], algorithm: str, request: httpx.Request) -> str:
+    def digest(text: str | bytes) -> str:
+        data = text.encode() if isinstance(text, str) else text
+        return hashlib.new(_DIGEST_HASHES[algorithm], data).hexdigest()
+
+    username, realm, nonce = p["username"], p["realm"], p["nonce"]
+    qop, count, cnonce = p.get("qop", ""), p.get("nonceCount", ""), p.get("clientNonce", "")
+    uri = request.url.raw_path.decode("ascii")
+    a1 = f"{username}:{realm}:{p.get('password', '')}"
+    if algorithm.endswith("-SESS"):
+        a1 = f"{digest(a1)}:{nonce}:{cnonce}"
+    a2 = f"{request.method}:{uri}"
+    if qop == "auth-int":
+        a2 += ":" + digest(request.content)
+    if qop in ("auth", "auth-int"):
+        response = digest(f"{digest(a1)}:{nonce}:{count}:{cnonce}:{qop}:{digest(a2)}")
+    else:
+        response = digest(f"{digest(a1)}:{nonce}:{digest(a2)}")
+    fields = [f'username="{username}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
+    fields.append(f'algorithm="{algorithm}"')
+    if qop in ("auth", "auth-int"):
+        fields.append(f"qop={qop}")
+    if qop in ("auth", "auth-int") or algorithm == "MD5-SESS":
+        if count:
+            fields.append(f"nc={count}")
+        fields.append(f'cnonce="{cnonce}"')
+    fields.append(f'response="{response}"')
+    if p.get("opaque"):
+        fields.append(f'opaque="{p["opaque"]}"')
+    return "Digest " + ", ".join(fields)
 
 
 # --- OAuth 1.0 ----------------------------------------------------------------------------------

@@ -43,6 +43,9 @@ MAX_REDIRECTS = 10  # postman-request's default; protocolProfileBehavior.maxRedi
 RUN_TIMEOUT_NOT_SENT = "not run: the run's --timeout passed before it was sent"
 RUN_TIMEOUT_CUT = "not finished: the run's --timeout passed while waiting for the response"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Node's http client (so Newman) ends a bodiless request with Content-Length: 0 unless its
+# method is one of these (lib/_http_client.js useChunkedEncodingByDefault): custom methods too.
+_NO_IMPLICIT_LENGTH = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
@@ -362,6 +365,12 @@ class Sender:
         # Latin-1 bytes, as Node (so Newman) sends them; httpx would encode str values as ASCII.
         # build_request has checked that every value fits.
         raw_headers = [(k.encode("ascii"), v.encode("latin-1")) for k, v in headers]
+        if not built.content and built.method not in _NO_IMPLICIT_LENGTH:
+            framed = any(
+                k.lower() in (b"content-length", b"transfer-encoding") for k, _ in raw_headers
+            )
+            if not framed:  # httpx adds it for POST, PUT and PATCH only
+                raw_headers.append((b"Content-Length", b"0"))
         extensions: dict[str, object] = (
             {}
             if built.protocol.strict_ssl is None
@@ -373,7 +382,7 @@ class Sender:
             if remaining is None
             else httpx.Timeout(min(remaining, self.client.timeout.read or remaining))
         )
-        target = written_target(url)
+        target = written_target(url, as_written=built.protocol.disable_url_encoding)
         if target is not None:
             extensions[TARGET_EXTENSION] = target
         return self.client.build_request(
@@ -467,17 +476,22 @@ class Sender:
         self._sleep(wait)
 
 
-def written_target(url: str) -> bytes | None:
+def written_target(url: str, *, as_written: bool = False) -> bytes | None:
     """The request target of ``url`` with its ``.`` and ``..`` path segments as written, or
     None when it has none. httpx removes them (RFC 3986 normalisation); Newman sends the path
     as the collection has it (postman-url-encoder's toNodeUrl encodes url.getPath() and
-    nothing else), so the request line must carry it unchanged."""
+    nothing else), so the request line must carry it unchanged. ``as_written``
+    (disableUrlEncoding): the path is not encoded either, as postman-url-encoder then leaves
+    the whole URL alone; only bytes no request line can carry are escaped."""
     after_scheme = url.split("://", 1)[-1]
     authority_end = min(
         (i for i in (after_scheme.find(c) for c in "/?#") if i >= 0), default=len(after_scheme)
     )
     path_and_query = after_scheme[authority_end:].split("#", 1)[0]
     path = path_and_query.split("?", 1)[0]
+    if as_written:
+        target = path_and_query if path else "/" + path_and_query
+        return b"".join(bytes([b]) if 0x20 < b < 0x7F else b"%%%02X" % b for b in target.encode())
     if path.startswith("//") or not _DOT_SEGMENT.search(path):
         return None  # nothing to keep (a '//' path would parse as a host below)
     return httpx.URL(path_and_query).raw_path  # relative: encoded as usual, not normalised

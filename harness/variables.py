@@ -8,6 +8,7 @@ Scopes, weakest first: globals < collection < environment < data (iteration row)
 from __future__ import annotations
 
 import functools
+import json
 import os
 import random
 import re
@@ -128,12 +129,9 @@ class Resolver:
     def _value(self, name: str, written: str, where: str) -> str:
         if name.startswith("$"):
             make = self.dynamic.get(name)
-            if make is None:
-                raise InputError(
-                    f"Dynamic variable {{{{{name}}}}} in {where} is not supported.",
-                    hint=f"Supported: {', '.join(sorted(self.dynamic))}.",
-                )
-            return make()
+            # postman-collection's Substitutor leaves a dynamic name it does not know as written
+            # (lib/superstring/index.js), and Newman sends it so.
+            return written if make is None else make()
         value = self.scopes.lookup(name)
         if value is None:
             if name in self.sent_as_written:
@@ -280,7 +278,10 @@ def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]
         hint=f"Split it, or set {MAX_DATA_ROWS_VARIABLE} to a larger number of rows.",
     )
     rows: list[dict[str, Any]] = []
-    if source.suffix.lower() == ".csv":
+    # Newman reads any -d file as JSON first and as CSV when that fails, whatever its name
+    # (lib/run/options.js iterationData). A .json file stays JSON only, so that a broken one
+    # is reported as broken JSON rather than read as one odd CSV column.
+    if source.suffix.lower() != ".json" and not _is_json(text):
         for row in csv_rows(text, f"The {what} {source}"):
             if len(rows) == max_rows:
                 raise too_many
@@ -295,6 +296,13 @@ def read_data_rows(source: Path, *, what: str, hint: str) -> list[dict[str, Any]
     if len(document) > max_rows:
         raise too_many
     return [{str(name): value for name, value in row.items()} for row in document]
+
+
+def _is_json(text: str) -> bool:
+    try:
+        return bool(json.loads(text.removeprefix("\ufeff").strip()))  # Newman: truthy JSON
+    except ValueError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,6 +147,98 @@ def test_variables_set_by_pre_request_scripts_resolve(run: Run) -> None:
     )
     assert result.code == 0, result.stdout + result.stderr
     assert got.target == "/ids/7" and got.header("X-Late") == "from-env"
+
+
+def test_a_variable_a_later_script_sets_is_sent_as_written_until_then(run: Run) -> None:
+    """Newman's request-chaining-test fixture (newman issue #929): the first request uses {{FOO}}
+    before its own test script sets it, so Newman sends '{{FOO}}' (postman-collection's
+    Substitutor leaves it); the second sends the value. A script that clears a variable makes
+    the next user send it as written again (clear-vars-sandbox fixture)."""
+    sets = "pm.environment.set('FOO', 'alpha');"
+    clears = "pm.environment.unset('FOO');"
+    result, received = run(
+        collection(
+            {
+                "name": "seed",
+                "event": [{"listen": "test", "script": {"exec": [sets]}}],
+                "request": {"method": "GET", "url": "{{echo}}/get?val={{FOO}}"},
+            },
+            {
+                "name": "use",
+                "event": [{"listen": "test", "script": {"exec": [clears]}}],
+                "request": {"method": "GET", "url": "{{echo}}/get?val={{FOO}}"},
+            },
+            get("after clearing", "{{echo}}/get?val={{FOO}}"),
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert [r.target for r in received] == [
+        "/get?val={{FOO}}",
+        "/get?val=alpha",
+        "/get?val={{FOO}}",
+    ]
+
+
+def test_test_scripts_see_the_request_with_its_auth_and_system_headers(run: Run) -> None:
+    """Newman's helper fixture: postman-runtime adds the auth block's and its system headers to
+    the request object before sending (lib/authorizer, lib/requester/core.js), so a test script
+    finds them on pm.request."""
+    script = [
+        "const sent = (name) => pm.request.headers.get(name);",
+        "pm.test('auth', () => pm.expect(sent('Authorization'))"
+        ".to.eql('Basic cG9zdG1hbjpwYXNzd29yZA=='));",
+        "pm.test('system', () => pm.expect(sent('Cache-Control')).to.eql('no-cache'));",
+    ]
+    result, _ = run(
+        collection(
+            {
+                "name": "basicAuth",
+                "event": [{"listen": "test", "script": {"exec": script}}],
+                "request": {
+                    "method": "GET",
+                    "url": "{{echo}}/basic-auth",
+                    "auth": {
+                        "type": "basic",
+                        "basic": [
+                            {"key": "username", "value": "postman"},
+                            {"key": "password", "value": "password"},
+                        ],
+                    },
+                },
+            }
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+
+
+def test_an_unknown_dynamic_variable_is_sent_as_written(run: Run) -> None:
+    """postman-collection's Substitutor replaces the dynamic variables it knows and leaves any
+    other '{{$name}}' as written (lib/superstring/index.js); Newman sends it so. The known ones
+    have Postman's formats (lib/superstring/dynamic-variables.js)."""
+    result, (got,) = run(
+        collection(
+            get("d", "{{echo}}/get?x={{$foo}}&g={{$guid}}&t={{$timestamp}}&r={{$randomInt}}")
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert re.fullmatch(
+        r"/get\?x=\{\{\$foo\}\}&g=[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+        r"&t=1[0-9]{9}&r=[0-9]{1,4}",
+        got.target,
+    ), got.target
+
+
+def test_cookies_set_in_one_folder_go_with_the_next_folders_requests(run: Run) -> None:
+    """Newman keeps one cookie jar for the whole run (lib/run/index.js: one request.jar()),
+    whatever folder a request is in."""
+    result, received = run(
+        collection(
+            {"name": "A", "item": [get("set", "{{echo}}/set-cookie/session=abc")]},
+            {"name": "B", "item": [get("use", "{{echo}}/use")]},
+        )
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert received[1].header("Cookie") == "session=abc"
 
 
 # --- 7. The DrChrono defaults stay with DrChrono ------------------------------------------------
@@ -318,6 +411,22 @@ def test_csv_data_is_read_with_newmans_csv_parse_options(run: Run, tmp_path: Pat
         ("/", "{{name}}|{{zip}}|{{flag}}"),
         ("/0", '|5|x"y'),
     ]
+
+
+def test_a_data_file_is_json_or_csv_by_its_content_not_its_name(run: Run, tmp_path: Path) -> None:
+    """newman lib/run/options.js iterationData: JSON.parse first, csv-parse when that fails,
+    whatever the file is called (a .txt export, a .csv holding JSON)."""
+    csv_named_txt = tmp_path / "rows.txt"
+    csv_named_txt.write_text("id,name\n1,Ann\n")
+    json_named_csv = tmp_path / "rows.csv"
+    json_named_csv.write_text('[{"id": 2, "name": "Bo"}]')
+    row = get("row", "{{echo}}/{{id}}?name={{name}}")
+    sent = []
+    for data in (csv_named_txt, json_named_csv):
+        result, received = run(collection(row), "-d", str(data))
+        assert result.code == 0, result.stdout + result.stderr
+        sent += [r.target for r in received]
+    assert sent == ["/1?name=Ann", "/2?name=Bo"]
 
 
 # --- 5. Body Content-Types ------------------------------------------------------------------------

@@ -54,12 +54,15 @@ class EchoServer:
                 self.send_response(int(redirect.group(1)) if redirect else 200)
                 if redirect:  # /r302/next answers "302, see /next"
                     self.send_header("Location", redirect.group(2))
+                if cookie := re.match(r"/set-cookie/(\w+=\w+)$", self.path):
+                    self.send_header("Set-Cookie", f"{cookie.group(1)}; Path=/")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
 
             do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = _record
+            do_OPTIONS = do_LOCK = _record
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -311,6 +314,34 @@ def test_disable_url_encoding_sends_the_query_as_written(send: Send) -> None:
     assert got.target == "/items?k='1'&email=a%40b.com"
 
 
+def test_a_url_objects_auth_goes_out_as_basic_auth(send: Send, echo: EchoServer) -> None:
+    """A v2.1 URL object's auth {user, password} is the URL's userinfo (postman-collection
+    lib/collection/url.js); postman-request sends it as Basic auth, '@' and ':' in it included
+    (newman's whatwg-url fixture, 'multiple : and @ in auth')."""
+    port = echo.base.rsplit(":", 1)[1]
+    url = {
+        "raw": f"http://us@r:p@ssword@127.0.0.1:{port}/get",
+        "protocol": "http",
+        "auth": {"user": "us@r", "password": "p@ssword"},
+        "host": ["127", "0", "0", "1"],
+        "port": port,
+        "path": ["get"],
+    }
+    (got,) = send({"method": "GET", "url": url})
+    assert got.target == "/get"
+    assert got.header("Authorization") == "Basic dXNAcjpwQHNzd29yZA=="  # us@r:p@ssword
+
+
+def test_disable_url_encoding_sends_the_path_as_written_too(send: Send) -> None:
+    """postman-url-encoder's toNodeUrl(url, disableEncoding) encodes neither path nor query
+    (newman's whatwg-url fixture: 'path encoding' with disableUrlEncoding)."""
+    path = '/!/"/</>/[/]/^/`/{/|/}/~'
+    (got,) = send(
+        {"method": "GET", "url": path, "protocolProfileBehavior": {"disableUrlEncoding": True}},
+    )
+    assert got.target == path
+
+
 # --- 3. Body pruning ------------------------------------------------------------------------------
 # postman-runtime lib/requester/core.js getRequestBody: no body for GET, HEAD, COPY, PURGE and
 # UNLOCK unless protocolProfileBehavior.disableBodyPruning; the behaviour is merged key by key from
@@ -430,6 +461,117 @@ def test_more_redirects_than_max_redirects_fail_the_request(send: Send) -> None:
     assert [r.target for r in received] == ["/r302/r302/end", "/r302/end"]
 
 
+# --- 4b. System headers ----------------------------------------------------------------------------
+# postman-runtime lib/requester/core.js addSystemHeaders: Accept: */*, Cache-Control: no-cache,
+# Accept-Encoding: gzip, deflate, br and Connection: keep-alive go on every request that has not
+# set them itself (User-Agent and Postman-Token name the client: not compared).
+
+
+def test_newmans_system_headers_unless_the_request_sets_its_own(send: Send) -> None:
+    plain, own = send(
+        {"method": "GET", "url": "/plain"},
+        {
+            "method": "GET",
+            "url": "/own",
+            "header": [
+                {"key": "cache-control", "value": "max-age=0"},
+                {"key": "Accept", "value": "application/json"},
+            ],
+        },
+    )
+    assert plain.header("Accept") == "*/*"
+    assert plain.header("Cache-Control") == "no-cache"
+    assert plain.header("Accept-Encoding") == "gzip, deflate, br"
+    assert plain.header("Connection") == "keep-alive"
+    assert own.header("Cache-Control") == "max-age=0"
+    assert own.header("Accept") == "application/json"
+
+
+def test_repeated_headers_go_out_as_node_sets_them(send: Send) -> None:
+    """postman-runtime gathers headers by exact name (a repeat is a list: several lines) and
+    sets them on Node's request, whose setHeader ignores case: the spelling that appears last
+    replaces the other. Measured with Newman 6.2.2 (benchmarks/newman_parity.py)."""
+    headers = [("X-A", "1"), ("X-A", "2"), ("x-b", "1"), ("X-B", "2")]
+    headers += [("X-C", "1"), ("x-c", "2"), ("X-C", "3")]
+    (got,) = send(
+        {"method": "GET", "url": "/dups", "header": [{"key": k, "value": v} for k, v in headers]}
+    )
+    sent = [(k, v) for k, v in got.headers if k.lower() in ("x-a", "x-b", "x-c")]
+    assert sent == [("X-A", "1"), ("X-A", "2"), ("X-B", "2"), ("x-c", "2")]
+
+
+def test_an_empty_oauth2_header_prefix_sends_the_bare_token(send: Send) -> None:
+    """postman-runtime lib/authorizer/oauth2.js: headerPrefix defaults to "Bearer" only when it
+    is missing (_.isNil); an empty one is trimmed and the token goes out alone."""
+
+    def oauth2(*extra: dict[str, str]) -> dict[str, Any]:
+        params = [{"key": "accessToken", "value": "tok123"}, *extra]
+        return {"type": "oauth2", "oauth2": params}
+
+    empty, missing, custom = send(
+        {"method": "GET", "url": "/empty", "auth": oauth2({"key": "headerPrefix", "value": ""})},
+        {"method": "GET", "url": "/missing", "auth": oauth2()},
+        {
+            "method": "GET",
+            "url": "/custom",
+            "auth": oauth2({"key": "headerPrefix", "value": " Token "}),
+        },
+    )
+    assert empty.header("Authorization") == "tok123"
+    assert missing.header("Authorization") == "Bearer tok123"
+    assert custom.header("Authorization") == "Token tok123"
+
+
+def test_an_api_key_replaces_its_parameter_or_header_encoded_as_the_others(send: Send) -> None:
+    """postman-runtime lib/authorizer/apikey.js removes the query parameter of the same key (or
+    the header of the same name, any case) and adds the pair, which postman-url-encoder then
+    encodes as any query parameter (a space is %20)."""
+
+    def apikey(where: str) -> dict[str, Any]:
+        params = {"key": "api_key", "value": "v 1", "in": where}
+        return {"type": "apikey", "apikey": [{"key": k, "value": v} for k, v in params.items()]}
+
+    query, header = send(
+        {"method": "GET", "url": "/k?z=1&api_key=old", "auth": apikey("query")},
+        {
+            "method": "GET",
+            "url": "/h",
+            "header": [{"key": "API_KEY", "value": "old"}],
+            "auth": apikey("header"),
+        },
+    )
+    assert query.target == "/k?z=1&api_key=v%201"
+    assert [(k, v) for k, v in header.headers if k.lower() == "api_key"] == [("api_key", "v 1")]
+
+
+def test_a_digest_block_with_realm_and_nonce_signs_the_first_request(send: Send) -> None:
+    """postman-runtime lib/authorizer/digest.js signs at once when the block has a realm and a
+    nonce (pre), writing the fields in computeHeader's order. The expected header is what Newman
+    6.2.2 sent for newman's super-sandbox-test fixture (benchmarks/newman_parity.py)."""
+    params = {"algorithm": "", "username": "postman", "realm": "Users", "password": "password"}
+    params |= {"nonce": "ni1LiL0O37PRRhofWdCLmwFsnEtH1lew", "qop": "", "opaque": ""}
+    auth = {"type": "digest", "digest": [{"key": k, "value": v} for k, v in params.items()]}
+    (got,) = send({"method": "GET", "url": "/digest-auth", "auth": auth})
+    assert got.header("Authorization") == (
+        'Digest username="postman", realm="Users", nonce="ni1LiL0O37PRRhofWdCLmwFsnEtH1lew", '
+        'uri="/digest-auth", algorithm="MD5", response="254679099562cf07df9b6f5d8d15db44"'
+    )
+
+
+def test_a_bodiless_request_is_framed_as_node_frames_it(send: Send) -> None:
+    """Node's http client ends a request without a body with Content-Length: 0 unless its
+    method is GET, HEAD, DELETE, OPTIONS, TRACE or CONNECT (lib/_http_client.js
+    useChunkedEncodingByDefault); newman's custom-http-method fixture checks it for a custom one."""
+    lock, options, delete = send(
+        {"method": "LOCK", "url": "/lock"},
+        {"method": "OPTIONS", "url": "/options"},
+        {"method": "DELETE", "url": "/delete"},
+    )
+    assert lock.header("Content-Length") == "0"
+    assert options.header("Content-Length") is None
+    assert delete.header("Content-Length") is None
+
+
 # --- 5. Variables -----------------------------------------------------------------------------------
 # A disabled variable is not used (postman-collection's lib/collection/variable.js reads
 # `disabled`; Postman's exports write `enabled: false`); a value that is not text is substituted as
@@ -472,7 +614,7 @@ def test_environment_values_substitute_as_postman_writes_them(send: Send) -> Non
 
 
 def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
-    html, script, graphql, form, empty_form, empty_raw = send(
+    html, script, graphql, form, empty_form, empty_raw, empty_multipart = send(
         {
             "method": "POST",
             "url": "/html",
@@ -513,6 +655,8 @@ def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
             "url": "/empty-raw",
             "body": {"mode": "raw", "raw": "", "options": {"raw": {"language": "json"}}},
         },
+        # A formdata list without members is empty too (newman's multiple-form-values fixture).
+        {"method": "POST", "url": "/empty-multipart", "body": {"mode": "formdata", "formdata": []}},
     )
     assert (html.body, html.header("Content-Type")) == (b"<p>", "text/html")
     assert (script.body, script.header("Content-Type")) == (b"f()", "application/javascript")
@@ -520,8 +664,9 @@ def test_bodies_go_out_with_newmans_bytes_and_content_types(send: Send) -> None:
     assert graphql.header("Content-Type") == "application/json"
     assert form.body == b"a=1%202&a=3&b=x%2A%28y%29%21~"
     assert form.header("Content-Type") == "application/x-www-form-urlencoded"
-    for empty in (empty_form, empty_raw):
+    for empty in (empty_form, empty_raw, empty_multipart):
         assert (empty.body, empty.header("Content-Type")) == (b"", None)
+        assert empty.header("Content-Length") == "0"  # Node ends a bodiless POST with 0
 
 
 @pytest.fixture(scope="module")

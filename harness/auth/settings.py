@@ -180,7 +180,7 @@ class OAuth2Settings:
                 "client_authentication",
                 ClientAuthentication.BASIC_HEADER,
             ),
-            placement=_placement(values),
+            placement=_placement(values, params),
             refresh_token_url=values.get("refreshTokenUrl"),
             revoke_token_url=values.get("revokeTokenUrl"),
             challenge_algorithm=_challenge(values.get("challengeAlgorithm", "S256")),
@@ -225,17 +225,20 @@ def _choice(kind: Any, values: Mapping[str, str], key: str, default: Any) -> Any
 def token_placement(params: Mapping[str, Any]) -> TokenPlacement:
     """Where a block's token goes (``addTokenTo``, ``headerPrefix``), for a token the block did
     not obtain itself: one stored in it, or one the run was given."""
-    return _placement({k: _text(v) for k, v in params.items() if _text(v) != ""})
+    return _placement({k: _text(v) for k, v in params.items() if _text(v) != ""}, params)
 
 
-def _placement(values: Mapping[str, str]) -> TokenPlacement:
+def _placement(values: Mapping[str, str], params: Mapping[str, Any]) -> TokenPlacement:
     add_to = values.get("addTokenTo", "header")
     if add_to not in ("header", "queryParams"):
         raise InputError(
             f"The OAuth 2.0 setting 'addTokenTo' is {add_to!r}; expected one of 'header', "
             "'queryParams'."
         )
-    prefix = values.get("headerPrefix", "Bearer")
+    # postman-runtime lib/authorizer/oauth2.js: "Bearer" only when headerPrefix is missing; an
+    # empty one sends the bare token.
+    given = params.get("headerPrefix")
+    prefix = "Bearer" if given is None else _text(given).strip()
     check_header("Authorization", prefix, "the collection's OAuth 2.0 settings (headerPrefix)")
     return TokenPlacement(in_query=add_to == "queryParams", header_prefix=prefix)
 

@@ -15,6 +15,7 @@ import hashlib
 import ssl
 import threading
 from collections.abc import Iterable, Mapping
+from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,11 @@ SANDBOX_ORIGIN = "http://drchrono-sandbox"
 # Long enough for any sensible name; a longer one is cut and made unique with a digest, so that
 # a 10 000-character folder name is not an OS error ("File name too long").
 MAX_CASSETTE_STEM = 80
+# The system headers postman-runtime adds to every request a user has not set them on
+# (lib/requester/core.js addSystemHeaders): httpx already sends Accept: */* and Connection:
+# keep-alive; Newman also sends Cache-Control: no-cache and offers br (decoded by `brotli`).
+# User-Agent and Postman-Token name the client and stay the harness's own.
+NEWMAN_SYSTEM_HEADERS = {"Cache-Control": "no-cache", "Accept-Encoding": "gzip, deflate, br"}
 
 
 class HostMappingTransport(httpx.BaseTransport):
@@ -85,6 +91,9 @@ class Transports:
                 self._base, {host: sandbox_url for host in DRCHRONO_HOSTS}
             )
         self._senders: dict[tuple[str, bool], Sender] = {}
+        # One cookie jar for the run's requests, whichever folder's client sends them: Newman
+        # keeps one jar per run (newman lib/run/index.js: one request.jar() for the runner).
+        self.cookie_jar = CookieJar()
         self._cassette_owners: dict[str, tuple[str, bool]] = {}
         self._lock = threading.Lock()
         self._scrubber: Scrubber | None = None
@@ -157,6 +166,9 @@ class Transports:
             transport=self._transport(cassette_name, internal=internal),
             timeout=httpx.Timeout(self.options.timeout_request),
             follow_redirects=True,
+            headers=NEWMAN_SYSTEM_HEADERS,
+            # The harness's own token traffic keeps its cookies to itself.
+            cookies=None if internal else self.cookie_jar,
         )
         self.stack.callback(client.close)
         return client
