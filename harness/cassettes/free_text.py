@@ -5,9 +5,9 @@ position of every string, made recording quadratic (a 641-request recording spen
 compiling and running it). Here each value is filed under an *anchor* that any text holding it
 must show: for a word value, its longest word (case-folded); for a value matched in any
 punctuation of its digits (phone, SSN, date), the last four digits of a digit group. A text is
-cut into the same anchors, and only the few values whose anchors it shows are looked for, with a
-small pattern cached per set of candidates. What is found is exactly what the one alternation
-found (the same forms from :func:`harness.phi_fields.free_text_forms`, whole tokens only).
+cut into the same anchors, and only the few values whose anchors it shows are looked for, each with its own pattern compiled once,
+longest value first (a whole name before one of its words). The forms are the same as before
+(:func:`harness.phi_fields.free_text_forms`, whole tokens only).
 """
 
 from __future__ import annotations
@@ -25,14 +25,13 @@ _WORD = re.compile(r"\w+")
 _DIGIT_GROUP = re.compile(r"\d(?:[ .()/-]{0,2}\d)*")
 _DIGIT_RUN = re.compile(r"\d+")
 _ANCHOR_DIGITS = 4
-_MAX_CACHED_PATTERNS = 4096
 
 
 @dataclass(frozen=True)
 class KnownValue:
     kind: str
     real: str
-    forms: tuple[str, ...]  # regex alternatives, as free_text_forms gives them
+    pattern: re.Pattern[str]  # the scrubber's markers (group "own"), then the value's forms
 
 
 def _value_anchors(kind: str, real: str) -> set[str]:
@@ -66,7 +65,6 @@ class PatientTextIndex:
         self._protected = protected
         self._by_anchor: dict[str, list[KnownValue]] = {}
         self._known: set[tuple[str, str]] = set()
-        self._patterns: dict[frozenset[KnownValue], re.Pattern[str]] = {}
         self._lock = threading.Lock()
 
     def add(self, kind: str, real: str) -> None:
@@ -77,7 +75,8 @@ class PatientTextIndex:
         forms = free_text_forms(kind, real)
         if not forms:
             return
-        value = KnownValue(kind, real, tuple(forms))
+        alternatives = "|".join(whole_token(f) for f in forms)
+        value = KnownValue(kind, real, re.compile(f"(?P<own>{self._protected})|{alternatives}"))
         with self._lock:
             for anchor in _value_anchors(kind, real):
                 self._by_anchor.setdefault(anchor, []).append(value)
@@ -91,21 +90,7 @@ class PatientTextIndex:
         with self._lock:
             for anchor in text_anchors(text):
                 candidates.update(self._by_anchor.get(anchor, ()))
-        if not candidates:
-            return text
-        return self._pattern(frozenset(candidates)).sub(replace, text)
-
-    def _pattern(self, candidates: frozenset[KnownValue]) -> re.Pattern[str]:
-        with self._lock:
-            cached = self._patterns.get(candidates)
-        if cached is not None:
-            return cached
         # Longest value first: a whole value ("Ada Lovelace") before one of its words.
-        ordered = sorted(candidates, key=lambda v: (-len(v.real), v.kind, v.real))
-        alternatives = "|".join(whole_token(f) for v in ordered for f in v.forms)
-        pattern = re.compile(f"(?P<own>{self._protected})|{alternatives}")
-        with self._lock:
-            if len(self._patterns) >= _MAX_CACHED_PATTERNS:
-                self._patterns.clear()
-            self._patterns[candidates] = pattern
-        return pattern
+        for value in sorted(candidates, key=lambda v: (-len(v.real), v.kind, v.real)):
+            text = value.pattern.sub(replace, text)
+        return text
