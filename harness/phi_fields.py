@@ -280,6 +280,10 @@ FREE_TEXT_KINDS = frozenset(
 _WORD_KINDS = frozenset({"given_name", "family_name", "name", "street", "company", "city"})
 DIGIT_KINDS = frozenset({"ssn", "phone"})
 _MIN_FREE_TEXT_LENGTH = 4
+# What forms put in a field when there is no value: never looked for in free text.
+_NOT_IDENTIFYING = frozenset(
+    {"unknown", "none", "null", "n/a", "not applicable", "declined", "refused", "other", "self"}
+)
 # A value of digits only is replaced in free text only when this long: "2026" or "10023" as an
 # insurance group number would otherwise rewrite every timestamp and cursor holding those digits.
 _MIN_FREE_TEXT_DIGITS = 7
@@ -303,13 +307,15 @@ def identifies_a_person(kind: str, real: str) -> bool:
     """Whether a patient value is worth finding in free text: it can point to a person.
 
     Only identifying kinds qualify (names, addresses, phone numbers, e-mails, SSNs, MRNs, dates),
-    never free text or codes. A name, street, city or employer is written with a capital letter;
+    never free text, codes or a form's "Unknown". A name, street, city or employer is written with a capital letter;
     a value in lower case only ("during", "mother", "example", a status) is a common word or a
     code from a list that happens to sit in a PHI field (a sandbox's seed, a form's relation
     picker): it is still pseudonymised in its field, but rewriting every occurrence of the word
     would corrupt enum texts, URLs and the scrubber's own markers."""
-    if kind not in FREE_TEXT_KINDS:
+    if kind not in FREE_TEXT_KINDS or real.strip().casefold() in _NOT_IDENTIFYING:
         return False
+    if kind == "identifier":  # record, licence and policy numbers carry digits; "none" does not
+        return any(c.isdigit() for c in real)
     if kind == "email":  # an address on a reserved domain is nobody's (and holds our markers)
         return not is_reserved_email_domain(real.rpartition("@")[2])
     if kind in _WORD_KINDS:

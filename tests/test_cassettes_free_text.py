@@ -102,3 +102,31 @@ def test_the_scan_does_not_flag_the_scrubbers_own_pseudonyms(tmp_path: Path) -> 
         yaml.safe_dump({"interactions": [{"response": {"body": {"string": line}}}]})
     )
     assert scan_paths([tmp_path], FIELDS)[1] == []
+
+
+def test_placeholder_words_and_enum_texts_in_phi_fields_stay_in_their_fields() -> None:
+    """What forms put in a field with no value ("Unknown", "none"), and a value spelled as a
+    contract enum, are pseudonymised where they are and left alone everywhere else."""
+    scrubber = Scrubber(salt=b"t")
+    out = scrubber.scrub_json(
+        {
+            "patient": {
+                "last_name": "Unknown",
+                "drivers_license": "none",
+                "nick_name": "Discontinued",
+                "middle_name": "Hope",
+            },
+            "detail": "Unknown patient; none on file; Discontinued; Hope, HOPE, hope",
+            "order_status": "Discontinued",
+        }
+    )
+    patient = out["patient"]
+    assert {patient["last_name"], patient["drivers_license"], patient["nick_name"]}.isdisjoint(
+        {"Unknown", "none", "Discontinued"}
+    )
+    fake = patient["middle_name"]
+    # A name is found as written, in capitals or capitalised; in lower case it is a word.
+    assert out["detail"] == (
+        f"Unknown patient; none on file; Discontinued; {fake}, {fake.upper()}, hope"
+    )
+    assert out["order_status"] == "Discontinued"

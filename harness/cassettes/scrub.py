@@ -30,7 +30,7 @@ from harness.cassettes.errors import CassetteError
 from harness.cassettes.free_text import PatientTextIndex
 from harness.cassettes.origins import OriginMap
 from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
-from harness.cassettes.vocabulary import contract_texts
+from harness.cassettes.vocabulary import contract_enum_texts
 from harness.json_input import JSONNestingError, loads_json
 from harness.phi_fields import (
     DIGIT_KINDS,
@@ -182,16 +182,15 @@ class Scrubber:
         *,
         salt: bytes | None = None,
         origins: Mapping[str, str] | None = None,
-        api_texts: frozenset[str] | None = None,
+        enum_texts: frozenset[str] | None = None,
     ) -> None:
         self.secrets = secrets if secrets is not None else SecretRegistry()
         self.fields = phi_fields if phi_fields is not None else load_phi_fields()
         self.pseudonyms = PseudonymTable(salt if salt is not None else default_salt())
         self.origins = OriginMap(origins)
-        # The contracts' enum values and field names: never rewritten in free text, never
-        # learned as a patient's words (see `_learn`).
-        self.api_texts = api_texts if api_texts is not None else contract_texts()
-        self._api_words = frozenset(t.casefold() for t in self.api_texts)
+        # The contracts' enum values: never rewritten in free text, never learned as a
+        # patient's words (see `_learn`).
+        self.enum_texts = enum_texts if enum_texts is not None else contract_enum_texts()
         # The patient values the free-text pass looks for: identifying values met under an
         # identifying key (a relation or a status inside a PHI object is pseudonymised in place
         # only), and their pseudonyms by `text_key` (one key for all spellings of a value).
@@ -511,7 +510,7 @@ class Scrubber:
     def _learn(self, kind: str, real: str, fake: str) -> None:
         """Look for ``real`` in free text too, when it can identify a person and is not one of
         the API's own words (an enum value such as "Mother" in a relation field)."""
-        if not identifies_a_person(kind, real) or real.casefold() in self._api_words:
+        if not identifies_a_person(kind, real) or real in self.enum_texts:
             return
         key_kind = kind if kind in DIGIT_KINDS or kind == "date" else ""
         with self._cache_lock:
@@ -537,7 +536,7 @@ class Scrubber:
             return [self._map_strings(v, function, key) for v in node]
         if isinstance(node, str):
             coded = key is not None and key.lower() in self.fields.coded_keys
-            return node if coded or node in self.api_texts else function(node)
+            return node if coded or node in self.enum_texts else function(node)
         return node
 
     def _secret_pattern(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:

@@ -1,8 +1,9 @@
-"""The API's own words: texts the contracts define, which the free-text pass never rewrites.
+"""The API's own texts: the contracts' enum values, which the free-text pass never rewrites.
 
-A cassette's enum values ("Administered during visit", "Mother") and field names must replay
-exactly as recorded, or the replayed response breaks its contract. A patient value that equals
-one of them is a code from a list, not a name: it is pseudonymised in its own field only.
+A cassette's enum values ("Administered during visit", "Mother") must replay exactly as
+recorded, or the replayed response breaks its contract. A patient value spelled exactly as one
+of them is a code from a list, not a name: it is pseudonymised in its own field only. (Field
+names need no list: the free-text pass rewrites values, never keys.)
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from harness import paths
 
 
 @functools.cache
-def contract_texts(contracts_dir: Path = paths.CONTRACTS_DIR) -> frozenset[str]:
-    """Every string enum value and property name of the contracts' schemas (empty without them)."""
+def contract_enum_texts(contracts_dir: Path = paths.CONTRACTS_DIR) -> frozenset[str]:
+    """Every string enum value of the contracts' schemas (empty without them)."""
     texts: set[str] = set()
     for schema in sorted((contracts_dir / "schemas").glob("*.json")):
         try:
@@ -35,9 +36,6 @@ def _collect(node: object, texts: set[str]) -> None:
             enum = current.get("enum")
             if isinstance(enum, list):
                 texts.update(v for v in enum if isinstance(v, str))
-            properties = current.get("properties")
-            if isinstance(properties, dict):
-                texts.update(str(k) for k in properties)
             stack.extend(current.values())
         elif isinstance(current, list):
             stack.extend(current)
