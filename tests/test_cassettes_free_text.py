@@ -9,10 +9,13 @@ from typing import Any
 
 import httpx
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.cassettes import CassetteTransport, RecordMode, Scrubber
+from harness.cassettes.free_text import PatientTextIndex
 from harness.cassettes.scan import scan_paths
-from harness.phi_fields import load_phi_fields
+from harness.phi_fields import free_text_pattern, load_phi_fields
 from tests.conftest import run_cli
 
 FIELDS = load_phi_fields()
@@ -130,3 +133,43 @@ def test_placeholder_words_and_enum_texts_in_phi_fields_stay_in_their_fields() -
         f"Unknown patient; none on file; Discontinued; {fake}, {fake.upper()}, hope"
     )
     assert out["order_status"] == "Discontinued"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    value=st.sampled_from(
+        [
+            ("phone", "(787) 555-0142"),
+            ("ssn", "123-45-6789"),
+            ("date", "1961-07-04"),
+            ("family_name", "Bramblewick"),
+            ("name", "Quillon Bramblewick"),
+            ("street", "42 Larkspur Lane"),
+            ("identifier", "MRN-4471-QB"),
+            ("email", "quillon.bramblewick@gmail.com"),
+        ]
+    ),
+    spelling=st.sampled_from(["{}", "{upper}", "{digits}", "{us}", "{spaced}"]),
+    before=st.text(alphabet="ab 1-./@(", max_size=6),
+    after=st.text(alphabet="ab 1-./@)", max_size=6),
+)
+def test_the_anchor_index_finds_what_one_alternation_finds(
+    value: tuple[str, str], spelling: str, before: str, after: str
+) -> None:
+    """The fast index (values filed by anchor) replaces exactly where the reporters' single
+    pattern of all forms matches, whatever surrounds the value and however it is spelled."""
+    kind, real = value
+    digits = "".join(c for c in real if c.isdigit())
+    written = spelling.format(
+        real,
+        upper=real.upper(),
+        digits=digits,
+        us=f"{real[5:7]}/{real[8:10]}/{real[:4]}" if kind == "date" else real,
+        spaced=" ".join([digits[:3], digits[3:5], digits[5:]]),
+    )
+    text = f"{before}{written}{after}"
+    reference = free_text_pattern([(kind, real)])
+    assert reference is not None
+    index = PatientTextIndex("<[a-z]+:\\d+>")
+    index.add(kind, real)
+    assert index.sub(text, lambda m: "#") == reference.sub("#", text)
