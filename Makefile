@@ -1,5 +1,6 @@
-# The two commands of the README: `make run` (install, then run the DrChrono suite against the
-# local sandbox) and `make test` (install, then the test suite). Both install what they need first.
+# The two commands of the README: `make run` (install, then run the DrChrono suites against the
+# local sandbox: the smoke suite, then the full collection of every API operation) and
+# `make test` (install, then the test suite). Both install what they need first.
 VENV := .venv
 PY := $(VENV)/bin/python
 REPORTS := reports
@@ -15,8 +16,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 install: $(VENV)/.installed
 
+FULL := collections/drchrono-api.postman_collection.json
+
 run: install
 	$(VENV)/bin/harness run --junit $(REPORTS)/junit.xml --json $(REPORTS)/summary.json --html $(REPORTS)/report.html
+	$(VENV)/bin/harness run $(FULL) --junit $(REPORTS)/full-junit.xml --json $(REPORTS)/full-summary.json --html $(REPORTS)/full-report.html
 
 replay: install
 	$(VENV)/bin/harness run --replay --junit $(REPORTS)/junit.xml --json $(REPORTS)/summary.json

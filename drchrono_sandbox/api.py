@@ -4,9 +4,10 @@ Order of checks follows Django REST framework: authentication (401), throttling 
 routing (404/405), permission (403), required and typed query parameters (400), then the
 handler. Every resource family (:mod:`drchrono_sandbox.families`: hand-written in
 :mod:`drchrono_sandbox.resources` or derived from the contracts) is served from state, as are
-the batch endpoints (:mod:`drchrono_sandbox.batches`) and the actions of
-:mod:`drchrono_sandbox.actions`. What is left acts on a record that must exist and is
-acknowledged (204, a CCDA document), or answers 501: not implemented in the sandbox.
+the batch endpoints (:mod:`drchrono_sandbox.batches`), the actions of
+:mod:`drchrono_sandbox.actions` and the reports of :mod:`drchrono_sandbox.reports` (day sheets,
+availability). What is left acts on a record that must exist and is acknowledged (204, a CCDA
+document), or answers 501: not implemented in the sandbox.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from drchrono_sandbox.batches import (
     filed_query,
 )
 from drchrono_sandbox.context import SandboxContext
-from drchrono_sandbox.families import Catalog, catalog_for, ensure_seeded
+from drchrono_sandbox.families import Catalog, catalog_for, ensure_seeded, history_event
 from drchrono_sandbox.oauth import ctx_of, form_of
 from drchrono_sandbox.openapi_ops import Operation
+from drchrono_sandbox.reports import REPORTS
 from drchrono_sandbox.resources import (
     REQUIRED,
     BadRequest,
@@ -155,6 +157,8 @@ async def dispatch(
             answer = record_action(ctx, op, family, path_params["id"])
             if answer is not None:
                 return answer
+    if op.key in REPORTS:
+        return JSONResponse(REPORTS[op.key](ctx, request.query_params))
     if op.key in ACTIONS:
         changed = ACTIONS[op.key](ctx.store, path_params["id"], await read_body(request))
         return detail(404, NOT_FOUND) if changed is None else JSONResponse(changed, 201)
@@ -309,8 +313,13 @@ async def serve_stateful(
         body = await read_body(request)
         # Fields the document passes as query parameters (signed consent forms' patient).
         named = {n: request.query_params[n] for n in op.required_query if n in request.query_params}
-        return JSONResponse(records.create({**named, **body}), status_code=201)
+        assigned = records.assigned(op.required_query, request.query_params)
+        return JSONResponse(records.create({**named, **body}, assigned), status_code=201)
     record_id = params["id"]
+    if kind == "retrieve" and resource.history_of is not None:
+        owner = catalog_for(ctx.doc, ctx.shapes).families[resource.history_of]
+        of = Records(ctx.store, owner, ctx.shapes.components, ctx.shapes.resolve).get(record_id)
+        return detail(404, NOT_FOUND) if of is None else JSONResponse(history_event(of))
     if kind == "retrieve":
         found = records.get(record_id)
         return detail(404, NOT_FOUND) if found is None else JSONResponse(found)

@@ -58,6 +58,19 @@ FOREIGN_KEYS = {
     "profile": "appointment_profiles",
 }
 ANY_TYPE_KEYS = frozenset({"doctor", "patient", "office", "appointment"})
+# Histories read by another family's id (the records carry no id, nor the id they belong to):
+# GET /api/telehealth_appointment_history/{id} is the history of appointment {id}.
+HISTORIES = {"telehealth_appointment_history": "appointments"}
+# What a telehealth appointment's last event is, by the appointment's status.
+TELEHEALTH_EVENTS = {
+    "Arrived": ("patient_joined", "The patient joined the waiting room."),
+    "Checked In Online": ("patient_joined", "The patient joined the waiting room."),
+    "In Session": ("session_started", "The provider started the video session."),
+    "Complete": ("session_ended", "The video session ended."),
+    "Cancelled": ("appointment_cancelled", "The telehealth appointment was cancelled."),
+    "No Show": ("session_expired", "The patient did not join the session."),
+}
+SCHEDULED_EVENT = ("appointment_scheduled", "The telehealth appointment was scheduled.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,6 +122,9 @@ def catalog_for(doc: OpenAPIDocument, shapes: ContractShapes) -> Catalog:
             families[name] = dataclasses.replace(base, name=name, table_name=base.table)
         else:
             families[name] = derive(name, component, doc, shapes)
+    for name, owner in HISTORIES.items():
+        if name in families and owner in families:
+            families[name] = dataclasses.replace(families[name], history_of=owner)
     # A summary view over a generic family's table (lab_orders_summary over lab_orders).
     for name, resource in list(families.items()):
         for other, base in families.items():
@@ -143,6 +159,8 @@ def derive(name: str, component: str, doc: OpenAPIDocument, shapes: ContractShap
     key_field: str | None = "id"
     if "id" not in props:
         named = [f for f in props if f in required and (f in references or f.endswith("_id"))]
+        # A directory record names itself by its one ``*_id`` field (an insurance by payer_id).
+        named = named or [f for f in props if f.endswith("_id") and f in writable]
         key_field = named[0] if len(named) == 1 else None
     return Resource(
         name,
@@ -217,3 +235,10 @@ def ensure_seeded(
 
 def _as_int(value: Any) -> Any:
     return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+def history_event(owner: Mapping[str, Any]) -> dict[str, Any]:
+    """The last event of an appointment's telehealth history, from the appointment itself."""
+    event_type, description = TELEHEALTH_EVENTS.get(str(owner.get("status")), SCHEDULED_EVENT)
+    when = owner.get("updated_at") or owner.get("created_at") or owner.get("scheduled_time")
+    return {"description": description, "event_type": event_type, "timestamp": when}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,32 @@ from drchrono_sandbox.shapes import primary_type
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 MAX_DEPTH = 4
+# A description that lists a field's values in backquotes ("One of `Primary`, `Secondary`",
+# "Either `problem-list-item` or `health-concern`", a "Value | Notes" table): one is chosen.
+LISTS_CHOICES = re.compile(r"one of|either|can be|possible values|should be|value\s*\|", re.I)
+CHOICE = re.compile(r"`+([^`]*)`+")
+PLAIN_CHOICE = re.compile(r"[A-Za-z0-9][\w '-]{0,39}")
+# Fields DrChrono fills from a small set of values that no description lists, by name.
+RELATIONS = ["Spouse", "Parent", "Child", "Sibling", "Guardian", "Friend", "Other"]
+APPOINTMENT_STATUSES = ["Arrived", "Checked In", "In Room", "In Session", "Complete", "Confirmed"]
+CHOICES_BY_NAME: dict[str, list[str]] = {
+    "height_units": ["inches", "cm"],
+    "head_circumference_units": ["inches", "cm"],
+    "weight_units": ["lbs", "kg"],
+    "temperature_units": ["f", "c"],
+    "dosage_units": ["mg", "mL", "tablet", "capsule"],
+    "frequency": ["once daily", "twice daily", "every 8 hours", "as needed"],
+    "route": ["Intramuscular", "Subcutaneous", "Oral", "Intranasal"],
+    "site": ["Left deltoid", "Right deltoid", "Left thigh", "Right thigh"],
+    "reaction": ["Hives", "Rash", "Nausea", "Swelling", "Anaphylaxis"],
+    "event_type": ["appointment_scheduled", "patient_joined", "session_started", "session_ended"],
+    "from_status": APPOINTMENT_STATUSES,
+    "to_status": APPOINTMENT_STATUSES,
+    "preferred_language_code": ["eng", "spa", "fra", "zho"],
+    "iso_weekday": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"],
+    "code_system": ["SNOMEDCT", "ICD10CM", "LOINC"],
+    "insurance_status": ["", "Paid", "Denied", "Adjusted"],
+}
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -111,6 +138,13 @@ class ValueMaker:
         f = self.fake
         n = name.lower()
         fmt = schema.get("format")
+        listed = _listed_choices(n, str(schema.get("description") or ""))
+        if listed:
+            return str(f.random_element(listed))
+        if n in CHOICES_BY_NAME:
+            return str(f.random_element(CHOICES_BY_NAME[n]))
+        if n.endswith("_relation") or n == "relationship":
+            return str(f.random_element(RELATIONS))
         if "birth" in n or n in ("dob", "birthdate"):
             return f.date_of_birth(minimum_age=1, maximum_age=95).isoformat()
         if (
@@ -199,12 +233,26 @@ class ValueMaker:
             return f.sentence(nb_words=8)
         if n in ("doctor", "patient", "office", "practice_group", "appointment"):
             return str(f.random_int(10_000, 999_999))
+        if n.endswith("payer_id"):
+            return f.numerify("#####")  # a clearinghouse payer id (Medicare's 00430...)
+        if n.endswith(("_number", "_code")):
+            return f.bothify("??####").upper()
         return f.word()
 
     def moment(self) -> dt.datetime:
         start = dt.datetime.combine(self.anchor, dt.time(8)) - dt.timedelta(days=365)
         offset = self.fake.random_int(0, 395 * 24 * 4) * 15
         return start + dt.timedelta(minutes=offset)
+
+
+def _listed_choices(name: str, description: str) -> list[str]:
+    """The values a description lists for its field ("One of `A`, `B`"), blank ones left out;
+    none when what it quotes are not values (paths, field names, formats)."""
+    if not LISTS_CHOICES.search(description) or re.search(r"format|varies", description, re.I):
+        return []
+    quoted = [c.strip().strip("\"'") for c in CHOICE.findall(description)]
+    choices = [c for c in quoted if PLAIN_CHOICE.fullmatch(c)]
+    return choices if len(choices) >= 2 and name not in choices else []
 
 
 def fits(value: Any, kind: str | None) -> bool:

@@ -97,6 +97,9 @@ class Resource:
     # The field a record is addressed by in /api/{name}/{id}: "id", or for records without one
     # the field that names them (a telehealth appointment by its appointment); None: not at all.
     key_field: str | None = "id"
+    # The family whose record the path's {id} names, for a history kept per record of another
+    # family (an appointment's telehealth history is read by the appointment's id).
+    history_of: str | None = None
 
     @property
     def table(self) -> str:
@@ -264,10 +267,44 @@ class Records:
             return tuple(f for f in self.resource.required if f != "patient")  # breaks
         return self.resource.required
 
-    def create(self, body: Mapping[str, Any]) -> Record:
+    def assigned(self, names: tuple[str, ...], query: Mapping[str, str]) -> Record:
+        """Read-only fields a create takes from its required query parameters, typed (a yellow
+        notepad's ``appointment_id`` and ``template_id``: the body cannot set them)."""
+        props = (self.schemas.get(self.resource.schema) or {}).get("properties") or {}
+        errors: Errors = {}
+        fields: Record = {}
+        for name in names:
+            schema = props.get(name) or {}
+            if not schema.get("readOnly"):
+                continue  # a writable field: the body's business (Records.clean)
+            value = query.get(name, "")
+            try:
+                fields[name] = coerce(self.resolve(schema), value) if value else None
+            except ValueError as exc:
+                errors[name] = [str(exc)]
+            if fields.get(name) is None and name not in errors:
+                errors[name] = [REQUIRED]
+        if errors:
+            raise BadRequest(errors)
+        return fields
+
+    def create(self, body: Mapping[str, Any], assigned: Mapping[str, Any] | None = None) -> Record:
+        """A new record; with ``assigned`` fields (see :meth:`assigned`) on a family whose
+        records have no id of their own, the record those fields name is updated instead
+        (DrChrono's "create or update" of a note per appointment and template)."""
         cleaned = self.clean(body, partial=False)
         with self.store.lock:
+            if assigned and self.resource.key_field is None:
+                for key, other in self.table.items():
+                    if all(other.get(k) == v for k, v in assigned.items()):
+                        updated = {**other, **cleaned}
+                        if "updated_at" in other:
+                            updated["updated_at"] = now_text()
+                        self.table[key] = updated
+                        self.store.save()
+                        return updated
             record = self.new_record(cleaned)
+            record.update(assigned or {})
             self.check(record, body, None)
             key = self.new_key(record)
             if self.resource.table == "patients" and not record.get("chart_id"):
@@ -333,6 +370,8 @@ class Records:
         for key in ("created_at", "updated_at"):
             if key in record:
                 record[key] = stamp
+        if record.get("posted_date") == "":  # a charge or payment is posted the day it is entered
+            record["posted_date"] = stamp[:10]
         if self.resource.table == "appointments":
             record["scheduled_time"] = normal_time(record["scheduled_time"])
             record["duration"] = record.get("duration") or 30

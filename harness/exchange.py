@@ -199,7 +199,8 @@ class ExchangeRunner:
         result.url = self.secrets.redact(built.url)
         # Checked before sending, and kept whatever the send gives: the API decides, so the
         # request goes out, but one the published API would reject can never pass.
-        rejected = self._check_request(item, built) if check_contract else []
+        statuses = item.expected_statuses if expected is None else expected
+        rejected = self._check_request(item, built, statuses) if check_contract else []
         result.checks = list(rejected)
         try:
             exchange = sender.send(built, source)
@@ -221,7 +222,7 @@ class ExchangeRunner:
         judgement = judge(
             response,
             item.method,
-            item.expected_statuses if expected is None else expected,
+            statuses,
             self.contracts if check_contract else None,
             strict=self.settings.strict,
             # Only a 403 reports scopes, and asking the token manager may read its store file.
@@ -232,7 +233,7 @@ class ExchangeRunner:
             judgement.verdict,
             judgement.cause,
         )
-        if rejected and result.verdict is Verdict.PASSED:
+        if any(not check.passed for check in rejected) and result.verdict is Verdict.PASSED:
             result.verdict, result.cause = Verdict.FAILED, Cause.CONTRACT
         result.operation, result.drift = judgement.operation, judgement.drift
         if judgement.operation is not None:
@@ -290,9 +291,13 @@ class ExchangeRunner:
         result.verdict, result.cause = Verdict.ERROR, Cause.PLACEHOLDER
         result.message = self.secrets.redact(message)
 
-    def _check_request(self, item: RequestItem, built: BuiltRequest) -> list[Check]:
+    def _check_request(
+        self, item: RequestItem, built: BuiltRequest, expected: Sequence[int]
+    ) -> list[Check]:
         """The built request against its contract: one failed check naming what the published
-        API would reject (names only, never values), or none."""
+        API would reject (names only, never values), or none. A request that expects only 400
+        is written to be rejected (a create without its required fields): for it the finding is
+        a passed check, and the 400 must still come."""
         if self.requests is None:
             return []
         content_type = next((v for k, v in built.headers if k.lower() == "content-type"), None)
@@ -302,6 +307,9 @@ class ExchangeRunner:
         if not problems:
             return []
         shown = "; ".join(problems[:5]) + ("; ..." if len(problems) > 5 else "")
+        if expected and set(expected) == {400}:
+            message = f"{shown} (the published API rejects it with 400, as this request expects)"
+            return [Check("request contract", True, report_text(message))]
         message = f"{shown} (the published API would reject it; it was sent anyway)"
         return [Check("request contract", False, report_text(message))]
 

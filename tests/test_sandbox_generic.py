@@ -3,7 +3,7 @@
 One sandbox for the module; each derived family makes the round trip a client makes (list,
 read, create from what it read, update, delete) and every answer is checked against the
 contracts. Then the behaviours a client meets on any family: 404s, empty cursors, foreign
-keys, required filters, soft delete, multipart uploads, batches and the not-implemented list.
+keys, required filters, soft delete, multipart uploads and batches.
 """
 
 from __future__ import annotations
@@ -270,16 +270,6 @@ def test_record_actions_need_the_record(api: httpx.Client) -> None:
     for path in ("/api/patients/987654321/ccda", "/api/patients/abc/onpatient_access"):
         response = api.get(path)
         assert (response.status_code, response.json()) == (404, NOT_FOUND)
-
-
-def test_operations_without_a_contract_are_501_and_say_so(api: httpx.Client) -> None:
-    response = api.get("/api/availability")
-    assert response.status_code == 501
-    assert response.json() == {
-        "detail": "GET /api/availability (availability) is not implemented in the sandbox.",
-        "sandbox": "not_implemented",
-        "operation": "GET /api/availability",
-    }
 
 
 # --- every error class a client must handle, triggered over HTTP alone (README) ---------------

@@ -34,6 +34,9 @@ def first_ids(api: httpx.Client, catalog: Catalog) -> dict[str, str]:
         key = "appointment" if name == "clinical_notes" else family.key_field
         if first and key in first:
             found[name] = str(first[key])
+    for name, family in catalog.families.items():
+        if family.history_of in found:  # an appointment's history is read by its id
+            found[name] = found[str(family.history_of)]
     return found
 
 

@@ -231,6 +231,9 @@ class _Values:
             optional_ref = self.plan.references.get(name) in SETUP_VARIABLES
             if name in required or optional_ref:
                 body[name] = self.value(name, prop)
+        start, end = body.get("start_time"), body.get("end_time")
+        if isinstance(start, str) and isinstance(end, str):  # schema order gives the end first
+            body["start_time"], body["end_time"] = sorted([start, end])
         return body
 
     def value(self, name: str, schema: Mapping[str, Any]) -> Any:
@@ -337,7 +340,7 @@ def _request(
 def _json_body(body: JSON) -> str:
     """JSON text where a value that is exactly one ``{{variable}}`` of an id is left unquoted."""
     text = json.dumps(body, indent=2)
-    return re.sub(r'"(\{\{[a-z_]+(?:_id|exam_room|practice_group)\}\})"', r"\1", text)
+    return re.sub(r'"(\{\{(?:[a-z_]+_id|exam_room|practice_group)\}\})"', r"\1", text)
 
 
 def _status(code: int) -> str:
@@ -640,8 +643,7 @@ class _Generator:
     def operation_request(self, op: Operation, id_var: str, creates: bool) -> JSON:
         path = op.path.replace("{id}", "{{" + id_var + "}}")
         key = self.plan.keys.get(op.family, "id")
-        query = {name: self._query_value(name, schema, id_var) for name, schema in op.query}
-        query.update(self.plan.queries.get(op.key, {}))
+        query = self._query(op, id_var)
         tests = [_status(op.success)]
         json_answer = op.content_type == "application/json" and op.success != 204
         body: JSON | None = None
@@ -700,6 +702,12 @@ class _Generator:
             return False
         return key in (self.contracts.schema(op.record_schema).get("properties") or {})
 
+    def _query(self, op: Operation, id_var: str) -> dict[str, str]:
+        """The query parameters ``op`` needs: the required ones and the plan's."""
+        query = {name: self._query_value(name, schema, id_var) for name, schema in op.query}
+        query.update(self.plan.queries.get(op.key, {}))
+        return query
+
     def _query_value(self, name: str, schema: Mapping[str, Any], id_var: str) -> str:
         if name == "id":
             return "{{" + id_var + "}}"
@@ -718,12 +726,13 @@ class _Generator:
                     "GET",
                     retrieve.path.replace("{id}", "{{missing_id}}"),
                     [_status(404), _detail_test()],
-                    query=self.plan.queries.get(retrieve.key, {}),
+                    query=self._query(retrieve, id_var),
                 )
             )
         if probe is not None:
             path = probe.path.replace("{id}", "{{" + id_var + "}}")
-            query = self.plan.queries.get(probe.key, {})
+            # Complete but for the token: what the 401 or 403 answers is the token alone.
+            query = self._query(probe, id_var)
             errors.append(
                 _request(
                     f"{family}: 401 with a bad token",
