@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -167,3 +168,31 @@ def test_relations_are_relations(api: httpx.Client) -> None:
     for patient in api.get("/api/patients").json()["results"]:
         for field in ("emergency_contact_relation", "responsible_party_relation"):
             assert patient[field] in [*RELATIONS, ""], (field, patient[field])
+
+
+def test_an_operation_with_nothing_to_serve_it_from_is_501_and_says_so(tmp_path: Path) -> None:
+    # Every operation of DrChrono's document is served; one a newer document adds may not be.
+    document = tmp_path / "openapi.yml"
+    document.write_text(
+        "openapi: 3.0.0\n"
+        "paths:\n"
+        "  /api/forecasts:\n"
+        "    get:\n"
+        "      operationId: forecasts_list\n"
+        "      responses:\n"
+        "        '200':\n"
+        "          content: {application/json: {schema: {type: object}}}\n",
+        encoding="utf-8",
+    )
+    with Sandbox(
+        SandboxConfig(seed=5, patients=1, appointments=1, openapi_document=document)
+    ) as box:
+        answer = httpx.get(
+            f"{box.base_url}/api/forecasts", headers={"Authorization": f"Bearer {_token(box)}"}
+        )
+    assert answer.status_code == 501
+    assert answer.json() == {
+        "detail": "GET /api/forecasts (forecasts_list) is not implemented in the sandbox.",
+        "sandbox": "not_implemented",
+        "operation": "GET /api/forecasts",
+    }
