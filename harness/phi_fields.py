@@ -275,10 +275,15 @@ FREE_TEXT_KINDS = frozenset(
         "date",
     }
 )
-# Words match in any case ("SMITH" for "Smith"); digit kinds in any punctuation ("123 45 6789").
-_CASELESS_KINDS = frozenset({"given_name", "family_name", "name", "street", "company", "city"})
+# Words match as written, in capitals or capitalised ("SMITH" for "Smith"); digit kinds in any
+# punctuation ("123 45 6789").
+_WORD_KINDS = frozenset({"given_name", "family_name", "name", "street", "company", "city"})
 DIGIT_KINDS = frozenset({"ssn", "phone"})
 _MIN_FREE_TEXT_LENGTH = 4
+# What forms put in a field when there is no value: never looked for in free text.
+_NOT_IDENTIFYING = frozenset(
+    {"unknown", "none", "null", "n/a", "not applicable", "declined", "refused", "other", "self"}
+)
 # A value of digits only is replaced in free text only when this long: "2026" or "10023" as an
 # insurance group number would otherwise rewrite every timestamp and cursor holding those digits.
 _MIN_FREE_TEXT_DIGITS = 7
@@ -298,8 +303,37 @@ def day_of(value: str) -> tuple[str, str, str] | None:
     return None
 
 
+def identifies_a_person(kind: str, real: str) -> bool:
+    """Whether a patient value is worth finding in free text: it can point to a person.
+
+    Only identifying kinds qualify (names, addresses, phone numbers, e-mails, SSNs, MRNs, dates),
+    never free text, codes or a form's "Unknown". A name, street, city or employer is written with a capital letter;
+    a value in lower case only ("during", "mother", "example", a status) is a common word or a
+    code from a list that happens to sit in a PHI field (a sandbox's seed, a form's relation
+    picker): it is still pseudonymised in its field, but rewriting every occurrence of the word
+    would corrupt enum texts, URLs and the scrubber's own markers."""
+    if kind not in FREE_TEXT_KINDS or real.strip().casefold() in _NOT_IDENTIFYING:
+        return False
+    if kind == "identifier":  # record, licence and policy numbers carry digits; "none" does not
+        return any(c.isdigit() for c in real)
+    if kind == "email":  # an address on a reserved domain is nobody's (and holds our markers)
+        return not is_reserved_email_domain(real.rpartition("@")[2])
+    if kind in _WORD_KINDS:
+        return any(c.isupper() for c in real)
+    return True
+
+
+def _spellings(real: str) -> str:
+    """A word value as it is written, in capitals, or capitalised ("Lovelace", "LOVELACE"):
+    not in lower case, where a name such as "Will", "Hope" or "Young" is a common word."""
+    forms = dict.fromkeys((real, real.upper(), real.title()))
+    return "(?:" + "|".join(re.escape(f) for f in forms) + ")"
+
+
 def free_text_forms(kind: str, real: str) -> list[str]:
     """Regex alternatives that find ``real`` in free text (whole tokens, its other spellings)."""
+    if not identifies_a_person(kind, real):
+        return []
     if kind == "date":
         day = day_of(real[:10])
         if day is None:
@@ -311,7 +345,7 @@ def free_text_forms(kind: str, real: str) -> list[str]:
         return [_DIGIT_SEPARATORS.join(digits)]
     if len(real) < _MIN_FREE_TEXT_LENGTH or (real.isdigit() and len(real) < _MIN_FREE_TEXT_DIGITS):
         return []
-    forms = [("(?i:" + re.escape(real) + ")") if kind in _CASELESS_KINDS else re.escape(real)]
+    forms = [_spellings(real) if kind in _WORD_KINDS else re.escape(real)]
     if kind == "email":
         local = real.partition("@")[0]
         if len(local) >= _MIN_FREE_TEXT_LENGTH:

@@ -27,30 +27,38 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 from vcr.request import Request
 
 from harness.cassettes.errors import CassetteError
+from harness.cassettes.free_text import PatientTextIndex
 from harness.cassettes.origins import OriginMap
 from harness.cassettes.pseudonyms import PseudonymTable, looks_pseudonymous, relayout_digits
+from harness.cassettes.vocabulary import contract_enum_texts
 from harness.json_input import JSONNestingError, loads_json
 from harness.phi_fields import (
     DIGIT_KINDS,
     EMAIL_SHAPE,
-    FREE_TEXT_KINDS,
     SSN_SHAPE,
     US_DAY,
     SensitiveFields,
     day_of,
-    free_text_forms,
+    identifies_a_person,
     is_pseudonymous_ssn,
     is_reserved_email_domain,
     load_phi_fields,
     secret_values_in,
     text_key,
-    whole_token,
 )
 from harness.redaction import SecretRegistry
 
 PLACEHOLDER = re.compile(r"<[a-z0-9_-]+:\d+>")
 _TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 _URL_WITH_PARAMS = re.compile(r"^(https?://|/)\S*[?#]\S*=")
+# What the scrubber itself wrote (placeholders, addresses and links on reserved domains such as
+# pseudonym.example): the free-text pass matches these first and leaves them whole, so a patient
+# value that is also one of their words ("example") cannot break them.
+_OWN_MARKERS = (
+    r"<[a-z0-9_-]+:\d+>"
+    r"|(?<![\w.%+@-])(?:[\w.%+-]{1,64}@|https?://)?(?:[A-Za-z0-9-]+\.)+"
+    r"(?:example|test|invalid|localhost)(?![\w-])"
+)
 # Key environment variable for stable pseudonyms (see Scrubber); random salt when unset.
 PSEUDONYM_KEY_VARIABLE = "HARNESS_PSEUDONYM_KEY"
 # Shorter secrets are only replaced where they are keyed: "abc" would shred free text.
@@ -174,16 +182,24 @@ class Scrubber:
         *,
         salt: bytes | None = None,
         origins: Mapping[str, str] | None = None,
+        enum_texts: frozenset[str] | None = None,
     ) -> None:
         self.secrets = secrets if secrets is not None else SecretRegistry()
         self.fields = phi_fields if phi_fields is not None else load_phi_fields()
         self.pseudonyms = PseudonymTable(salt if salt is not None else default_salt())
         self.origins = OriginMap(origins)
+        # The contracts' enum values: never rewritten in free text, never learned as a
+        # patient's words (see `_learn`).
+        self.enum_texts = enum_texts if enum_texts is not None else contract_enum_texts()
+        # The patient values the free-text pass looks for: identifying values met under an
+        # identifying key (a relation or a status inside a PHI object is pseudonymised in place
+        # only), and their pseudonyms by `text_key` (one key for all spellings of a value).
+        self._patient_text = PatientTextIndex(_OWN_MARKERS)
+        self._patient_values: dict[str, tuple[str, str]] = {}
         self._placeholders = _Placeholders()
-        self._text_pattern_cache: tuple[
-            tuple[int, ...],
-            tuple[re.Pattern[str] | None, dict[str, str], dict[str, tuple[str, str]]],
-        ] = ((-1,), (None, {}, {}))
+        self._secret_pattern_cache: tuple[
+            tuple[int, int], tuple[re.Pattern[str] | None, dict[str, str]]
+        ] = ((-1, -1), (None, {}))
         self._cache_lock = threading.Lock()
 
     # VCR.py hooks -----------------------------------------------------------------------------
@@ -321,33 +337,39 @@ class Scrubber:
         for label, value in secret_values_in(text):
             text = text.replace(value, self._placeholder(label, value))
         text = self._scrub_phi_shapes(text)
-        pattern, secrets, patient = self._text_pattern()
-        if pattern is None:
-            return text
-        return pattern.sub(lambda m: self._text_replacement(m, secrets, patient), text)
+        pattern, secrets = self._secret_pattern()
+        if pattern is not None:
+            text = pattern.sub(
+                lambda m: secrets.get(m[0]) or self._placeholder("secret", m[0]), text
+            )
+        return self._patient_text.sub(text, self._patient_replacement)
 
     def _scrub_phi_shapes(self, text: str) -> str:
         """SSNs and real e-mail addresses in free text, known or not (the scanner's shapes)."""
         if "@" in text:
             text = EMAIL_SHAPE.sub(
                 lambda m: (
-                    m[0] if is_reserved_email_domain(m[1]) else self._pseudonym("email", m[0])
+                    m[0]
+                    if is_reserved_email_domain(m[1])
+                    else self._pseudonym("email", m[0], learn=True)
                 ),
                 text,
             )
         if any(c.isdigit() for c in text):
             text = SSN_SHAPE.sub(
-                lambda m: m[0] if is_pseudonymous_ssn(m[0]) else self._pseudonym("ssn", m[0]),
+                lambda m: (
+                    m[0] if is_pseudonymous_ssn(m[0]) else self._pseudonym("ssn", m[0], learn=True)
+                ),
                 text,
             )
         return text
 
-    def _text_replacement(
-        self, match: re.Match[str], secrets: dict[str, str], patient: dict[str, tuple[str, str]]
-    ) -> str:
+    def _patient_replacement(self, match: re.Match[str]) -> str:
         found = match.group(0)
-        if found in secrets:
-            return secrets[found] or self._placeholder("secret", found)
+        if match.lastgroup == "own":
+            return found
+        with self._cache_lock:
+            patient = self._patient_values
         for key in (text_key("date", found), text_key("ssn", found), text_key("phone", found)):
             if key in patient:
                 kind, fake = patient[key]
@@ -406,7 +428,7 @@ class Scrubber:
             return value if is_placeholder(value) else self._placeholder(lower, value)
         kind = self.fields.phi_kind(key, parent)
         if kind is not None:
-            return self._pseudonym(kind, value)
+            return self._pseudonym(kind, value, learn=True)
         return None
 
     def _scrub_node(self, node: Any, parent: str | None) -> Any:
@@ -438,18 +460,22 @@ class Scrubber:
             return self._pseudonymise_node(value, kind, key)
         return self._scrub_node(value, key)
 
-    def _pseudonymise_node(self, value: Any, kind: str, key: str) -> Any:
-        """A value under a PHI key: strings, numbers, and whole objects or lists of them."""
+    def _pseudonymise_node(self, value: Any, kind: str, key: str, *, learn: bool = True) -> Any:
+        """A value under a PHI key: strings, numbers, and whole objects or lists of them.
+
+        Members of an object under a PHI key are pseudonymised whatever their names; those whose
+        names say nothing identifying (``relation``, ``status``) are not ``learn``t for free
+        text."""
         if isinstance(value, bool) or value is None:
             return value
         if isinstance(value, str):
-            return self._pseudonym(kind, value) if value else value
+            return self._pseudonym(kind, value, learn=learn) if value else value
         if isinstance(value, (int, float)):
-            fake = self._pseudonym("identifier", str(value))
+            fake = self._pseudonym("identifier", str(value), learn=learn)
             fake = "1" + fake[1:] if fake.startswith("0") else fake
             return type(value)(fake)
         if isinstance(value, list):
-            return [self._pseudonymise_node(item, kind, key) for item in value]
+            return [self._pseudonymise_node(item, kind, key, learn=learn) for item in value]
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             for sub_key, sub_value in value.items():
@@ -459,20 +485,40 @@ class Scrubber:
                 elif _is_id_key(sub_key):
                     out[sub_key] = sub_value  # ids are not PHI: cross-references must survive
                 else:
+                    named = guess_kind(sub_key)
                     out[sub_key] = self._pseudonymise_node(
-                        sub_value, guess_kind(sub_key) or kind, sub_key
+                        sub_value,
+                        named or kind,
+                        sub_key,
+                        learn=learn and named is not None,
                     )
             return out
         return value
 
-    def _pseudonym(self, kind: str, value: str) -> str:
+    def _pseudonym(self, kind: str, value: str, *, learn: bool) -> str:
         if (
             is_placeholder(value)
             or self.pseudonyms.is_pseudonym(value)
             or looks_pseudonymous(kind, value) is True
         ):
             return value  # already scrubbed (a replayed value sent back): stay idempotent
-        return self.pseudonyms.pseudonym(kind, value)
+        fake = self.pseudonyms.pseudonym(kind, value)
+        if learn:
+            self._learn(kind, value, fake)
+        return fake
+
+    def _learn(self, kind: str, real: str, fake: str) -> None:
+        """Look for ``real`` in free text too, when it can identify a person and is not one of
+        the API's own words (an enum value such as "Mother" in a relation field)."""
+        if not identifies_a_person(kind, real) or real in self.enum_texts:
+            return
+        key_kind = kind if kind in DIGIT_KINDS or kind == "date" else ""
+        with self._cache_lock:
+            self._patient_values.setdefault(text_key(key_kind, real), (kind, fake))
+            if kind == "email":
+                local = real.partition("@")[0]
+                self._patient_values.setdefault(text_key("", local), (kind, fake.partition("@")[0]))
+        self._patient_text.add(kind, real)
 
     def _placeholder(self, label: str, value: str) -> str:
         return self._placeholders.get(label, value)
@@ -490,18 +536,17 @@ class Scrubber:
             return [self._map_strings(v, function, key) for v in node]
         if isinstance(node, str):
             coded = key is not None and key.lower() in self.fields.coded_keys
-            return node if coded else function(node)
+            return node if coded or node in self.enum_texts else function(node)
         return node
 
-    def _text_pattern(
-        self,
-    ) -> tuple[re.Pattern[str] | None, dict[str, str], dict[str, tuple[str, str]]]:
+    def _secret_pattern(self) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+        """Known secrets in free text (few: recompiled when one is added), and their
+        placeholders."""
         registered = self.secrets.values()
         placeholders = self._placeholders.known()
-        known = self.pseudonyms.items()
-        version = (len(registered), len(placeholders), len(known))
+        version = (len(registered), len(placeholders))
         with self._cache_lock:
-            cached_version, cached = self._text_pattern_cache
+            cached_version, cached = self._secret_pattern_cache
             if cached_version == version:
                 return cached
         # A registered secret seen for the first time outside a keyed field gets its placeholder
@@ -512,30 +557,11 @@ class Scrubber:
             for real, fake in placeholders.items()
             if len(real) >= _MIN_SECRET_TEXT_LENGTH
         )
-        patient: dict[str, tuple[str, str]] = {}
-        alternatives: list[tuple[int, str]] = [(len(v), re.escape(v)) for v in secrets]
-        for (kind, real), fake in known:
-            if kind not in FREE_TEXT_KINDS:
-                continue
-            forms = free_text_forms(kind, real)
-            if not forms:
-                continue
-            key_kind = kind if kind in DIGIT_KINDS or kind == "date" else ""
-            patient.setdefault(text_key(key_kind, real), (kind, fake))
-            if kind == "email":
-                local = real.partition("@")[0]
-                patient.setdefault(text_key("", local), (kind, fake.partition("@")[0]))
-            # Whole tokens only: not inside a word, a longer number, a date or an identifier.
-            alternatives.extend((len(real), whole_token(f)) for f in forms)
-        if not alternatives:
-            pattern = None
-        else:
-            alternatives.sort(key=lambda pair: pair[0], reverse=True)  # longest first: whole values
-            pattern = re.compile("|".join(a for _, a in alternatives))
-        result = (pattern, secrets, patient)
+        ordered = sorted(secrets, key=len, reverse=True)  # a whole secret before its parts
+        pattern = re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
         with self._cache_lock:
-            self._text_pattern_cache = (version, result)
-        return result
+            self._secret_pattern_cache = (version, (pattern, secrets))
+        return pattern, secrets
 
 
 def _respell(kind: str, fake: str, found: str) -> str:

@@ -24,7 +24,12 @@ class CassetteFormatError(ValueError):
     """The document parsed but is not a cassette (the persister adds the file name)."""
 
 
-class _Dumper(yaml.SafeDumper):
+# libyaml's emitter when PyYAML has it: 10x faster and the same text. (Unlike loading, dumping
+# is safe in C: a cassette is shallow, its bodies are strings.)
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]  # a base chosen at import
     pass
 
 
