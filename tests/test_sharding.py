@@ -200,9 +200,10 @@ def test_the_full_collection_in_three_shards_merges_into_the_whole_run(
     for k in (1, 2, 3):
         if "Setup" not in suites[k] and bad_setup:
             assert f"did not pass: Setup/{bad_setup[0]}" in consoles[k]
-    # The sandbox lacks a few of DrChrono's behaviours: the same failures, whole or sharded.
+    # Whatever the whole run found, the merged shards find: the same rows, once each.
     whole = json.loads((tmp_path / "whole.json").read_text())["summary"]
-    assert "merged 3 summaries: 641 results" in _merge(tmp_path, capsys, code=int(not whole["ok"]))
+    merged = _merge(tmp_path, capsys, code=int(not whole["ok"]))
+    assert f"merged 3 summaries: {len(whole_rows)} results" in merged
     _assert_merged_equals_whole(tmp_path)
 
 
