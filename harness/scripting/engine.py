@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,7 +52,17 @@ if TYPE_CHECKING:
 _OWN_CODE_LINE = 20_000
 _FRAME_LINE = re.compile(r"<input>:(\d+)")
 _REQUIRE = re.compile(r"""\brequire\(\s*(['"])([^'"]+)\1\s*\)""")
-_BUILTIN_MODULES = frozenset({"uuid"})
+_BUILTIN_MODULES = frozenset({"uuid", "atob", "btoa"})
+# Libraries Postman's sandbox provides (postman-sandbox lib/environment.js), shipped in vendor/ and
+# evaluated once per run only when a script names them: lodash alone costs tens of milliseconds.
+_BUNDLED_FILES = {
+    "lodash": "vendor/lodash/lodash.min.js",
+    "crypto-js": "vendor/crypto-js/crypto-js.js",
+    "moment": "vendor/moment/moment.min.js",
+}
+# Postman's legacy globals for them (postman-sandbox lib/sandbox/postman-legacy-interface.js).
+_BUNDLED_GLOBALS = {"_": "lodash", "CryptoJS": "crypto-js"}
+_GLOBAL_NAME = re.compile(r"(?<![\w$.])(_|CryptoJS)(?![\w$])")
 _MAX_SENDS = 1000  # pm.sendRequest calls in one script: a runaway loop stops here
 _PACKAGE_NAME = re.compile(r"^(@[a-z0-9][\w.~-]*/)?[a-z0-9][\w.~-]*(/[\w.~/-]+)?$", re.I)
 
@@ -63,12 +73,39 @@ def _prelude() -> str:
     return "\n" * _OWN_CODE_LINE + source
 
 
+@cache
+def _bundled_source(name: str) -> str:
+    return (
+        resources.files("harness.scripting")
+        .joinpath(_BUNDLED_FILES[name])
+        .read_text(encoding="utf-8")
+    )
+
+
 class ScriptContext:
     """The JavaScript context every script of one run shares (not thread-safe: the caller
     runs one script at a time, as :class:`~harness.scripting.hooks.RequestScripts` does)."""
 
     def __init__(self) -> None:
         self._context: quickjs.Context | None = None
+        self._bundled: set[str] = set()
+
+    def load_bundled(self, names: Iterable[str]) -> None:
+        """Evaluate the bundled libraries not yet in the context (call after :meth:`acquire`)."""
+        assert self._context is not None
+        for name in names:
+            if name in self._bundled:
+                continue
+            # Its own lines come after ours, so an error inside it is not reported as the script's.
+            self._context.eval(
+                "__defineBundled("
+                + json.dumps(name)
+                + ", function (module, exports, require) {"
+                + "\n" * _OWN_CODE_LINE
+                + _bundled_source(name)
+                + "\n});"
+            )
+            self._bundled.add(name)
 
     def acquire(self, limits: ScriptLimits) -> quickjs.Context:
         import quickjs
@@ -78,11 +115,13 @@ class ScriptContext:
             context.set_memory_limit(limits.memory_bytes)
             context.eval(_prelude())
             self._context = context
+            self._bundled = set()
         return self._context
 
     def discard(self) -> None:
         """Drop a context left unusable (interrupted mid-way, out of memory or stack)."""
         self._context = None
+        self._bundled = set()
 
 
 class ScriptRunner:
@@ -152,6 +191,7 @@ class ScriptRunner:
 
         context = self.context.acquire(self.limits)
         context.set_time_limit(-1)  # our own set-up is not the script's time
+        libraries = _Libraries(self.script_libs)
         setup = {
             "info": {
                 "eventName": script.event,
@@ -175,8 +215,9 @@ class ScriptRunner:
                 k: v for k, v in scopes.os_environ.items() if k.startswith(OS_ENV_PREFIX)
             },
             "environmentOverrides": scopes.environment_overrides,
-            "libraries": _Libraries(self.script_libs).collect(script.code),
+            "libraries": libraries.collect(script.code),
         }
+        self.context.load_bundled(libraries.bundled)
         context.eval(f"__setup({json.dumps(setup)})")
         # Set only now: QuickJS counts CPU time from each eval's start, and refuses Python
         # callbacks while a limit is set (so the prelude has none).
@@ -491,8 +532,11 @@ class _Libraries:
         self.modules: dict[str, str] = {}
         self.resolved: dict[str, dict[str, str]] = {}
         self.errors: dict[str, str] = {}
+        self.bundled: dict[str, None] = {}  # the bundled libraries the script needs, in order
 
     def collect(self, code: str) -> dict[str, object]:
+        for match in _GLOBAL_NAME.finditer(code):
+            self.bundled[_BUNDLED_GLOBALS[match.group(1)]] = None
         self._scan(code, "")
         return {"modules": self.modules, "resolved": self.resolved, "errors": self.errors}
 
@@ -502,6 +546,9 @@ class _Libraries:
             if name in _BUILTIN_MODULES or key in self.resolved or key in self.errors:
                 continue
             found = self._resolve(name, directory)
+            if isinstance(found, str) and name in _BUNDLED_FILES:
+                self.bundled[name] = None  # not in the user's libraries: Postman's own
+                continue
             if isinstance(found, str):
                 self.errors[key] = found
                 continue

@@ -609,13 +609,25 @@ function __uuid4() {
   }
   return out;
 }
-var __builtins = { uuid: { v4: __uuid4 } };
+var __builtins = { uuid: { v4: __uuid4 }, atob: atob, btoa: btoa };
 var __libraries = { modules: {}, resolved: {}, errors: {} }, __loaded = {};
+// Postman's bundled libraries, evaluated by the host once per context when a script names one.
+var __bundled = {};
+function __defineBundled(name, factory) {
+  var module = { exports: {} };
+  factory.call(module.exports, module, module.exports, function (dependency) {
+    throw new Error("Cannot find module '" + dependency + "'");
+  });
+  __bundled[name] = module.exports;
+  if (name === "lodash") globalThis._ = module.exports;
+  if (name === "crypto-js") globalThis.CryptoJS = module.exports;
+}
 function __requireFrom(dir) {
   return function require(name) {
     name = String(name);
     if (__has(__builtins, name)) return __builtins[name];
     var key = dir + "|" + name;
+    if (!__has(__libraries.resolved, key) && __has(__bundled, name)) return __bundled[name];
     if (__has(__libraries.errors, key)) throw new Error(__libraries.errors[key]);
     if (!__has(__libraries.resolved, key)) {
       throw new Error("require('" + name + "'): only libraries named by a literal string can be loaded, and this one was not found in advance");
