@@ -200,6 +200,7 @@ class ScriptRunner:
                 "requestName": info.request_name,
                 "requestId": info.request_id,
             },
+            "requestDescription": info.request_description,
             "request": _request_to_js(request, info),
             "response": _response_to_js(response) if response is not None else None,
             "cookies": _cookies(request, response),

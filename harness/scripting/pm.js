@@ -770,16 +770,27 @@ function __setup(data) {
   if (response) pm.response = response;
   globalThis.pm = pm;
 
+  // As postman-sandbox's legacy interface: a value is stored as text unless it is falsy (so 0
+  // stays the number 0), and the legacy `environment`/`globals` objects follow every change.
+  function legacyText(value) {
+    return (value === false || value) && typeof (value && value.toString) === "function" ? value.toString() : value;
+  }
+  function legacySetter(scope, name) {
+    return function (k, v) { v = legacyText(v); globalThis[name][k] = v; scope.set(k, v); };
+  }
+  function legacyClearer(scope, name) {
+    return function () { Object.keys(globalThis[name]).forEach(function (k) { delete globalThis[name][k]; }); scope.clear(); };
+  }
   var postman = {
     setNextRequest: setNext,
-    setEnvironmentVariable: function (k, v) { pm.environment.set(k, v); },
+    setEnvironmentVariable: legacySetter(pm.environment, "environment"),
     getEnvironmentVariable: function (k) { return pm.environment.get(k); },
-    clearEnvironmentVariable: function (k) { pm.environment.unset(k); },
-    clearEnvironmentVariables: function () { pm.environment.clear(); },
-    setGlobalVariable: function (k, v) { pm.globals.set(k, v); },
+    clearEnvironmentVariable: function (k) { if (k) delete globalThis.environment[k]; pm.environment.unset(k); },
+    clearEnvironmentVariables: legacyClearer(pm.environment, "environment"),
+    setGlobalVariable: legacySetter(pm.globals, "globals"),
     getGlobalVariable: function (k) { return pm.globals.get(k); },
-    clearGlobalVariable: function (k) { pm.globals.unset(k); },
-    clearGlobalVariables: function () { pm.globals.clear(); },
+    clearGlobalVariable: function (k) { if (k) delete globalThis.globals[k]; pm.globals.unset(k); },
+    clearGlobalVariables: legacyClearer(pm.globals, "globals"),
     getResponseHeader: function (k) { return response ? response.headers.get(k) : undefined; },
     getResponseCookie: function (k) { return pm.cookies.get(k); },
   };
@@ -789,7 +800,10 @@ function __setup(data) {
   globalThis.globals = pm.globals.toObject();
   globalThis.data = pm.iterationData.toObject();
   globalThis.iteration = data.info.iteration;
-  globalThis.request = { url: request.url.toString(), method: request.method, headers: request.headers.toObject(), data: data.request.body && data.request.body.raw || "" };
+  globalThis.request = {
+    id: data.info.requestId, name: data.info.requestName, description: data.requestDescription || undefined,
+    url: request.url.toString(), method: request.method, headers: request.headers.toObject(), data: data.request.body && data.request.body.raw || "",
+  };
   __legacyResponseNames.forEach(function (name) { delete globalThis[name]; });
   if (response && isTest) {
     globalThis.responseCode = { code: response.code, name: response.status, detail: response.status };
