@@ -52,3 +52,14 @@ def test_the_users_own_copy_comes_first(tmp_path: Path) -> None:
     runner = ScriptRunner(script_libs=tmp_path)
     outcome = run_test("tests['mine'] = require('lodash').mine === true;", runner=runner)
     assert messages(outcome) == {"mine": ""}
+
+
+def test_require_ajv() -> None:
+    # Newman's sandbox-libraries fixture: `new (require('ajv'))({logger: false}).validate(...)`.
+    code = """
+    var Ajv = require('ajv'), schema = {properties: {alpha: {type: "boolean"}}};
+    var ajv = new Ajv({logger: false});
+    tests["valid"] = ajv.validate(schema, {alpha: true}) === true;
+    tests["invalid"] = ajv.compile(schema)({alpha: 123}) === false;
+    """
+    assert messages(run_test(code)) == {"valid": "", "invalid": ""}

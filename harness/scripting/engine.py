@@ -59,6 +59,7 @@ _BUNDLED_FILES = {
     "lodash": "vendor/lodash/lodash.min.js",
     "crypto-js": "vendor/crypto-js/crypto-js.js",
     "moment": "vendor/moment/moment.min.js",
+    "ajv": "vendor/ajv/ajv.min.js",
 }
 # Postman's legacy globals for them (postman-sandbox lib/sandbox/postman-legacy-interface.js).
 _BUNDLED_GLOBALS = {"_": "lodash", "CryptoJS": "crypto-js"}
