@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from harness.scripting import ScriptInfo, ScriptRunner, ScriptSource
 from tests.scripting_support import REQUEST, json_response, messages, run_test, scopes
 
@@ -70,3 +72,23 @@ def test_the_legacy_request_has_its_name_and_description() -> None:
         ScriptInfo("r1", request_description="testDesc"),
     )
     assert messages(outcome) == {"named": ""}
+
+
+def test_legacy_get_response_cookie_is_a_cookie_object() -> None:
+    # postman-sandbox: postman.getResponseCookie(name) is `cookies.one(name)`, a Cookie with
+    # .name and .value (Newman's cookie-jar fixture reads `.value`).
+    response = replace(
+        json_response({}),
+        headers=(("Content-Type", "text/plain"), ("Set-Cookie", "foo=bar; Path=/")),
+    )
+    code = """
+    tests["cookie"] = postman.getResponseCookie("foo").value === "bar";
+    tests["missing"] = postman.getResponseCookie("nope") === undefined;
+    """
+    assert messages(run_test(code, response)) == {"cookie": "", "missing": ""}
+
+
+def test_response_stream_reads_as_the_body() -> None:
+    # Postman's response.stream is a Buffer of the body: `res.stream.toString()` is the text.
+    code = 'tests["stream"] = JSON.parse(pm.response.stream.toString()).id === 5;'
+    assert messages(run_test(code)) == {"stream": ""}

@@ -550,6 +550,8 @@ function __makeResponse(data) {
     headers: new __List(data.headers),
     responseTime: data.responseTime,
     responseSize: data.responseSize,
+    // Postman's is a Buffer of the body; scripts read it with toString()
+    stream: { toString: function () { return text; }, length: text ? text.length : 0 },
     text: function () { return text; },
     json: function () {
       try { return JSON.parse(text); } catch (e) {
@@ -792,7 +794,11 @@ function __setup(data) {
     clearGlobalVariable: function (k) { if (k) delete globalThis.globals[k]; pm.globals.unset(k); },
     clearGlobalVariables: legacyClearer(pm.globals, "globals"),
     getResponseHeader: function (k) { return response ? response.headers.get(k) : undefined; },
-    getResponseCookie: function (k) { return pm.cookies.get(k); },
+    // a cookie object (name, value), as postman-sandbox's `cookies.one(name)`, not pm.cookies's value
+    getResponseCookie: function (k) {
+      var found = data.cookies.filter(function (c) { return c.key === String(k); })[0];
+      return found ? { name: found.key, key: found.key, value: found.value } : undefined;
+    },
   };
   globalThis.postman = postman;
   globalThis.tests = {};
