@@ -219,3 +219,22 @@ def test_json_schema_messages_for_nested_and_array_data() -> None:
         "data[1].age should be integer, data[1].tags should NOT have more than 1 items"
     )
     assert found["not"] == "expected data to not satisfy schema"
+
+
+def test_pm_request_has_chai_postman_assertions() -> None:
+    # chai-postman asserts on requests as on responses (Newman's sandbox-libraries fixture).
+    code = """
+    pm.test("request", function () {
+        pm.expect(pm.request.to).to.be.an('object');
+        pm.request.to.be.ok;
+        pm.request.to.not.have.header('Foo-Bar');
+        pm.request.to.be.postmanRequest;
+        pm.request.to.be.postmanRequestOrResponse;
+        pm.request.to.not.be.postmanResponse;
+        pm.response.to.not.be.postmanRequest;
+    });
+    pm.test("wrong", function () { pm.response.to.be.postmanRequest; });
+    """
+    outcome = run_test(code)
+    assert messages(outcome)["request"] == ""
+    assert "to be a postman request" in messages(outcome)["wrong"]

@@ -317,6 +317,15 @@ Object.keys(__responseFlags).forEach(function (name) {
     return this;
   });
 });
+// chai-postman's type words: `pm.request.to.be.postmanRequest`.
+[["postmanRequest", "a postman request", false, true], ["postmanResponse", "a postman response", true, false],
+ ["postmanRequestOrResponse", "a postman request or response", true, true]].forEach(function (word) {
+  __word(word[0], function () {
+    var obj = this._obj, is = obj !== null && typeof obj === "object" &&
+      ((word[2] && obj.__pmResponse === true) || (word[3] && obj.__pmRequest === true));
+    return this.assert(is, "expected #{this} to be " + word[1], "expected #{this} to not be " + word[1]);
+  });
+});
 Assertion.prototype.statusCode = function (code) {
   return this.assert(this._obj.code === Number(code), "expected response to have status code #{exp} but got #{act}", "expected response to not have status code #{act}", Number(code), this._obj.code);
 };
@@ -537,6 +546,10 @@ function __makeRequest(data) {
   request.toJSON = function () {
     return { method: request.method, url: url.toString(), headers: request.headers._items, body: request.body, auth: request.auth };
   };
+  // chai-postman asserts on requests too: pm.request.to.have.header(...)
+  Object.defineProperty(request, "__pmRequest", { value: true });
+  Object.defineProperty(request, "to", { get: function () { return new Assertion(request); } });
+  Object.defineProperty(request, "be", { get: function () { return new Assertion(request); } });
   return request;
 }
 
