@@ -164,7 +164,7 @@ def test_skip_and_arrow_and_thrown_errors() -> None:
     assert not outcome.passed
 
 
-def test_json_schema_is_checked_by_the_project_validator() -> None:
+def test_json_schema_is_checked_by_ajv_as_in_postman() -> None:
     code = """
     const schema = {type: "object", required: ["id", "name"], properties: {id: {type: "string"}}};
     pm.test("schema", () => pm.response.to.have.jsonSchema(schema));
@@ -238,3 +238,18 @@ def test_pm_request_has_chai_postman_assertions() -> None:
     outcome = run_test(code)
     assert messages(outcome)["request"] == ""
     assert "to be a postman request" in messages(outcome)["wrong"]
+
+
+def test_a_failed_json_schema_assertion_can_be_caught() -> None:
+    # chai-postman's jsonSchema throws at once (Newman's sandbox-libraries fixture expects
+    # `pm.expect(() => ...jsonSchema(schema)).to.throw(message)`).
+    code = """
+    var schema = {properties: {alpha: {type: "boolean"}}};
+    pm.test("throws", function () {
+        pm.expect(function () { pm.expect({alpha: 123}).to.be.jsonSchema(schema); })
+            .to.throw('expected data to satisfy schema but found following errors: \\ndata.alpha should be boolean');
+        pm.expect(function () { pm.expect({alpha: true}).to.not.be.jsonSchema(schema); })
+            .to.throw('expected data to not satisfy schema');
+    });
+    """
+    assert messages(run_test(code)) == {"throws": ""}

@@ -6,8 +6,8 @@ scripts after it; the ``pm`` object and the legacy globals are built afresh for 
 A context that ran out of time, memory or stack is dropped, and the next script gets a new one.
 QuickJS refuses calls into Python while a time limit is set, so nothing leaves the engine while a
 script runs: the run's scopes and any required library files go in as JSON before it, and the
-variable changes, queued ``pm.sendRequest`` calls and ``jsonSchema`` checks come out after it (the
-requests are then sent and their callbacks run, as Postman runs them: after the script body).
+variable changes and queued ``pm.sendRequest`` calls come out after it (the requests are then sent
+and their callbacks run, as Postman runs them: after the script body).
 The engine has no file system, network or process access. It is imported on first use only.
 """
 
@@ -18,7 +18,6 @@ import json
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -45,7 +44,6 @@ from harness.variables import OS_ENV_PREFIX, Scopes
 
 if TYPE_CHECKING:
     import quickjs
-    from jsonschema import ValidationError
 
 # Our prelude (and any required library) is evaluated after this many blank lines, so a stack
 # frame with a smaller line number is in the user's script: that is the line we report.
@@ -64,6 +62,8 @@ _BUNDLED_FILES = {
 # Postman's legacy globals for them (postman-sandbox lib/sandbox/postman-legacy-interface.js).
 _BUNDLED_GLOBALS = {"_": "lodash", "CryptoJS": "crypto-js"}
 _GLOBAL_NAME = re.compile(r"(?<![\w$.])(_|CryptoJS)(?![\w$])")
+# chai-postman's jsonSchema assertion validates with Postman's Ajv, as it does in Postman.
+_JSON_SCHEMA_WORD = re.compile(r"\bjsonSchema\b")
 _MAX_SENDS = 1000  # pm.sendRequest calls in one script: a runaway loop stops here
 _PACKAGE_NAME = re.compile(r"^(@[a-z0-9][\w.~-]*/)?[a-z0-9][\w.~-]*(/[\w.~/-]+)?$", re.I)
 
@@ -251,20 +251,6 @@ class ScriptRunner:
             TestResult(t["name"], t["passed"], t["skipped"], t["errorName"], t["message"])
             for t in result["tests"]
         ]
-        ids = [t["id"] for t in result["tests"]]
-        for check in result["schemaChecks"]:
-            message = _schema_failure(check)
-            if message is None:
-                continue
-            if check["test"] in ids:
-                index = ids.index(check["test"])
-                tests[index] = replace(
-                    tests[index], passed=False, error_name="AssertionError", message=message
-                )
-            else:
-                failures.append(
-                    _failure(script, f"AssertionError: {message}\n{check['stack']}", None)
-                )
         for extra in result["asyncErrors"]:
             failures.append(
                 _failure(script, f"{extra['name']}: {extra['message']}\n{extra['stack']}", None)
@@ -348,15 +334,6 @@ def _apply_changes(changes: list[dict[str, Any]], scopes: Scopes) -> tuple[Varia
             scopes.environment_overrides.pop(name, None)
         applied.append(VariableChange(scope, name, None if value is None else str(value)))
     return tuple(applied)
-
-
-def _schema_failure(check: dict[str, Any]) -> str | None:
-    errors = _schema_errors(check["schema"], check["data"])
-    if check["negate"]:
-        return "expected data to not satisfy schema" if not errors else None
-    if not errors:
-        return None
-    return "expected data to satisfy schema but found following errors: \n" + ", ".join(errors)
 
 
 class _PromiseJobsTimeout(Exception):
@@ -539,6 +516,8 @@ class _Libraries:
     def collect(self, code: str) -> dict[str, object]:
         for match in _GLOBAL_NAME.finditer(code):
             self.bundled[_BUNDLED_GLOBALS[match.group(1)]] = None
+        if _JSON_SCHEMA_WORD.search(code):
+            self.bundled["ajv"] = None
         self._scan(code, "")
         return {"modules": self.modules, "resolved": self.resolved, "errors": self.errors}
 
@@ -602,64 +581,3 @@ def _module_file(target: Path) -> Path | None:
             if candidate.is_file() and candidate.is_relative_to(target):
                 return candidate
     return None
-
-
-def _schema_errors(schema: Any, data: Any) -> list[str]:
-    """Errors in Ajv's words, as Newman prints them: ``data.age should be integer``."""
-    from jsonschema import SchemaError
-    from jsonschema.validators import validator_for
-
-    try:
-        validator_class = validator_for(schema)
-        validator_class.check_schema(schema)
-    except SchemaError as exc:
-        return [f"schema is invalid: {exc.message}"]
-    return [
-        _data_path(error.absolute_path) + " " + _ajv_message(error)
-        for error in validator_class(schema).iter_errors(data)
-    ]
-
-
-def _data_path(parts: Iterable[str | int]) -> str:
-    path = "data"
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_$][\w$]*", part):
-            path += f".{part}"
-        else:
-            path += f"['{part}']"
-    return path
-
-
-def _ajv_message(error: ValidationError) -> str:
-    keyword, value = error.validator, error.validator_value
-    if keyword == "type":
-        return f"should be {','.join(value) if isinstance(value, list) else value}"
-    if keyword == "required":
-        missing = re.match(r"'(.*)' is a required property", error.message)
-        return f"should have required property '{missing.group(1) if missing else value}'"
-    simple = {
-        "enum": "should be equal to one of the allowed values",
-        "const": "should be equal to constant",
-        "additionalProperties": "should NOT have additional properties",
-        "anyOf": "should match some schema in anyOf",
-        "oneOf": "should match exactly one schema in oneOf",
-        "not": "should NOT be valid",
-        "uniqueItems": "should NOT have duplicate items",
-    }
-    if keyword in simple:
-        return simple[keyword]
-    bounded = {
-        "minimum": f"should be >= {value}",
-        "maximum": f"should be <= {value}",
-        "exclusiveMinimum": f"should be > {value}",
-        "exclusiveMaximum": f"should be < {value}",
-        "minLength": f"should NOT be shorter than {value} characters",
-        "maxLength": f"should NOT be longer than {value} characters",
-        "minItems": f"should NOT have fewer than {value} items",
-        "maxItems": f"should NOT have more than {value} items",
-        "pattern": f'should match pattern "{value}"',
-        "format": f'should match format "{value}"',
-    }
-    return bounded.get(str(keyword), error.message)

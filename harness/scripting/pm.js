@@ -3,13 +3,13 @@
 // the run then shares (as Postman's sandbox does: a global one script sets, a later one sees).
 // Nothing here calls out of the engine while a script runs (the engine's time limit forbids it):
 // the host passes everything in through __setup(), and takes back from __finish() the variable
-// changes, the queued pm.sendRequest calls and the jsonSchema checks, which it does itself.
+// changes and the queued pm.sendRequest calls, which it does itself.
 "use strict";
 // What one execution did: __setup() starts it afresh, __finish() hands it to the host.
 function __freshState() {
   return {
     tests: [], console: [], next: undefined, skip: false, pending: [], asyncErrors: [],
-    changes: [], sends: [], inFlight: [], schemaChecks: [], currentTest: null, testCount: 0,
+    changes: [], sends: [], inFlight: [], testCount: 0,
   };
 }
 var __state = __freshState();
@@ -380,16 +380,15 @@ Assertion.prototype.jsonBody = function (path, value) {
 };
 // Checked by the host after the script, with the project's JSON-schema validator; a failure is
 // then charged to the test that made the assertion.
-Assertion.prototype.jsonSchema = function (schema) {
-  var data = this._obj;
-  if (__isResponse(data)) {
-    try { data = JSON.parse(data.text()); } catch (e) { data = null; }
-  }
-  __state.schemaChecks.push({
-    test: __state.currentTest, schema: schema, data: data === undefined ? null : data,
-    negate: !!this._flags.not, stack: new Error("jsonSchema").stack,
-  });
-  return this;
+// As chai-postman: Ajv (Postman's bundled one, loaded by the host when a script names
+// jsonSchema) with all errors, its errorsText() in the message.
+Assertion.prototype.jsonSchema = function (schema, options) {
+  new Assertion(schema).to.be.an("object");
+  var obj = this._obj;
+  var data = __isResponse(obj) || (obj && obj.__pmRequest && typeof obj.json === "function") ? obj.json() : obj;
+  var ajv = new __bundled.ajv(Object.assign({ allErrors: true, logger: false }, options));
+  var valid = ajv.validate(schema, data);
+  return this.assert(valid && !ajv.errors, "expected data to satisfy schema but found following errors: \n" + ajv.errorsText(), "expected data to not satisfy schema", true, valid);
 };
 
 function expect(value, message) { return new Assertion(value, message); }
@@ -668,12 +667,6 @@ function __record(id, name, passed, skipped, error) {
     message: error ? String(error.message === undefined ? error : error.message) : "",
   });
 }
-// Runs fn as part of test `id`, so that jsonSchema checks know which test made them.
-function __within(id, fn, arg) {
-  var outer = __state.currentTest;
-  __state.currentTest = id;
-  try { return fn(arg); } finally { __state.currentTest = outer; }
-}
 function __test(name, fn) {
   var id = ++__state.testCount;
   if (typeof fn !== "function") { __record(id, name, false, true, null); return; }
@@ -685,11 +678,11 @@ function __test(name, fn) {
       __record(id, name, !err, false, err || null);
     };
     __state.pending.push(function () { if (!settled) { settled = true; __record(id, name, false, false, new Error("the test did not call done()")); } });
-    try { __within(id, fn, done); } catch (e) { done(e); }
+    try { fn(done); } catch (e) { done(e); }
     return;
   }
   try {
-    var result = __within(id, fn);
+    var result = fn();
     if (result && typeof result.then === "function") {
       var settledAsync = false;
       result.then(function () { settledAsync = true; __record(id, name, true, false, null); },
@@ -850,7 +843,6 @@ function __finish() {
     skip: __state.skip,
     asyncErrors: __state.asyncErrors,
     changes: __state.changes,
-    schemaChecks: __state.schemaChecks,
     request: { method: String(req.method), url: req.url.toString(), headers: req.headers._items, body: req.body === undefined ? null : req.body, auth: req.auth === undefined ? null : req.auth },
   });
 }
