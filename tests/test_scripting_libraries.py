@@ -63,3 +63,14 @@ def test_require_ajv() -> None:
     tests["invalid"] = ajv.compile(schema)({alpha: 123}) === false;
     """
     assert messages(run_test(code)) == {"valid": "", "invalid": ""}
+
+
+def test_sugar_prototype_methods_for_legacy_scripts() -> None:
+    # Postman's sandbox loads Sugar (postman-sandbox lib/vendor/sugar.js): Newman's echo-v2 and
+    # prototype-check fixtures call `responseBody.has(...)`, `[1, 2].average()`...
+    code = """
+    tests["has"] = responseBody.has("id");
+    tests["average"] = [1, 2, 3, 4, 5].average() === 3;
+    tests["ordinalize"] = (56).ordinalize() === "56th";
+    """
+    assert messages(run_test(code)) == {"has": "", "average": "", "ordinalize": ""}

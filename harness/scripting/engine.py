@@ -58,12 +58,17 @@ _BUNDLED_FILES = {
     "crypto-js": "vendor/crypto-js/crypto-js.js",
     "moment": "vendor/moment/moment.min.js",
     "ajv": "vendor/ajv/ajv.min.js",
+    "sugar": "vendor/sugar/sugar.js",
 }
 # Postman's legacy globals for them (postman-sandbox lib/sandbox/postman-legacy-interface.js).
 _BUNDLED_GLOBALS = {"_": "lodash", "CryptoJS": "crypto-js"}
 _GLOBAL_NAME = re.compile(r"(?<![\w$.])(_|CryptoJS)(?![\w$])")
 # chai-postman's jsonSchema assertion validates with Postman's Ajv, as it does in Postman.
 _JSON_SCHEMA_WORD = re.compile(r"\bjsonSchema\b")
+# Postman's sandbox extends the built-in prototypes with Sugar ('text'.has(x), [1, 2].average()),
+# which scripts written for its legacy API rely on; their methods cannot be told apart from
+# others by name, so Sugar comes with the legacy API (35 ms, once per run).
+_LEGACY_API_WORD = re.compile(r"\btests\s*\[|\bresponseBody\b|\bpostman\s*\.")
 _MAX_SENDS = 1000  # pm.sendRequest calls in one script: a runaway loop stops here
 _PACKAGE_NAME = re.compile(r"^(@[a-z0-9][\w.~-]*/)?[a-z0-9][\w.~-]*(/[\w.~/-]+)?$", re.I)
 
@@ -518,6 +523,8 @@ class _Libraries:
             self.bundled[_BUNDLED_GLOBALS[match.group(1)]] = None
         if _JSON_SCHEMA_WORD.search(code):
             self.bundled["ajv"] = None
+        if _LEGACY_API_WORD.search(code):
+            self.bundled["sugar"] = None
         self._scan(code, "")
         return {"modules": self.modules, "resolved": self.resolved, "errors": self.errors}
 
