@@ -74,3 +74,12 @@ def test_sugar_prototype_methods_for_legacy_scripts() -> None:
     tests["ordinalize"] = (56).ordinalize() === "56th";
     """
     assert messages(run_test(code)) == {"has": "", "average": "", "ordinalize": ""}
+
+
+def test_the_legacy_tv4_global() -> None:
+    # postman-sandbox's legacy interface exposes tv4 (Newman's super-sandbox-test checks it).
+    code = """
+    tests["tv4"] = tv4.validate({a: 1}, {properties: {a: {type: "integer"}}});
+    tests["tv4 fails"] = !tv4.validate({a: "x"}, {properties: {a: {type: "integer"}}});
+    """
+    assert messages(run_test(code)) == {"tv4": "", "tv4 fails": ""}

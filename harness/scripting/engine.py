@@ -59,10 +59,11 @@ _BUNDLED_FILES = {
     "moment": "vendor/moment/moment.min.js",
     "ajv": "vendor/ajv/ajv.min.js",
     "sugar": "vendor/sugar/sugar.js",
+    "tv4": "vendor/tv4/tv4.js",
 }
 # Postman's legacy globals for them (postman-sandbox lib/sandbox/postman-legacy-interface.js).
-_BUNDLED_GLOBALS = {"_": "lodash", "CryptoJS": "crypto-js"}
-_GLOBAL_NAME = re.compile(r"(?<![\w$.])(_|CryptoJS)(?![\w$])")
+_BUNDLED_GLOBALS = {"_": "lodash", "CryptoJS": "crypto-js", "tv4": "tv4"}
+_GLOBAL_NAME = re.compile(r"(?<![\w$.])(_|CryptoJS|tv4)(?![\w$])")
 # chai-postman's jsonSchema assertion validates with Postman's Ajv, as it does in Postman.
 _JSON_SCHEMA_WORD = re.compile(r"\bjsonSchema\b")
 # Postman's sandbox extends the built-in prototypes with Sugar ('text'.has(x), [1, 2].average()),

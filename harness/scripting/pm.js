@@ -635,6 +635,7 @@ function __defineBundled(name, factory) {
   __bundled[name] = module.exports;
   if (name === "lodash") globalThis._ = module.exports;
   if (name === "crypto-js") globalThis.CryptoJS = module.exports;
+  if (name === "tv4") globalThis.tv4 = module.exports;
 }
 function __requireFrom(dir) {
   return function require(name) {
