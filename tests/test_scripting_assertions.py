@@ -253,3 +253,22 @@ def test_a_failed_json_schema_assertion_can_be_caught() -> None:
     });
     """
     assert messages(run_test(code)) == {"throws": ""}
+
+
+def test_json_schema_reused_across_scripts_keeps_each_verdict() -> None:
+    # One Ajv per run keeps compiled schemas; each assertion still gets its own errors.
+    from harness.scripting import ScriptRunner
+
+    runner = ScriptRunner()
+    schema = "{type: 'object', required: ['id']}"
+    first = run_test(
+        f"pm.test('ok', () => pm.expect({{id: 1}}).to.be.jsonSchema({schema}));", runner=runner
+    )
+    second = run_test(
+        f"pm.test('bad', () => pm.expect({{}}).to.be.jsonSchema({schema}));", runner=runner
+    )
+    third = run_test(
+        f"pm.test('ok', () => pm.expect({{id: 2}}).to.be.jsonSchema({schema}));", runner=runner
+    )
+    assert messages(first) == messages(third) == {"ok": ""}
+    assert messages(second)["bad"].endswith("data should have required property 'id'")

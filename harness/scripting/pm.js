@@ -380,13 +380,19 @@ Assertion.prototype.jsonBody = function (path, value) {
 };
 // Checked by the host after the script, with the project's JSON-schema validator; a failure is
 // then charged to the test that made the assertion.
+var __runAjv;
 // As chai-postman: Ajv (Postman's bundled one, loaded by the host when a script names
 // jsonSchema) with all errors, its errorsText() in the message.
 Assertion.prototype.jsonSchema = function (schema, options) {
   new Assertion(schema).to.be.an("object");
   var obj = this._obj;
   var data = __isResponse(obj) || (obj && obj.__pmRequest && typeof obj.json === "function") ? obj.json() : obj;
-  var ajv = new __bundled.ajv(Object.assign({ allErrors: true, logger: false }, options));
+  // chai-postman makes an Ajv per assertion, compiling the schema each time (10 ms); one Ajv
+  // for the run keeps each compiled schema (keyed by its text), except where the schema's own
+  // id could clash with another's.
+  var reuse = options === undefined && !(schema && (schema.$id || schema.id));
+  if (reuse && !__runAjv) __runAjv = new __bundled.ajv({ allErrors: true, logger: false });
+  var ajv = reuse ? __runAjv : new __bundled.ajv(Object.assign({ allErrors: true, logger: false }, options));
   var valid = ajv.validate(schema, data);
   return this.assert(valid && !ajv.errors, "expected data to satisfy schema but found following errors: \n" + ajv.errorsText(), "expected data to not satisfy schema", true, valid);
 };
