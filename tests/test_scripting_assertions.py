@@ -164,7 +164,7 @@ def test_skip_and_arrow_and_thrown_errors() -> None:
     assert not outcome.passed
 
 
-def test_json_schema_is_checked_by_the_project_validator() -> None:
+def test_json_schema_is_checked_by_ajv_as_in_postman() -> None:
     code = """
     const schema = {type: "object", required: ["id", "name"], properties: {id: {type: "string"}}};
     pm.test("schema", () => pm.response.to.have.jsonSchema(schema));
@@ -219,3 +219,56 @@ def test_json_schema_messages_for_nested_and_array_data() -> None:
         "data[1].age should be integer, data[1].tags should NOT have more than 1 items"
     )
     assert found["not"] == "expected data to not satisfy schema"
+
+
+def test_pm_request_has_chai_postman_assertions() -> None:
+    # chai-postman asserts on requests as on responses (Newman's sandbox-libraries fixture).
+    code = """
+    pm.test("request", function () {
+        pm.expect(pm.request.to).to.be.an('object');
+        pm.request.to.be.ok;
+        pm.request.to.not.have.header('Foo-Bar');
+        pm.request.to.be.postmanRequest;
+        pm.request.to.be.postmanRequestOrResponse;
+        pm.request.to.not.be.postmanResponse;
+        pm.response.to.not.be.postmanRequest;
+    });
+    pm.test("wrong", function () { pm.response.to.be.postmanRequest; });
+    """
+    outcome = run_test(code)
+    assert messages(outcome)["request"] == ""
+    assert "to be a postman request" in messages(outcome)["wrong"]
+
+
+def test_a_failed_json_schema_assertion_can_be_caught() -> None:
+    # chai-postman's jsonSchema throws at once (Newman's sandbox-libraries fixture expects
+    # `pm.expect(() => ...jsonSchema(schema)).to.throw(message)`).
+    code = """
+    var schema = {properties: {alpha: {type: "boolean"}}};
+    pm.test("throws", function () {
+        pm.expect(function () { pm.expect({alpha: 123}).to.be.jsonSchema(schema); })
+            .to.throw('expected data to satisfy schema but found following errors: \\ndata.alpha should be boolean');
+        pm.expect(function () { pm.expect({alpha: true}).to.not.be.jsonSchema(schema); })
+            .to.throw('expected data to not satisfy schema');
+    });
+    """
+    assert messages(run_test(code)) == {"throws": ""}
+
+
+def test_json_schema_reused_across_scripts_keeps_each_verdict() -> None:
+    # One Ajv per run keeps compiled schemas; each assertion still gets its own errors.
+    from harness.scripting import ScriptRunner
+
+    runner = ScriptRunner()
+    schema = "{type: 'object', required: ['id']}"
+    first = run_test(
+        f"pm.test('ok', () => pm.expect({{id: 1}}).to.be.jsonSchema({schema}));", runner=runner
+    )
+    second = run_test(
+        f"pm.test('bad', () => pm.expect({{}}).to.be.jsonSchema({schema}));", runner=runner
+    )
+    third = run_test(
+        f"pm.test('ok', () => pm.expect({{id: 2}}).to.be.jsonSchema({schema}));", runner=runner
+    )
+    assert messages(first) == messages(third) == {"ok": ""}
+    assert messages(second)["bad"].endswith("data should have required property 'id'")

@@ -6,8 +6,8 @@ scripts after it; the ``pm`` object and the legacy globals are built afresh for 
 A context that ran out of time, memory or stack is dropped, and the next script gets a new one.
 QuickJS refuses calls into Python while a time limit is set, so nothing leaves the engine while a
 script runs: the run's scopes and any required library files go in as JSON before it, and the
-variable changes, queued ``pm.sendRequest`` calls and ``jsonSchema`` checks come out after it (the
-requests are then sent and their callbacks run, as Postman runs them: after the script body).
+variable changes and queued ``pm.sendRequest`` calls come out after it (the requests are then sent
+and their callbacks run, as Postman runs them: after the script body).
 The engine has no file system, network or process access. It is imported on first use only.
 """
 
@@ -18,8 +18,7 @@ import json
 import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,14 +44,32 @@ from harness.variables import OS_ENV_PREFIX, Scopes
 
 if TYPE_CHECKING:
     import quickjs
-    from jsonschema import ValidationError
 
 # Our prelude (and any required library) is evaluated after this many blank lines, so a stack
 # frame with a smaller line number is in the user's script: that is the line we report.
 _OWN_CODE_LINE = 20_000
 _FRAME_LINE = re.compile(r"<input>:(\d+)")
 _REQUIRE = re.compile(r"""\brequire\(\s*(['"])([^'"]+)\1\s*\)""")
-_BUILTIN_MODULES = frozenset({"uuid"})
+_BUILTIN_MODULES = frozenset({"uuid", "atob", "btoa"})
+# Libraries Postman's sandbox provides (postman-sandbox lib/environment.js), shipped in vendor/ and
+# evaluated once per run only when a script names them: lodash alone costs tens of milliseconds.
+_BUNDLED_FILES = {
+    "lodash": "vendor/lodash/lodash.min.js",
+    "crypto-js": "vendor/crypto-js/crypto-js.js",
+    "moment": "vendor/moment/moment.min.js",
+    "ajv": "vendor/ajv/ajv.min.js",
+    "sugar": "vendor/sugar/sugar.js",
+    "tv4": "vendor/tv4/tv4.js",
+}
+# Postman's legacy globals for them (postman-sandbox lib/sandbox/postman-legacy-interface.js).
+_BUNDLED_GLOBALS = {"_": "lodash", "CryptoJS": "crypto-js", "tv4": "tv4"}
+_GLOBAL_NAME = re.compile(r"(?<![\w$.])(_|CryptoJS|tv4)(?![\w$])")
+# chai-postman's jsonSchema assertion validates with Postman's Ajv, as it does in Postman.
+_JSON_SCHEMA_WORD = re.compile(r"\bjsonSchema\b")
+# Postman's sandbox extends the built-in prototypes with Sugar ('text'.has(x), [1, 2].average()),
+# which scripts written for its legacy API rely on; their methods cannot be told apart from
+# others by name, so Sugar comes with the legacy API (35 ms, once per run).
+_LEGACY_API_WORD = re.compile(r"\btests\s*\[|\bresponseBody\b|\bpostman\s*\.")
 _MAX_SENDS = 1000  # pm.sendRequest calls in one script: a runaway loop stops here
 _PACKAGE_NAME = re.compile(r"^(@[a-z0-9][\w.~-]*/)?[a-z0-9][\w.~-]*(/[\w.~/-]+)?$", re.I)
 
@@ -63,12 +80,39 @@ def _prelude() -> str:
     return "\n" * _OWN_CODE_LINE + source
 
 
+@cache
+def _bundled_source(name: str) -> str:
+    return (
+        resources.files("harness.scripting")
+        .joinpath(_BUNDLED_FILES[name])
+        .read_text(encoding="utf-8")
+    )
+
+
 class ScriptContext:
     """The JavaScript context every script of one run shares (not thread-safe: the caller
     runs one script at a time, as :class:`~harness.scripting.hooks.RequestScripts` does)."""
 
     def __init__(self) -> None:
         self._context: quickjs.Context | None = None
+        self._bundled: set[str] = set()
+
+    def load_bundled(self, names: Iterable[str]) -> None:
+        """Evaluate the bundled libraries not yet in the context (call after :meth:`acquire`)."""
+        assert self._context is not None
+        for name in names:
+            if name in self._bundled:
+                continue
+            # Its own lines come after ours, so an error inside it is not reported as the script's.
+            self._context.eval(
+                "__defineBundled("
+                + json.dumps(name)
+                + ", function (module, exports, require) {"
+                + "\n" * _OWN_CODE_LINE
+                + _bundled_source(name)
+                + "\n});"
+            )
+            self._bundled.add(name)
 
     def acquire(self, limits: ScriptLimits) -> quickjs.Context:
         import quickjs
@@ -78,11 +122,13 @@ class ScriptContext:
             context.set_memory_limit(limits.memory_bytes)
             context.eval(_prelude())
             self._context = context
+            self._bundled = set()
         return self._context
 
     def discard(self) -> None:
         """Drop a context left unusable (interrupted mid-way, out of memory or stack)."""
         self._context = None
+        self._bundled = set()
 
 
 class ScriptRunner:
@@ -152,6 +198,7 @@ class ScriptRunner:
 
         context = self.context.acquire(self.limits)
         context.set_time_limit(-1)  # our own set-up is not the script's time
+        libraries = _Libraries(self.script_libs)
         setup = {
             "info": {
                 "eventName": script.event,
@@ -160,6 +207,7 @@ class ScriptRunner:
                 "requestName": info.request_name,
                 "requestId": info.request_id,
             },
+            "requestDescription": info.request_description,
             "request": _request_to_js(request, info),
             "response": _response_to_js(response) if response is not None else None,
             "cookies": _cookies(request, response),
@@ -175,8 +223,9 @@ class ScriptRunner:
                 k: v for k, v in scopes.os_environ.items() if k.startswith(OS_ENV_PREFIX)
             },
             "environmentOverrides": scopes.environment_overrides,
-            "libraries": _Libraries(self.script_libs).collect(script.code),
+            "libraries": libraries.collect(script.code),
         }
+        self.context.load_bundled(libraries.bundled)
         context.eval(f"__setup({json.dumps(setup)})")
         # Set only now: QuickJS counts CPU time from each eval's start, and refuses Python
         # callbacks while a limit is set (so the prelude has none).
@@ -208,20 +257,6 @@ class ScriptRunner:
             TestResult(t["name"], t["passed"], t["skipped"], t["errorName"], t["message"])
             for t in result["tests"]
         ]
-        ids = [t["id"] for t in result["tests"]]
-        for check in result["schemaChecks"]:
-            message = _schema_failure(check)
-            if message is None:
-                continue
-            if check["test"] in ids:
-                index = ids.index(check["test"])
-                tests[index] = replace(
-                    tests[index], passed=False, error_name="AssertionError", message=message
-                )
-            else:
-                failures.append(
-                    _failure(script, f"AssertionError: {message}\n{check['stack']}", None)
-                )
         for extra in result["asyncErrors"]:
             failures.append(
                 _failure(script, f"{extra['name']}: {extra['message']}\n{extra['stack']}", None)
@@ -305,15 +340,6 @@ def _apply_changes(changes: list[dict[str, Any]], scopes: Scopes) -> tuple[Varia
             scopes.environment_overrides.pop(name, None)
         applied.append(VariableChange(scope, name, None if value is None else str(value)))
     return tuple(applied)
-
-
-def _schema_failure(check: dict[str, Any]) -> str | None:
-    errors = _schema_errors(check["schema"], check["data"])
-    if check["negate"]:
-        return "expected data to not satisfy schema" if not errors else None
-    if not errors:
-        return None
-    return "expected data to satisfy schema but found following errors: \n" + ", ".join(errors)
 
 
 class _PromiseJobsTimeout(Exception):
@@ -491,8 +517,15 @@ class _Libraries:
         self.modules: dict[str, str] = {}
         self.resolved: dict[str, dict[str, str]] = {}
         self.errors: dict[str, str] = {}
+        self.bundled: dict[str, None] = {}  # the bundled libraries the script needs, in order
 
     def collect(self, code: str) -> dict[str, object]:
+        for match in _GLOBAL_NAME.finditer(code):
+            self.bundled[_BUNDLED_GLOBALS[match.group(1)]] = None
+        if _JSON_SCHEMA_WORD.search(code):
+            self.bundled["ajv"] = None
+        if _LEGACY_API_WORD.search(code):
+            self.bundled["sugar"] = None
         self._scan(code, "")
         return {"modules": self.modules, "resolved": self.resolved, "errors": self.errors}
 
@@ -502,6 +535,9 @@ class _Libraries:
             if name in _BUILTIN_MODULES or key in self.resolved or key in self.errors:
                 continue
             found = self._resolve(name, directory)
+            if isinstance(found, str) and name in _BUNDLED_FILES:
+                self.bundled[name] = None  # not in the user's libraries: Postman's own
+                continue
             if isinstance(found, str):
                 self.errors[key] = found
                 continue
@@ -553,64 +589,3 @@ def _module_file(target: Path) -> Path | None:
             if candidate.is_file() and candidate.is_relative_to(target):
                 return candidate
     return None
-
-
-def _schema_errors(schema: Any, data: Any) -> list[str]:
-    """Errors in Ajv's words, as Newman prints them: ``data.age should be integer``."""
-    from jsonschema import SchemaError
-    from jsonschema.validators import validator_for
-
-    try:
-        validator_class = validator_for(schema)
-        validator_class.check_schema(schema)
-    except SchemaError as exc:
-        return [f"schema is invalid: {exc.message}"]
-    return [
-        _data_path(error.absolute_path) + " " + _ajv_message(error)
-        for error in validator_class(schema).iter_errors(data)
-    ]
-
-
-def _data_path(parts: Iterable[str | int]) -> str:
-    path = "data"
-    for part in parts:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif re.fullmatch(r"[A-Za-z_$][\w$]*", part):
-            path += f".{part}"
-        else:
-            path += f"['{part}']"
-    return path
-
-
-def _ajv_message(error: ValidationError) -> str:
-    keyword, value = error.validator, error.validator_value
-    if keyword == "type":
-        return f"should be {','.join(value) if isinstance(value, list) else value}"
-    if keyword == "required":
-        missing = re.match(r"'(.*)' is a required property", error.message)
-        return f"should have required property '{missing.group(1) if missing else value}'"
-    simple = {
-        "enum": "should be equal to one of the allowed values",
-        "const": "should be equal to constant",
-        "additionalProperties": "should NOT have additional properties",
-        "anyOf": "should match some schema in anyOf",
-        "oneOf": "should match exactly one schema in oneOf",
-        "not": "should NOT be valid",
-        "uniqueItems": "should NOT have duplicate items",
-    }
-    if keyword in simple:
-        return simple[keyword]
-    bounded = {
-        "minimum": f"should be >= {value}",
-        "maximum": f"should be <= {value}",
-        "exclusiveMinimum": f"should be > {value}",
-        "exclusiveMaximum": f"should be < {value}",
-        "minLength": f"should NOT be shorter than {value} characters",
-        "maxLength": f"should NOT be longer than {value} characters",
-        "minItems": f"should NOT have fewer than {value} items",
-        "maxItems": f"should NOT have more than {value} items",
-        "pattern": f'should match pattern "{value}"',
-        "format": f'should match format "{value}"',
-    }
-    return bounded.get(str(keyword), error.message)

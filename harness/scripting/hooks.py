@@ -206,7 +206,9 @@ class RequestScripts:
             result.verdict, result.cause = Verdict.FAILED, Cause.ASSERTION
 
     def _info(self, item: RequestItem) -> ScriptInfo:
-        return ScriptInfo(item.name, item.id, self.iteration, self.iteration_count)
+        return ScriptInfo(
+            item.name, item.id, self.iteration, self.iteration_count, item.description
+        )
 
     def _after_run(self, item: RequestItem, outcome: ScriptOutcome) -> None:
         for change in outcome.variable_changes:

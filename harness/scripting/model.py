@@ -40,6 +40,7 @@ class ScriptInfo:
     request_id: str = ""
     iteration: int = 0
     iteration_count: int = 1
+    request_description: str = ""  # the legacy `request.description`
 
 
 @dataclass(frozen=True, slots=True)

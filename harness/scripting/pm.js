@@ -3,13 +3,13 @@
 // the run then shares (as Postman's sandbox does: a global one script sets, a later one sees).
 // Nothing here calls out of the engine while a script runs (the engine's time limit forbids it):
 // the host passes everything in through __setup(), and takes back from __finish() the variable
-// changes, the queued pm.sendRequest calls and the jsonSchema checks, which it does itself.
+// changes and the queued pm.sendRequest calls, which it does itself.
 "use strict";
 // What one execution did: __setup() starts it afresh, __finish() hands it to the host.
 function __freshState() {
   return {
     tests: [], console: [], next: undefined, skip: false, pending: [], asyncErrors: [],
-    changes: [], sends: [], inFlight: [], schemaChecks: [], currentTest: null, testCount: 0,
+    changes: [], sends: [], inFlight: [], testCount: 0,
   };
 }
 var __state = __freshState();
@@ -317,6 +317,15 @@ Object.keys(__responseFlags).forEach(function (name) {
     return this;
   });
 });
+// chai-postman's type words: `pm.request.to.be.postmanRequest`.
+[["postmanRequest", "a postman request", false, true], ["postmanResponse", "a postman response", true, false],
+ ["postmanRequestOrResponse", "a postman request or response", true, true]].forEach(function (word) {
+  __word(word[0], function () {
+    var obj = this._obj, is = obj !== null && typeof obj === "object" &&
+      ((word[2] && obj.__pmResponse === true) || (word[3] && obj.__pmRequest === true));
+    return this.assert(is, "expected #{this} to be " + word[1], "expected #{this} to not be " + word[1]);
+  });
+});
 Assertion.prototype.statusCode = function (code) {
   return this.assert(this._obj.code === Number(code), "expected response to have status code #{exp} but got #{act}", "expected response to not have status code #{act}", Number(code), this._obj.code);
 };
@@ -371,16 +380,21 @@ Assertion.prototype.jsonBody = function (path, value) {
 };
 // Checked by the host after the script, with the project's JSON-schema validator; a failure is
 // then charged to the test that made the assertion.
-Assertion.prototype.jsonSchema = function (schema) {
-  var data = this._obj;
-  if (__isResponse(data)) {
-    try { data = JSON.parse(data.text()); } catch (e) { data = null; }
-  }
-  __state.schemaChecks.push({
-    test: __state.currentTest, schema: schema, data: data === undefined ? null : data,
-    negate: !!this._flags.not, stack: new Error("jsonSchema").stack,
-  });
-  return this;
+var __runAjv;
+// As chai-postman: Ajv (Postman's bundled one, loaded by the host when a script names
+// jsonSchema) with all errors, its errorsText() in the message.
+Assertion.prototype.jsonSchema = function (schema, options) {
+  new Assertion(schema).to.be.an("object");
+  var obj = this._obj;
+  var data = __isResponse(obj) || (obj && obj.__pmRequest && typeof obj.json === "function") ? obj.json() : obj;
+  // chai-postman makes an Ajv per assertion, compiling the schema each time (10 ms); one Ajv
+  // for the run keeps each compiled schema (keyed by its text), except where the schema's own
+  // id could clash with another's.
+  var reuse = options === undefined && !(schema && (schema.$id || schema.id));
+  if (reuse && !__runAjv) __runAjv = new __bundled.ajv({ allErrors: true, logger: false });
+  var ajv = reuse ? __runAjv : new __bundled.ajv(Object.assign({ allErrors: true, logger: false }, options));
+  var valid = ajv.validate(schema, data);
+  return this.assert(valid && !ajv.errors, "expected data to satisfy schema but found following errors: \n" + ajv.errorsText(), "expected data to not satisfy schema", true, valid);
 };
 
 function expect(value, message) { return new Assertion(value, message); }
@@ -537,6 +551,10 @@ function __makeRequest(data) {
   request.toJSON = function () {
     return { method: request.method, url: url.toString(), headers: request.headers._items, body: request.body, auth: request.auth };
   };
+  // chai-postman asserts on requests too: pm.request.to.have.header(...)
+  Object.defineProperty(request, "__pmRequest", { value: true });
+  Object.defineProperty(request, "to", { get: function () { return new Assertion(request); } });
+  Object.defineProperty(request, "be", { get: function () { return new Assertion(request); } });
   return request;
 }
 
@@ -550,6 +568,8 @@ function __makeResponse(data) {
     headers: new __List(data.headers),
     responseTime: data.responseTime,
     responseSize: data.responseSize,
+    // Postman's is a Buffer of the body; scripts read it with toString()
+    stream: { toString: function () { return text; }, length: text ? text.length : 0 },
     text: function () { return text; },
     json: function () {
       try { return JSON.parse(text); } catch (e) {
@@ -609,13 +629,26 @@ function __uuid4() {
   }
   return out;
 }
-var __builtins = { uuid: { v4: __uuid4 } };
+var __builtins = { uuid: { v4: __uuid4 }, atob: atob, btoa: btoa };
 var __libraries = { modules: {}, resolved: {}, errors: {} }, __loaded = {};
+// Postman's bundled libraries, evaluated by the host once per context when a script names one.
+var __bundled = {};
+function __defineBundled(name, factory) {
+  var module = { exports: {} };
+  factory.call(module.exports, module, module.exports, function (dependency) {
+    throw new Error("Cannot find module '" + dependency + "'");
+  });
+  __bundled[name] = module.exports;
+  if (name === "lodash") globalThis._ = module.exports;
+  if (name === "crypto-js") globalThis.CryptoJS = module.exports;
+  if (name === "tv4") globalThis.tv4 = module.exports;
+}
 function __requireFrom(dir) {
   return function require(name) {
     name = String(name);
     if (__has(__builtins, name)) return __builtins[name];
     var key = dir + "|" + name;
+    if (!__has(__libraries.resolved, key) && __has(__bundled, name)) return __bundled[name];
     if (__has(__libraries.errors, key)) throw new Error(__libraries.errors[key]);
     if (!__has(__libraries.resolved, key)) {
       throw new Error("require('" + name + "'): only libraries named by a literal string can be loaded, and this one was not found in advance");
@@ -641,12 +674,6 @@ function __record(id, name, passed, skipped, error) {
     message: error ? String(error.message === undefined ? error : error.message) : "",
   });
 }
-// Runs fn as part of test `id`, so that jsonSchema checks know which test made them.
-function __within(id, fn, arg) {
-  var outer = __state.currentTest;
-  __state.currentTest = id;
-  try { return fn(arg); } finally { __state.currentTest = outer; }
-}
 function __test(name, fn) {
   var id = ++__state.testCount;
   if (typeof fn !== "function") { __record(id, name, false, true, null); return; }
@@ -658,11 +685,11 @@ function __test(name, fn) {
       __record(id, name, !err, false, err || null);
     };
     __state.pending.push(function () { if (!settled) { settled = true; __record(id, name, false, false, new Error("the test did not call done()")); } });
-    try { __within(id, fn, done); } catch (e) { done(e); }
+    try { fn(done); } catch (e) { done(e); }
     return;
   }
   try {
-    var result = __within(id, fn);
+    var result = fn();
     if (result && typeof result.then === "function") {
       var settledAsync = false;
       result.then(function () { settledAsync = true; __record(id, name, true, false, null); },
@@ -758,18 +785,33 @@ function __setup(data) {
   if (response) pm.response = response;
   globalThis.pm = pm;
 
+  // As postman-sandbox's legacy interface: a value is stored as text unless it is falsy (so 0
+  // stays the number 0), and the legacy `environment`/`globals` objects follow every change.
+  function legacyText(value) {
+    return (value === false || value) && typeof (value && value.toString) === "function" ? value.toString() : value;
+  }
+  function legacySetter(scope, name) {
+    return function (k, v) { v = legacyText(v); globalThis[name][k] = v; scope.set(k, v); };
+  }
+  function legacyClearer(scope, name) {
+    return function () { Object.keys(globalThis[name]).forEach(function (k) { delete globalThis[name][k]; }); scope.clear(); };
+  }
   var postman = {
     setNextRequest: setNext,
-    setEnvironmentVariable: function (k, v) { pm.environment.set(k, v); },
+    setEnvironmentVariable: legacySetter(pm.environment, "environment"),
     getEnvironmentVariable: function (k) { return pm.environment.get(k); },
-    clearEnvironmentVariable: function (k) { pm.environment.unset(k); },
-    clearEnvironmentVariables: function () { pm.environment.clear(); },
-    setGlobalVariable: function (k, v) { pm.globals.set(k, v); },
+    clearEnvironmentVariable: function (k) { if (k) delete globalThis.environment[k]; pm.environment.unset(k); },
+    clearEnvironmentVariables: legacyClearer(pm.environment, "environment"),
+    setGlobalVariable: legacySetter(pm.globals, "globals"),
     getGlobalVariable: function (k) { return pm.globals.get(k); },
-    clearGlobalVariable: function (k) { pm.globals.unset(k); },
-    clearGlobalVariables: function () { pm.globals.clear(); },
+    clearGlobalVariable: function (k) { if (k) delete globalThis.globals[k]; pm.globals.unset(k); },
+    clearGlobalVariables: legacyClearer(pm.globals, "globals"),
     getResponseHeader: function (k) { return response ? response.headers.get(k) : undefined; },
-    getResponseCookie: function (k) { return pm.cookies.get(k); },
+    // a cookie object (name, value), as postman-sandbox's `cookies.one(name)`, not pm.cookies's value
+    getResponseCookie: function (k) {
+      var found = data.cookies.filter(function (c) { return c.key === String(k); })[0];
+      return found ? { name: found.key, key: found.key, value: found.value } : undefined;
+    },
   };
   globalThis.postman = postman;
   globalThis.tests = {};
@@ -777,7 +819,10 @@ function __setup(data) {
   globalThis.globals = pm.globals.toObject();
   globalThis.data = pm.iterationData.toObject();
   globalThis.iteration = data.info.iteration;
-  globalThis.request = { url: request.url.toString(), method: request.method, headers: request.headers.toObject(), data: data.request.body && data.request.body.raw || "" };
+  globalThis.request = {
+    id: data.info.requestId, name: data.info.requestName, description: data.requestDescription || undefined,
+    url: request.url.toString(), method: request.method, headers: request.headers.toObject(), data: data.request.body && data.request.body.raw || "",
+  };
   __legacyResponseNames.forEach(function (name) { delete globalThis[name]; });
   if (response && isTest) {
     globalThis.responseCode = { code: response.code, name: response.status, detail: response.status };
@@ -805,7 +850,6 @@ function __finish() {
     skip: __state.skip,
     asyncErrors: __state.asyncErrors,
     changes: __state.changes,
-    schemaChecks: __state.schemaChecks,
     request: { method: String(req.method), url: req.url.toString(), headers: req.headers._items, body: req.body === undefined ? null : req.body, auth: req.auth === undefined ? null : req.auth },
   });
 }
