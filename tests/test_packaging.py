@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from harness import paths
 from tests.conftest import run_cli
 
@@ -58,6 +60,8 @@ def _without_pytest(site_packages: Path, view: Path) -> None:
         (view / entry.name).symlink_to(entry)
 
 
+# Builds a wheel and a fresh venv (~6 s): CI runs it with the slow tests.
+@pytest.mark.slow
 def test_the_wheel_runs_and_replays_in_an_empty_directory_without_pytest(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()

@@ -97,6 +97,8 @@ def test_failure_text_and_junit_name_the_step_and_json_path(project: pytest.Pyte
     assert failure is not None and "expect.json at $.gender" in (failure.text or "")
 
 
+# A real xdist session in subprocesses (~8 s): CI runs it with the slow tests.
+@pytest.mark.slow
 def test_xdist_runs_scenarios_and_collection_requests(project: pytest.Pytester) -> None:
     shutil.copy(paths.DEFAULT_COLLECTION, project.path / "api.postman_collection.json")
     # A real subprocess: xdist's controller and its workers each load the plugin afresh.
