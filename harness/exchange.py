@@ -13,7 +13,6 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -32,7 +31,7 @@ from harness.masking import default_fields, mask_json
 from harness.placeholders import Placeholder, find_placeholders
 from harness.redaction import SecretRegistry
 from harness.report_text import report_text
-from harness.results import Cause, Check, RequestResult, Verdict
+from harness.results import Cause, Check, FilledPlaceholder, RequestResult, Verdict
 from harness.run_context import TokenProvider
 from harness.scripting.hooks import RequestScripts
 from harness.scripting.model import NextRequest, ScriptResponse
@@ -385,10 +384,10 @@ def _as_sent(built: BuiltRequest | None, response: httpx.Response | None) -> Bui
     return dataclasses.replace(built, headers=sent)
 
 
-def _masked(fill: dict[str, Any]) -> dict[str, Any]:
+def _masked(fill: FilledPlaceholder) -> FilledPlaceholder:
     """A fill for the reports: a value from a contract example or a record may be patient data
     (a ``first_name`` field's), so it is masked by its field's name as bodies are."""
-    field = str(fill["name"]).rsplit(".", 1)[-1]
+    field = fill["name"].rsplit(".", 1)[-1]
     if fill["value"] is not None:
         fill["value"] = mask_json({field: fill["value"]}, default_fields())[field]
     return fill

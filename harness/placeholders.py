@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from harness.collection import KeyValue, RequestItem, Url
+from harness.results import FilledPlaceholder
 
 # The converter's typesMap (lib/common/schemaUtilsCommon.js, libV2 schemaUtils.js) plus the
 # non-standard types DrChrono's document uses (int, bool, file), which it writes as they are.
@@ -67,7 +68,7 @@ class Fill:
     value: FillValue | None
     source: str  # why this value: "id of the first record of GET /api/doctors"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> FilledPlaceholder:
         return {
             "location": self.placeholder.location,
             "name": self.placeholder.name,

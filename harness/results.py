@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict
 
 
 class Verdict(str, enum.Enum):
@@ -39,6 +39,17 @@ class Cause(str, enum.Enum):
     INPUT = "bad input"
     CASSETTE = "cassette"
     PLACEHOLDER = "unfilled placeholders"  # a converter's <type> values: not sent
+
+
+class FilledPlaceholder(TypedDict):
+    """What ``--fill-placeholders`` did with one placeholder, as every report shows it."""
+
+    location: str  # "path", "query", "header", "body"...
+    name: str
+    placeholder: str  # as the collection wrote it: "<integer>"
+    value: object  # the JSON value sent (patient data masked); None when dropped
+    dropped: bool
+    source: str  # where the value came from
 
 
 @dataclass(frozen=True)
@@ -86,7 +97,7 @@ class RequestResult:
     # run, so `harness report merge` puts shards' results back in plan order.
     plan_position: int = 0
     # --fill-placeholders: each placeholder's value or drop, and why (harness.placeholders.Fill)
-    filled: list[dict[str, Any]] = field(default_factory=list)
+    filled: list[FilledPlaceholder] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[Check]:

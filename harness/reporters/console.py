@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Literal, TextIO
+from typing import Literal, TextIO
 
 from rich.console import Console
 from rich.control import strip_control_codes
@@ -41,7 +41,7 @@ from harness.masking import (
     mask_url,
 )
 from harness.report_text import report_text
-from harness.results import RequestResult, RunInfo, RunSummary, Verdict
+from harness.results import FilledPlaceholder, RequestResult, RunInfo, RunSummary, Verdict
 
 _MARK = {
     Verdict.PASSED: ("✓", "green"),
@@ -277,10 +277,10 @@ def _exchange_lines(result: RequestResult, *, compact: bool, known: KnownPhi) ->
     return lines
 
 
-def _fill_text(fill: dict[str, Any]) -> str:
+def _fill_text(fill: FilledPlaceholder) -> str:
     """One ``--fill-placeholders`` choice (``Fill.to_json``): "query doctor <integer> = 5 (why)"."""
-    shown = "dropped" if fill.get("dropped") else f"= {mask_message(str(fill.get('value')))}"
-    return f"{fill.get('location')} {fill.get('name')} {fill.get('placeholder')} {shown} ({fill.get('source')})"
+    shown = "dropped" if fill["dropped"] else f"= {mask_message(str(fill['value']))}"
+    return f"{fill['location']} {fill['name']} {fill['placeholder']} {shown} ({fill['source']})"
 
 
 def _reasons(result: RequestResult) -> list[str]:
