@@ -150,14 +150,17 @@ def nesting_exceeds(document: Any, limit: int) -> bool:
     return False
 
 
-def parse_json(text: str, source: Path, *, what: str) -> Any:
-    """The JSON document in ``text`` (read from ``source``), or :class:`InputError`."""
+def parse_json(text: str, source: Path, *, what: str, remake: str | None = None) -> Any:
+    """The JSON document in ``text`` (read from ``source``), or :class:`InputError`.
+
+    ``remake`` says how to get the file again (default: re-export it from Postman)."""
     try:
         return loads_json(text, max_nesting=MAX_JSON_NESTING)
     except json.JSONDecodeError as exc:
+        again = remake or f"Re-export the {what} from Postman"
         raise InputError(
             f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
-            hint=f"Re-export the {what} from Postman or fix the file at that position.",
+            hint=f"{again} or fix the file at that position.",
         ) from None
     except JSONNestingError as exc:
         raise InputError(

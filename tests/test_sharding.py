@@ -362,7 +362,9 @@ def test_merge_refuses_a_malformed_summary_naming_it(
     assert f"{broken}: JSON summary without its 'summary'" in capsys.readouterr().err
     broken.write_text("{not json")
     assert main(["report", "merge", str(tmp_path / "m.json"), "--json", str(broken)]) == 2
-    assert "broken.json is not valid JSON" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "broken.json is not valid JSON" in err
+    assert "Run that shard again with --json" in err and "Postman" not in err
 
 
 def test_under_workers_the_teardown_waits_for_every_folder_using_setups_records() -> None:

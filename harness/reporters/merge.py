@@ -54,7 +54,9 @@ class ShardSummary:
 
 def load_summary(path: Path) -> ShardSummary:
     text = read_input_text(path, what="JSON summary", hint=_HINT)
-    document = parse_json(text, path, what="JSON summary")
+    document = parse_json(
+        text, path, what="JSON summary", remake="Run that shard again with --json"
+    )
     version = document.get("schema_version") if isinstance(document, dict) else None
     if version != SCHEMA_VERSION:
         raise InputError(
