@@ -58,6 +58,20 @@ class ExchangeOutcome:
     next_request: NextRequest | None = None  # a script's setNextRequest (None: go on in order)
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One ``ExchangeRunner.run`` call: what stays the same while scripts change the item."""
+
+    index: int
+    sender: Sender
+    scopes: Scopes
+    expected: Sequence[int] | None
+    check_contract: bool
+    suite: str | None
+    name: str | None
+    tokens: TokenProvider | None
+
+
 class ExchangeRunner:
     """Runs exchanges for one session; thread-safe. ``exercised`` is the session's coverage."""
 
@@ -104,9 +118,8 @@ class ExchangeRunner:
     ) -> ExchangeOutcome:
         """Build, send and judge ``item``; ``tokens`` overrides the session's (a scenario step
         that brings its own refresh token)."""
-        outcome = self._run_scripted(
-            index, item, sender, scopes, expected, check_contract, suite, name, tokens
-        )
+        call = _Call(index, sender, scopes, expected, check_contract, suite, name, tokens)
+        outcome = self._run_scripted(call, item)
         result = outcome.result
         # Not succeeded: no answer, or an error status (a failed test script alone does not
         # stop a capture: its request succeeded, and the script may have cleared the variable).
@@ -116,31 +129,17 @@ class ExchangeRunner:
                 self.set_by_failed |= item.variables_set
         return outcome
 
-    def _run_scripted(
-        self,
-        index: int,
-        item: RequestItem,
-        sender: Sender,
-        scopes: Scopes,
-        expected: Sequence[int] | None,
-        check_contract: bool,
-        suite: str | None,
-        name: str | None,
-        tokens: TokenProvider | None,
-    ) -> ExchangeOutcome:
+    def _run_scripted(self, call: _Call, item: RequestItem) -> ExchangeOutcome:
         # --- Postman scripts (harness.scripting.hooks) around the exchange ---------------------
         scripts = self.scripts if item.scripts else None
         if scripts is None:
-            return self._exchange(
-                index, item, sender, scopes, expected, check_contract, suite, name, tokens
-            )
+            return self._exchange(call, item)
+        sender, scopes = call.sender, call.scopes
         pre = scripts.before(item, sender, scopes)
         if pre.outcome.skip_request:
-            outcome = ExchangeOutcome(scripts.skipped(self._result(index, pre.item, suite, name)))
+            outcome = ExchangeOutcome(scripts.skipped(self._result(call, pre.item)))
         else:
-            outcome = self._exchange(
-                index, pre.item, sender, scopes, expected, check_contract, suite, name, tokens
-            )
+            outcome = self._exchange(call, pre.item)
         response, result = outcome.response, outcome.result
         post = scripts.after(
             pre.item,
@@ -164,30 +163,19 @@ class ExchangeRunner:
         directive = post.next_request if post and post.next_request else pre.outcome.next_request
         return dataclasses.replace(outcome, next_request=directive)
 
-    def _result(
-        self, index: int, item: RequestItem, suite: str | None, name: str | None
-    ) -> RequestResult:
+    def _result(self, call: _Call, item: RequestItem) -> RequestResult:
         return RequestResult(
-            suite=suite or item.suite,
-            name=name or item.name,
+            suite=call.suite or item.suite,
+            name=call.name or item.name,
             method=item.method,
             url=item.url.raw,
-            index=index,
+            index=call.index,
         )
 
-    def _exchange(
-        self,
-        index: int,
-        item: RequestItem,
-        sender: Sender,
-        scopes: Scopes,
-        expected: Sequence[int] | None,
-        check_contract: bool,
-        suite: str | None,
-        name: str | None,
-        tokens: TokenProvider | None,
-    ) -> ExchangeOutcome:
-        result = self._result(index, item, suite, name)
+    def _exchange(self, call: _Call, item: RequestItem) -> ExchangeOutcome:
+        sender, scopes, tokens = call.sender, call.scopes, call.tokens
+        expected, check_contract = call.expected, call.check_contract
+        result = self._result(call, item)
         # --- a converter's <type> placeholders (harness.placeholders, harness.fill) ------------
         placeholders = find_placeholders(item)
         if placeholders or self.filler is not None:
