@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +18,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.conftest import CliResult
+from tests.local_server import local_server, serving
 from tests.test_wire_conformance import EchoServer, Received
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
@@ -27,11 +27,8 @@ V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 @pytest.fixture(scope="module")
 def echo() -> Iterator[EchoServer]:
     server = EchoServer()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with serving(server.httpd):
+        yield server
 
 
 class Run(Protocol):
@@ -475,7 +472,7 @@ def test_a_file_body_is_typed_by_its_name_and_an_empty_form_is_untyped(
 @pytest.fixture(scope="module")
 def status_server() -> Iterator[str]:
     """Answers /status/NNN with status NNN and an empty JSON object."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -488,12 +485,8 @@ def status_server() -> Iterator[str]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(local_server(Handler)) as url:
+        yield url
 
 
 @pytest.mark.parametrize("scripts", [[], ["--no-scripts"]], ids=["scripts", "no-scripts"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from harness import cli
+from tests.local_server import serving
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 SLOW_S = 1.0  # how long /slow takes to answer (only the --timeout test calls it)
@@ -90,12 +90,9 @@ def server() -> Iterator[Echo]:
             pass  # the client left (the --timeout test cuts /slow short): nothing to report
 
     httpd = Server(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(httpd) as url:
+        state.url = url
+        yield state
 
 
 @pytest.fixture

@@ -15,9 +15,8 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -28,6 +27,7 @@ from harness.cassettes.scrub import Scrubber
 from harness.phi_fields import load_phi_fields
 from harness.redaction import SecretRegistry
 from tests.conftest import run_cli
+from tests.local_server import local_server, serving
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
@@ -139,14 +139,8 @@ class _Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(local_server(_Echo)) as url:
+        yield url
 
 
 def _collection(base: str) -> dict[str, object]:

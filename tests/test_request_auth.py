@@ -13,9 +13,8 @@ import hashlib
 import hmac
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from harness.redaction import SecretRegistry
 from harness.request_auth import RequestAuth, RequestAuthError, auth_for
 from harness.variables import Resolver, Scopes
 from tests.conftest import run_cli
+from tests.local_server import local_server, serving
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
@@ -399,14 +399,8 @@ def challenge_server(
     monkeypatch.setenv("NTLM_USER_FILE", str(users))  # pyspnego's server-side credential store
     seen: list[str] = []
     handler = type("Handler", (ChallengeServer,), {"authorizations": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(local_server(handler)) as url:
+        yield url, seen
 
 
 def test_digest_answers_the_server_challenge(challenge_server: tuple[str, list[str]]) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
 
 from harness.scripting import ScriptRequest, ScriptResponse, ScriptRunner
+from tests.local_server import local_server, serving
 from tests.scripting_support import messages, run_test, scopes
 
 
@@ -39,11 +39,8 @@ class _Echo(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(local_server(_Echo)) as url:
+        yield url
 
 
 def _send(request: ScriptRequest) -> ScriptResponse:

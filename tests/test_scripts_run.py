@@ -7,11 +7,10 @@ tests can see on the wire what the scripts changed.
 from __future__ import annotations
 
 import json
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 
 from harness import cli
 from harness.scripting import hooks
+from tests.local_server import local_server, serving
 
 V21 = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 
@@ -64,13 +64,9 @@ def echo() -> Iterator[Echo]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
+    with serving(local_server(Handler)) as url:
+        state.url = url
+        yield state
 
 
 def event(listen: str, *lines: str) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -23,6 +22,7 @@ from typing import Any, Protocol
 import pytest
 
 from tests.conftest import CliResult
+from tests.local_server import serving
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,8 @@ class EchoServer:
 @pytest.fixture(scope="module")
 def echo() -> Iterator[EchoServer]:
     server = EchoServer()
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with serving(server.httpd):
+        yield server
 
 
 class Send(Protocol):
@@ -707,11 +704,8 @@ def tls_echo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EchoServer]:
     server = EchoServer()
     server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
     server.base = server.base.replace("http://", "https://")
-    thread = threading.Thread(target=server.httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.httpd.shutdown()
-    server.httpd.server_close()
+    with serving(server.httpd):
+        yield server
 
 
 def test_strict_ssl_false_skips_the_certificate_check_for_that_request_only(
